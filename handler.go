@@ -1,0 +1,272 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/uptrace/bun"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/smartfinance/riskgraph/graph"
+	"github.com/smartfinance/riskgraph/internal/account"
+	"github.com/smartfinance/riskgraph/internal/audit"
+	"github.com/smartfinance/riskgraph/internal/auth"
+	"github.com/smartfinance/riskgraph/internal/demo"
+	"github.com/smartfinance/riskgraph/internal/loader"
+	"github.com/smartfinance/riskgraph/resolvers"
+)
+
+// Request limits; see docs for the reasoning behind each.
+const (
+	maxBodyBytes      = 64 << 10
+	parserTokenLimit  = 5000
+	complexityLimit   = 2000
+	wsInitTimeout     = 3 * time.Second
+	wsKeepAlive       = 15 * time.Second
+	wsReadLimit       = 64 << 10
+	queryCacheEntries = 1000
+	apqCacheEntries   = 1000
+)
+
+// app is one server instance: its services and HTTP handler.
+type app struct {
+	db       *bun.DB
+	log      *slog.Logger
+	accounts *account.Service
+	registry *prometheus.Registry
+	handler  http.Handler
+
+	// wsCtx ends every websocket on shutdown; plain requests drain instead.
+	wsCtx    context.Context
+	wsCancel context.CancelFunc
+	closeOne sync.Once
+}
+
+func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app, error) {
+	tokens, err := auth.NewTokens(cfg.JWTSecret)
+	if err != nil {
+		return nil, err
+	}
+	accounts, err := account.New(db, tokens, time.Now, log)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{db: db, log: log, accounts: accounts, registry: prometheus.NewRegistry()}
+	a.wsCtx, a.wsCancel = context.WithCancel(context.WithoutCancel(ctx))
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	res := &resolvers.Resolver{Accounts: accounts, Audit: audit.NewReader(db), Log: log}
+	gql := a.graphQLServer(cfg, res)
+
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", a.withClient(gql))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) }) //nolint:errcheck
+	mux.HandleFunc("GET /readyz", a.ready)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
+	if cfg.Playground {
+		mux.Handle("GET /{$}", playground.Handler("SmartFinance Risk Graph", "/graphql"))
+	}
+	a.handler = a.logRequests(mux)
+	return a, nil
+}
+
+func (a *app) graphQLServer(cfg config, res *resolvers.Resolver) *handler.Server {
+	schema := graph.NewExecutableSchema(graph.Config{
+		Resolvers:  res,
+		Directives: graph.DirectiveRoot{HasRole: resolvers.HasRole},
+	})
+	srv := handler.New(schema)
+	origins := cfg.AllowedOrigins
+	srv.AddTransport(transport.Websocket{
+		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
+			OriginPatterns: origins,
+		}},
+		InitFunc:              a.websocketInit,
+		InitTimeout:           wsInitTimeout,
+		KeepAlivePingInterval: wsKeepAlive,
+		PayloadReadLimit:      ptr(int64(wsReadLimit)),
+	})
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheEntries))
+	srv.SetParserTokenLimit(parserTokenLimit)
+	if cfg.Introspection {
+		srv.Use(extension.Introspection{})
+	} else {
+		srv.SetDisableSuggestion(true)
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](apqCacheEntries)})
+	srv.Use(extension.FixedComplexityLimit(complexityLimit))
+	srv.SetErrorPresenter(resolvers.ErrorPresenter(a.log))
+	srv.SetRecoverFunc(resolvers.Recover(a.log))
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		return next(loader.With(ctx, a.db))
+	})
+	return srv
+}
+
+// withClient attaches the client's address and credentials to the request.
+func (a *app) withClient(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := auth.WithClientIP(r.Context(), clientIP(r))
+		ctx = resolvers.WithUserAgent(ctx, r.UserAgent())
+		if header := r.Header.Get("Authorization"); header != "" {
+			ctx = a.authenticate(ctx, header)
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		}
+		if isWebsocket(r) {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithCancel(ctx)
+			defer cancel()
+			defer context.AfterFunc(a.wsCtx, cancel)()
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func (a *app) authenticate(ctx context.Context, header string) context.Context {
+	token, ok := strings.CutPrefix(header, "Bearer ")
+	if !ok {
+		token = ""
+	}
+	p, err := a.accounts.Authenticate(ctx, strings.TrimSpace(token))
+	if err != nil {
+		return auth.WithFailure(ctx, err)
+	}
+	return auth.WithPrincipal(ctx, p)
+}
+
+// websocketInit authenticates a subscription connection from its connection_init payload.
+func (a *app) websocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+	header := payload.Authorization()
+	if header == "" {
+		header = payload.GetString("authorization")
+	}
+	if header == "" {
+		return ctx, nil, nil
+	}
+	ctx = a.authenticate(ctx, header)
+	if err := auth.Failure(ctx); err != nil {
+		return ctx, nil, err
+	}
+	return ctx, nil, nil
+}
+
+func (a *app) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := a.db.PingContext(ctx); err != nil {
+		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Write([]byte("ready\n")) //nolint:errcheck
+}
+
+// Handler is the instance's HTTP handler.
+func (a *app) Handler() http.Handler { return a.handler }
+
+// closeSubscriptions ends every websocket connection.
+func (a *app) closeSubscriptions() { a.wsCancel() }
+
+// Close stops the instance's background work.
+func (a *app) Close() {
+	a.closeOne.Do(func() { a.wsCancel() })
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (a *app) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		if isWebsocket(r) {
+			// A hijacked connection has no status worth wrapping for.
+			a.log.Info("websocket opened", "remote", clientIP(r))
+			next.ServeHTTP(w, r)
+			a.log.Info("websocket closed", "remote", clientIP(r), "duration", time.Since(start))
+			return
+		}
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		level := slog.LevelInfo
+		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" {
+			level = slog.LevelDebug
+		}
+		a.log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path,
+			"status", sw.status, "duration", time.Since(start), "remote", clientIP(r))
+	})
+}
+
+func isWebsocket(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// bootstrap creates the first admin and the demo data, as configured.
+func (a *app) bootstrap(ctx context.Context, cfg config) error {
+	if cfg.AdminUsername != "" {
+		created, err := a.accounts.BootstrapAdmin(ctx, cfg.AdminUsername, cfg.AdminPassword)
+		if err != nil {
+			return fmt.Errorf("bootstrap admin: %w", err)
+		}
+		if created {
+			a.log.Info("created the first admin", "username", cfg.AdminUsername)
+		}
+	}
+	if !cfg.Demo {
+		return nil
+	}
+	seeded, err := demo.Seed(ctx, a.accounts, cfg.DemoPassword)
+	if err != nil {
+		return err
+	}
+	switch {
+	case seeded.StaffPassword != "" && cfg.DemoPassword == "":
+		// Printed once, to the terminal only: it is not in any log file.
+		fmt.Fprintf(os.Stderr, "\n  demo accounts: alice, bob (password %s); analyst, admin, gateway (password %s)\n\n",
+			demo.SeedPassword, seeded.StaffPassword)
+	case len(seeded.Created) > 0:
+		a.log.Info("demo accounts created", "users", seeded.Created)
+	default:
+		a.log.Info("demo accounts already exist; passwords unchanged")
+	}
+	return nil
+}

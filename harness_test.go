@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+
+	"github.com/uptrace/bun"
+
+	"github.com/smartfinance/riskgraph/internal/account"
+	"github.com/smartfinance/riskgraph/internal/domain"
+	"github.com/smartfinance/riskgraph/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// testJWTSecret lets tests forge tokens to prove the server refuses them.
+var testJWTSecret = []byte("test-secret-test-secret-test-secret!")
+
+// testEnv is one server instance on its own database, served over real HTTP.
+type testEnv struct {
+	db  *bun.DB
+	url string
+	app *app
+	srv *httptest.Server
+}
+
+func testConfig(dbURL string) config {
+	return config{DatabaseURL: dbURL, Env: "development", JWTSecret: testJWTSecret, Introspection: true}
+}
+
+func newEnv(t *testing.T) *testEnv {
+	t.Helper()
+	db, dbURL := pgtest.New(t)
+	return newEnvOn(t, db, dbURL)
+}
+
+// newEnvOn starts another instance on an existing database (scale-out tests).
+func newEnvOn(t *testing.T, db *bun.DB, dbURL string) *testEnv {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	a, err := newApp(context.Background(), testConfig(dbURL), db, log)
+	if err != nil {
+		t.Fatalf("newApp: %v", err)
+	}
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(func() {
+		a.Close()
+		srv.Close()
+	})
+	return &testEnv{db: db, url: dbURL, app: a, srv: srv}
+}
+
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+type gqlResponse struct {
+	Data   json.RawMessage `json:"data"`
+	Errors []gqlError      `json:"errors"`
+	Status int             `json:"-"`
+}
+
+// code is the first error's extensions.code, "" when there is none.
+func (r gqlResponse) code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	c, _ := r.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+// post sends one GraphQL request with an optional bearer token.
+func (e *testEnv) post(t *testing.T, token, query string, vars map[string]any) gqlResponse {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		t.Fatalf("POST /graphql: %v", err)
+	}
+	defer resp.Body.Close()
+	var out gqlResponse
+	raw, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("decode response (HTTP %d): %v: %s", resp.StatusCode, err, raw)
+	}
+	out.Status = resp.StatusCode
+	return out
+}
+
+// must runs a request that must succeed and decodes its data into out.
+func (e *testEnv) must(t *testing.T, token, query string, vars map[string]any, out any) {
+	t.Helper()
+	res := e.post(t, token, query, vars)
+	if len(res.Errors) > 0 {
+		t.Fatalf("unexpected errors: %+v", res.Errors)
+	}
+	if out != nil {
+		if err := json.Unmarshal(res.Data, out); err != nil {
+			t.Fatalf("decode data: %v: %s", err, res.Data)
+		}
+	}
+}
+
+// mustFail runs a request that must fail with code and returns the response.
+func (e *testEnv) mustFail(t *testing.T, token, query string, vars map[string]any, code string) gqlResponse {
+	t.Helper()
+	res := e.post(t, token, query, vars)
+	if got := res.code(); got != code {
+		t.Fatalf("error code: got %q, want %q (errors %+v, data %s)", got, code, res.Errors, res.Data)
+	}
+	return res
+}
+
+type session struct {
+	AccessToken  string `json:"accessToken"`
+	RefreshToken string `json:"refreshToken"`
+	User         struct {
+		ID       string `json:"id"`
+		Username string `json:"username"`
+		Role     string `json:"role"`
+	} `json:"user"`
+}
+
+const loginMutation = `mutation($in: LoginInput!) { login(input: $in) { accessToken refreshToken user { id username role } } }`
+
+func (e *testEnv) login(t *testing.T, username, password string) session {
+	t.Helper()
+	var out struct{ Login session }
+	e.must(t, "", loginMutation, map[string]any{"in": map[string]any{"username": username, "password": password}}, &out)
+	return out.Login
+}
+
+// user creates an account of any role directly and logs it in.
+func (e *testEnv) user(t *testing.T, username string, role domain.Role) session {
+	t.Helper()
+	const password = "correct horse battery"
+	if _, err := e.app.accounts.EnsureUser(context.Background(), account.NewUser{Username: username, Password: password, Role: role}, false); err != nil {
+		t.Fatalf("create %s: %v", username, err)
+	}
+	return e.login(t, username, password)
+}
+
+func newTestUser(name string) account.NewUser {
+	return account.NewUser{Username: name, Password: "correct horse battery", Role: domain.RoleUser}
+}

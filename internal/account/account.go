@@ -1,0 +1,154 @@
+// Package account holds the use cases of identities: registration, login,
+// sessions, passwords, user administration and devices, with their object-level checks.
+package account
+
+import (
+	"context"
+	"errors"
+	"github.com/smartfinance/riskgraph/internal/domain"
+	"log/slog"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/smartfinance/riskgraph/internal/apperr"
+	"github.com/smartfinance/riskgraph/internal/auth"
+	"github.com/smartfinance/riskgraph/internal/store"
+)
+
+// Service runs account use cases.
+type Service struct {
+	db     *bun.DB
+	tokens *auth.Tokens
+	now    func() time.Time
+	log    *slog.Logger
+	// dummyHash keeps unknown-user logins as slow as wrong-password ones.
+	dummyHash string
+}
+
+// New returns an account service.
+func New(db *bun.DB, tokens *auth.Tokens, now func() time.Time, log *slog.Logger) (*Service, error) {
+	dummy, err := auth.HashPassword("not a real password, only burns time")
+	if err != nil {
+		return nil, err
+	}
+	return &Service{db: db, tokens: tokens, now: now, log: log, dummyHash: dummy}, nil
+}
+
+// AuthPayload is what register, login and refresh return.
+type AuthPayload struct {
+	AccessToken  string
+	RefreshToken string
+	ExpiresAt    time.Time
+	User         *domain.User
+}
+
+var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9_.\-]{3,64}$`)
+
+func validateUsername(name string) error {
+	if !usernamePattern.MatchString(name) {
+		return apperr.Invalid("username", "must be 3 to 64 letters, digits, '.', '_' or '-'")
+	}
+	return nil
+}
+
+func validateEmail(email string) error {
+	if email == "" {
+		return nil
+	}
+	if len(email) > 254 {
+		return apperr.Invalid("email", "is too long")
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email {
+		return apperr.Invalid("email", "is not a valid address")
+	}
+	return nil
+}
+
+func validatePassword(field, password string) error {
+	if err := auth.ValidateNewPassword(password); err != nil {
+		return apperr.Invalid(field, err.Error())
+	}
+	return nil
+}
+
+// NewUser is an account to create.
+type NewUser struct {
+	Username string
+	Password string
+	Email    string
+	Role     domain.Role
+}
+
+// insertUser validates and stores a user with a hashed password.
+func (s *Service) insertUser(ctx context.Context, db bun.IDB, in NewUser) (*domain.User, error) {
+	in.Username = strings.TrimSpace(in.Username)
+	in.Email = strings.TrimSpace(in.Email)
+	if err := validateUsername(in.Username); err != nil {
+		return nil, err
+	}
+	if err := validateEmail(in.Email); err != nil {
+		return nil, err
+	}
+	if err := validatePassword("password", in.Password); err != nil {
+		return nil, err
+	}
+	return s.insertUserUnchecked(ctx, db, in)
+}
+
+// insertUserUnchecked skips the password policy; only demo data may use it directly.
+func (s *Service) insertUserUnchecked(ctx context.Context, db bun.IDB, in NewUser) (*domain.User, error) {
+	hash, err := auth.HashPassword(in.Password)
+	if err != nil {
+		return nil, err
+	}
+	u := &domain.User{Username: in.Username, Email: in.Email, PasswordHash: hash, Role: in.Role, Status: domain.UserActive}
+	if err := store.InsertUser(ctx, db, u); err != nil {
+		if apperr.CodeOf(err) == apperr.Conflict {
+			return nil, apperr.New(apperr.Conflict, "username is already taken")
+		}
+		return nil, err
+	}
+	return u, nil
+}
+
+func actor(p auth.Principal) *int64 {
+	id := p.UserID
+	return &id
+}
+
+// EnsureUser creates the user unless the username exists; it reports whether it created one.
+// Demo accounts skip the password policy (seed 000's "123456"); nothing else may.
+func (s *Service) EnsureUser(ctx context.Context, in NewUser, skipPolicy bool) (bool, error) {
+	_, err := store.UserByUsername(ctx, s.db, in.Username)
+	if err == nil {
+		return false, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return false, err
+	}
+	insert := s.insertUser
+	if skipPolicy {
+		insert = s.insertUserUnchecked
+	}
+	if _, err := insert(ctx, s.db, in); err != nil {
+		if apperr.CodeOf(err) == apperr.Conflict {
+			return false, nil // another instance created it first
+		}
+		return false, err
+	}
+	return true, nil
+}
+
+// BootstrapAdmin creates the first ADMIN when none exists.
+func (s *Service) BootstrapAdmin(ctx context.Context, username, password string) (bool, error) {
+	exists, err := store.AdminExists(ctx, s.db)
+	if err != nil || exists {
+		return false, err
+	}
+	return s.EnsureUser(ctx, NewUser{Username: username, Password: password, Role: domain.RoleAdmin}, false)
+}

@@ -1,0 +1,296 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"github.com/smartfinance/riskgraph/internal/domain"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"github.com/smartfinance/riskgraph/internal/apperr"
+	"github.com/smartfinance/riskgraph/internal/auth"
+	"github.com/smartfinance/riskgraph/internal/store"
+)
+
+// ClientInfo describes where a login or registration came from.
+type ClientInfo struct {
+	IPAddress string
+	UserAgent string
+	// DeviceFingerprint is the client's device ID, if it sent one.
+	DeviceFingerprint string
+	Location          *domain.Location
+}
+
+// errBadCredentials is the one answer to unknown users and wrong passwords alike.
+var errBadCredentials = apperr.New(apperr.Unauthenticated, "invalid username or password")
+
+var errSessionEnded = apperr.New(apperr.Unauthenticated, "session has ended, log in again")
+
+// Register creates a USER account and logs it in.
+func (s *Service) Register(ctx context.Context, username, password, email string, client ClientInfo) (*AuthPayload, error) {
+	var payload *AuthPayload
+	err := store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		u, err := s.insertUser(ctx, tx, NewUser{Username: username, Password: password, Email: email, Role: domain.RoleUser})
+		if err != nil {
+			return err
+		}
+		if err := store.Audit(ctx, tx, &u.ID, "auth.register", "user", idString(u.ID), nil, client.IPAddress); err != nil {
+			return err
+		}
+		payload, err = s.startSession(ctx, tx, u, client)
+		return err
+	})
+	return payload, err
+}
+
+// Login checks credentials, records the attempt and starts a session.
+func (s *Service) Login(ctx context.Context, username, password string, client ClientInfo) (*AuthPayload, error) {
+	if len(password) > 4*auth.MaxPasswordLen || len(username) > 256 {
+		return nil, errBadCredentials
+	}
+	u, err := store.UserByUsername(ctx, s.db, strings.TrimSpace(username))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	known := err == nil
+	hash := s.dummyHash
+	if known {
+		hash = u.PasswordHash
+	}
+	ok, verr := auth.VerifyPassword(password, hash)
+	if verr != nil {
+		s.log.ErrorContext(ctx, "stored password hash unreadable", "user_id", u.ID, "err", verr)
+	}
+	switch {
+	case !known || !ok:
+		s.recordFailedLogin(ctx, u, known, username, "bad credentials", client)
+		return nil, errBadCredentials
+	case u.Status != domain.UserActive:
+		s.recordFailedLogin(ctx, u, known, username, "account "+strings.ToLower(string(u.Status)), client)
+		return nil, apperr.New(apperr.Unauthenticated, "account is "+strings.ToLower(string(u.Status)))
+	}
+
+	var payload *AuthPayload
+	err = store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		now := s.now()
+		entry := loginLog(u, username, true, nil, client)
+		if client.DeviceFingerprint != "" {
+			d, err := store.UpsertDevice(ctx, tx, client.DeviceFingerprint, now)
+			if err != nil {
+				return err
+			}
+			if err := store.LinkUserDevice(ctx, tx, u.ID, d.ID, now); err != nil {
+				return err
+			}
+			entry.DeviceID = &d.ID
+		}
+		if err := store.InsertLoginLog(ctx, tx, entry); err != nil {
+			return err
+		}
+		if err := store.RecordLogin(ctx, tx, u.ID, now, client.Location); err != nil {
+			return err
+		}
+		if u, err = store.UserByID(ctx, tx, u.ID); err != nil {
+			return err
+		}
+		if err := store.Audit(ctx, tx, &u.ID, "auth.login", "user", idString(u.ID), map[string]any{"deviceId": client.DeviceFingerprint}, client.IPAddress); err != nil {
+			return err
+		}
+		payload, err = s.startSession(ctx, tx, u, client)
+		return err
+	})
+	return payload, err
+}
+
+// recordFailedLogin keeps the attempt even though the login fails.
+func (s *Service) recordFailedLogin(ctx context.Context, u *domain.User, known bool, username, reason string, client ClientInfo) {
+	var target *domain.User
+	if known {
+		target = u
+	}
+	entry := loginLog(target, username, false, &reason, client)
+	err := store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		if err := store.InsertLoginLog(ctx, tx, entry); err != nil {
+			return err
+		}
+		return store.Audit(ctx, tx, entry.UserID, "auth.login_failed", "user", username, map[string]any{"reason": reason}, client.IPAddress)
+	})
+	if err != nil {
+		s.log.ErrorContext(ctx, "record failed login", "err", err)
+	}
+}
+
+func loginLog(u *domain.User, username string, success bool, reason *string, client ClientInfo) *domain.LoginLog {
+	l := &domain.LoginLog{Username: truncate(username, 256), Success: success, FailureReason: reason,
+		IPAddress: client.IPAddress, UserAgent: truncate(client.UserAgent, 512)}
+	if u != nil {
+		l.UserID = &u.ID
+	}
+	if client.DeviceFingerprint != "" {
+		fp := client.DeviceFingerprint
+		l.DeviceFingerprint = &fp
+	}
+	if loc := client.Location; loc != nil {
+		l.Latitude, l.Longitude, l.Country, l.City = &loc.Latitude, &loc.Longitude, loc.Country, loc.City
+	}
+	return l
+}
+
+// startSession opens a session with its first refresh token and signs an access token.
+func (s *Service) startSession(ctx context.Context, db bun.IDB, u *domain.User, client ClientInfo) (*AuthPayload, error) {
+	now := s.now()
+	sess := &domain.Session{ID: uuid.New(), UserID: u.ID, IPAddress: client.IPAddress,
+		UserAgent: truncate(client.UserAgent, 512), ExpiresAt: now.Add(auth.RefreshTokenTTL)}
+	if err := store.InsertSession(ctx, db, sess); err != nil {
+		return nil, err
+	}
+	return s.issue(ctx, db, u, sess)
+}
+
+// issue adds a fresh refresh token to the session and signs an access token.
+func (s *Service) issue(ctx context.Context, db bun.IDB, u *domain.User, sess *domain.Session) (*AuthPayload, error) {
+	refresh, hash, err := auth.NewRefreshToken()
+	if err != nil {
+		return nil, err
+	}
+	if err := store.InsertRefreshToken(ctx, db, &domain.RefreshToken{TokenHash: hash, SessionID: sess.ID}); err != nil {
+		return nil, err
+	}
+	access, exp, err := s.tokens.Issue(auth.Principal{UserID: u.ID, Role: u.Role, SessionID: sess.ID}, s.now())
+	if err != nil {
+		return nil, err
+	}
+	return &AuthPayload{AccessToken: access, RefreshToken: refresh, ExpiresAt: exp, User: u}, nil
+}
+
+// Refresh rotates a refresh token. Presenting one already rotated means it
+// was stolen or replayed, so the whole session family is revoked.
+func (s *Service) Refresh(ctx context.Context, refreshToken string) (*AuthPayload, error) {
+	if refreshToken == "" || len(refreshToken) > 256 {
+		return nil, errSessionEnded
+	}
+	hash := auth.HashRefreshToken(refreshToken)
+	var payload *AuthPayload
+	var reused bool
+	err := store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		now := s.now()
+		tok, sess, err := store.RefreshTokenForUpdate(ctx, tx, hash)
+		if errors.Is(err, store.ErrNotFound) {
+			return errSessionEnded
+		}
+		if err != nil {
+			return err
+		}
+		if tok.RotatedAt != nil {
+			reused = true
+			if err := store.RevokeSession(ctx, tx, sess.ID, now); err != nil {
+				return err
+			}
+			return store.Audit(ctx, tx, &sess.UserID, "auth.refresh_reuse", "session", sess.ID.String(), nil, auth.ClientIP(ctx))
+		}
+		if sess.RevokedAt != nil || !sess.ExpiresAt.After(now) {
+			return errSessionEnded
+		}
+		u, err := store.UserByID(ctx, tx, sess.UserID)
+		if err != nil {
+			return err
+		}
+		if u.Status != domain.UserActive {
+			return apperr.New(apperr.Unauthenticated, "account is "+strings.ToLower(string(u.Status)))
+		}
+		if err := store.MarkRotated(ctx, tx, hash, now); err != nil {
+			return err
+		}
+		if err := store.Audit(ctx, tx, &u.ID, "auth.refresh", "session", sess.ID.String(), nil, auth.ClientIP(ctx)); err != nil {
+			return err
+		}
+		payload, err = s.issue(ctx, tx, u, sess)
+		return err
+	})
+	if reused {
+		// The revocation committed; the caller still gets no tokens.
+		return nil, errSessionEnded
+	}
+	return payload, err
+}
+
+// Logout ends the session named by refreshToken, else the caller's own session.
+func (s *Service) Logout(ctx context.Context, p *auth.Principal, refreshToken *string) error {
+	return store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		now := s.now()
+		var sessionID uuid.UUID
+		var userID int64
+		switch {
+		case refreshToken != nil && *refreshToken != "":
+			_, sess, err := store.RefreshTokenForUpdate(ctx, tx, auth.HashRefreshToken(*refreshToken))
+			if errors.Is(err, store.ErrNotFound) {
+				return nil // nothing to end; logout is idempotent
+			}
+			if err != nil {
+				return err
+			}
+			if p != nil && p.UserID != sess.UserID {
+				return nil
+			}
+			sessionID, userID = sess.ID, sess.UserID
+		case p != nil:
+			sessionID, userID = p.SessionID, p.UserID
+		default:
+			return apperr.New(apperr.Unauthenticated, "log in or pass the refresh token to log out")
+		}
+		if err := store.RevokeSession(ctx, tx, sessionID, now); err != nil {
+			return err
+		}
+		return store.Audit(ctx, tx, &userID, "auth.logout", "session", sessionID.String(), nil, auth.ClientIP(ctx))
+	})
+}
+
+// ChangePassword replaces the caller's password and ends every other session.
+func (s *Service) ChangePassword(ctx context.Context, p auth.Principal, oldPassword, newPassword string) error {
+	if err := validatePassword("newPassword", newPassword); err != nil {
+		return err
+	}
+	u, err := store.UserByID(ctx, s.db, p.UserID)
+	if err != nil {
+		return err
+	}
+	ok, err := auth.VerifyPassword(oldPassword, u.PasswordHash)
+	if err != nil || !ok {
+		return apperr.Invalid("oldPassword", "is not your current password")
+	}
+	hash, err := auth.HashPassword(newPassword)
+	if err != nil {
+		return err
+	}
+	return store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		if err := store.UpdatePassword(ctx, tx, u.ID, hash); err != nil {
+			return err
+		}
+		if err := store.RevokeUserSessions(ctx, tx, u.ID, p.SessionID, s.now()); err != nil {
+			return err
+		}
+		return store.Audit(ctx, tx, &u.ID, "auth.password_changed", "user", idString(u.ID), nil, auth.ClientIP(ctx))
+	})
+}
+
+// Authenticate verifies an access token and checks, against the database, that
+// its session is live and its user active; the role comes from the database so
+// role changes apply at once.
+func (s *Service) Authenticate(ctx context.Context, token string) (auth.Principal, error) {
+	p, _, err := s.tokens.Verify(token)
+	if err != nil {
+		return auth.Principal{}, apperr.New(apperr.Unauthenticated, "invalid or expired access token")
+	}
+	st, err := store.LoadSessionState(ctx, s.db, p.UserID, p.SessionID, s.now())
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (!st.Active || st.Status != domain.UserActive)) {
+		return auth.Principal{}, errSessionEnded
+	}
+	if err != nil {
+		return auth.Principal{}, err
+	}
+	p.Role = st.Role
+	return p, nil
+}

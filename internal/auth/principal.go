@@ -1,0 +1,58 @@
+package auth
+
+import (
+	"context"
+	"github.com/smartfinance/riskgraph/internal/domain"
+
+	"github.com/google/uuid"
+)
+
+// Role aliases the stored role so callers need not import store for it.
+type Role = domain.Role
+
+// Principal is the authenticated caller of a request.
+type Principal struct {
+	UserID    int64
+	Role      Role
+	SessionID uuid.UUID
+}
+
+type principalKey struct{}
+
+// WithPrincipal returns a context carrying p.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// FromContext returns the request's principal, if authenticated.
+func FromContext(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(Principal)
+	return p, ok && p.UserID != 0
+}
+
+type ipKey struct{}
+
+// WithClientIP records the client's address for audit and login logs.
+func WithClientIP(ctx context.Context, ip string) context.Context {
+	return context.WithValue(ctx, ipKey{}, ip)
+}
+
+// ClientIP is the client's address, "" when unknown.
+func ClientIP(ctx context.Context) string {
+	ip, _ := ctx.Value(ipKey{}).(string)
+	return ip
+}
+
+type failureKey struct{}
+
+// WithFailure records why a presented credential was refused, so the
+// authorization check can tell "bad token" from "no token".
+func WithFailure(ctx context.Context, err error) context.Context {
+	return context.WithValue(ctx, failureKey{}, err)
+}
+
+// Failure is the recorded credential failure, nil when none.
+func Failure(ctx context.Context) error {
+	err, _ := ctx.Value(failureKey{}).(error)
+	return err
+}

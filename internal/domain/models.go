@@ -1,0 +1,163 @@
+// Package domain holds the data model: bun-mapped structs that gqlgen also binds
+// to GraphQL types, and the enums of the domain.
+package domain
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+)
+
+// Role is what a user may do; see DESIGN.md "Roles".
+type Role string
+
+// The roles.
+const (
+	RoleUser    Role = "USER"
+	RoleVIP     Role = "VIP"
+	RoleAnalyst Role = "ANALYST"
+	RoleAdmin   Role = "ADMIN"
+	RoleService Role = "SERVICE"
+)
+
+// Staff reports whether the role reads everyone's data.
+func (r Role) Staff() bool { return r == RoleAnalyst || r == RoleAdmin }
+
+// Customer reports whether the role is limited to its own data.
+func (r Role) Customer() bool { return r == RoleUser || r == RoleVIP }
+
+// UserStatus gates login and transactions.
+type UserStatus string
+
+// The user statuses.
+const (
+	UserActive   UserStatus = "ACTIVE"
+	UserFrozen   UserStatus = "FROZEN"
+	UserDisabled UserStatus = "DISABLED"
+)
+
+// DeviceStatus is an analyst's verdict on a device.
+type DeviceStatus string
+
+// The device statuses.
+const (
+	DeviceNormal      DeviceStatus = "NORMAL"
+	DeviceAbnormal    DeviceStatus = "ABNORMAL"
+	DeviceBlacklisted DeviceStatus = "BLACKLISTED"
+)
+
+// Location is a point a client reported, with optional place names.
+type Location struct {
+	Latitude  float64
+	Longitude float64
+	Country   *string
+	City      *string
+}
+
+// User is an account: a customer, staff member or payment system.
+type User struct {
+	bun.BaseModel `bun:"table:users,alias:u"`
+
+	ID             int64      `bun:"id,pk,autoincrement"`
+	Username       string     `bun:"username"`
+	Email          string     `bun:"email"`
+	PasswordHash   string     `bun:"password_hash" json:"-"`
+	Role           Role       `bun:"role"`
+	Status         UserStatus `bun:"status"`
+	LastLoginAt    *time.Time `bun:"last_login_at"`
+	LastLatitude   *float64   `bun:"last_latitude"`
+	LastLongitude  *float64   `bun:"last_longitude"`
+	LastCountry    *string    `bun:"last_country"`
+	LastCity       *string    `bun:"last_city"`
+	LastLocationAt *time.Time `bun:"last_location_at"`
+	CreatedAt      time.Time  `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+	UpdatedAt      time.Time  `bun:"updated_at,nullzero,notnull,default:current_timestamp"`
+}
+
+// LastLocation is the newest location seen at login or in a transaction.
+func (u *User) LastLocation() *Location {
+	if u.LastLatitude == nil || u.LastLongitude == nil {
+		return nil
+	}
+	return &Location{Latitude: *u.LastLatitude, Longitude: *u.LastLongitude, Country: u.LastCountry, City: u.LastCity}
+}
+
+// Session is one login; its refresh tokens rotate within it.
+type Session struct {
+	bun.BaseModel `bun:"table:sessions"`
+
+	ID        uuid.UUID  `bun:"id,pk,type:uuid"`
+	UserID    int64      `bun:"user_id"`
+	IPAddress string     `bun:"ip_address"`
+	UserAgent string     `bun:"user_agent"`
+	CreatedAt time.Time  `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+	ExpiresAt time.Time  `bun:"expires_at"`
+	RevokedAt *time.Time `bun:"revoked_at"`
+}
+
+// RefreshToken is stored only as a hash.
+type RefreshToken struct {
+	bun.BaseModel `bun:"table:refresh_tokens"`
+
+	TokenHash []byte     `bun:"token_hash,pk"`
+	SessionID uuid.UUID  `bun:"session_id,type:uuid"`
+	CreatedAt time.Time  `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+	RotatedAt *time.Time `bun:"rotated_at"`
+}
+
+// Device is a client device, identified by its fingerprint.
+type Device struct {
+	bun.BaseModel `bun:"table:devices,alias:d"`
+
+	ID          int64        `bun:"id,pk,autoincrement"`
+	Fingerprint string       `bun:"fingerprint"`
+	Status      DeviceStatus `bun:"status"`
+	FirstSeenAt time.Time    `bun:"first_seen_at"`
+	LastSeenAt  time.Time    `bun:"last_seen_at"`
+	CreatedAt   time.Time    `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+	UpdatedAt   time.Time    `bun:"updated_at,nullzero,notnull,default:current_timestamp"`
+}
+
+// LoginLog records one login attempt.
+type LoginLog struct {
+	bun.BaseModel `bun:"table:login_logs,alias:ll"`
+
+	ID                int64     `bun:"id,pk,autoincrement"`
+	UserID            *int64    `bun:"user_id"`
+	Username          string    `bun:"username"`
+	Success           bool      `bun:"success"`
+	FailureReason     *string   `bun:"failure_reason"`
+	IPAddress         string    `bun:"ip_address"`
+	UserAgent         string    `bun:"user_agent"`
+	DeviceFingerprint *string   `bun:"device_fingerprint"`
+	DeviceID          *int64    `bun:"device_id"`
+	Latitude          *float64  `bun:"latitude"`
+	Longitude         *float64  `bun:"longitude"`
+	Country           *string   `bun:"country"`
+	City              *string   `bun:"city"`
+	CreatedAt         time.Time `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+}
+
+// Location is where the client said the login came from.
+func (l *LoginLog) Location() *Location {
+	if l.Latitude == nil || l.Longitude == nil {
+		return nil
+	}
+	return &Location{Latitude: *l.Latitude, Longitude: *l.Longitude, Country: l.Country, City: l.City}
+}
+
+// AuditLog is one security- or business-relevant action.
+type AuditLog struct {
+	bun.BaseModel `bun:"table:audit_logs,alias:al"`
+
+	ID         int64           `bun:"id,pk,autoincrement"`
+	ActorID    *int64          `bun:"actor_id"`
+	Action     string          `bun:"action"`
+	TargetType string          `bun:"target_type"`
+	TargetID   string          `bun:"target_id"`
+	Details    json.RawMessage `bun:"details,type:jsonb"`
+	IPAddress  string          `bun:"ip_address"`
+	CreatedAt  time.Time       `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+}

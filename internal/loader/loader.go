@@ -1,0 +1,118 @@
+// Package loader batches relation look-ups per GraphQL operation (no N+1),
+// with a fresh cache for every operation so no data leaks between requests.
+package loader
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/vikstrous/dataloadgen"
+
+	"github.com/smartfinance/riskgraph/internal/domain"
+	"github.com/smartfinance/riskgraph/internal/store"
+)
+
+// Loaders are one operation's batching loaders.
+type Loaders struct {
+	UserByID       *dataloadgen.Loader[int64, *domain.User]
+	DeviceByID     *dataloadgen.Loader[int64, *domain.Device]
+	DevicesByUser  *dataloadgen.Loader[int64, []*domain.Device]
+	UsersByDevice  *dataloadgen.Loader[int64, []*domain.User]
+	LoginLogByUser *dataloadgen.Loader[store.LoginLogKey, []*domain.LoginLog]
+}
+
+// wait is how long a loader gathers keys before querying: long enough to
+// batch one resolver level, short next to a query's round trip.
+const wait = 200 * time.Microsecond
+
+// New returns loaders reading from db.
+func New(db bun.IDB) *Loaders {
+	opt := dataloadgen.WithWait(wait)
+	return &Loaders{
+		UserByID: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*domain.User, error) {
+			users, err := store.UsersByIDs(ctx, db, ids)
+			return byID(users, func(u *domain.User) int64 { return u.ID }), err
+		}, opt),
+		DeviceByID: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*domain.Device, error) {
+			devices, err := store.DevicesByIDs(ctx, db, ids)
+			return byID(devices, func(d *domain.Device) int64 { return d.ID }), err
+		}, opt),
+		DevicesByUser: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64][]*domain.Device, error) {
+			return store.DevicesByUserIDs(ctx, db, ids)
+		}, opt),
+		UsersByDevice: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64][]*domain.User, error) {
+			return store.UsersByDeviceIDs(ctx, db, ids)
+		}, opt),
+		LoginLogByUser: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []store.LoginLogKey) (map[store.LoginLogKey][]*domain.LoginLog, error) {
+			return byLimit(ctx, keys, func(k store.LoginLogKey) (int64, int) { return k.UserID, k.Limit },
+				func(ctx context.Context, ids []int64, limit int) (map[int64][]*domain.LoginLog, error) {
+					return store.LoginLogsByUserIDs(ctx, db, ids, limit)
+				},
+				func(id int64, limit int) store.LoginLogKey { return store.LoginLogKey{UserID: id, Limit: limit} })
+		}, opt),
+	}
+}
+
+func byID[T any](rows []T, id func(T) int64) map[int64]T {
+	m := make(map[int64]T, len(rows))
+	for _, r := range rows {
+		m[id(r)] = r
+	}
+	return m
+}
+
+// byLimit runs one query per distinct limit among keys of (parent ID, limit).
+func byLimit[K comparable, V any](ctx context.Context, keys []K, split func(K) (int64, int),
+	fetch func(ctx context.Context, ids []int64, limit int) (map[int64][]V, error), join func(int64, int) K,
+) (map[K][]V, error) {
+	idsByLimit := map[int][]int64{}
+	for _, k := range keys {
+		id, limit := split(k)
+		idsByLimit[limit] = append(idsByLimit[limit], id)
+	}
+	out := make(map[K][]V, len(keys))
+	for limit, ids := range idsByLimit {
+		rows, err := fetch(ctx, ids, limit)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			if r, ok := rows[id]; ok {
+				out[join(id, limit)] = r
+			}
+		}
+	}
+	return out, nil
+}
+
+type ctxKey struct{}
+
+// With returns a context carrying fresh loaders.
+func With(ctx context.Context, db bun.IDB) context.Context {
+	return context.WithValue(ctx, ctxKey{}, New(db))
+}
+
+// For returns the operation's loaders.
+func For(ctx context.Context) *Loaders {
+	return ctx.Value(ctxKey{}).(*Loaders)
+}
+
+// One loads a single related object; a missing one is store.ErrNotFound.
+func One[K comparable, V any](ctx context.Context, l *dataloadgen.Loader[K, V], key K) (V, error) {
+	v, err := l.Load(ctx, key)
+	if errors.Is(err, dataloadgen.ErrNotFound) {
+		return v, store.ErrNotFound
+	}
+	return v, err
+}
+
+// List loads a related list; a parent without rows yields an empty list.
+func List[K comparable, V any](ctx context.Context, l *dataloadgen.Loader[K, []V], key K) ([]V, error) {
+	v, err := l.Load(ctx, key)
+	if errors.Is(err, dataloadgen.ErrNotFound) {
+		return []V{}, nil
+	}
+	return v, err
+}

@@ -1,0 +1,78 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"github.com/smartfinance/riskgraph/internal/domain"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+
+	"github.com/smartfinance/riskgraph/internal/page"
+)
+
+func pgArray[T any](v []T) any { return pgdialect.Array(v) }
+
+// Audit appends an audit entry; details is marshalled to JSON.
+func Audit(ctx context.Context, db bun.IDB, actorID *int64, action, targetType, targetID string, details any, ip string) error {
+	raw := json.RawMessage("{}")
+	if details != nil {
+		b, err := json.Marshal(details)
+		if err != nil {
+			return err
+		}
+		raw = b
+	}
+	entry := &domain.AuditLog{ActorID: actorID, Action: action, TargetType: targetType, TargetID: targetID, Details: raw, IPAddress: ip}
+	_, err := db.NewInsert().Model(entry).Exec(ctx)
+	return mapErr(err)
+}
+
+// AuditFilter narrows an audit listing.
+type AuditFilter struct {
+	ActorID    *int64
+	Action     string
+	TargetType string
+	TargetID   string
+	From, To   *time.Time
+}
+
+func (f AuditFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
+	if f.ActorID != nil {
+		q = q.Where("actor_id = ?", *f.ActorID)
+	}
+	if f.Action != "" {
+		q = q.Where("action = ?", f.Action)
+	}
+	if f.TargetType != "" {
+		q = q.Where("target_type = ?", f.TargetType)
+	}
+	if f.TargetID != "" {
+		q = q.Where("target_id = ?", f.TargetID)
+	}
+	if f.From != nil {
+		q = q.Where("created_at >= ?", *f.From)
+	}
+	if f.To != nil {
+		q = q.Where("created_at < ?", *f.To)
+	}
+	return q
+}
+
+// ListAudit pages through audit entries, newest first.
+func ListAudit(ctx context.Context, db bun.IDB, f AuditFilter, p page.Request) (page.Result[*domain.AuditLog], error) {
+	var logs []*domain.AuditLog
+	q := f.apply(db.NewSelect().Model(&logs)).Order("id DESC").Limit(p.Limit())
+	if p.After > 0 {
+		q = q.Where("id < ?", p.After)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return page.Result[*domain.AuditLog]{}, mapErr(err)
+	}
+	total, err := f.apply(db.NewSelect().Model((*domain.AuditLog)(nil))).Count(ctx)
+	if err != nil {
+		return page.Result[*domain.AuditLog]{}, mapErr(err)
+	}
+	return page.Trim(logs, p.Size, int(total)), nil
+}

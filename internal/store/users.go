@@ -1,0 +1,148 @@
+package store
+
+import (
+	"context"
+	"github.com/smartfinance/riskgraph/internal/domain"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/smartfinance/riskgraph/internal/page"
+)
+
+// InsertUser creates a user; a taken username is ErrConflict.
+func InsertUser(ctx context.Context, db bun.IDB, u *domain.User) error {
+	_, err := db.NewInsert().Model(u).Returning("*").Exec(ctx)
+	return mapErr(err)
+}
+
+// UserByID loads one user.
+func UserByID(ctx context.Context, db bun.IDB, id int64) (*domain.User, error) {
+	u := new(domain.User)
+	err := db.NewSelect().Model(u).Where("id = ?", id).Scan(ctx)
+	return u, mapErr(err)
+}
+
+// UserByUsername loads one user by case-insensitive username.
+func UserByUsername(ctx context.Context, db bun.IDB, username string) (*domain.User, error) {
+	u := new(domain.User)
+	err := db.NewSelect().Model(u).Where("lower(username) = lower(?)", username).Scan(ctx)
+	return u, mapErr(err)
+}
+
+// UsersByIDs loads users in any order; missing IDs are absent.
+func UsersByIDs(ctx context.Context, db bun.IDB, ids []int64) ([]*domain.User, error) {
+	var users []*domain.User
+	err := db.NewSelect().Model(&users).Where("id IN (?)", bun.In(ids)).Scan(ctx)
+	return users, mapErr(err)
+}
+
+// UserFilter narrows a user listing.
+type UserFilter struct {
+	Status *domain.UserStatus
+	Role   *domain.Role
+	// Search matches a substring of username or email.
+	Search string
+}
+
+func (f UserFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
+	if f.Status != nil {
+		q = q.Where("status = ?", *f.Status)
+	}
+	if f.Role != nil {
+		q = q.Where("role = ?", *f.Role)
+	}
+	if f.Search != "" {
+		pattern := "%" + escapeLike(f.Search) + "%"
+		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("username ILIKE ?", pattern).WhereOr("email ILIKE ?", pattern)
+		})
+	}
+	return q
+}
+
+// ListUsers pages through users in ID order.
+func ListUsers(ctx context.Context, db bun.IDB, f UserFilter, p page.Request) (page.Result[*domain.User], error) {
+	var users []*domain.User
+	q := f.apply(db.NewSelect().Model(&users)).Where("id > ?", p.After).Order("id ASC").Limit(p.Limit())
+	if err := q.Scan(ctx); err != nil {
+		return page.Result[*domain.User]{}, mapErr(err)
+	}
+	total, err := f.apply(db.NewSelect().Model((*domain.User)(nil))).Count(ctx)
+	if err != nil {
+		return page.Result[*domain.User]{}, mapErr(err)
+	}
+	return page.Trim(users, p.Size, int(total)), nil
+}
+
+// UpdateUserRole sets a user's role.
+func UpdateUserRole(ctx context.Context, db bun.IDB, id int64, role domain.Role) (*domain.User, error) {
+	u := new(domain.User)
+	_, err := db.NewUpdate().Model(u).Set("role = ?", role).Set("updated_at = now()").
+		Where("id = ?", id).Returning("*").Exec(ctx)
+	return u, mapNoRows(err, u.ID)
+}
+
+// UpdateUserStatus sets a user's status.
+func UpdateUserStatus(ctx context.Context, db bun.IDB, id int64, status domain.UserStatus) (*domain.User, error) {
+	u := new(domain.User)
+	_, err := db.NewUpdate().Model(u).Set("status = ?", status).Set("updated_at = now()").
+		Where("id = ?", id).Returning("*").Exec(ctx)
+	return u, mapNoRows(err, u.ID)
+}
+
+// UpdatePassword stores a new password hash.
+func UpdatePassword(ctx context.Context, db bun.IDB, id int64, hash string) error {
+	_, err := db.NewUpdate().Model((*domain.User)(nil)).Set("password_hash = ?", hash).Set("updated_at = now()").
+		Where("id = ?", id).Exec(ctx)
+	return mapErr(err)
+}
+
+// RecordLogin stamps a successful login and, when given, the location it came from.
+func RecordLogin(ctx context.Context, db bun.IDB, id int64, at time.Time, loc *domain.Location) error {
+	q := db.NewUpdate().Model((*domain.User)(nil)).Set("last_login_at = ?", at).Where("id = ?", id)
+	if loc != nil {
+		q = setLastLocation(q, loc, at)
+	}
+	_, err := q.Exec(ctx)
+	return mapErr(err)
+}
+
+// setLastLocation moves the user's last known location forward, never back in time.
+func setLastLocation(q *bun.UpdateQuery, loc *domain.Location, at time.Time) *bun.UpdateQuery {
+	newer := "(last_location_at IS NULL OR last_location_at <= ?)"
+	return q.
+		Set("last_latitude = CASE WHEN "+newer+" THEN ? ELSE last_latitude END", at, loc.Latitude).
+		Set("last_longitude = CASE WHEN "+newer+" THEN ? ELSE last_longitude END", at, loc.Longitude).
+		Set("last_country = CASE WHEN "+newer+" THEN ? ELSE last_country END", at, loc.Country).
+		Set("last_city = CASE WHEN "+newer+" THEN ? ELSE last_city END", at, loc.City).
+		Set("last_location_at = GREATEST(last_location_at, ?)", at)
+}
+
+// AdminExists reports whether any ADMIN account exists.
+func AdminExists(ctx context.Context, db bun.IDB) (bool, error) {
+	ok, err := db.NewSelect().Model((*domain.User)(nil)).Where("role = ?", domain.RoleAdmin).Exists(ctx)
+	return ok, mapErr(err)
+}
+
+// mapNoRows turns an UPDATE … RETURNING that touched nothing into ErrNotFound.
+func mapNoRows(err error, id int64) error {
+	if err != nil {
+		return mapErr(err)
+	}
+	if id == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+func escapeLike(s string) string {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '%' || c == '_' || c == '\\' {
+			out = append(out, '\\')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}

@@ -1,0 +1,33 @@
+package resolvers
+
+import (
+	"context"
+	"slices"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/smartfinance/riskgraph/internal/apperr"
+	"github.com/smartfinance/riskgraph/internal/auth"
+	"github.com/smartfinance/riskgraph/internal/domain"
+)
+
+// HasRole implements @hasRole: the one place field-level roles are enforced.
+func HasRole(ctx context.Context, _ any, next graphql.Resolver, roles []domain.Role) (any, error) {
+	p, ok := auth.FromContext(ctx)
+	if !ok {
+		if err := auth.Failure(ctx); err != nil {
+			return nil, err
+		}
+		return nil, apperr.New(apperr.Unauthenticated, "authentication required")
+	}
+	if len(roles) > 0 && !slices.Contains(roles, p.Role) {
+		return nil, apperr.New(apperr.Forbidden, "your role may not do this")
+	}
+	return next(ctx)
+}
+
+// principal returns the caller; fields behind @hasRole always have one.
+func principal(ctx context.Context) auth.Principal {
+	p, _ := auth.FromContext(ctx)
+	return p
+}

@@ -1,0 +1,91 @@
+package resolvers
+
+import (
+	"context"
+	"math"
+	"net/netip"
+
+	"github.com/smartfinance/riskgraph/internal/account"
+	"github.com/smartfinance/riskgraph/internal/apperr"
+	"github.com/smartfinance/riskgraph/internal/auth"
+	"github.com/smartfinance/riskgraph/internal/domain"
+)
+
+// Sizes of free-text inputs, so nothing unbounded reaches the database.
+const (
+	maxFingerprintLen = 128
+	maxUserAgentLen   = 512
+	maxPlaceLen       = 100
+	maxNoteLen        = 2000
+)
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func validateLocation(loc *domain.Location) error {
+	if loc == nil {
+		return nil
+	}
+	if math.IsNaN(loc.Latitude) || loc.Latitude < -90 || loc.Latitude > 90 {
+		return apperr.Invalid("location.latitude", "must be between -90 and 90")
+	}
+	if math.IsNaN(loc.Longitude) || loc.Longitude < -180 || loc.Longitude > 180 {
+		return apperr.Invalid("location.longitude", "must be between -180 and 180")
+	}
+	if len(deref(loc.Country)) > maxPlaceLen {
+		return apperr.Invalid("location.country", "is too long")
+	}
+	if len(deref(loc.City)) > maxPlaceLen {
+		return apperr.Invalid("location.city", "is too long")
+	}
+	return nil
+}
+
+// validateIP accepts an IPv4 or IPv6 address.
+func validateIP(field, ip string) error {
+	if _, err := netip.ParseAddr(ip); err != nil {
+		return apperr.Invalid(field, "is not an IP address")
+	}
+	return nil
+}
+
+// clientInfo combines what the client reported with what the connection shows.
+func clientInfo(ctx context.Context, ip, userAgent, deviceID *string, loc *domain.Location) account.ClientInfo {
+	info := account.ClientInfo{IPAddress: auth.ClientIP(ctx), Location: loc}
+	if ip != nil && *ip != "" {
+		info.IPAddress = *ip
+	}
+	if userAgent != nil {
+		info.UserAgent = truncate(*userAgent, maxUserAgentLen)
+	} else {
+		info.UserAgent = userAgentFrom(ctx)
+	}
+	if deviceID != nil {
+		info.DeviceFingerprint = truncate(*deviceID, maxFingerprintLen)
+	}
+	return info
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+type userAgentKey struct{}
+
+// WithUserAgent records the request's User-Agent header for login logs.
+func WithUserAgent(ctx context.Context, ua string) context.Context {
+	return context.WithValue(ctx, userAgentKey{}, truncate(ua, maxUserAgentLen))
+}
+
+func userAgentFrom(ctx context.Context) string {
+	ua, _ := ctx.Value(userAgentKey{}).(string)
+	return ua
+}

@@ -1,0 +1,26 @@
+// Package resolvers is the GraphQL layer: it authorizes, validates, calls a use case and maps errors. No SQL here.
+package resolvers
+
+//go:generate go tool gqlgen generate
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/smartfinance/riskgraph/internal/account"
+	"github.com/smartfinance/riskgraph/internal/domain"
+	"github.com/smartfinance/riskgraph/internal/page"
+	"github.com/smartfinance/riskgraph/internal/store"
+)
+
+// Resolver is the dependency-injection root: the services the graph calls.
+type Resolver struct {
+	Accounts *account.Service
+	Audit    AuditReader
+	Log      *slog.Logger
+}
+
+// AuditReader lists audit entries.
+type AuditReader interface {
+	AuditLogs(ctx context.Context, f store.AuditFilter, req page.Request) (page.Result[*domain.AuditLog], error)
+}

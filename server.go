@@ -1,0 +1,247 @@
+// Command riskgraph is the SmartFinance Risk Graph server: real-time transaction
+// risk scoring and case management behind one GraphQL endpoint.
+//
+// Usage:
+//
+//	riskgraph           serve (migrating first)
+//	riskgraph migrate   apply migrations and exit
+//	riskgraph rollback  undo the last migration group and exit
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/smartfinance/riskgraph/dbmigrate"
+	"github.com/smartfinance/riskgraph/internal/store"
+)
+
+// config is everything the server reads from its environment; nothing else reads env.
+type config struct {
+	DatabaseURL     string
+	Addr            string
+	Env             string
+	JWTSecret       []byte
+	Demo            bool
+	DemoPassword    string
+	AdminUsername   string
+	AdminPassword   string
+	Playground      bool
+	Introspection   bool
+	AllowedOrigins  []string
+	Pool            store.PoolConfig
+	ShutdownTimeout time.Duration
+	LogLevel        slog.Level
+	LogJSON         bool
+}
+
+func (c config) production() bool { return c.Env == "production" }
+
+// loadConfig reads and validates the environment; warnings are for the caller to log.
+func loadConfig(getenv func(string) string) (cfg config, warnings []string, err error) {
+	var errs []error
+	str := func(key, def string) string {
+		if v := strings.TrimSpace(getenv(key)); v != "" {
+			return v
+		}
+		return def
+	}
+	boolean := func(key string, def bool) bool {
+		v := str(key, "")
+		if v == "" {
+			return def
+		}
+		b, perr := strconv.ParseBool(v)
+		if perr != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: want true/false or 1/0", key, v))
+		}
+		return b
+	}
+	integer := func(key string, def, lo, hi int) int {
+		v := str(key, "")
+		if v == "" {
+			return def
+		}
+		n, perr := strconv.Atoi(v)
+		if perr != nil || n < lo || n > hi {
+			errs = append(errs, fmt.Errorf("%s=%q: want an integer from %d to %d", key, v, lo, hi))
+		}
+		return n
+	}
+	duration := func(key string, def time.Duration) time.Duration {
+		v := str(key, "")
+		if v == "" {
+			return def
+		}
+		d, perr := time.ParseDuration(v)
+		if perr != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%s=%q: want a positive duration such as 15s", key, v))
+		}
+		return d
+	}
+
+	cfg.Env = str("APP_ENV", "development")
+	if cfg.Env != "development" && cfg.Env != "production" {
+		errs = append(errs, fmt.Errorf("APP_ENV=%q: want development or production", cfg.Env))
+	}
+	cfg.DatabaseURL = str("DATABASE_URL", "")
+	if cfg.DatabaseURL == "" {
+		errs = append(errs, errors.New("DATABASE_URL is required (make run finds or starts a database for you)"))
+	}
+	cfg.Addr = str("ADDR", ":8080")
+	switch secret := getenv("JWT_SECRET"); {
+	case secret != "" && len(secret) < 32:
+		errs = append(errs, errors.New("JWT_SECRET must be at least 32 bytes"))
+	case secret != "":
+		cfg.JWTSecret = []byte(secret)
+	case cfg.production():
+		errs = append(errs, errors.New("JWT_SECRET is required when APP_ENV=production"))
+	default:
+		cfg.JWTSecret = make([]byte, 32)
+		rand.Read(cfg.JWTSecret) //nolint:errcheck // crypto/rand never fails on Linux
+		warnings = append(warnings, "JWT_SECRET not set: using a random secret, so tokens die with this process and are not shared between instances")
+	}
+	cfg.Demo = boolean("DEMO", false)
+	if cfg.Demo && cfg.production() {
+		errs = append(errs, errors.New("DEMO=1 is refused when APP_ENV=production: demo accounts have known passwords"))
+	}
+	cfg.DemoPassword = getenv("DEMO_PASSWORD")
+	cfg.AdminUsername = str("ADMIN_USERNAME", "")
+	cfg.AdminPassword = getenv("ADMIN_PASSWORD")
+	if (cfg.AdminUsername == "") != (cfg.AdminPassword == "") {
+		errs = append(errs, errors.New("ADMIN_USERNAME and ADMIN_PASSWORD must be set together"))
+	}
+	cfg.Playground = boolean("PLAYGROUND", !cfg.production())
+	cfg.Introspection = boolean("INTROSPECTION", !cfg.production())
+	if origins := str("ALLOWED_ORIGINS", ""); origins != "" {
+		for _, o := range strings.Split(origins, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				cfg.AllowedOrigins = append(cfg.AllowedOrigins, o)
+			}
+		}
+	}
+	defaultConns := max(8, 4*runtime.GOMAXPROCS(0))
+	cfg.Pool.MaxOpen = integer("DB_MAX_CONNS", defaultConns, 1, 1000)
+	cfg.Pool.MaxIdle = cfg.Pool.MaxOpen
+	cfg.Pool.MaxLifetime = duration("DB_CONN_MAX_LIFETIME", 30*time.Minute)
+	cfg.ShutdownTimeout = duration("SHUTDOWN_TIMEOUT", 20*time.Second)
+	if err := cfg.LogLevel.UnmarshalText([]byte(str("LOG_LEVEL", "info"))); err != nil {
+		errs = append(errs, fmt.Errorf("LOG_LEVEL: want debug, info, warn or error"))
+	}
+	cfg.LogJSON = str("LOG_FORMAT", map[bool]string{true: "json", false: "text"}[cfg.production()]) == "json"
+	return cfg, warnings, errors.Join(errs...)
+}
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "riskgraph:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	cfg, warnings, err := loadConfig(os.Getenv)
+	if err != nil {
+		return fmt.Errorf("configuration:\n  %w", indentErrors(err))
+	}
+	log := newLogger(cfg)
+	for _, w := range warnings {
+		log.Warn(w)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.Pool)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	command := "serve"
+	if len(args) > 0 {
+		command = args[0]
+	}
+	switch command {
+	case "migrate":
+		version, err := dbmigrate.Migrate(ctx, db)
+		if err == nil {
+			log.Info("migrations applied", "version", version)
+		}
+		return err
+	case "rollback":
+		return dbmigrate.Rollback(ctx, db)
+	case "serve":
+		return serve(ctx, cfg, db, log)
+	default:
+		return fmt.Errorf("unknown command %q (want migrate, rollback or nothing)", command)
+	}
+}
+
+func serve(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) error {
+	version, err := dbmigrate.Migrate(ctx, db)
+	if err != nil {
+		return err
+	}
+	log.Info("database ready", "migration", version)
+
+	a, err := newApp(ctx, cfg, db, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.bootstrap(ctx, cfg); err != nil {
+		return err
+	}
+
+	srv := &http.Server{
+		Addr:              cfg.Addr,
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("listening", "addr", cfg.Addr, "env", cfg.Env, "playground", cfg.Playground)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	// Websockets are hijacked, so Shutdown doesn't wait for them: end them first.
+	a.closeSubscriptions()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func newLogger(cfg config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogJSON {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+func indentErrors(err error) error {
+	return errors.New(strings.ReplaceAll(err.Error(), "\n", "\n  "))
+}
