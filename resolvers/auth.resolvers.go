@@ -9,7 +9,6 @@ import (
 	"context"
 
 	"github.com/smartfinance/riskgraph/graph/model"
-	"github.com/smartfinance/riskgraph/internal/account"
 	"github.com/smartfinance/riskgraph/internal/auth"
 )
 
@@ -58,11 +57,4 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, input model.Chang
 		return false, err
 	}
 	return true, nil
-}
-
-func authPayload(res *account.AuthPayload) *model.AuthPayload {
-	if res == nil {
-		return nil
-	}
-	return &model.AuthPayload{AccessToken: res.AccessToken, RefreshToken: res.RefreshToken, ExpiresAt: res.ExpiresAt, User: res.User}
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/netip"
 
+	"github.com/smartfinance/riskgraph/graph/model"
 	"github.com/smartfinance/riskgraph/internal/account"
 	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/auth"
@@ -88,4 +89,11 @@ func WithUserAgent(ctx context.Context, ua string) context.Context {
 func userAgentFrom(ctx context.Context) string {
 	ua, _ := ctx.Value(userAgentKey{}).(string)
 	return ua
+}
+
+func authPayload(res *account.AuthPayload) *model.AuthPayload {
+	if res == nil {
+		return nil
+	}
+	return &model.AuthPayload{AccessToken: res.AccessToken, RefreshToken: res.RefreshToken, ExpiresAt: res.ExpiresAt, User: res.User}
 }

@@ -99,5 +99,7 @@ func (r *Resolver) LoginLog() graph.LoginLogResolver { return &loginLogResolver{
 // User returns graph.UserResolver implementation.
 func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
 
-type loginLogResolver struct{ *Resolver }
-type userResolver struct{ *Resolver }
+type (
+	loginLogResolver struct{ *Resolver }
+	userResolver     struct{ *Resolver }
+)
