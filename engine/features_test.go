@@ -1,0 +1,168 @@
+package engine
+
+import (
+	"encoding/json"
+	"math"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestDerive(t *testing.T) {
+	at := time.Date(2024, 3, 10, 23, 30, 0, 0, time.FixedZone("CST", 8*3600)) // 15:30 UTC, a Sunday
+	raw := func() Features {
+		return Features{
+			Merchant: "m2",
+			User: UserFeatures{
+				TxCount24h: 4, Amount24h: 1000,
+				TopMerchants: []string{"m1", "m2"},
+				CreatedAt:    at.Add(-36 * time.Hour),
+				Role:         "VIP",
+			},
+			Device: DeviceFeatures{ID: "fp-1", FirstSeen: at.Add(-48 * time.Hour)},
+			Geo: GeoFeatures{
+				Present: true, Latitude: 52.52, Longitude: 13.405,
+				HasPrevious: true, PrevLatitude: 31.2304, PrevLongitude: 121.4737,
+				PrevAt: at.Add(-2 * time.Hour),
+			},
+		}
+	}
+	tests := []struct {
+		name  string
+		edit  func(*Features)
+		check func(t *testing.T, f *Features)
+	}{
+		{"time is UTC", nil, func(t *testing.T, f *Features) {
+			if f.Hour != 15 || f.Weekday != 0 {
+				t.Errorf("got hour %d weekday %d; want 15 0", f.Hour, f.Weekday)
+			}
+		}},
+		{"user", nil, func(t *testing.T, f *Features) {
+			u := f.User
+			if u.AvgAmount24h != 250 || !u.KnownMerchant || !u.VIP || u.AccountAgeDays != 1.5 {
+				t.Errorf("got avg %v known %v vip %v age %v; want 250 true true 1.5",
+					u.AvgAmount24h, u.KnownMerchant, u.VIP, u.AccountAgeDays)
+			}
+		}},
+		{"unknown merchant, no transactions", func(f *Features) {
+			f.Merchant, f.User.TxCount24h, f.User.Role = "m9", 0, "USER"
+		}, func(t *testing.T, f *Features) {
+			if f.User.AvgAmount24h != 0 || f.User.KnownMerchant || f.User.VIP {
+				t.Errorf("got avg %v known %v vip %v; want 0 false false",
+					f.User.AvgAmount24h, f.User.KnownMerchant, f.User.VIP)
+			}
+		}},
+		{"device", nil, func(t *testing.T, f *Features) {
+			if !f.Device.Present || f.Device.AgeDays != 2 {
+				t.Errorf("got present %v age %v; want true 2", f.Device.Present, f.Device.AgeDays)
+			}
+		}},
+		{"no device", func(f *Features) { f.Device.ID = "" }, func(t *testing.T, f *Features) {
+			if f.Device.Present || f.Device.AgeDays != 0 {
+				t.Errorf("got present %v age %v; want false 0", f.Device.Present, f.Device.AgeDays)
+			}
+		}},
+		{"travel", nil, func(t *testing.T, f *Features) {
+			g := f.Geo
+			if !g.HasPrevious || g.ElapsedMinutes != 120 || math.Abs(g.SpeedKmh-g.DistanceKm/2) > 1e-9 || g.DistanceKm < 8000 {
+				t.Errorf("got previous %v distance %v elapsed %v speed %v; want true ~8400 120 distance/2",
+					g.HasPrevious, g.DistanceKm, g.ElapsedMinutes, g.SpeedKmh)
+			}
+		}},
+		{"no current location", func(f *Features) { f.Geo.Present = false }, func(t *testing.T, f *Features) {
+			if f.Geo.HasPrevious || f.Geo.DistanceKm != 0 || f.Geo.SpeedKmh != 0 {
+				t.Errorf("got previous %v distance %v speed %v; want false 0 0",
+					f.Geo.HasPrevious, f.Geo.DistanceKm, f.Geo.SpeedKmh)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := raw()
+			if tt.edit != nil {
+				tt.edit(&f)
+			}
+			f.Derive(at)
+			tt.check(t, &f)
+		})
+	}
+}
+
+// exprNames lists the names conditions can read, following expr tags.
+func exprNames(typ reflect.Type, prefix string) []string {
+	var names []string
+	for i := range typ.NumField() {
+		field := typ.Field(i)
+		tag := field.Tag.Get("expr")
+		if tag == "-" {
+			continue
+		}
+		if field.Type.Kind() == reflect.Struct && field.Type != reflect.TypeFor[time.Time]() {
+			names = append(names, exprNames(field.Type, prefix+tag+".")...)
+			continue
+		}
+		names = append(names, prefix+tag)
+	}
+	return names
+}
+
+func TestFeatureDocsMatchFeatures(t *testing.T) {
+	var documented []string
+	for _, d := range FeatureDocs {
+		documented = append(documented, d.Name)
+		if d.Type == "" || d.Description == "" {
+			t.Errorf("feature %s: got empty type or description", d.Name)
+		}
+		if _, err := CompileCondition(d.Name + " == " + d.Name); err != nil {
+			t.Errorf("feature %s: got %v; want it usable in a condition", d.Name, err)
+		}
+	}
+	if got, want := documented, exprNames(reflect.TypeFor[Features](), ""); !slices.Equal(got, want) {
+		t.Errorf("FeatureDocs names\ngot  %v\nwant %v", got, want)
+	}
+}
+
+// flatten turns nested snapshot maps into dotted names.
+func flatten(m map[string]any, prefix string, into map[string]any) {
+	for k, v := range m {
+		if sub, ok := v.(map[string]any); ok {
+			flatten(sub, prefix+k+".", into)
+			continue
+		}
+		into[prefix+k] = v
+	}
+}
+
+func TestSnapshot(t *testing.T) {
+	f := Features{Amount: 12000, Merchant: "m1", User: UserFeatures{TxCount10m: 5}, Device: DeviceFeatures{FirstSeen: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}}
+	flat := map[string]any{}
+	flatten(f.Snapshot(), "", flat)
+
+	for _, name := range exprNames(reflect.TypeFor[Features](), "") {
+		if _, ok := flat[name]; !ok {
+			t.Errorf("snapshot lacks %s", name)
+		}
+	}
+	for name, want := range map[string]any{
+		"amount": 12000.0, "merchant": "m1", "user.txCount10m": 5,
+		"device.firstSeen": "2024-01-02T03:04:05Z", "geo.prevAt": nil,
+	} {
+		if got := flat[name]; got != want {
+			t.Errorf("%s: got %v; want %v", name, got, want)
+		}
+	}
+
+	b, err := json.Marshal(f.Snapshot())
+	if err != nil {
+		t.Fatalf("marshal: got %v; want no error", err)
+	}
+	var back struct {
+		User struct {
+			TopMerchants []string `json:"topMerchants"`
+		} `json:"user"`
+	}
+	if err := json.Unmarshal(b, &back); err != nil || back.User.TopMerchants == nil {
+		t.Errorf("user.topMerchants: got %v (%v); want [] not null", back.User.TopMerchants, err)
+	}
+}
