@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -28,8 +29,12 @@ import (
 	"github.com/smartfinance/riskgraph/internal/account"
 	"github.com/smartfinance/riskgraph/internal/audit"
 	"github.com/smartfinance/riskgraph/internal/auth"
+	"github.com/smartfinance/riskgraph/internal/cases"
 	"github.com/smartfinance/riskgraph/internal/demo"
 	"github.com/smartfinance/riskgraph/internal/loader"
+	"github.com/smartfinance/riskgraph/internal/pubsub"
+	"github.com/smartfinance/riskgraph/internal/rules"
+	"github.com/smartfinance/riskgraph/internal/submit"
 	"github.com/smartfinance/riskgraph/resolvers"
 )
 
@@ -45,34 +50,62 @@ const (
 	apqCacheEntries   = 1000
 )
 
-// app is one server instance: its services and HTTP handler.
+// app is one server instance: its services, background work and HTTP handler.
 type app struct {
 	db       *bun.DB
 	log      *slog.Logger
 	accounts *account.Service
+	rules    *rules.Service
+	hub      *pubsub.Hub
+	listener *pubsub.Listener
 	registry *prometheus.Registry
 	handler  http.Handler
 
 	// wsCtx ends every websocket on shutdown; plain requests drain instead.
 	wsCtx    context.Context
 	wsCancel context.CancelFunc
-	closeOne sync.Once
+	// background runs the listener and the rule-hit flusher until Close.
+	stopBackground context.CancelFunc
+	background     sync.WaitGroup
+	closeOne       sync.Once
 }
+
+// ruleHitFlushInterval bounds how stale stored hit counts may be on other instances.
+const ruleHitFlushInterval = 2 * time.Second
 
 func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app, error) {
 	tokens, err := auth.NewTokens(cfg.JWTSecret)
 	if err != nil {
 		return nil, err
 	}
-	accounts, err := account.New(db, tokens, time.Now, log)
+	accounts, err := account.New(db, tokens, cfg.Now, log)
 	if err != nil {
 		return nil, err
 	}
-	a := &app{db: db, log: log, accounts: accounts, registry: prometheus.NewRegistry()}
+	a := &app{db: db, log: log, accounts: accounts, registry: prometheus.NewRegistry(), hub: pubsub.NewHub()}
 	a.wsCtx, a.wsCancel = context.WithCancel(context.WithoutCancel(ctx))
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	res := &resolvers.Resolver{Accounts: accounts, Audit: audit.NewReader(db), Log: log}
+	a.rules = rules.New(db, cfg.Now, log, pubsub.NotifyRulesChanged)
+	if err := a.rules.SeedBuiltins(ctx); err != nil {
+		return nil, fmt.Errorf("seed built-in rules: %w", err)
+	}
+	if err := a.rules.Reload(ctx); err != nil {
+		return nil, fmt.Errorf("load rules: %w", err)
+	}
+	if err := a.startBackground(ctx, cfg); err != nil {
+		return nil, err
+	}
+	res := &resolvers.Resolver{
+		Accounts: accounts,
+		Audit:    audit.NewReader(db),
+		Submit: submit.New(submit.Options{DB: db, Rules: a.rules, Config: cfg.Scoring, Notify: pubsub.NotifyAlert,
+			Now: cfg.Now, Log: log}),
+		Cases:    cases.New(db, cfg.Now),
+		Rulebook: a.rules,
+		AlertHub: a.hub,
+		Log:      log,
+	}
 	gql := a.graphQLServer(cfg, res)
 
 	mux := http.NewServeMux()
@@ -118,7 +151,7 @@ func (a *app) graphQLServer(cfg config, res *resolvers.Resolver) *handler.Server
 	srv.SetErrorPresenter(resolvers.ErrorPresenter(a.log))
 	srv.SetRecoverFunc(resolvers.Recover(a.log))
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-		return next(loader.With(ctx, a.db))
+		return next(loader.With(ctx, a.db, a.rules.Versions))
 	})
 	return srv
 }
@@ -188,9 +221,49 @@ func (a *app) Handler() http.Handler { return a.handler }
 // closeSubscriptions ends every websocket connection.
 func (a *app) closeSubscriptions() { a.wsCancel() }
 
-// Close stops the instance's background work.
+// startBackground runs the LISTEN/NOTIFY listener (alerts and rule changes from
+// every instance) and the rule-hit flusher; it returns once the listener is listening.
+func (a *app) startBackground(ctx context.Context, cfg config) error {
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopBackground = cancel
+	a.listener = pubsub.NewListener(cfg.DatabaseURL, a.db, a.hub, func(ctx context.Context) {
+		if err := a.rules.Reload(ctx); err != nil {
+			a.log.ErrorContext(ctx, "reload rules", "err", err)
+		}
+	}, a.log)
+	a.background.Add(2)
+	go func() {
+		defer a.background.Done()
+		if err := a.listener.Run(bg); err != nil && bg.Err() == nil {
+			a.log.Error("listener stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer a.background.Done()
+		a.rules.RunFlusher(bg, ruleHitFlushInterval)
+	}()
+	select {
+	case <-a.listener.Ready():
+		return nil
+	case <-time.After(10 * time.Second):
+		cancel()
+		return errors.New("listener did not start: LISTEN on the database failed")
+	case <-ctx.Done():
+		cancel()
+		return ctx.Err()
+	}
+}
+
+// Close ends subscriptions and background work (flushing rule hits).
 func (a *app) Close() {
-	a.closeOne.Do(func() { a.wsCancel() })
+	a.closeOne.Do(func() {
+		a.wsCancel()
+		a.hub.Close()
+		if a.stopBackground != nil {
+			a.stopBackground()
+		}
+		a.background.Wait()
+	})
 }
 
 type statusWriter struct {

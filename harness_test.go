@@ -9,10 +9,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
+	"github.com/smartfinance/riskgraph/engine"
 	"github.com/smartfinance/riskgraph/internal/account"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/pgtest"
@@ -25,14 +28,35 @@ var testJWTSecret = []byte("test-secret-test-secret-test-secret!")
 
 // testEnv is one server instance on its own database, served over real HTTP.
 type testEnv struct {
-	db  *bun.DB
-	url string
-	app *app
-	srv *httptest.Server
+	db    *bun.DB
+	url   string
+	app   *app
+	srv   *httptest.Server
+	clock *testClock
 }
 
-func testConfig(dbURL string) config {
-	return config{DatabaseURL: dbURL, Env: "development", JWTSecret: testJWTSecret, Introspection: true}
+// testClock is real time shifted by an offset tests can advance, so event-time
+// features (windows, travel speed) can be exercised without waiting.
+type testClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+}
+
+func testConfig(dbURL string, clock *testClock) config {
+	return config{DatabaseURL: dbURL, Env: "development", JWTSecret: testJWTSecret, Introspection: true,
+		Scoring: engine.DefaultConfig(), Now: clock.Now}
 }
 
 func newEnv(t *testing.T) *testEnv {
@@ -48,7 +72,8 @@ func newEnvOn(t *testing.T, db *bun.DB, dbURL string) *testEnv {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	a, err := newApp(context.Background(), testConfig(dbURL), db, log)
+	clock := &testClock{}
+	a, err := newApp(context.Background(), testConfig(dbURL, clock), db, log)
 	if err != nil {
 		t.Fatalf("newApp: %v", err)
 	}
@@ -57,7 +82,7 @@ func newEnvOn(t *testing.T, db *bun.DB, dbURL string) *testEnv {
 		a.Close()
 		srv.Close()
 	})
-	return &testEnv{db: db, url: dbURL, app: a, srv: srv}
+	return &testEnv{db: db, url: dbURL, app: a, srv: srv, clock: clock}
 }
 
 type gqlError struct {

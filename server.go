@@ -26,6 +26,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/smartfinance/riskgraph/dbmigrate"
+	"github.com/smartfinance/riskgraph/engine"
 	"github.com/smartfinance/riskgraph/internal/store"
 )
 
@@ -46,6 +47,9 @@ type config struct {
 	ShutdownTimeout time.Duration
 	LogLevel        slog.Level
 	LogJSON         bool
+	Scoring         engine.Config
+	// Now is the clock; tests replace it, the server uses time.Now.
+	Now func() time.Time
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -138,6 +142,27 @@ func loadConfig(getenv func(string) string) (cfg config, warnings []string, err 
 	cfg.Pool.MaxIdle = cfg.Pool.MaxOpen
 	cfg.Pool.MaxLifetime = duration("DB_CONN_MAX_LIFETIME", 30*time.Minute)
 	cfg.ShutdownTimeout = duration("SHUTDOWN_TIMEOUT", 20*time.Second)
+	cfg.Scoring = engine.DefaultConfig()
+	for _, knob := range []struct {
+		key string
+		dst *float64
+	}{
+		{"RULE_WEIGHT", &cfg.Scoring.RuleWeight}, {"MODEL_WEIGHT", &cfg.Scoring.ModelWeight},
+		{"REVIEW_AT", &cfg.Scoring.ReviewAt}, {"REJECT_AT", &cfg.Scoring.RejectAt},
+		{"MEDIUM_AT", &cfg.Scoring.MediumAt}, {"HIGH_AT", &cfg.Scoring.HighAt},
+	} {
+		if v := str(knob.key, ""); v != "" {
+			f, perr := strconv.ParseFloat(v, 64)
+			if perr != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: want a number", knob.key, v))
+			}
+			*knob.dst = f
+		}
+	}
+	if err := cfg.Scoring.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("scoring thresholds: %w", err))
+	}
+	cfg.Now = time.Now
 	if err := cfg.LogLevel.UnmarshalText([]byte(str("LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: want debug, info, warn or error"))
 	}

@@ -23,11 +23,17 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Alert() AlertResolver
 	AuditLog() AuditLogResolver
 	Device() DeviceResolver
 	LoginLog() LoginLogResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	RiskEvent() RiskEventResolver
+	Rule() RuleResolver
+	Subscription() SubscriptionResolver
+	TimelineEntry() TimelineEntryResolver
+	Transaction() TransactionResolver
 	User() UserResolver
 }
 
@@ -36,6 +42,32 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	Alert struct {
+		CreatedAt   func(childComplexity int) int
+		Event       func(childComplexity int) int
+		HandleNote  func(childComplexity int) int
+		HandledAt   func(childComplexity int) int
+		HandledBy   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Level       func(childComplexity int) int
+		Message     func(childComplexity int) int
+		Status      func(childComplexity int) int
+		Title       func(childComplexity int) int
+		Transaction func(childComplexity int) int
+		User        func(childComplexity int) int
+	}
+
+	AlertConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AlertEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	AuditLog struct {
 		Action     func(childComplexity int) int
 		Actor      func(childComplexity int) int
@@ -66,6 +98,20 @@ type ComplexityRoot struct {
 		User         func(childComplexity int) int
 	}
 
+	Detection struct {
+		CreatedAt     func(childComplexity int) int
+		Decision      func(childComplexity int) int
+		Features      func(childComplexity int) int
+		LatencyMicros func(childComplexity int) int
+		MLScore       func(childComplexity int) int
+		MatchedRules  func(childComplexity int) int
+		ModelVersion  func(childComplexity int) int
+		Reason        func(childComplexity int) int
+		RiskLevel     func(childComplexity int) int
+		RiskScore     func(childComplexity int) int
+		RuleScore     func(childComplexity int) int
+	}
+
 	Device struct {
 		Fingerprint func(childComplexity int) int
 		FirstSeenAt func(childComplexity int) int
@@ -94,16 +140,29 @@ type ComplexityRoot struct {
 		UserAgent         func(childComplexity int) int
 	}
 
+	MatchedRule struct {
+		Action  func(childComplexity int) int
+		Name    func(childComplexity int) int
+		Reason  func(childComplexity int) int
+		RuleID  func(childComplexity int) int
+		Score   func(childComplexity int) int
+		Type    func(childComplexity int) int
+		Version func(childComplexity int) int
+	}
+
 	Mutation struct {
-		ChangePassword   func(childComplexity int, input model.ChangePasswordInput) int
-		CreateUser       func(childComplexity int, input model.CreateUserInput) int
-		Login            func(childComplexity int, input model.LoginInput) int
-		Logout           func(childComplexity int, refreshToken *string) int
-		RefreshToken     func(childComplexity int, refreshToken string) int
-		Register         func(childComplexity int, input model.RegisterInput) int
-		SetDeviceStatus  func(childComplexity int, id int64, status domain.DeviceStatus, reason *string) int
-		UpdateUserRole   func(childComplexity int, id int64, role domain.Role) int
-		UpdateUserStatus func(childComplexity int, id int64, status domain.UserStatus, reason *string) int
+		ChangePassword    func(childComplexity int, input model.ChangePasswordInput) int
+		CreateUser        func(childComplexity int, input model.CreateUserInput) int
+		Login             func(childComplexity int, input model.LoginInput) int
+		Logout            func(childComplexity int, refreshToken *string) int
+		RefreshToken      func(childComplexity int, refreshToken string) int
+		Register          func(childComplexity int, input model.RegisterInput) int
+		SetDeviceStatus   func(childComplexity int, id int64, status domain.DeviceStatus, reason *string) int
+		SetRuleEnabled    func(childComplexity int, id int64, enabled bool) int
+		SubmitTransaction func(childComplexity int, input model.SubmitTransactionInput) int
+		UpdateUserRole    func(childComplexity int, id int64, role domain.Role) int
+		UpdateUserStatus  func(childComplexity int, id int64, status domain.UserStatus, reason *string) int
+		UpsertRule        func(childComplexity int, input model.RuleInput) int
 	}
 
 	PageInfo struct {
@@ -114,11 +173,138 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AuditLogs func(childComplexity int, filter *model.AuditLogFilter, first *int, after *string) int
-		Device    func(childComplexity int, id int64) int
-		Me        func(childComplexity int) int
-		User      func(childComplexity int, id int64) int
-		Users     func(childComplexity int, filter *model.UserFilter, first *int, after *string) int
+		Alert        func(childComplexity int, id int64) int
+		Alerts       func(childComplexity int, filter *model.AlertFilter, first *int, after *string) int
+		AuditLogs    func(childComplexity int, filter *model.AuditLogFilter, first *int, after *string) int
+		Device       func(childComplexity int, id int64) int
+		Me           func(childComplexity int) int
+		RiskEvent    func(childComplexity int, id int64) int
+		RiskEvents   func(childComplexity int, filter *model.RiskEventFilter, first *int, after *string) int
+		Rule         func(childComplexity int, id int64) int
+		Rules        func(childComplexity int) int
+		Transaction  func(childComplexity int, id int64) int
+		Transactions func(childComplexity int, filter *model.TransactionFilter, first *int, after *string) int
+		User         func(childComplexity int, id int64) int
+		Users        func(childComplexity int, filter *model.UserFilter, first *int, after *string) int
+	}
+
+	RiskEvent struct {
+		Alerts      func(childComplexity int) int
+		Assignee    func(childComplexity int) int
+		ClosedAt    func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Description func(childComplexity int) int
+		HandledAt   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Level       func(childComplexity int) int
+		RiskScore   func(childComplexity int) int
+		Status      func(childComplexity int) int
+		Timeline    func(childComplexity int) int
+		Title       func(childComplexity int) int
+		Transaction func(childComplexity int) int
+		Type        func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+		User        func(childComplexity int) int
+		Version     func(childComplexity int) int
+	}
+
+	RiskEventConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	RiskEventEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	Rule struct {
+		Action      func(childComplexity int) int
+		Builtin     func(childComplexity int) int
+		Condition   func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Description func(childComplexity int) int
+		Enabled     func(childComplexity int) int
+		Expression  func(childComplexity int) int
+		HitCount    func(childComplexity int) int
+		ID          func(childComplexity int) int
+		LastHitAt   func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Priority    func(childComplexity int) int
+		Score       func(childComplexity int) int
+		Type        func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+		Version     func(childComplexity int) int
+		Versions    func(childComplexity int) int
+	}
+
+	RuleVersion struct {
+		Action      func(childComplexity int) int
+		Condition   func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Description func(childComplexity int) int
+		Enabled     func(childComplexity int) int
+		Expression  func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Priority    func(childComplexity int) int
+		Score       func(childComplexity int) int
+		Type        func(childComplexity int) int
+		Version     func(childComplexity int) int
+	}
+
+	SubmitTransactionPayload struct {
+		Alert       func(childComplexity int) int
+		Detection   func(childComplexity int) int
+		RiskEvent   func(childComplexity int) int
+		Transaction func(childComplexity int) int
+	}
+
+	Subscription struct {
+		AlertRaised func(childComplexity int, minLevel *domain.RiskLevel) int
+	}
+
+	TimelineEntry struct {
+		Action     func(childComplexity int) int
+		Actor      func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		Details    func(childComplexity int) int
+		FromStatus func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		Note       func(childComplexity int) int
+		ToStatus   func(childComplexity int) int
+	}
+
+	Transaction struct {
+		Amount            func(childComplexity int) int
+		Channel           func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		Currency          func(childComplexity int) int
+		Detection         func(childComplexity int) int
+		Device            func(childComplexity int) int
+		DeviceFingerprint func(childComplexity int) int
+		ID                func(childComplexity int) int
+		IPAddress         func(childComplexity int) int
+		Location          func(childComplexity int) int
+		MerchantCategory  func(childComplexity int) int
+		MerchantID        func(childComplexity int) int
+		OccurredAt        func(childComplexity int) int
+		RiskEvent         func(childComplexity int) int
+		Status            func(childComplexity int) int
+		User              func(childComplexity int) int
+		UserID            func(childComplexity int) int
+	}
+
+	TransactionConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	TransactionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	User struct {
@@ -131,6 +317,7 @@ type ComplexityRoot struct {
 		LoginLogs    func(childComplexity int, first *int) int
 		Role         func(childComplexity int) int
 		Status       func(childComplexity int) int
+		Transactions func(childComplexity int, filter *model.TransactionFilter, first *int, after *string) int
 		Username     func(childComplexity int) int
 	}
 
@@ -159,6 +346,111 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "Alert.createdAt":
+		if e.ComplexityRoot.Alert.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.CreatedAt(childComplexity), true
+	case "Alert.event":
+		if e.ComplexityRoot.Alert.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Event(childComplexity), true
+	case "Alert.handleNote":
+		if e.ComplexityRoot.Alert.HandleNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.HandleNote(childComplexity), true
+	case "Alert.handledAt":
+		if e.ComplexityRoot.Alert.HandledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.HandledAt(childComplexity), true
+	case "Alert.handledBy":
+		if e.ComplexityRoot.Alert.HandledBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.HandledBy(childComplexity), true
+	case "Alert.id":
+		if e.ComplexityRoot.Alert.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.ID(childComplexity), true
+	case "Alert.level":
+		if e.ComplexityRoot.Alert.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Level(childComplexity), true
+	case "Alert.message":
+		if e.ComplexityRoot.Alert.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Message(childComplexity), true
+	case "Alert.status":
+		if e.ComplexityRoot.Alert.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Status(childComplexity), true
+	case "Alert.title":
+		if e.ComplexityRoot.Alert.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Title(childComplexity), true
+	case "Alert.transaction":
+		if e.ComplexityRoot.Alert.Transaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Transaction(childComplexity), true
+	case "Alert.user":
+		if e.ComplexityRoot.Alert.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.User(childComplexity), true
+
+	case "AlertConnection.edges":
+		if e.ComplexityRoot.AlertConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertConnection.Edges(childComplexity), true
+	case "AlertConnection.pageInfo":
+		if e.ComplexityRoot.AlertConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertConnection.PageInfo(childComplexity), true
+	case "AlertConnection.totalCount":
+		if e.ComplexityRoot.AlertConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertConnection.TotalCount(childComplexity), true
+
+	case "AlertEdge.cursor":
+		if e.ComplexityRoot.AlertEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEdge.Cursor(childComplexity), true
+	case "AlertEdge.node":
+		if e.ComplexityRoot.AlertEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEdge.Node(childComplexity), true
 
 	case "AuditLog.action":
 		if e.ComplexityRoot.AuditLog.Action == nil {
@@ -271,6 +563,73 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthPayload.User(childComplexity), true
+
+	case "Detection.createdAt":
+		if e.ComplexityRoot.Detection.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Detection.CreatedAt(childComplexity), true
+	case "Detection.decision":
+		if e.ComplexityRoot.Detection.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Detection.Decision(childComplexity), true
+	case "Detection.features":
+		if e.ComplexityRoot.Detection.Features == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Detection.Features(childComplexity), true
+	case "Detection.latencyMicros":
+		if e.ComplexityRoot.Detection.LatencyMicros == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Detection.LatencyMicros(childComplexity), true
+	case "Detection.mlScore":
+		if e.ComplexityRoot.Detection.MLScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Detection.MLScore(childComplexity), true
+	case "Detection.matchedRules":
+		if e.ComplexityRoot.Detection.MatchedRules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Detection.MatchedRules(childComplexity), true
+	case "Detection.modelVersion":
+		if e.ComplexityRoot.Detection.ModelVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Detection.ModelVersion(childComplexity), true
+	case "Detection.reason":
+		if e.ComplexityRoot.Detection.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Detection.Reason(childComplexity), true
+	case "Detection.riskLevel":
+		if e.ComplexityRoot.Detection.RiskLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Detection.RiskLevel(childComplexity), true
+	case "Detection.riskScore":
+		if e.ComplexityRoot.Detection.RiskScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Detection.RiskScore(childComplexity), true
+	case "Detection.ruleScore":
+		if e.ComplexityRoot.Detection.RuleScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Detection.RuleScore(childComplexity), true
 
 	case "Device.fingerprint":
 		if e.ComplexityRoot.Device.Fingerprint == nil {
@@ -389,6 +748,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LoginLog.UserAgent(childComplexity), true
 
+	case "MatchedRule.action":
+		if e.ComplexityRoot.MatchedRule.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchedRule.Action(childComplexity), true
+	case "MatchedRule.name":
+		if e.ComplexityRoot.MatchedRule.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchedRule.Name(childComplexity), true
+	case "MatchedRule.reason":
+		if e.ComplexityRoot.MatchedRule.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchedRule.Reason(childComplexity), true
+	case "MatchedRule.ruleId":
+		if e.ComplexityRoot.MatchedRule.RuleID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchedRule.RuleID(childComplexity), true
+	case "MatchedRule.score":
+		if e.ComplexityRoot.MatchedRule.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchedRule.Score(childComplexity), true
+	case "MatchedRule.type":
+		if e.ComplexityRoot.MatchedRule.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchedRule.Type(childComplexity), true
+	case "MatchedRule.version":
+		if e.ComplexityRoot.MatchedRule.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchedRule.Version(childComplexity), true
+
 	case "Mutation.changePassword":
 		if e.ComplexityRoot.Mutation.ChangePassword == nil {
 			break
@@ -466,6 +868,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetDeviceStatus(childComplexity, args["id"].(int64), args["status"].(domain.DeviceStatus), args["reason"].(*string)), true
+	case "Mutation.setRuleEnabled":
+		if e.ComplexityRoot.Mutation.SetRuleEnabled == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setRuleEnabled_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetRuleEnabled(childComplexity, args["id"].(int64), args["enabled"].(bool)), true
+	case "Mutation.submitTransaction":
+		if e.ComplexityRoot.Mutation.SubmitTransaction == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitTransaction_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitTransaction(childComplexity, args["input"].(model.SubmitTransactionInput)), true
 	case "Mutation.updateUserRole":
 		if e.ComplexityRoot.Mutation.UpdateUserRole == nil {
 			break
@@ -488,6 +912,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateUserStatus(childComplexity, args["id"].(int64), args["status"].(domain.UserStatus), args["reason"].(*string)), true
+	case "Mutation.upsertRule":
+		if e.ComplexityRoot.Mutation.UpsertRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_upsertRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpsertRule(childComplexity, args["input"].(model.RuleInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -514,6 +949,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "Query.alert":
+		if e.ComplexityRoot.Query.Alert == nil {
+			break
+		}
+
+		args, err := ec.field_Query_alert_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Alert(childComplexity, args["id"].(int64)), true
+	case "Query.alerts":
+		if e.ComplexityRoot.Query.Alerts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_alerts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Alerts(childComplexity, args["filter"].(*model.AlertFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.auditLogs":
 		if e.ComplexityRoot.Query.AuditLogs == nil {
 			break
@@ -543,6 +1000,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.riskEvent":
+		if e.ComplexityRoot.Query.RiskEvent == nil {
+			break
+		}
+
+		args, err := ec.field_Query_riskEvent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RiskEvent(childComplexity, args["id"].(int64)), true
+	case "Query.riskEvents":
+		if e.ComplexityRoot.Query.RiskEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Query_riskEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RiskEvents(childComplexity, args["filter"].(*model.RiskEventFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.rule":
+		if e.ComplexityRoot.Query.Rule == nil {
+			break
+		}
+
+		args, err := ec.field_Query_rule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Rule(childComplexity, args["id"].(int64)), true
+	case "Query.rules":
+		if e.ComplexityRoot.Query.Rules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Rules(childComplexity), true
+	case "Query.transaction":
+		if e.ComplexityRoot.Query.Transaction == nil {
+			break
+		}
+
+		args, err := ec.field_Query_transaction_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Transaction(childComplexity, args["id"].(int64)), true
+	case "Query.transactions":
+		if e.ComplexityRoot.Query.Transactions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_transactions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Transactions(childComplexity, args["filter"].(*model.TransactionFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.user":
 		if e.ComplexityRoot.Query.User == nil {
 			break
@@ -565,6 +1083,538 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Users(childComplexity, args["filter"].(*model.UserFilter), args["first"].(*int), args["after"].(*string)), true
+
+	case "RiskEvent.alerts":
+		if e.ComplexityRoot.RiskEvent.Alerts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEvent.Alerts(childComplexity), true
+	case "RiskEvent.assignee":
+		if e.ComplexityRoot.RiskEvent.Assignee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEvent.Assignee(childComplexity), true
+	case "RiskEvent.closedAt":
+		if e.ComplexityRoot.RiskEvent.ClosedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEvent.ClosedAt(childComplexity), true
+	case "RiskEvent.createdAt":
+		if e.ComplexityRoot.RiskEvent.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEvent.CreatedAt(childComplexity), true
+	case "RiskEvent.description":
+		if e.ComplexityRoot.RiskEvent.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEvent.Description(childComplexity), true
+	case "RiskEvent.handledAt":
+		if e.ComplexityRoot.RiskEvent.HandledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEvent.HandledAt(childComplexity), true
+	case "RiskEvent.id":
+		if e.ComplexityRoot.RiskEvent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEvent.ID(childComplexity), true
+	case "RiskEvent.level":
+		if e.ComplexityRoot.RiskEvent.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEvent.Level(childComplexity), true
+	case "RiskEvent.riskScore":
+		if e.ComplexityRoot.RiskEvent.RiskScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEvent.RiskScore(childComplexity), true
+	case "RiskEvent.status":
+		if e.ComplexityRoot.RiskEvent.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEvent.Status(childComplexity), true
+	case "RiskEvent.timeline":
+		if e.ComplexityRoot.RiskEvent.Timeline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEvent.Timeline(childComplexity), true
+	case "RiskEvent.title":
+		if e.ComplexityRoot.RiskEvent.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEvent.Title(childComplexity), true
+	case "RiskEvent.transaction":
+		if e.ComplexityRoot.RiskEvent.Transaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEvent.Transaction(childComplexity), true
+	case "RiskEvent.type":
+		if e.ComplexityRoot.RiskEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEvent.Type(childComplexity), true
+	case "RiskEvent.updatedAt":
+		if e.ComplexityRoot.RiskEvent.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEvent.UpdatedAt(childComplexity), true
+	case "RiskEvent.user":
+		if e.ComplexityRoot.RiskEvent.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEvent.User(childComplexity), true
+	case "RiskEvent.version":
+		if e.ComplexityRoot.RiskEvent.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEvent.Version(childComplexity), true
+
+	case "RiskEventConnection.edges":
+		if e.ComplexityRoot.RiskEventConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEventConnection.Edges(childComplexity), true
+	case "RiskEventConnection.pageInfo":
+		if e.ComplexityRoot.RiskEventConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEventConnection.PageInfo(childComplexity), true
+	case "RiskEventConnection.totalCount":
+		if e.ComplexityRoot.RiskEventConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEventConnection.TotalCount(childComplexity), true
+
+	case "RiskEventEdge.cursor":
+		if e.ComplexityRoot.RiskEventEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEventEdge.Cursor(childComplexity), true
+	case "RiskEventEdge.node":
+		if e.ComplexityRoot.RiskEventEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEventEdge.Node(childComplexity), true
+
+	case "Rule.action":
+		if e.ComplexityRoot.Rule.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rule.Action(childComplexity), true
+	case "Rule.builtin":
+		if e.ComplexityRoot.Rule.Builtin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rule.Builtin(childComplexity), true
+	case "Rule.condition":
+		if e.ComplexityRoot.Rule.Condition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rule.Condition(childComplexity), true
+	case "Rule.createdAt":
+		if e.ComplexityRoot.Rule.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rule.CreatedAt(childComplexity), true
+	case "Rule.description":
+		if e.ComplexityRoot.Rule.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rule.Description(childComplexity), true
+	case "Rule.enabled":
+		if e.ComplexityRoot.Rule.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rule.Enabled(childComplexity), true
+	case "Rule.expression":
+		if e.ComplexityRoot.Rule.Expression == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rule.Expression(childComplexity), true
+	case "Rule.hitCount":
+		if e.ComplexityRoot.Rule.HitCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rule.HitCount(childComplexity), true
+	case "Rule.id":
+		if e.ComplexityRoot.Rule.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rule.ID(childComplexity), true
+	case "Rule.lastHitAt":
+		if e.ComplexityRoot.Rule.LastHitAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rule.LastHitAt(childComplexity), true
+	case "Rule.name":
+		if e.ComplexityRoot.Rule.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rule.Name(childComplexity), true
+	case "Rule.priority":
+		if e.ComplexityRoot.Rule.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rule.Priority(childComplexity), true
+	case "Rule.score":
+		if e.ComplexityRoot.Rule.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rule.Score(childComplexity), true
+	case "Rule.type":
+		if e.ComplexityRoot.Rule.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rule.Type(childComplexity), true
+	case "Rule.updatedAt":
+		if e.ComplexityRoot.Rule.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rule.UpdatedAt(childComplexity), true
+	case "Rule.version":
+		if e.ComplexityRoot.Rule.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rule.Version(childComplexity), true
+	case "Rule.versions":
+		if e.ComplexityRoot.Rule.Versions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rule.Versions(childComplexity), true
+
+	case "RuleVersion.action":
+		if e.ComplexityRoot.RuleVersion.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleVersion.Action(childComplexity), true
+	case "RuleVersion.condition":
+		if e.ComplexityRoot.RuleVersion.Condition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleVersion.Condition(childComplexity), true
+	case "RuleVersion.createdAt":
+		if e.ComplexityRoot.RuleVersion.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleVersion.CreatedAt(childComplexity), true
+	case "RuleVersion.description":
+		if e.ComplexityRoot.RuleVersion.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleVersion.Description(childComplexity), true
+	case "RuleVersion.enabled":
+		if e.ComplexityRoot.RuleVersion.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleVersion.Enabled(childComplexity), true
+	case "RuleVersion.expression":
+		if e.ComplexityRoot.RuleVersion.Expression == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleVersion.Expression(childComplexity), true
+	case "RuleVersion.name":
+		if e.ComplexityRoot.RuleVersion.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleVersion.Name(childComplexity), true
+	case "RuleVersion.priority":
+		if e.ComplexityRoot.RuleVersion.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleVersion.Priority(childComplexity), true
+	case "RuleVersion.score":
+		if e.ComplexityRoot.RuleVersion.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleVersion.Score(childComplexity), true
+	case "RuleVersion.type":
+		if e.ComplexityRoot.RuleVersion.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleVersion.Type(childComplexity), true
+	case "RuleVersion.version":
+		if e.ComplexityRoot.RuleVersion.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleVersion.Version(childComplexity), true
+
+	case "SubmitTransactionPayload.alert":
+		if e.ComplexityRoot.SubmitTransactionPayload.Alert == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmitTransactionPayload.Alert(childComplexity), true
+	case "SubmitTransactionPayload.detection":
+		if e.ComplexityRoot.SubmitTransactionPayload.Detection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmitTransactionPayload.Detection(childComplexity), true
+	case "SubmitTransactionPayload.riskEvent":
+		if e.ComplexityRoot.SubmitTransactionPayload.RiskEvent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmitTransactionPayload.RiskEvent(childComplexity), true
+	case "SubmitTransactionPayload.transaction":
+		if e.ComplexityRoot.SubmitTransactionPayload.Transaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmitTransactionPayload.Transaction(childComplexity), true
+
+	case "Subscription.alertRaised":
+		if e.ComplexityRoot.Subscription.AlertRaised == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_alertRaised_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.AlertRaised(childComplexity, args["minLevel"].(*domain.RiskLevel)), true
+
+	case "TimelineEntry.action":
+		if e.ComplexityRoot.TimelineEntry.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEntry.Action(childComplexity), true
+	case "TimelineEntry.actor":
+		if e.ComplexityRoot.TimelineEntry.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEntry.Actor(childComplexity), true
+	case "TimelineEntry.createdAt":
+		if e.ComplexityRoot.TimelineEntry.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEntry.CreatedAt(childComplexity), true
+	case "TimelineEntry.details":
+		if e.ComplexityRoot.TimelineEntry.Details == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEntry.Details(childComplexity), true
+	case "TimelineEntry.fromStatus":
+		if e.ComplexityRoot.TimelineEntry.FromStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEntry.FromStatus(childComplexity), true
+	case "TimelineEntry.id":
+		if e.ComplexityRoot.TimelineEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEntry.ID(childComplexity), true
+	case "TimelineEntry.kind":
+		if e.ComplexityRoot.TimelineEntry.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEntry.Kind(childComplexity), true
+	case "TimelineEntry.note":
+		if e.ComplexityRoot.TimelineEntry.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEntry.Note(childComplexity), true
+	case "TimelineEntry.toStatus":
+		if e.ComplexityRoot.TimelineEntry.ToStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEntry.ToStatus(childComplexity), true
+
+	case "Transaction.amount":
+		if e.ComplexityRoot.Transaction.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.Amount(childComplexity), true
+	case "Transaction.channel":
+		if e.ComplexityRoot.Transaction.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.Channel(childComplexity), true
+	case "Transaction.createdAt":
+		if e.ComplexityRoot.Transaction.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.CreatedAt(childComplexity), true
+	case "Transaction.currency":
+		if e.ComplexityRoot.Transaction.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.Currency(childComplexity), true
+	case "Transaction.detection":
+		if e.ComplexityRoot.Transaction.Detection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.Detection(childComplexity), true
+	case "Transaction.device":
+		if e.ComplexityRoot.Transaction.Device == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.Device(childComplexity), true
+	case "Transaction.deviceFingerprint":
+		if e.ComplexityRoot.Transaction.DeviceFingerprint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.DeviceFingerprint(childComplexity), true
+	case "Transaction.id":
+		if e.ComplexityRoot.Transaction.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.ID(childComplexity), true
+	case "Transaction.ipAddress":
+		if e.ComplexityRoot.Transaction.IPAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.IPAddress(childComplexity), true
+	case "Transaction.location":
+		if e.ComplexityRoot.Transaction.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.Location(childComplexity), true
+	case "Transaction.merchantCategory":
+		if e.ComplexityRoot.Transaction.MerchantCategory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.MerchantCategory(childComplexity), true
+	case "Transaction.merchantId":
+		if e.ComplexityRoot.Transaction.MerchantID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.MerchantID(childComplexity), true
+	case "Transaction.occurredAt":
+		if e.ComplexityRoot.Transaction.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.OccurredAt(childComplexity), true
+	case "Transaction.riskEvent":
+		if e.ComplexityRoot.Transaction.RiskEvent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.RiskEvent(childComplexity), true
+	case "Transaction.status":
+		if e.ComplexityRoot.Transaction.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.Status(childComplexity), true
+	case "Transaction.user":
+		if e.ComplexityRoot.Transaction.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.User(childComplexity), true
+	case "Transaction.userId":
+		if e.ComplexityRoot.Transaction.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.UserID(childComplexity), true
+
+	case "TransactionConnection.edges":
+		if e.ComplexityRoot.TransactionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransactionConnection.Edges(childComplexity), true
+	case "TransactionConnection.pageInfo":
+		if e.ComplexityRoot.TransactionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransactionConnection.PageInfo(childComplexity), true
+	case "TransactionConnection.totalCount":
+		if e.ComplexityRoot.TransactionConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransactionConnection.TotalCount(childComplexity), true
+
+	case "TransactionEdge.cursor":
+		if e.ComplexityRoot.TransactionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransactionEdge.Cursor(childComplexity), true
+	case "TransactionEdge.node":
+		if e.ComplexityRoot.TransactionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransactionEdge.Node(childComplexity), true
 
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
@@ -625,6 +1675,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Status(childComplexity), true
+	case "User.transactions":
+		if e.ComplexityRoot.User.Transactions == nil {
+			break
+		}
+
+		args, err := ec.field_User_transactions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.Transactions(childComplexity, args["filter"].(*model.TransactionFilter), args["first"].(*int), args["after"].(*string)), true
 	case "User.username":
 		if e.ComplexityRoot.User.Username == nil {
 			break
@@ -672,12 +1733,17 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
+		ec.unmarshalInputAlertFilter,
 		ec.unmarshalInputAuditLogFilter,
 		ec.unmarshalInputChangePasswordInput,
 		ec.unmarshalInputCreateUserInput,
 		ec.unmarshalInputLocationInput,
 		ec.unmarshalInputLoginInput,
 		ec.unmarshalInputRegisterInput,
+		ec.unmarshalInputRiskEventFilter,
+		ec.unmarshalInputRuleInput,
+		ec.unmarshalInputSubmitTransactionInput,
+		ec.unmarshalInputTransactionFilter,
 		ec.unmarshalInputUserFilter,
 	)
 	first := true
@@ -728,6 +1794,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -754,6 +1837,63 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../schema/alert.graphqls", Input: `enum AlertStatus {
+  NEW
+  ACKNOWLEDGED
+  RESOLVED
+  DISMISSED
+}
+
+type Alert {
+  id: ID!
+  level: RiskLevel!
+  status: AlertStatus!
+  title: String!
+  message: String!
+  event: RiskEvent
+  user: User
+  transaction: Transaction
+  handledBy: User
+  handledAt: Time
+  handleNote: String
+  createdAt: Time!
+}
+
+input AlertFilter {
+  level: RiskLevel
+  status: AlertStatus
+  "createdAt ≥ from"
+  from: Time
+  "createdAt < to"
+  to: Time
+}
+
+type AlertEdge {
+  cursor: String!
+  node: Alert!
+}
+
+type AlertConnection {
+  edges: [AlertEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+extend type Query {
+  "Customers may read only their own."
+  alert(id: ID!): Alert @hasRole(roles: [USER, VIP, ANALYST, ADMIN])
+  "Newest first; customers see only their own."
+  alerts(filter: AlertFilter, first: Int, after: String): AlertConnection! @hasRole(roles: [USER, VIP, ANALYST, ADMIN])
+}
+
+type Subscription {
+  """
+  Alerts at or above minLevel as they are committed, from every server instance.
+  A subscriber that falls behind is disconnected rather than slowing payments; re-subscribe and read alerts to catch up.
+  """
+  alertRaised(minLevel: RiskLevel = LOW): Alert! @hasRole(roles: [ANALYST, ADMIN])
+}
+`, BuiltIn: false},
 	{Name: "../schema/auth.graphqls", Input: `input RegisterInput {
   "3 to 64 letters, digits, '.', '_' or '-'."
   username: String!
@@ -829,6 +1969,82 @@ extend type Mutation {
   setDeviceStatus(id: ID!, status: DeviceStatus!, reason: String): Device! @hasRole(roles: [ANALYST, ADMIN])
 }
 `, BuiltIn: false},
+	{Name: "../schema/event.graphqls", Input: `enum EventStatus {
+  OPEN
+  INVESTIGATING
+  CONFIRMED_FRAUD
+  FALSE_POSITIVE
+  ESCALATED
+  CLOSED
+}
+
+"A case opened by a MEDIUM or HIGH detection."
+type RiskEvent {
+  id: ID!
+  "The type of the highest-priority matched rule, e.g. AMOUNT, VELOCITY, GEO."
+  type: String!
+  level: RiskLevel!
+  status: EventStatus!
+  riskScore: Float!
+  title: String!
+  description: String!
+  user: User
+  transaction: Transaction
+  alerts: [Alert!]!
+  "Everything that happened to the event, oldest first."
+  timeline: [TimelineEntry!]!
+  assignee: User
+  "Bumped by every change (optimistic concurrency)."
+  version: Int!
+  createdAt: Time!
+  updatedAt: Time!
+  handledAt: Time
+  closedAt: Time
+}
+
+type TimelineEntry {
+  id: ID!
+  "DETECTION, ALERT or ACTION."
+  kind: String!
+  action: String!
+  actor: User
+  fromStatus: String
+  toStatus: String
+  note: String!
+  details: JSON!
+  createdAt: Time!
+}
+
+input RiskEventFilter {
+  status: EventStatus
+  level: RiskLevel
+  type: String
+  assigneeId: ID
+  userId: ID
+  "createdAt ≥ from"
+  from: Time
+  "createdAt < to"
+  to: Time
+}
+
+type RiskEventEdge {
+  cursor: String!
+  node: RiskEvent!
+}
+
+type RiskEventConnection {
+  edges: [RiskEventEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+extend type Query {
+  "Customers may read only their own."
+  riskEvent(id: ID!): RiskEvent @hasRole(roles: [USER, VIP, ANALYST, ADMIN])
+  "Newest first; customers see only their own."
+  riskEvents(filter: RiskEventFilter, first: Int, after: String): RiskEventConnection! @hasRole(roles: [USER, VIP, ANALYST, ADMIN])
+}
+`, BuiltIn: false},
 	{Name: "../schema/monitor.graphqls", Input: `"One security- or business-relevant action."
 type AuditLog {
   id: ID!
@@ -866,6 +2082,81 @@ type AuditLogConnection {
 extend type Query {
   "Audit entries, newest first."
   auditLogs(filter: AuditLogFilter, first: Int, after: String): AuditLogConnection! @hasRole(roles: [ADMIN])
+}
+`, BuiltIn: false},
+	{Name: "../schema/rule.graphqls", Input: `enum RuleAction {
+  "Adds the rule's score."
+  SCORE
+  "Rejects the transaction outright."
+  REJECT
+}
+
+"A detection rule: a condition over the feature vector and what a match does."
+type Rule {
+  id: ID!
+  name: String!
+  description: String!
+  "As written: an expression (amount >= 10000 && user.txCount10m >= 5) or a seed-004 JSON document."
+  condition: String!
+  "The expression the engine runs (JSON conditions converted)."
+  expression: String!
+  "0–100."
+  score: Int!
+  "Higher first."
+  priority: Int!
+  type: String!
+  action: RuleAction!
+  enabled: Boolean!
+  "Bumped by every change; earlier versions stay readable."
+  version: Int!
+  builtin: Boolean!
+  hitCount: Int!
+  lastHitAt: Time
+  createdAt: Time!
+  updatedAt: Time!
+  "Every version, newest first, the current one included."
+  versions: [RuleVersion!]!
+}
+
+type RuleVersion {
+  version: Int!
+  name: String!
+  description: String!
+  condition: String!
+  expression: String!
+  score: Int!
+  priority: Int!
+  type: String!
+  action: RuleAction!
+  enabled: Boolean!
+  createdAt: Time!
+}
+
+input RuleInput {
+  "Omit to create; give to update (omitted optional fields keep their values)."
+  id: ID
+  name: String!
+  description: String
+  "An expression over the features, or a seed-004 JSON condition (a string starting with '{')."
+  condition: String!
+  score: Int!
+  priority: Int
+  "Category, e.g. AMOUNT, VELOCITY, DEVICE, GEO; default CUSTOM."
+  type: String
+  action: RuleAction
+  enabled: Boolean
+}
+
+extend type Query {
+  rule(id: ID!): Rule @hasRole(roles: [ANALYST, ADMIN])
+  "All rules, highest priority first."
+  rules: [Rule!]! @hasRole(roles: [ANALYST, ADMIN])
+}
+
+extend type Mutation {
+  "Creates or updates a rule; the condition is compiled first and refused with the compiler's message."
+  upsertRule(input: RuleInput!): Rule! @hasRole(roles: [ADMIN])
+  setRuleEnabled(id: ID!, enabled: Boolean!): Rule! @hasRole(roles: [ADMIN])
 }
 `, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `"An RFC 3339 timestamp."
@@ -918,6 +2209,154 @@ input LocationInput {
 
 type Query
 type Mutation
+`, BuiltIn: false},
+	{Name: "../schema/transaction.graphqls", Input: `enum RiskLevel {
+  "Score 0–39."
+  LOW
+  "Score 40–79: opens a risk event and a MEDIUM alert."
+  MEDIUM
+  "Score 80 and above: opens a risk event and a HIGH alert."
+  HIGH
+}
+
+enum Decision {
+  PASS
+  "Score ≥ 60: hold for manual review."
+  REVIEW
+  "Score ≥ 80, or a REJECT rule matched."
+  REJECT
+}
+
+enum TransactionStatus {
+  APPROVED
+  PENDING_REVIEW
+  DECLINED
+}
+
+type Transaction {
+  id: ID!
+  userId: ID!
+  "Null when the caller may not see the user (SERVICE accounts)."
+  user: User
+  amount: Decimal!
+  "ISO 4217."
+  currency: String!
+  merchantId: String
+  merchantCategory: String
+  channel: String
+  "The client's device fingerprint as submitted."
+  deviceFingerprint: String
+  device: Device
+  ipAddress: String
+  location: Location
+  status: TransactionStatus!
+  "Event time: when the payment happened (defaults to receipt)."
+  occurredAt: Time!
+  "When it was received."
+  createdAt: Time!
+  detection: Detection
+  "The risk event it opened, if any; null for callers who may not see events."
+  riskEvent: RiskEvent
+}
+
+"The scoring engine's verdict on one transaction."
+type Detection {
+  "Final score: the rule score, fused with the model score when a model is active."
+  riskScore: Float!
+  riskLevel: RiskLevel!
+  decision: Decision!
+  "Sum of matched rule scores, capped at 100."
+  ruleScore: Int!
+  "Null when no model is active."
+  mlScore: Float
+  modelVersion: String
+  reason: String!
+  "In priority order."
+  matchedRules: [MatchedRule!]!
+  "The feature vector the rules saw (names as in the README's feature table)."
+  features: JSON!
+  "Time spent in the engine, in microseconds."
+  latencyMicros: Int!
+  createdAt: Time!
+}
+
+type MatchedRule {
+  ruleId: ID!
+  name: String!
+  "The rule's version when it matched."
+  version: Int!
+  score: Int!
+  type: String!
+  action: RuleAction!
+  reason: String!
+}
+
+input SubmitTransactionInput {
+  "Whose transaction: required for SERVICE and ADMIN; customers submit as themselves."
+  userId: ID
+  "Greater than 0, at most 1e12, at most 2 fraction digits."
+  amount: Decimal!
+  "ISO 4217 code; default CNY."
+  currency: String
+  merchantId: String
+  merchantCategory: String
+  channel: String
+  "The client's device fingerprint."
+  deviceId: String
+  ipAddress: String
+  location: LocationInput
+  "When the payment happened: at most 30 days ago (backfill) and 5 minutes ahead; default now."
+  occurredAt: Time
+  "Retries with the same key (per caller) return the first result; the same key with another body is a CONFLICT."
+  idempotencyKey: String
+}
+
+type SubmitTransactionPayload {
+  transaction: Transaction!
+  detection: Detection!
+  "Opened for MEDIUM and HIGH detections."
+  riskEvent: RiskEvent
+  alert: Alert
+}
+
+input TransactionFilter {
+  userId: ID
+  decision: Decision
+  riskLevel: RiskLevel
+  "occurredAt ≥ from"
+  from: Time
+  "occurredAt < to"
+  to: Time
+  minAmount: Decimal
+}
+
+type TransactionEdge {
+  cursor: String!
+  node: Transaction!
+}
+
+type TransactionConnection {
+  edges: [TransactionEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+extend type User {
+  "Newest first."
+  transactions(filter: TransactionFilter, first: Int, after: String): TransactionConnection!
+}
+
+extend type Query {
+  "Customers may read only their own."
+  transaction(id: ID!): Transaction @hasRole(roles: [USER, VIP, ANALYST, ADMIN, SERVICE])
+  "Newest first; customers see only their own."
+  transactions(filter: TransactionFilter, first: Int, after: String): TransactionConnection! @hasRole(roles: [USER, VIP, ANALYST, ADMIN, SERVICE])
+}
+
+extend type Mutation {
+  "Scores a transaction in the same request and records it, with a risk event and alert when MEDIUM or HIGH."
+  submitTransaction(input: SubmitTransactionInput!): SubmitTransactionPayload! @hasRole(roles: [USER, VIP, SERVICE, ADMIN])
+}
 `, BuiltIn: false},
 	{Name: "../schema/user.graphqls", Input: `enum UserStatus {
   ACTIVE
@@ -1003,6 +2442,58 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_Alert(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Alert_id(ctx, field)
+	case "level":
+		return ec.fieldContext_Alert_level(ctx, field)
+	case "status":
+		return ec.fieldContext_Alert_status(ctx, field)
+	case "title":
+		return ec.fieldContext_Alert_title(ctx, field)
+	case "message":
+		return ec.fieldContext_Alert_message(ctx, field)
+	case "event":
+		return ec.fieldContext_Alert_event(ctx, field)
+	case "user":
+		return ec.fieldContext_Alert_user(ctx, field)
+	case "transaction":
+		return ec.fieldContext_Alert_transaction(ctx, field)
+	case "handledBy":
+		return ec.fieldContext_Alert_handledBy(ctx, field)
+	case "handledAt":
+		return ec.fieldContext_Alert_handledAt(ctx, field)
+	case "handleNote":
+		return ec.fieldContext_Alert_handleNote(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Alert_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Alert", field.Name)
+}
+
+func (ec *executionContext) childFields_AlertConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AlertConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AlertConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AlertConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AlertConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AlertEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_AlertEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_AlertEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AlertEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_AuditLog(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1063,6 +2554,34 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Detection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "riskScore":
+		return ec.fieldContext_Detection_riskScore(ctx, field)
+	case "riskLevel":
+		return ec.fieldContext_Detection_riskLevel(ctx, field)
+	case "decision":
+		return ec.fieldContext_Detection_decision(ctx, field)
+	case "ruleScore":
+		return ec.fieldContext_Detection_ruleScore(ctx, field)
+	case "mlScore":
+		return ec.fieldContext_Detection_mlScore(ctx, field)
+	case "modelVersion":
+		return ec.fieldContext_Detection_modelVersion(ctx, field)
+	case "reason":
+		return ec.fieldContext_Detection_reason(ctx, field)
+	case "matchedRules":
+		return ec.fieldContext_Detection_matchedRules(ctx, field)
+	case "features":
+		return ec.fieldContext_Detection_features(ctx, field)
+	case "latencyMicros":
+		return ec.fieldContext_Detection_latencyMicros(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Detection_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Detection", field.Name)
+}
+
 func (ec *executionContext) childFields_Device(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1119,6 +2638,26 @@ func (ec *executionContext) childFields_LoginLog(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type LoginLog", field.Name)
 }
 
+func (ec *executionContext) childFields_MatchedRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ruleId":
+		return ec.fieldContext_MatchedRule_ruleId(ctx, field)
+	case "name":
+		return ec.fieldContext_MatchedRule_name(ctx, field)
+	case "version":
+		return ec.fieldContext_MatchedRule_version(ctx, field)
+	case "score":
+		return ec.fieldContext_MatchedRule_score(ctx, field)
+	case "type":
+		return ec.fieldContext_MatchedRule_type(ctx, field)
+	case "action":
+		return ec.fieldContext_MatchedRule_action(ctx, field)
+	case "reason":
+		return ec.fieldContext_MatchedRule_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MatchedRule", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -1131,6 +2670,236 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_RiskEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_RiskEvent_id(ctx, field)
+	case "type":
+		return ec.fieldContext_RiskEvent_type(ctx, field)
+	case "level":
+		return ec.fieldContext_RiskEvent_level(ctx, field)
+	case "status":
+		return ec.fieldContext_RiskEvent_status(ctx, field)
+	case "riskScore":
+		return ec.fieldContext_RiskEvent_riskScore(ctx, field)
+	case "title":
+		return ec.fieldContext_RiskEvent_title(ctx, field)
+	case "description":
+		return ec.fieldContext_RiskEvent_description(ctx, field)
+	case "user":
+		return ec.fieldContext_RiskEvent_user(ctx, field)
+	case "transaction":
+		return ec.fieldContext_RiskEvent_transaction(ctx, field)
+	case "alerts":
+		return ec.fieldContext_RiskEvent_alerts(ctx, field)
+	case "timeline":
+		return ec.fieldContext_RiskEvent_timeline(ctx, field)
+	case "assignee":
+		return ec.fieldContext_RiskEvent_assignee(ctx, field)
+	case "version":
+		return ec.fieldContext_RiskEvent_version(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_RiskEvent_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_RiskEvent_updatedAt(ctx, field)
+	case "handledAt":
+		return ec.fieldContext_RiskEvent_handledAt(ctx, field)
+	case "closedAt":
+		return ec.fieldContext_RiskEvent_closedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RiskEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_RiskEventConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_RiskEventConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_RiskEventConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_RiskEventConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RiskEventConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_RiskEventEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_RiskEventEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_RiskEventEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RiskEventEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Rule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Rule_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Rule_name(ctx, field)
+	case "description":
+		return ec.fieldContext_Rule_description(ctx, field)
+	case "condition":
+		return ec.fieldContext_Rule_condition(ctx, field)
+	case "expression":
+		return ec.fieldContext_Rule_expression(ctx, field)
+	case "score":
+		return ec.fieldContext_Rule_score(ctx, field)
+	case "priority":
+		return ec.fieldContext_Rule_priority(ctx, field)
+	case "type":
+		return ec.fieldContext_Rule_type(ctx, field)
+	case "action":
+		return ec.fieldContext_Rule_action(ctx, field)
+	case "enabled":
+		return ec.fieldContext_Rule_enabled(ctx, field)
+	case "version":
+		return ec.fieldContext_Rule_version(ctx, field)
+	case "builtin":
+		return ec.fieldContext_Rule_builtin(ctx, field)
+	case "hitCount":
+		return ec.fieldContext_Rule_hitCount(ctx, field)
+	case "lastHitAt":
+		return ec.fieldContext_Rule_lastHitAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Rule_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Rule_updatedAt(ctx, field)
+	case "versions":
+		return ec.fieldContext_Rule_versions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Rule", field.Name)
+}
+
+func (ec *executionContext) childFields_RuleVersion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_RuleVersion_version(ctx, field)
+	case "name":
+		return ec.fieldContext_RuleVersion_name(ctx, field)
+	case "description":
+		return ec.fieldContext_RuleVersion_description(ctx, field)
+	case "condition":
+		return ec.fieldContext_RuleVersion_condition(ctx, field)
+	case "expression":
+		return ec.fieldContext_RuleVersion_expression(ctx, field)
+	case "score":
+		return ec.fieldContext_RuleVersion_score(ctx, field)
+	case "priority":
+		return ec.fieldContext_RuleVersion_priority(ctx, field)
+	case "type":
+		return ec.fieldContext_RuleVersion_type(ctx, field)
+	case "action":
+		return ec.fieldContext_RuleVersion_action(ctx, field)
+	case "enabled":
+		return ec.fieldContext_RuleVersion_enabled(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_RuleVersion_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RuleVersion", field.Name)
+}
+
+func (ec *executionContext) childFields_SubmitTransactionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "transaction":
+		return ec.fieldContext_SubmitTransactionPayload_transaction(ctx, field)
+	case "detection":
+		return ec.fieldContext_SubmitTransactionPayload_detection(ctx, field)
+	case "riskEvent":
+		return ec.fieldContext_SubmitTransactionPayload_riskEvent(ctx, field)
+	case "alert":
+		return ec.fieldContext_SubmitTransactionPayload_alert(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SubmitTransactionPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_TimelineEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_TimelineEntry_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_TimelineEntry_kind(ctx, field)
+	case "action":
+		return ec.fieldContext_TimelineEntry_action(ctx, field)
+	case "actor":
+		return ec.fieldContext_TimelineEntry_actor(ctx, field)
+	case "fromStatus":
+		return ec.fieldContext_TimelineEntry_fromStatus(ctx, field)
+	case "toStatus":
+		return ec.fieldContext_TimelineEntry_toStatus(ctx, field)
+	case "note":
+		return ec.fieldContext_TimelineEntry_note(ctx, field)
+	case "details":
+		return ec.fieldContext_TimelineEntry_details(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_TimelineEntry_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TimelineEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_Transaction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Transaction_id(ctx, field)
+	case "userId":
+		return ec.fieldContext_Transaction_userId(ctx, field)
+	case "user":
+		return ec.fieldContext_Transaction_user(ctx, field)
+	case "amount":
+		return ec.fieldContext_Transaction_amount(ctx, field)
+	case "currency":
+		return ec.fieldContext_Transaction_currency(ctx, field)
+	case "merchantId":
+		return ec.fieldContext_Transaction_merchantId(ctx, field)
+	case "merchantCategory":
+		return ec.fieldContext_Transaction_merchantCategory(ctx, field)
+	case "channel":
+		return ec.fieldContext_Transaction_channel(ctx, field)
+	case "deviceFingerprint":
+		return ec.fieldContext_Transaction_deviceFingerprint(ctx, field)
+	case "device":
+		return ec.fieldContext_Transaction_device(ctx, field)
+	case "ipAddress":
+		return ec.fieldContext_Transaction_ipAddress(ctx, field)
+	case "location":
+		return ec.fieldContext_Transaction_location(ctx, field)
+	case "status":
+		return ec.fieldContext_Transaction_status(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_Transaction_occurredAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Transaction_createdAt(ctx, field)
+	case "detection":
+		return ec.fieldContext_Transaction_detection(ctx, field)
+	case "riskEvent":
+		return ec.fieldContext_Transaction_riskEvent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Transaction", field.Name)
+}
+
+func (ec *executionContext) childFields_TransactionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_TransactionConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_TransactionConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_TransactionConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TransactionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_TransactionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_TransactionEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_TransactionEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TransactionEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1155,6 +2924,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_devices(ctx, field)
 	case "loginLogs":
 		return ec.fieldContext_User_loginLogs(ctx, field)
+	case "transactions":
+		return ec.fieldContext_User_transactions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }

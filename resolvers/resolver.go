@@ -8,17 +8,28 @@ import (
 	"log/slog"
 
 	"github.com/smartfinance/riskgraph/internal/account"
+	"github.com/smartfinance/riskgraph/internal/cases"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/page"
+	"github.com/smartfinance/riskgraph/internal/pubsub"
+	"github.com/smartfinance/riskgraph/internal/rules"
 	"github.com/smartfinance/riskgraph/internal/store"
+	"github.com/smartfinance/riskgraph/internal/submit"
 )
 
 // Resolver is the dependency-injection root: the services the graph calls.
 type Resolver struct {
 	Accounts *account.Service
 	Audit    AuditReader
+	Submit   *submit.Service
+	Cases    *cases.Service
+	Rulebook *rules.Service
+	AlertHub *pubsub.Hub
 	Log      *slog.Logger
 }
+
+// subscriberBuffer is how many alerts a subscriber may fall behind before it is disconnected.
+const subscriberBuffer = 64
 
 // AuditReader lists audit entries.
 type AuditReader interface {

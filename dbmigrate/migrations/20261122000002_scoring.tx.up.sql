@@ -95,7 +95,8 @@ CREATE TABLE risk_events (
     transaction_id  bigint       NOT NULL,
     type            text         NOT NULL,
     level           text         NOT NULL CHECK (level IN ('LOW', 'MEDIUM', 'HIGH')),
-    status          text         NOT NULL DEFAULT 'OPEN',
+    status          text         NOT NULL DEFAULT 'OPEN' CHECK (status IN
+                    ('OPEN', 'INVESTIGATING', 'CONFIRMED_FRAUD', 'FALSE_POSITIVE', 'ESCALATED', 'CLOSED')),
     risk_score      numeric(5,2) NOT NULL,
     title           text         NOT NULL,
     description     text         NOT NULL DEFAULT '',
@@ -132,7 +133,7 @@ CREATE TABLE alerts (
     user_id         bigint      NOT NULL REFERENCES users (id),
     transaction_id  bigint      NOT NULL,
     level           text        NOT NULL CHECK (level IN ('LOW', 'MEDIUM', 'HIGH')),
-    status          text        NOT NULL DEFAULT 'NEW',
+    status          text        NOT NULL DEFAULT 'NEW' CHECK (status IN ('NEW', 'ACKNOWLEDGED', 'RESOLVED', 'DISMISSED')),
     title           text        NOT NULL,
     message         text        NOT NULL,
     handled_by      bigint      REFERENCES users (id) ON DELETE SET NULL,

@@ -5,8 +5,29 @@ package model
 import (
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/smartfinance/riskgraph/internal/domain"
 )
+
+type AlertConnection struct {
+	Edges      []*AlertEdge `json:"edges"`
+	PageInfo   *PageInfo    `json:"pageInfo"`
+	TotalCount int          `json:"totalCount"`
+}
+
+type AlertEdge struct {
+	Cursor string        `json:"cursor"`
+	Node   *domain.Alert `json:"node"`
+}
+
+type AlertFilter struct {
+	Level  *domain.RiskLevel   `json:"level,omitempty"`
+	Status *domain.AlertStatus `json:"status,omitempty"`
+	// createdAt ≥ from
+	From *time.Time `json:"from,omitempty"`
+	// createdAt < to
+	To *time.Time `json:"to,omitempty"`
+}
 
 type AuditLogConnection struct {
 	Edges      []*AuditLogEdge `json:"edges"`
@@ -82,6 +103,97 @@ type RegisterInput struct {
 	// 8 to 128 characters.
 	Password string  `json:"password"`
 	Email    *string `json:"email,omitempty"`
+}
+
+type RiskEventConnection struct {
+	Edges      []*RiskEventEdge `json:"edges"`
+	PageInfo   *PageInfo        `json:"pageInfo"`
+	TotalCount int              `json:"totalCount"`
+}
+
+type RiskEventEdge struct {
+	Cursor string            `json:"cursor"`
+	Node   *domain.RiskEvent `json:"node"`
+}
+
+type RiskEventFilter struct {
+	Status     *domain.EventStatus `json:"status,omitempty"`
+	Level      *domain.RiskLevel   `json:"level,omitempty"`
+	Type       *string             `json:"type,omitempty"`
+	AssigneeID *int64              `json:"assigneeId,omitempty"`
+	UserID     *int64              `json:"userId,omitempty"`
+	// createdAt ≥ from
+	From *time.Time `json:"from,omitempty"`
+	// createdAt < to
+	To *time.Time `json:"to,omitempty"`
+}
+
+type RuleInput struct {
+	// Omit to create; give to update (omitted optional fields keep their values).
+	ID          *int64  `json:"id,omitempty"`
+	Name        string  `json:"name"`
+	Description *string `json:"description,omitempty"`
+	// An expression over the features, or a seed-004 JSON condition (a string starting with '{').
+	Condition string `json:"condition"`
+	Score     int    `json:"score"`
+	Priority  *int   `json:"priority,omitempty"`
+	// Category, e.g. AMOUNT, VELOCITY, DEVICE, GEO; default CUSTOM.
+	Type    *string            `json:"type,omitempty"`
+	Action  *domain.RuleAction `json:"action,omitempty"`
+	Enabled *bool              `json:"enabled,omitempty"`
+}
+
+type SubmitTransactionInput struct {
+	// Whose transaction: required for SERVICE and ADMIN; customers submit as themselves.
+	UserID *int64 `json:"userId,omitempty"`
+	// Greater than 0, at most 1e12, at most 2 fraction digits.
+	Amount decimal.Decimal `json:"amount"`
+	// ISO 4217 code; default CNY.
+	Currency         *string `json:"currency,omitempty"`
+	MerchantID       *string `json:"merchantId,omitempty"`
+	MerchantCategory *string `json:"merchantCategory,omitempty"`
+	Channel          *string `json:"channel,omitempty"`
+	// The client's device fingerprint.
+	DeviceID  *string          `json:"deviceId,omitempty"`
+	IPAddress *string          `json:"ipAddress,omitempty"`
+	Location  *domain.Location `json:"location,omitempty"`
+	// When the payment happened: at most 30 days ago (backfill) and 5 minutes ahead; default now.
+	OccurredAt *time.Time `json:"occurredAt,omitempty"`
+	// Retries with the same key (per caller) return the first result; the same key with another body is a CONFLICT.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+}
+
+type SubmitTransactionPayload struct {
+	Transaction *domain.Transaction `json:"transaction"`
+	Detection   *domain.Detection   `json:"detection"`
+	// Opened for MEDIUM and HIGH detections.
+	RiskEvent *domain.RiskEvent `json:"riskEvent,omitempty"`
+	Alert     *domain.Alert     `json:"alert,omitempty"`
+}
+
+type Subscription struct {
+}
+
+type TransactionConnection struct {
+	Edges      []*TransactionEdge `json:"edges"`
+	PageInfo   *PageInfo          `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+type TransactionEdge struct {
+	Cursor string              `json:"cursor"`
+	Node   *domain.Transaction `json:"node"`
+}
+
+type TransactionFilter struct {
+	UserID    *int64            `json:"userId,omitempty"`
+	Decision  *domain.Decision  `json:"decision,omitempty"`
+	RiskLevel *domain.RiskLevel `json:"riskLevel,omitempty"`
+	// occurredAt ≥ from
+	From *time.Time `json:"from,omitempty"`
+	// occurredAt < to
+	To        *time.Time       `json:"to,omitempty"`
+	MinAmount *decimal.Decimal `json:"minAmount,omitempty"`
 }
 
 type UserConnection struct {

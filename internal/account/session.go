@@ -77,6 +77,7 @@ func (s *Service) Login(ctx context.Context, username, password string, client C
 		var err error
 		now := s.now()
 		entry := loginLog(u, username, true, nil, client)
+		entry.CreatedAt = now
 		if client.DeviceFingerprint != "" {
 			d, err := store.UpsertDevice(ctx, tx, client.DeviceFingerprint, now)
 			if err != nil {
@@ -112,6 +113,7 @@ func (s *Service) recordFailedLogin(ctx context.Context, u *domain.User, known b
 		target = u
 	}
 	entry := loginLog(target, username, false, &reason, client)
+	entry.CreatedAt = s.now()
 	err := store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		if err := store.InsertLoginLog(ctx, tx, entry); err != nil {
 			return err

@@ -64,9 +64,9 @@ const (
 type Rule struct {
 	bun.BaseModel `bun:"table:rules,alias:r"`
 
-	ID          int64      `bun:"id,pk,autoincrement"`
-	Name        string     `bun:"name"`
-	Description string     `bun:"description"`
+	ID          int64  `bun:"id,pk,autoincrement"`
+	Name        string `bun:"name"`
+	Description string `bun:"description"`
 	// Condition is what the author wrote: an expression or a seed-004 JSON document.
 	Condition string `bun:"condition"`
 	// Expression is the condition as the engine compiles it.
@@ -124,6 +124,7 @@ type Transaction struct {
 	City              *string           `bun:"city"`
 	Status            TransactionStatus `bun:"status"`
 	SubmittedBy       int64             `bun:"submitted_by"`
+	SourceID          *int64            `bun:"source_id"`
 	OccurredAt        time.Time         `bun:"occurred_at"`
 	CreatedAt         time.Time         `bun:"created_at,nullzero,notnull,default:current_timestamp"`
 }
@@ -246,7 +247,7 @@ type Alert struct {
 	Status        AlertStatus `bun:"status" json:"status"`
 	Title         string      `bun:"title" json:"title"`
 	Message       string      `bun:"message" json:"message"`
-	HandledBy     *int64      `bun:"handled_by" json:"handledBy,omitempty"`
+	HandledByID   *int64      `bun:"handled_by" json:"handledBy,omitempty"`
 	HandledAt     *time.Time  `bun:"handled_at" json:"handledAt,omitempty"`
 	HandleNote    *string     `bun:"handle_note" json:"handleNote,omitempty"`
 	CreatedAt     time.Time   `bun:"created_at,nullzero,notnull,default:current_timestamp" json:"createdAt"`

@@ -16,19 +16,29 @@ import (
 
 // Loaders are one operation's batching loaders.
 type Loaders struct {
-	UserByID       *dataloadgen.Loader[int64, *domain.User]
-	DeviceByID     *dataloadgen.Loader[int64, *domain.Device]
-	DevicesByUser  *dataloadgen.Loader[int64, []*domain.Device]
-	UsersByDevice  *dataloadgen.Loader[int64, []*domain.User]
-	LoginLogByUser *dataloadgen.Loader[store.LoginLogKey, []*domain.LoginLog]
+	UserByID        *dataloadgen.Loader[int64, *domain.User]
+	DeviceByID      *dataloadgen.Loader[int64, *domain.Device]
+	DevicesByUser   *dataloadgen.Loader[int64, []*domain.Device]
+	UsersByDevice   *dataloadgen.Loader[int64, []*domain.User]
+	LoginLogByUser  *dataloadgen.Loader[store.LoginLogKey, []*domain.LoginLog]
+	TransactionByID *dataloadgen.Loader[int64, *domain.Transaction]
+	DetectionByTx   *dataloadgen.Loader[int64, *domain.Detection]
+	EventByID       *dataloadgen.Loader[int64, *domain.RiskEvent]
+	EventByTx       *dataloadgen.Loader[int64, *domain.RiskEvent]
+	AlertsByEvent   *dataloadgen.Loader[int64, []*domain.Alert]
+	TimelineByEvent *dataloadgen.Loader[int64, []*domain.TimelineEntry]
+	RuleVersions    *dataloadgen.Loader[int64, []*domain.RuleVersion]
 }
+
+// RuleVersionSource reads rule versions (the rules service, which owns them).
+type RuleVersionSource func(ctx context.Context, ruleIDs []int64) (map[int64][]*domain.RuleVersion, error)
 
 // wait is how long a loader gathers keys before querying: long enough to
 // batch one resolver level, short next to a query's round trip.
 const wait = 200 * time.Microsecond
 
 // New returns loaders reading from db.
-func New(db bun.IDB) *Loaders {
+func New(db bun.IDB, versions RuleVersionSource) *Loaders {
 	opt := dataloadgen.WithWait(wait)
 	return &Loaders{
 		UserByID: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*domain.User, error) {
@@ -52,6 +62,29 @@ func New(db bun.IDB) *Loaders {
 				},
 				func(id int64, limit int) store.LoginLogKey { return store.LoginLogKey{UserID: id, Limit: limit} })
 		}, opt),
+		TransactionByID: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*domain.Transaction, error) {
+			ts, err := store.TransactionsByIDs(ctx, db, ids)
+			return byID(ts, func(t *domain.Transaction) int64 { return t.ID }), err
+		}, opt),
+		DetectionByTx: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*domain.Detection, error) {
+			ds, err := store.DetectionsByTransactionIDs(ctx, db, ids)
+			return byID(ds, func(d *domain.Detection) int64 { return d.TransactionID }), err
+		}, opt),
+		EventByID: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*domain.RiskEvent, error) {
+			es, err := store.RiskEventsByIDs(ctx, db, ids)
+			return byID(es, func(e *domain.RiskEvent) int64 { return e.ID }), err
+		}, opt),
+		EventByTx: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*domain.RiskEvent, error) {
+			es, err := store.RiskEventsByTransactionIDs(ctx, db, ids)
+			return byID(es, func(e *domain.RiskEvent) int64 { return e.TransactionID }), err
+		}, opt),
+		AlertsByEvent: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64][]*domain.Alert, error) {
+			return store.AlertsByEventIDs(ctx, db, ids)
+		}, opt),
+		TimelineByEvent: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64][]*domain.TimelineEntry, error) {
+			return store.TimelineByEventIDs(ctx, db, ids)
+		}, opt),
+		RuleVersions: dataloadgen.NewMappedLoader(versions, opt),
 	}
 }
 
@@ -90,8 +123,8 @@ func byLimit[K comparable, V any](ctx context.Context, keys []K, split func(K) (
 type ctxKey struct{}
 
 // With returns a context carrying fresh loaders.
-func With(ctx context.Context, db bun.IDB) context.Context {
-	return context.WithValue(ctx, ctxKey{}, New(db))
+func With(ctx context.Context, db bun.IDB, versions RuleVersionSource) context.Context {
+	return context.WithValue(ctx, ctxKey{}, New(db, versions))
 }
 
 // For returns the operation's loaders.
@@ -113,6 +146,15 @@ func List[K comparable, V any](ctx context.Context, l *dataloadgen.Loader[K, []V
 	v, err := l.Load(ctx, key)
 	if errors.Is(err, dataloadgen.ErrNotFound) {
 		return []V{}, nil
+	}
+	return v, err
+}
+
+// Maybe loads an optional related object: a missing one is nil, not an error.
+func Maybe[K comparable, V any](ctx context.Context, l *dataloadgen.Loader[K, *V], key K) (*V, error) {
+	v, err := l.Load(ctx, key)
+	if errors.Is(err, dataloadgen.ErrNotFound) {
+		return nil, nil
 	}
 	return v, err
 }

@@ -4,7 +4,7 @@ package scalar
 
 import (
 	"encoding/json"
-		"fmt"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"

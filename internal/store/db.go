@@ -62,6 +62,10 @@ func mapErr(err error) error {
 	if err == nil {
 		return nil
 	}
+	var typed *apperr.Error
+	if errors.As(err, &typed) {
+		return err // already classified, possibly with a more specific message
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}

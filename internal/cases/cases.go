@@ -1,0 +1,101 @@
+// Package cases reads (and, for analysts, works) the records of the risk
+// workflow — transactions, risk events and alerts — with their object-level
+// visibility rules: staff see everything, customers only their own, service
+// accounts only transactions.
+package cases
+
+import (
+	"context"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/smartfinance/riskgraph/internal/auth"
+	"github.com/smartfinance/riskgraph/internal/domain"
+	"github.com/smartfinance/riskgraph/internal/page"
+	"github.com/smartfinance/riskgraph/internal/store"
+)
+
+// Service reads and handles cases.
+type Service struct {
+	db  *bun.DB
+	now func() time.Time
+}
+
+// New returns a case service.
+func New(db *bun.DB, now func() time.Time) *Service { return &Service{db: db, now: now} }
+
+// CanSeeTransaction: staff and payment systems see every transaction, customers their own.
+func CanSeeTransaction(p auth.Principal, userID int64) bool {
+	return p.Role.Staff() || p.Role == domain.RoleService || (p.Role.Customer() && p.UserID == userID)
+}
+
+// CanSeeCase: staff see every event and alert, customers their own.
+func CanSeeCase(p auth.Principal, userID int64) bool {
+	return p.Role.Staff() || (p.Role.Customer() && p.UserID == userID)
+}
+
+// ownOnly narrows a customer's listing to themselves; a filter naming another user finds nothing.
+func ownOnly(p auth.Principal, userID **int64) {
+	if p.Role.Customer() {
+		self := p.UserID
+		if *userID != nil && **userID != self {
+			self = 0 // no user has ID 0
+		}
+		*userID = &self
+	}
+}
+
+// Transaction loads a transaction the caller may see.
+func (s *Service) Transaction(ctx context.Context, p auth.Principal, id int64) (*domain.Transaction, error) {
+	t, err := store.TransactionByID(ctx, s.db, id)
+	if err != nil {
+		return nil, err
+	}
+	if !CanSeeTransaction(p, t.UserID) {
+		return nil, store.ErrNotFound
+	}
+	return t, nil
+}
+
+// Transactions lists the transactions the caller may see.
+func (s *Service) Transactions(ctx context.Context, p auth.Principal, f store.TransactionFilter, req page.Request) (page.Result[*domain.Transaction], error) {
+	ownOnly(p, &f.UserID)
+	return store.ListTransactions(ctx, s.db, f, req)
+}
+
+// RiskEvent loads an event the caller may see.
+func (s *Service) RiskEvent(ctx context.Context, p auth.Principal, id int64) (*domain.RiskEvent, error) {
+	e, err := store.RiskEventByID(ctx, s.db, id)
+	if err != nil {
+		return nil, err
+	}
+	if !CanSeeCase(p, e.UserID) {
+		return nil, store.ErrNotFound
+	}
+	return e, nil
+}
+
+// RiskEvents lists the events the caller may see.
+func (s *Service) RiskEvents(ctx context.Context, p auth.Principal, f store.RiskEventFilter, req page.Request) (page.Result[*domain.RiskEvent], error) {
+	ownOnly(p, &f.UserID)
+	return store.ListRiskEvents(ctx, s.db, f, req)
+}
+
+// Alert loads an alert the caller may see.
+func (s *Service) Alert(ctx context.Context, p auth.Principal, id int64) (*domain.Alert, error) {
+	a, err := store.AlertByID(ctx, s.db, id)
+	if err != nil {
+		return nil, err
+	}
+	if !CanSeeCase(p, a.UserID) {
+		return nil, store.ErrNotFound
+	}
+	return a, nil
+}
+
+// Alerts lists the alerts the caller may see.
+func (s *Service) Alerts(ctx context.Context, p auth.Principal, f store.AlertFilter, req page.Request) (page.Result[*domain.Alert], error) {
+	ownOnly(p, &f.UserID)
+	return store.ListAlerts(ctx, s.db, f, req)
+}

@@ -1,0 +1,195 @@
+// Package rules manages the detection rules: validated, versioned and audited
+// edits, the compiled RuleSet the scoring path reads, and hit statistics kept
+// in memory and flushed in batches so no rule row is written per transaction.
+package rules
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/smartfinance/riskgraph/engine"
+	"github.com/smartfinance/riskgraph/internal/auth"
+	"github.com/smartfinance/riskgraph/internal/domain"
+	"github.com/smartfinance/riskgraph/internal/store"
+)
+
+// Service manages rules and keeps the compiled RuleSet current.
+type Service struct {
+	db     *bun.DB
+	now    func() time.Time
+	log    *slog.Logger
+	notify func(ctx context.Context, tx bun.IDB, ruleID int64) error
+
+	current atomic.Pointer[engine.RuleSet]
+	// reloadMu serializes reloads so an older read never replaces a newer one.
+	reloadMu sync.Mutex
+
+	// flushMu is held exclusively while a flush moves deltas from memory to
+	// the database, and shared by reads, so a read counts each hit exactly once.
+	flushMu sync.RWMutex
+	hitsMu  sync.Mutex
+	pending map[int64]hitDelta
+}
+
+// New returns a rule service. notify runs inside each write transaction after
+// a change (pg_notify, so other instances reload at commit); it may be nil.
+func New(db *bun.DB, now func() time.Time, log *slog.Logger, notify func(ctx context.Context, tx bun.IDB, ruleID int64) error) *Service {
+	s := &Service{db: db, now: now, log: log, notify: notify, pending: make(map[int64]hitDelta)}
+	s.current.Store(&engine.RuleSet{})
+	return s
+}
+
+// EngineRule converts a stored rule to the engine's form; the engine runs the compiled expression.
+func EngineRule(r *domain.Rule) engine.Rule {
+	return engine.Rule{
+		ID:          r.ID,
+		Name:        r.Name,
+		Description: r.Description,
+		Version:     r.Version,
+		Condition:   r.Expression,
+		Score:       r.Score,
+		Priority:    r.Priority,
+		Type:        r.Type,
+		Action:      engine.Action(r.Action),
+	}
+}
+
+// Current returns the compiled RuleSet used for scoring; it is empty until the first Reload.
+func (s *Service) Current() *engine.RuleSet { return s.current.Load() }
+
+// Reload compiles the enabled rules and swaps them in. A rule that no longer
+// compiles (say, after an engine upgrade) is logged and left out: one broken
+// rule must not stop payments.
+func (s *Service) Reload(ctx context.Context) error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	stored, err := store.EnabledRules(ctx, s.db)
+	if err != nil {
+		return fmt.Errorf("rules: load enabled rules: %w", err)
+	}
+	// engine.Compile refuses a whole set for one bad rule, so each is tried
+	// alone first; reloads are rare and compiling a rule takes microseconds.
+	good := make([]engine.Rule, 0, len(stored))
+	for _, r := range stored {
+		er := EngineRule(r)
+		if _, err := engine.Compile([]engine.Rule{er}); err != nil {
+			s.log.Error("rules: rule left out of scoring, it does not compile", "rule_id", r.ID, "name", r.Name, "version", r.Version, "err", err)
+			continue
+		}
+		good = append(good, er)
+	}
+	rs, err := engine.Compile(good)
+	if err != nil {
+		return fmt.Errorf("rules: compile: %w", err)
+	}
+	s.current.Store(rs)
+	s.log.Info("rules: reloaded", "rules", len(good), "left_out", len(stored)-len(good))
+	return nil
+}
+
+// reloadAfterChange makes a committed change visible here at once. The change
+// stands even if this fails: the notification makes every instance, this one
+// included, reload again. The caller's cancellation must not skip it.
+func (s *Service) reloadAfterChange(ctx context.Context) {
+	if err := s.Reload(context.WithoutCancel(ctx)); err != nil {
+		s.log.Error("rules: reload after change", "err", err)
+	}
+}
+
+// SeedBuiltins stores engine.BuiltinRules as editable rules when no built-in
+// rule exists yet, i.e. on first start. Instances starting together take turns
+// on an advisory lock, so the rules are seeded once. Reload afterwards.
+func (s *Service) SeedBuiltins(ctx context.Context) error {
+	err := store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		if err := store.LockRuleSeeding(ctx, tx); err != nil {
+			return err
+		}
+		exists, err := store.BuiltinRulesExist(ctx, tx)
+		if err != nil || exists {
+			return err
+		}
+		now := s.now()
+		for _, b := range engine.BuiltinRules() {
+			expression, err := compile(b.Condition)
+			if err != nil {
+				return fmt.Errorf("built-in rule %q: %w", b.Name, err)
+			}
+			r := &domain.Rule{
+				Name: b.Name, Description: b.Description, Condition: b.Condition, Expression: expression,
+				Score: b.Score, Priority: b.Priority, Type: b.Type, Action: domain.RuleAction(b.Action),
+				Enabled: true, Version: 1, Builtin: true, CreatedAt: now, UpdatedAt: now,
+			}
+			if err := store.InsertRule(ctx, tx, r); err != nil {
+				return err
+			}
+			if err := s.recordChange(ctx, tx, r, diff(nil, r), "rule.created"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("rules: seed built-in rules: %w", err)
+	}
+	return nil
+}
+
+// Rule loads one rule; its hit count includes this instance's unflushed hits.
+func (s *Service) Rule(ctx context.Context, id int64) (*domain.Rule, error) {
+	s.flushMu.RLock()
+	defer s.flushMu.RUnlock()
+	r, err := store.RuleByID(ctx, s.db, id)
+	if err != nil {
+		return nil, err
+	}
+	s.addPending(r)
+	return r, nil
+}
+
+// Rules loads every rule, priority descending, then by ID, with unflushed hits.
+func (s *Service) Rules(ctx context.Context) ([]*domain.Rule, error) {
+	s.flushMu.RLock()
+	defer s.flushMu.RUnlock()
+	rs, err := store.ListRules(ctx, s.db)
+	if err != nil {
+		return nil, err
+	}
+	s.addPending(rs...)
+	return rs, nil
+}
+
+// Versions loads every version of each rule, newest first, keyed by rule ID.
+func (s *Service) Versions(ctx context.Context, ruleIDs []int64) (map[int64][]*domain.RuleVersion, error) {
+	return store.RuleVersionsByRuleIDs(ctx, s.db, ruleIDs)
+}
+
+// recordChange keeps the new version, audits the change and signals it, all
+// inside the change's transaction so they commit or roll back with it.
+func (s *Service) recordChange(ctx context.Context, tx bun.IDB, r *domain.Rule, changes map[string]change, action string) error {
+	v := &domain.RuleVersion{
+		RuleID: r.ID, Version: r.Version, Name: r.Name, Description: r.Description,
+		Condition: r.Condition, Expression: r.Expression, Score: r.Score, Priority: r.Priority,
+		Type: r.Type, Action: r.Action, Enabled: r.Enabled, CreatedBy: r.UpdatedBy, CreatedAt: r.UpdatedAt,
+	}
+	if err := store.InsertRuleVersion(ctx, tx, v); err != nil {
+		return err
+	}
+	details := map[string]any{"version": r.Version, "changes": changes}
+	if err := store.Audit(ctx, tx, r.UpdatedBy, action, "rule", strconv.FormatInt(r.ID, 10), details, auth.ClientIP(ctx)); err != nil {
+		return err
+	}
+	if s.notify == nil {
+		return nil
+	}
+	if err := s.notify(ctx, tx, r.ID); err != nil {
+		return fmt.Errorf("rules: notify change of rule %d: %w", r.ID, err)
+	}
+	return nil
+}

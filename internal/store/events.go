@@ -1,0 +1,182 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/smartfinance/riskgraph/internal/domain"
+	"github.com/smartfinance/riskgraph/internal/page"
+)
+
+// InsertRiskEvent opens a risk event.
+func InsertRiskEvent(ctx context.Context, db bun.IDB, e *domain.RiskEvent) error {
+	_, err := db.NewInsert().Model(e).Returning("id, version, created_at, updated_at").Exec(ctx)
+	return mapErr(err)
+}
+
+// InsertTimeline appends timeline entries.
+func InsertTimeline(ctx context.Context, db bun.IDB, entries ...*domain.TimelineEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	_, err := db.NewInsert().Model(&entries).Returning("id, created_at").Exec(ctx)
+	return mapErr(err)
+}
+
+// InsertAlert raises an alert.
+func InsertAlert(ctx context.Context, db bun.IDB, a *domain.Alert) error {
+	_, err := db.NewInsert().Model(a).Returning("id, status, created_at").Exec(ctx)
+	return mapErr(err)
+}
+
+// RiskEventByID loads one risk event.
+func RiskEventByID(ctx context.Context, db bun.IDB, id int64) (*domain.RiskEvent, error) {
+	e := new(domain.RiskEvent)
+	err := db.NewSelect().Model(e).Where("id = ?", id).Scan(ctx)
+	return e, mapErr(err)
+}
+
+// RiskEventsByIDs loads events in any order.
+func RiskEventsByIDs(ctx context.Context, db bun.IDB, ids []int64) ([]*domain.RiskEvent, error) {
+	var es []*domain.RiskEvent
+	err := db.NewSelect().Model(&es).Where("id IN (?)", bun.In(ids)).Scan(ctx)
+	return es, mapErr(err)
+}
+
+// RiskEventsByTransactionIDs loads the events opened by transactions.
+func RiskEventsByTransactionIDs(ctx context.Context, db bun.IDB, ids []int64) ([]*domain.RiskEvent, error) {
+	var es []*domain.RiskEvent
+	err := db.NewSelect().Model(&es).Where("transaction_id IN (?)", bun.In(ids)).Scan(ctx)
+	return es, mapErr(err)
+}
+
+// AlertByID loads one alert.
+func AlertByID(ctx context.Context, db bun.IDB, id int64) (*domain.Alert, error) {
+	a := new(domain.Alert)
+	err := db.NewSelect().Model(a).Where("id = ?", id).Scan(ctx)
+	return a, mapErr(err)
+}
+
+// AlertsByEventIDs loads each event's alerts, oldest first.
+func AlertsByEventIDs(ctx context.Context, db bun.IDB, ids []int64) (map[int64][]*domain.Alert, error) {
+	var as []*domain.Alert
+	if err := db.NewSelect().Model(&as).Where("event_id IN (?)", bun.In(ids)).Order("id").Scan(ctx); err != nil {
+		return nil, mapErr(err)
+	}
+	out := make(map[int64][]*domain.Alert, len(ids))
+	for _, a := range as {
+		out[a.EventID] = append(out[a.EventID], a)
+	}
+	return out, nil
+}
+
+// TimelineByEventIDs loads each event's timeline in order.
+func TimelineByEventIDs(ctx context.Context, db bun.IDB, ids []int64) (map[int64][]*domain.TimelineEntry, error) {
+	var es []*domain.TimelineEntry
+	if err := db.NewSelect().Model(&es).Where("event_id IN (?)", bun.In(ids)).Order("id").Scan(ctx); err != nil {
+		return nil, mapErr(err)
+	}
+	out := make(map[int64][]*domain.TimelineEntry, len(ids))
+	for _, e := range es {
+		out[e.EventID] = append(out[e.EventID], e)
+	}
+	return out, nil
+}
+
+// RiskEventFilter narrows an event listing.
+type RiskEventFilter struct {
+	Status     *domain.EventStatus
+	Level      *domain.RiskLevel
+	Type       *string
+	AssigneeID *int64
+	UserID     *int64
+	From, To   *time.Time
+}
+
+func (f RiskEventFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
+	if f.Status != nil {
+		q = q.Where("status = ?", *f.Status)
+	}
+	if f.Level != nil {
+		q = q.Where("level = ?", *f.Level)
+	}
+	if f.Type != nil {
+		q = q.Where("type = ?", *f.Type)
+	}
+	if f.AssigneeID != nil {
+		q = q.Where("assignee_id = ?", *f.AssigneeID)
+	}
+	if f.UserID != nil {
+		q = q.Where("user_id = ?", *f.UserID)
+	}
+	if f.From != nil {
+		q = q.Where("created_at >= ?", *f.From)
+	}
+	if f.To != nil {
+		q = q.Where("created_at < ?", *f.To)
+	}
+	return q
+}
+
+// ListRiskEvents pages through events, newest first.
+func ListRiskEvents(ctx context.Context, db bun.IDB, f RiskEventFilter, p page.Request) (page.Result[*domain.RiskEvent], error) {
+	var es []*domain.RiskEvent
+	q := f.apply(db.NewSelect().Model(&es)).Order("id DESC").Limit(p.Limit())
+	if p.After > 0 {
+		q = q.Where("id < ?", p.After)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return page.Result[*domain.RiskEvent]{}, mapErr(err)
+	}
+	total, err := f.apply(db.NewSelect().Model((*domain.RiskEvent)(nil))).Count(ctx)
+	if err != nil {
+		return page.Result[*domain.RiskEvent]{}, mapErr(err)
+	}
+	return page.Trim(es, p.Size, int(total)), nil
+}
+
+// AlertFilter narrows an alert listing.
+type AlertFilter struct {
+	Level    *domain.RiskLevel
+	Status   *domain.AlertStatus
+	UserID   *int64
+	From, To *time.Time
+}
+
+func (f AlertFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
+	if f.Level != nil {
+		q = q.Where("level = ?", *f.Level)
+	}
+	if f.Status != nil {
+		q = q.Where("status = ?", *f.Status)
+	}
+	if f.UserID != nil {
+		q = q.Where("user_id = ?", *f.UserID)
+	}
+	if f.From != nil {
+		q = q.Where("created_at >= ?", *f.From)
+	}
+	if f.To != nil {
+		q = q.Where("created_at < ?", *f.To)
+	}
+	return q
+}
+
+// ListAlerts pages through alerts, newest first.
+func ListAlerts(ctx context.Context, db bun.IDB, f AlertFilter, p page.Request) (page.Result[*domain.Alert], error) {
+	var as []*domain.Alert
+	q := f.apply(db.NewSelect().Model(&as)).Order("id DESC").Limit(p.Limit())
+	if p.After > 0 {
+		q = q.Where("id < ?", p.After)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return page.Result[*domain.Alert]{}, mapErr(err)
+	}
+	total, err := f.apply(db.NewSelect().Model((*domain.Alert)(nil))).Count(ctx)
+	if err != nil {
+		return page.Result[*domain.Alert]{}, mapErr(err)
+	}
+	return page.Trim(as, p.Size, int(total)), nil
+}

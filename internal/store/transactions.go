@@ -1,0 +1,101 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/smartfinance/riskgraph/internal/domain"
+	"github.com/smartfinance/riskgraph/internal/page"
+)
+
+// InsertTransaction stores a transaction and fills its ID.
+func InsertTransaction(ctx context.Context, db bun.IDB, t *domain.Transaction) error {
+	_, err := db.NewInsert().Model(t).Returning("id, created_at").Exec(ctx)
+	return mapErr(err)
+}
+
+// InsertDetection stores a detection result.
+func InsertDetection(ctx context.Context, db bun.IDB, d *domain.Detection) error {
+	_, err := db.NewInsert().Model(d).Returning("created_at").Exec(ctx)
+	return mapErr(err)
+}
+
+// UpdateLastLocation moves the user's last known location forward to loc at `at`.
+func UpdateLastLocation(ctx context.Context, db bun.IDB, userID int64, loc *domain.Location, at time.Time) error {
+	_, err := setLastLocation(db.NewUpdate().Model((*domain.User)(nil)).Where("id = ?", userID), loc, at).Exec(ctx)
+	return mapErr(err)
+}
+
+// TransactionByID loads one transaction.
+func TransactionByID(ctx context.Context, db bun.IDB, id int64) (*domain.Transaction, error) {
+	t := new(domain.Transaction)
+	err := db.NewSelect().Model(t).Where("id = ?", id).Scan(ctx)
+	return t, mapErr(err)
+}
+
+// TransactionsByIDs loads transactions in any order.
+func TransactionsByIDs(ctx context.Context, db bun.IDB, ids []int64) ([]*domain.Transaction, error) {
+	var ts []*domain.Transaction
+	err := db.NewSelect().Model(&ts).Where("id IN (?)", bun.In(ids)).Scan(ctx)
+	return ts, mapErr(err)
+}
+
+// DetectionsByTransactionIDs loads detections in any order.
+func DetectionsByTransactionIDs(ctx context.Context, db bun.IDB, ids []int64) ([]*domain.Detection, error) {
+	var ds []*domain.Detection
+	err := db.NewSelect().Model(&ds).Where("transaction_id IN (?)", bun.In(ids)).Scan(ctx)
+	return ds, mapErr(err)
+}
+
+// TransactionFilter narrows a transaction listing.
+type TransactionFilter struct {
+	UserID    *int64
+	Decision  *domain.Decision
+	RiskLevel *domain.RiskLevel
+	From, To  *time.Time
+	MinAmount *string
+}
+
+func (f TransactionFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
+	if f.UserID != nil {
+		q = q.Where("t.user_id = ?", *f.UserID)
+	}
+	if f.From != nil {
+		q = q.Where("t.occurred_at >= ?", *f.From)
+	}
+	if f.To != nil {
+		q = q.Where("t.occurred_at < ?", *f.To)
+	}
+	if f.MinAmount != nil {
+		q = q.Where("t.amount >= ?::numeric", *f.MinAmount)
+	}
+	if f.Decision != nil || f.RiskLevel != nil {
+		q = q.Join("JOIN detections AS dt ON dt.transaction_id = t.id AND dt.user_id = t.user_id")
+		if f.Decision != nil {
+			q = q.Where("dt.decision = ?", *f.Decision)
+		}
+		if f.RiskLevel != nil {
+			q = q.Where("dt.risk_level = ?", *f.RiskLevel)
+		}
+	}
+	return q
+}
+
+// ListTransactions pages through transactions, newest first.
+func ListTransactions(ctx context.Context, db bun.IDB, f TransactionFilter, p page.Request) (page.Result[*domain.Transaction], error) {
+	var ts []*domain.Transaction
+	q := f.apply(db.NewSelect().Model(&ts)).OrderExpr("t.id DESC").Limit(p.Limit())
+	if p.After > 0 {
+		q = q.Where("t.id < ?", p.After)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return page.Result[*domain.Transaction]{}, mapErr(err)
+	}
+	total, err := f.apply(db.NewSelect().Model((*domain.Transaction)(nil))).Count(ctx)
+	if err != nil {
+		return page.Result[*domain.Transaction]{}, mapErr(err)
+	}
+	return page.Trim(ts, p.Size, int(total)), nil
+}

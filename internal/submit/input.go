@@ -1,0 +1,146 @@
+package submit
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"math"
+	"net/netip"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"golang.org/x/text/currency"
+
+	"github.com/smartfinance/riskgraph/internal/apperr"
+	"github.com/smartfinance/riskgraph/internal/domain"
+)
+
+// Input is a transaction as a payment system submits it.
+type Input struct {
+	// UserID is whom the transaction is for; customers may only name themselves.
+	UserID           *int64
+	Amount           decimal.Decimal
+	Currency         string
+	MerchantID       *string
+	MerchantCategory *string
+	Channel          *string
+	// DeviceID is the client's device fingerprint.
+	DeviceID       *string
+	IPAddress      *string
+	Location       *domain.Location
+	OccurredAt     *time.Time
+	IdempotencyKey *string
+}
+
+// Limits on a submission.
+const (
+	DefaultCurrency = "CNY"
+	MaxBackfill     = 30 * 24 * time.Hour
+	MaxClockSkew    = 5 * time.Minute
+	maxKeyLen       = 255
+	maxIDLen        = 128
+	maxPlaceLen     = 100
+)
+
+var maxAmount = decimal.New(1, 12)
+
+var textPattern = regexp.MustCompile(`^[\p{L}\p{N} ._:/@#+\-]*$`)
+
+// normalize validates in place and fills defaults; errors name the field.
+func (in *Input) normalize(now time.Time) error {
+	switch {
+	case !in.Amount.IsPositive():
+		return apperr.Invalid("amount", "must be greater than 0")
+	case in.Amount.GreaterThan(maxAmount):
+		return apperr.Invalid("amount", "must be at most 1000000000000")
+	case !in.Amount.Equal(in.Amount.Truncate(2)):
+		return apperr.Invalid("amount", "must have at most 2 fraction digits")
+	}
+	in.Currency = strings.ToUpper(strings.TrimSpace(in.Currency))
+	if in.Currency == "" {
+		in.Currency = DefaultCurrency
+	}
+	if len(in.Currency) != 3 {
+		return apperr.Invalid("currency", "must be an ISO 4217 code such as CNY")
+	}
+	if _, err := currency.ParseISO(in.Currency); err != nil {
+		return apperr.Invalid("currency", "must be an ISO 4217 code such as CNY")
+	}
+	for _, f := range []struct {
+		name  string
+		value *string
+	}{{"merchantId", in.MerchantID}, {"merchantCategory", in.MerchantCategory}, {"channel", in.Channel}, {"deviceId", in.DeviceID}} {
+		if err := cleanText(f.name, f.value); err != nil {
+			return err
+		}
+	}
+	if in.IPAddress != nil {
+		*in.IPAddress = strings.TrimSpace(*in.IPAddress)
+		addr, err := netip.ParseAddr(*in.IPAddress)
+		if err != nil {
+			return apperr.Invalid("ipAddress", "is not an IP address")
+		}
+		*in.IPAddress = addr.String()
+	}
+	if loc := in.Location; loc != nil {
+		if math.IsNaN(loc.Latitude) || loc.Latitude < -90 || loc.Latitude > 90 {
+			return apperr.Invalid("location.latitude", "must be between -90 and 90")
+		}
+		if math.IsNaN(loc.Longitude) || loc.Longitude < -180 || loc.Longitude > 180 {
+			return apperr.Invalid("location.longitude", "must be between -180 and 180")
+		}
+		if loc.Country != nil && len(*loc.Country) > maxPlaceLen {
+			return apperr.Invalid("location.country", "is too long")
+		}
+		if loc.City != nil && len(*loc.City) > maxPlaceLen {
+			return apperr.Invalid("location.city", "is too long")
+		}
+	}
+	if in.OccurredAt != nil {
+		at := in.OccurredAt.UTC()
+		if at.Before(now.Add(-MaxBackfill)) {
+			return apperr.Invalid("occurredAt", "must be within the last 30 days")
+		}
+		if at.After(now.Add(MaxClockSkew)) {
+			return apperr.Invalid("occurredAt", "must not be more than 5 minutes in the future")
+		}
+		in.OccurredAt = &at
+	}
+	if in.IdempotencyKey != nil {
+		if k := *in.IdempotencyKey; k == "" || len(k) > maxKeyLen {
+			return apperr.Invalid("idempotencyKey", "must be 1 to 255 characters")
+		}
+	}
+	return nil
+}
+
+// cleanText trims an optional identifier and checks its size and characters.
+func cleanText(field string, v *string) error {
+	if v == nil {
+		return nil
+	}
+	*v = strings.TrimSpace(*v)
+	switch {
+	case *v == "":
+		return apperr.Invalid(field, "must not be empty when given")
+	case len(*v) > maxIDLen:
+		return apperr.Invalid(field, "must be at most 128 characters")
+	case !textPattern.MatchString(*v):
+		return apperr.Invalid(field, "contains characters that are not allowed")
+	}
+	return nil
+}
+
+// hash fingerprints the request so a reused idempotency key with another body is caught.
+func (in *Input) hash(userID int64) []byte {
+	body, _ := json.Marshal(struct {
+		UserID                                                     int64
+		Amount, Currency                                           string
+		MerchantID, MerchantCategory, Channel, DeviceID, IPAddress *string
+		Location                                                   *domain.Location
+		OccurredAt                                                 *time.Time
+	}{userID, in.Amount.StringFixed(2), in.Currency, in.MerchantID, in.MerchantCategory, in.Channel, in.DeviceID, in.IPAddress, in.Location, in.OccurredAt})
+	sum := sha256.Sum256(body)
+	return sum[:]
+}

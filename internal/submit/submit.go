@@ -1,0 +1,354 @@
+// Package submit is the hot path: validate, de-duplicate, load features, score
+// and record a transaction with its detection, risk event and alert in one
+// database transaction, serialized per user.
+package submit
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/smartfinance/riskgraph/engine"
+	"github.com/smartfinance/riskgraph/internal/apperr"
+	"github.com/smartfinance/riskgraph/internal/auth"
+	"github.com/smartfinance/riskgraph/internal/domain"
+	"github.com/smartfinance/riskgraph/internal/store"
+)
+
+// Rules supplies the compiled rule set and takes hit statistics.
+type Rules interface {
+	Current() *engine.RuleSet
+	RecordHits(matches []engine.Match, at time.Time)
+}
+
+// AlertNotifier queues an alert for delivery at commit.
+type AlertNotifier func(ctx context.Context, tx bun.IDB, a *domain.Alert) error
+
+// Observer is told about every committed detection (metrics).
+type Observer interface {
+	Scored(d *domain.Detection, engineLatency time.Duration)
+}
+
+// Service runs submissions.
+type Service struct {
+	db       *bun.DB
+	rules    Rules
+	model    engine.Scorer
+	cfg      engine.Config
+	notify   AlertNotifier
+	observer Observer
+	now      func() time.Time
+	log      *slog.Logger
+}
+
+// Options wires a Service; Model and Observer may be nil.
+type Options struct {
+	DB       *bun.DB
+	Rules    Rules
+	Model    engine.Scorer
+	Config   engine.Config
+	Notify   AlertNotifier
+	Observer Observer
+	Now      func() time.Time
+	Log      *slog.Logger
+}
+
+// New returns a submit service.
+func New(o Options) *Service {
+	return &Service{db: o.DB, rules: o.Rules, model: o.Model, cfg: o.Config, notify: o.Notify,
+		observer: o.Observer, now: o.Now, log: o.Log}
+}
+
+// Result is everything a submission produced.
+type Result struct {
+	Transaction *domain.Transaction
+	Detection   *domain.Detection
+	RiskEvent   *domain.RiskEvent
+	Alert       *domain.Alert
+}
+
+// Submit scores and records one transaction for the caller.
+func (s *Service) Submit(ctx context.Context, p auth.Principal, in Input) (*Result, error) {
+	userID, err := subjectOf(p, in.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.normalize(s.now()); err != nil {
+		return nil, err
+	}
+	reqHash := in.hash(userID)
+
+	var res *Result
+	var matches []engine.Match
+	var engineLatency time.Duration
+	err = store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		subject, err := store.LockSubject(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if in.IdempotencyKey != nil {
+			prior, err := store.FindIdempotencyKey(ctx, tx, p.UserID, *in.IdempotencyKey)
+			switch {
+			case err == nil && !bytes.Equal(prior.RequestHash, reqHash):
+				return apperr.New(apperr.Conflict, "idempotencyKey was already used for a different transaction")
+			case err == nil:
+				res, err = load(ctx, tx, prior.TransactionID)
+				return err
+			case !errors.Is(err, store.ErrNotFound):
+				return err
+			}
+		}
+		if subject.Status != domain.UserActive {
+			return apperr.New(apperr.Forbidden, fmt.Sprintf("user account is %s: transactions are rejected", strings.ToLower(string(subject.Status))))
+		}
+		// Stamped under the user's lock, so concurrent live submissions order and count each other exactly once.
+		occurredAt := s.now().UTC()
+		if in.OccurredAt != nil {
+			occurredAt = *in.OccurredAt
+		}
+		features, err := s.features(ctx, tx, subject, &in, occurredAt)
+		if err != nil {
+			return err
+		}
+		start := time.Now()
+		result, scoreErr := engine.Score(ctx, s.rules.Current(), features, s.model, s.cfg)
+		engineLatency = time.Since(start)
+		if scoreErr != nil {
+			// A failing model must not block payments: the rules-only result stands.
+			s.log.WarnContext(ctx, "model score failed; using rules only", "err", scoreErr)
+		}
+		matches = result.Matched
+		res, err = s.record(ctx, tx, p, subject, &in, occurredAt, features, result, engineLatency)
+		if err != nil {
+			return err
+		}
+		if in.IdempotencyKey != nil {
+			return store.InsertIdempotencyKey(ctx, tx, &store.IdempotencyKey{CallerID: p.UserID, Key: *in.IdempotencyKey,
+				RequestHash: reqHash, UserID: userID, TransactionID: res.Transaction.ID})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(matches) > 0 {
+		s.rules.RecordHits(matches, res.Detection.CreatedAt)
+	}
+	if s.observer != nil && engineLatency > 0 {
+		s.observer.Scored(res.Detection, engineLatency)
+	}
+	return res, nil
+}
+
+// subjectOf decides whose transaction this is: customers submit as themselves,
+// SERVICE and ADMIN must name the user.
+func subjectOf(p auth.Principal, userID *int64) (int64, error) {
+	switch {
+	case p.Role.Customer():
+		if userID != nil && *userID != p.UserID {
+			return 0, store.ErrNotFound
+		}
+		return p.UserID, nil
+	case p.Role == domain.RoleService || p.Role == domain.RoleAdmin:
+		if userID == nil {
+			return 0, apperr.Invalid("userId", "is required when submitting for another user")
+		}
+		return *userID, nil
+	}
+	return 0, apperr.New(apperr.Forbidden, "your role may not submit transactions")
+}
+
+// features loads the stored features and completes the vector.
+func (s *Service) features(ctx context.Context, tx bun.IDB, subject *store.Subject, in *Input, at time.Time) (*engine.Features, error) {
+	fingerprint := deref(in.DeviceID)
+	row, err := store.LoadFeatures(ctx, tx, subject.ID, at, fingerprint)
+	if err != nil {
+		return nil, err
+	}
+	amount, _ := in.Amount.Float64()
+	f := &engine.Features{
+		Amount: amount, Currency: in.Currency, Merchant: deref(in.MerchantID),
+		MerchantCategory: deref(in.MerchantCategory), Channel: deref(in.Channel),
+	}
+	// The window counts what is stored; this transaction is included by definition.
+	f.User = engine.UserFeatures{
+		TxCount10m: row.TxCount10m + 1, TxCount1h: row.TxCount1h + 1, TxCount24h: row.TxCount24h + 1, TxCount7d: row.TxCount7d + 1,
+		Amount10m: row.Amount10m + amount, Amount1h: row.Amount1h + amount, Amount24h: row.Amount24h + amount, Amount7d: row.Amount7d + amount,
+		TopMerchants: row.TopMerchants, CreatedAt: subject.CreatedAt, Role: string(subject.Role),
+	}
+	if fingerprint != "" {
+		f.Device = engine.DeviceFeatures{ID: fingerprint, New: !row.DeviceSeen, UserCount: row.DeviceUsers + 1, Status: string(domain.DeviceNormal)}
+		if row.DeviceStatus != nil {
+			f.Device.Status = *row.DeviceStatus
+		}
+		f.Device.FirstSeen = at
+		if row.DeviceFirst != nil && row.DeviceFirst.Before(at) {
+			f.Device.FirstSeen = *row.DeviceFirst
+		}
+	}
+	if loc := in.Location; loc != nil {
+		f.Geo = engine.GeoFeatures{Present: true, Latitude: loc.Latitude, Longitude: loc.Longitude, Country: deref(loc.Country), City: deref(loc.City)}
+		if row.PrevLat != nil && row.PrevLon != nil && row.PrevAt != nil {
+			f.Geo.HasPrevious, f.Geo.PrevLatitude, f.Geo.PrevLongitude, f.Geo.PrevAt = true, *row.PrevLat, *row.PrevLon, *row.PrevAt
+			f.Geo.PrevCountry = deref(row.PrevCountry)
+		}
+	}
+	f.Derive(at)
+	return f, nil
+}
+
+var statusFor = map[engine.Decision]domain.TransactionStatus{
+	engine.DecisionPass:   domain.TxApproved,
+	engine.DecisionReview: domain.TxPendingReview,
+	engine.DecisionReject: domain.TxDeclined,
+}
+
+// record writes the transaction, its detection and, for MEDIUM/HIGH, the risk event, its timeline and alert.
+func (s *Service) record(ctx context.Context, tx bun.IDB, p auth.Principal, subject *store.Subject, in *Input, at time.Time,
+	f *engine.Features, r engine.Result, latency time.Duration,
+) (*Result, error) {
+	t := &domain.Transaction{
+		UserID: subject.ID, Amount: in.Amount, Currency: in.Currency, MerchantID: in.MerchantID,
+		MerchantCategory: in.MerchantCategory, Channel: in.Channel, DeviceFingerprint: in.DeviceID,
+		IPAddress: in.IPAddress, Status: statusFor[r.Decision], SubmittedBy: p.UserID, OccurredAt: at,
+	}
+	if loc := in.Location; loc != nil {
+		t.Latitude, t.Longitude, t.Country, t.City = &loc.Latitude, &loc.Longitude, loc.Country, loc.City
+	}
+	if in.DeviceID != nil {
+		d, err := store.UpsertDevice(ctx, tx, *in.DeviceID, at)
+		if err != nil {
+			return nil, err
+		}
+		if err := store.LinkUserDevice(ctx, tx, subject.ID, d.ID, at); err != nil {
+			return nil, err
+		}
+		t.DeviceID = &d.ID
+	}
+	if err := store.InsertTransaction(ctx, tx, t); err != nil {
+		return nil, err
+	}
+	snapshot, err := json.Marshal(f.Snapshot())
+	if err != nil {
+		return nil, fmt.Errorf("submit: feature snapshot: %w", err)
+	}
+	d := &domain.Detection{
+		TransactionID: t.ID, UserID: subject.ID, RiskScore: r.RiskScore, RiskLevel: domain.RiskLevel(r.Level),
+		Decision: domain.Decision(r.Decision), RuleScore: r.RuleScore, MLScore: r.MLScore, Reason: r.Reason,
+		MatchedRules: matchedRules(r.Matched), Features: snapshot, LatencyMicros: int(latency.Microseconds()),
+	}
+	if err := store.InsertDetection(ctx, tx, d); err != nil {
+		return nil, err
+	}
+	if in.Location != nil {
+		if err := store.UpdateLastLocation(ctx, tx, subject.ID, in.Location, at); err != nil {
+			return nil, err
+		}
+	}
+	res := &Result{Transaction: t, Detection: d}
+	if d.RiskLevel.Rank() >= domain.RiskMedium.Rank() {
+		if err := s.openEvent(ctx, tx, res, subject); err != nil {
+			return nil, err
+		}
+	}
+	details := map[string]any{"decision": d.Decision, "riskScore": d.RiskScore, "riskLevel": d.RiskLevel, "userId": subject.ID}
+	if err := store.Audit(ctx, tx, &p.UserID, "transaction.scored", "transaction", fmt.Sprint(t.ID), details, auth.ClientIP(ctx)); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func matchedRules(ms []engine.Match) []domain.MatchedRule {
+	out := make([]domain.MatchedRule, len(ms))
+	for i, m := range ms {
+		out[i] = domain.MatchedRule{RuleID: m.RuleID, Name: m.Name, Version: m.Version, Score: m.Score,
+			Type: m.Type, Action: domain.RuleAction(m.Action), Reason: m.Reason}
+	}
+	return out
+}
+
+// openEvent opens the risk event with its first timeline entries and raises its alert.
+func (s *Service) openEvent(ctx context.Context, tx bun.IDB, res *Result, subject *store.Subject) error {
+	t, d := res.Transaction, res.Detection
+	eventType := "RISK"
+	names := make([]string, len(d.MatchedRules))
+	for i, m := range d.MatchedRules {
+		names[i] = m.Name
+	}
+	if len(d.MatchedRules) > 0 {
+		eventType = d.MatchedRules[0].Type
+	}
+	title := fmt.Sprintf("%s risk: %s", d.RiskLevel, strings.Join(names, ", "))
+	if len(names) == 0 {
+		title = fmt.Sprintf("%s risk score %.2f", d.RiskLevel, d.RiskScore)
+	}
+	ev := &domain.RiskEvent{UserID: t.UserID, TransactionID: t.ID, Type: eventType, Level: d.RiskLevel,
+		Status: domain.EventOpen, RiskScore: d.RiskScore, Title: title, Description: d.Reason}
+	if err := store.InsertRiskEvent(ctx, tx, ev); err != nil {
+		return err
+	}
+	a := &domain.Alert{EventID: ev.ID, UserID: t.UserID, TransactionID: t.ID, Level: d.RiskLevel, Status: domain.AlertNew, Title: title,
+		Message: fmt.Sprintf("%s %s %s by %s: %s", d.Decision, t.Amount.StringFixed(2), t.Currency, subject.Username, d.Reason)}
+	if err := store.InsertAlert(ctx, tx, a); err != nil {
+		return err
+	}
+	opened, raised := string(domain.EventOpen), string(domain.AlertNew)
+	detectionDetails, _ := json.Marshal(map[string]any{"transactionId": t.ID, "riskScore": d.RiskScore, "decision": d.Decision, "matchedRules": names})
+	alertDetails, _ := json.Marshal(map[string]any{"alertId": a.ID, "level": a.Level})
+	if err := store.InsertTimeline(ctx, tx,
+		&domain.TimelineEntry{EventID: ev.ID, Kind: domain.TimelineDetection, Action: "DETECTED", ToStatus: &opened, Note: d.Reason, Details: detectionDetails},
+		&domain.TimelineEntry{EventID: ev.ID, Kind: domain.TimelineAlert, Action: "ALERT_RAISED", ToStatus: &raised, Note: a.Title, Details: alertDetails},
+	); err != nil {
+		return err
+	}
+	if s.notify != nil {
+		if err := s.notify(ctx, tx, a); err != nil {
+			return err
+		}
+	}
+	res.RiskEvent, res.Alert = ev, a
+	return nil
+}
+
+// load rebuilds a stored submission's result (idempotent replay).
+func load(ctx context.Context, db bun.IDB, txID int64) (*Result, error) {
+	t, err := store.TransactionByID(ctx, db, txID)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := store.DetectionsByTransactionIDs(ctx, db, []int64{txID})
+	if err != nil || len(ds) == 0 {
+		return nil, errors.Join(err, store.ErrNotFound)
+	}
+	res := &Result{Transaction: t, Detection: ds[0]}
+	evs, err := store.RiskEventsByTransactionIDs(ctx, db, []int64{txID})
+	if err != nil {
+		return nil, err
+	}
+	if len(evs) > 0 {
+		res.RiskEvent = evs[0]
+		alerts, err := store.AlertsByEventIDs(ctx, db, []int64{evs[0].ID})
+		if err != nil {
+			return nil, err
+		}
+		if as := alerts[evs[0].ID]; len(as) > 0 {
+			res.Alert = as[0]
+		}
+	}
+	return res, nil
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}

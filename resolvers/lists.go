@@ -1,0 +1,38 @@
+package resolvers
+
+import (
+	"context"
+
+	"github.com/smartfinance/riskgraph/graph/model"
+	"github.com/smartfinance/riskgraph/internal/domain"
+	"github.com/smartfinance/riskgraph/internal/page"
+	"github.com/smartfinance/riskgraph/internal/store"
+)
+
+// transactions lists transactions, optionally of one user (User.transactions).
+func (r *Resolver) transactions(ctx context.Context, filter *model.TransactionFilter, userID *int64, first *int, after *string) (*model.TransactionConnection, error) {
+	req, err := page.Parse(first, after)
+	if err != nil {
+		return nil, err
+	}
+	var f store.TransactionFilter
+	if filter != nil {
+		f = store.TransactionFilter{UserID: filter.UserID, Decision: filter.Decision, RiskLevel: filter.RiskLevel, From: filter.From, To: filter.To}
+		if filter.MinAmount != nil {
+			s := filter.MinAmount.String()
+			f.MinAmount = &s
+		}
+	}
+	if userID != nil {
+		f.UserID = userID
+	}
+	res, err := r.Cases.Transactions(ctx, principal(ctx), f, req)
+	if err != nil {
+		return nil, err
+	}
+	es, info := edges(res, func(t *domain.Transaction) int64 { return t.ID },
+		func(c string, t *domain.Transaction) *model.TransactionEdge {
+			return &model.TransactionEdge{Cursor: c, Node: t}
+		})
+	return &model.TransactionConnection{Edges: es, PageInfo: info, TotalCount: res.TotalCount}, nil
+}
