@@ -27,16 +27,22 @@ import (
 
 	"github.com/smartfinance/riskgraph/graph"
 	"github.com/smartfinance/riskgraph/internal/account"
+	"github.com/smartfinance/riskgraph/internal/analysis"
 	"github.com/smartfinance/riskgraph/internal/audit"
 	"github.com/smartfinance/riskgraph/internal/auth"
 	"github.com/smartfinance/riskgraph/internal/cases"
+	"github.com/smartfinance/riskgraph/internal/datasource"
 	"github.com/smartfinance/riskgraph/internal/demo"
 	"github.com/smartfinance/riskgraph/internal/loader"
+	"github.com/smartfinance/riskgraph/internal/monitor"
 	"github.com/smartfinance/riskgraph/internal/pubsub"
 	"github.com/smartfinance/riskgraph/internal/rules"
 	"github.com/smartfinance/riskgraph/internal/submit"
 	"github.com/smartfinance/riskgraph/resolvers"
 )
+
+// version is the build's version, set with -ldflags "-X main.version=…".
+var version = "dev"
 
 // Request limits; see docs for the reasoning behind each.
 const (
@@ -57,6 +63,11 @@ type app struct {
 	accounts *account.Service
 	rules    *rules.Service
 	hub      *pubsub.Hub
+	metrics  *monitor.Metrics
+	sources  *datasource.Service
+	submit   *submit.Service
+	cases    *cases.Service
+	now      func() time.Time
 	listener *pubsub.Listener
 	registry *prometheus.Registry
 	handler  http.Handler
@@ -96,15 +107,27 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 	if err := a.startBackground(ctx, cfg); err != nil {
 		return nil, err
 	}
+	a.metrics = monitor.NewMetrics(a.registry, a.hub.Subscribers)
+	a.sources = datasource.New(db, cfg.Now)
+	a.submit = submit.New(submit.Options{DB: db, Rules: a.rules, Config: cfg.Scoring, Notify: pubsub.NotifyAlert,
+		Observer: a.metrics, Now: cfg.Now, Log: log})
+	a.cases = cases.New(db, cfg.Now)
+	a.now = cfg.Now
 	res := &resolvers.Resolver{
 		Accounts: accounts,
 		Audit:    audit.NewReader(db),
-		Submit: submit.New(submit.Options{DB: db, Rules: a.rules, Config: cfg.Scoring, Notify: pubsub.NotifyAlert,
-			Now: cfg.Now, Log: log}),
-		Cases:    cases.New(db, cfg.Now),
+		Submit:   a.submit,
+		Cases:    a.cases,
 		Rulebook: a.rules,
 		AlertHub: a.hub,
-		Log:      log,
+		Analysis: analysis.New(db, cfg.Now),
+		Dashboard: monitor.New(db, cfg.Now, a.metrics, monitor.StatusInfo{
+			Version: version, StartedAt: cfg.Now(), Subscribers: a.hub.Subscribers,
+			RulesLoaded: func() int { return len(a.rules.Current().Rules()) },
+		}),
+		Sources: a.sources,
+		Log:     log,
+		Now:     cfg.Now,
 	}
 	gql := a.graphQLServer(cfg, res)
 
@@ -148,10 +171,11 @@ func (a *app) graphQLServer(cfg config, res *resolvers.Resolver) *handler.Server
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](apqCacheEntries)})
 	srv.Use(extension.FixedComplexityLimit(complexityLimit))
+	srv.Use(a.metrics.Extension())
 	srv.SetErrorPresenter(resolvers.ErrorPresenter(a.log))
 	srv.SetRecoverFunc(resolvers.Recover(a.log))
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-		return next(loader.With(ctx, a.db, a.rules.Versions))
+		return next(loader.With(ctx, a.db, loader.Services{RuleVersions: a.rules.Versions, DataSources: a.sources.ByIDs}))
 	})
 	return srv
 }
@@ -330,6 +354,13 @@ func (a *app) bootstrap(ctx context.Context, cfg config) error {
 	seeded, err := demo.Seed(ctx, a.accounts, cfg.DemoPassword)
 	if err != nil {
 		return err
+	}
+	written, err := demo.History(ctx, demo.Services{DB: a.db, Accounts: a.accounts, Submit: a.submit, Cases: a.cases, Sources: a.sources, Now: a.now})
+	if err != nil {
+		return err
+	}
+	if written > 0 {
+		a.log.Info("demo history written", "transactions", written)
 	}
 	switch {
 	case seeded.StaffPassword != "" && cfg.DemoPassword == "":

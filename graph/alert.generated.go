@@ -621,6 +621,43 @@ func (ec *executionContext) unmarshalInputAlertFilter(ctx context.Context, obj a
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputHandleAlertInput(ctx context.Context, obj any) (model.HandleAlertInput, error) {
+	var it model.HandleAlertInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"action", "note"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "action":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("action"))
+			data, err := ec.unmarshalNAlertAction2githubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐAlertAction(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Action = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		}
+	}
+	return it, nil
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -995,6 +1032,16 @@ func (ec *executionContext) marshalNAlert2ᚖgithubᚗcomᚋsmartfinanceᚋriskg
 	return ec._Alert(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNAlertAction2githubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐAlertAction(ctx context.Context, v any) (model.AlertAction, error) {
+	var res model.AlertAction
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAlertAction2githubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐAlertAction(ctx context.Context, sel ast.SelectionSet, v model.AlertAction) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNAlertConnection2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐAlertConnection(ctx context.Context, sel ast.SelectionSet, v *model.AlertConnection) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -1046,6 +1093,11 @@ func (ec *executionContext) marshalNAlertStatus2githubᚗcomᚋsmartfinanceᚋri
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNHandleAlertInput2githubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐHandleAlertInput(ctx context.Context, v any) (model.HandleAlertInput, error) {
+	res, err := ec.unmarshalInputHandleAlertInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOAlert2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐAlert(ctx context.Context, sel ast.SelectionSet, v *domain.Alert) graphql.Marshaler {

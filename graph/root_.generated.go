@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/smartfinance/riskgraph/graph/model"
@@ -25,10 +26,14 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Alert() AlertResolver
 	AuditLog() AuditLogResolver
+	DataSource() DataSourceResolver
 	Device() DeviceResolver
+	HandlingRecord() HandlingRecordResolver
+	LinkEvidence() LinkEvidenceResolver
 	LoginLog() LoginLogResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	RelatedUser() RelatedUserResolver
 	RiskEvent() RiskEventResolver
 	Rule() RuleResolver
 	Subscription() SubscriptionResolver
@@ -98,6 +103,52 @@ type ComplexityRoot struct {
 		User         func(childComplexity int) int
 	}
 
+	Completeness struct {
+		MissingDevice   func(childComplexity int) int
+		MissingIP       func(childComplexity int) int
+		MissingLocation func(childComplexity int) int
+		MissingMerchant func(childComplexity int) int
+		Score           func(childComplexity int) int
+		Total           func(childComplexity int) int
+	}
+
+	DataQuality struct {
+		Anomalies    func(childComplexity int) int
+		Completeness func(childComplexity int) int
+		Freshness    func(childComplexity int) int
+		From         func(childComplexity int) int
+		SourceID     func(childComplexity int) int
+		To           func(childComplexity int) int
+		Volume       func(childComplexity int) int
+	}
+
+	DataSource struct {
+		Config      func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Description func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		LastSeenAt  func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Status      func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+	}
+
+	DatabaseStatus struct {
+		Idle            func(childComplexity int) int
+		InUse           func(childComplexity int) int
+		LatencyMs       func(childComplexity int) int
+		MaxOpen         func(childComplexity int) int
+		OpenConnections func(childComplexity int) int
+		Reachable       func(childComplexity int) int
+		WaitCount       func(childComplexity int) int
+	}
+
+	DayVolume struct {
+		Count func(childComplexity int) int
+		Day   func(childComplexity int) int
+	}
+
 	Detection struct {
 		CreatedAt     func(childComplexity int) int
 		Decision      func(childComplexity int) int
@@ -119,6 +170,45 @@ type ComplexityRoot struct {
 		LastSeenAt  func(childComplexity int) int
 		Status      func(childComplexity int) int
 		Users       func(childComplexity int) int
+	}
+
+	HandlingRecord struct {
+		Action     func(childComplexity int) int
+		Actor      func(childComplexity int) int
+		Alert      func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		FromStatus func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Note       func(childComplexity int) int
+		ToStatus   func(childComplexity int) int
+	}
+
+	KeyCount struct {
+		Count func(childComplexity int) int
+		Key   func(childComplexity int) int
+	}
+
+	LatencyPercentiles struct {
+		P50     func(childComplexity int) int
+		P95     func(childComplexity int) int
+		P99     func(childComplexity int) int
+		Samples func(childComplexity int) int
+	}
+
+	LevelCount struct {
+		High   func(childComplexity int) int
+		Low    func(childComplexity int) int
+		Medium func(childComplexity int) int
+	}
+
+	LinkEvidence struct {
+		Device      func(childComplexity int) int
+		FirstSeenAt func(childComplexity int) int
+		FromUser    func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		LastSeenAt  func(childComplexity int) int
+		ToUser      func(childComplexity int) int
+		Value       func(childComplexity int) int
 	}
 
 	Location struct {
@@ -152,7 +242,11 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		ChangePassword    func(childComplexity int, input model.ChangePasswordInput) int
+		CreateDataSource  func(childComplexity int, input model.DataSourceInput) int
 		CreateUser        func(childComplexity int, input model.CreateUserInput) int
+		DeleteDataSource  func(childComplexity int, id int64) int
+		HandleAlert       func(childComplexity int, id int64, input model.HandleAlertInput) int
+		HandleRiskEvent   func(childComplexity int, id int64, input model.HandleRiskEventInput) int
 		Login             func(childComplexity int, input model.LoginInput) int
 		Logout            func(childComplexity int, refreshToken *string) int
 		RefreshToken      func(childComplexity int, refreshToken string) int
@@ -160,6 +254,7 @@ type ComplexityRoot struct {
 		SetDeviceStatus   func(childComplexity int, id int64, status domain.DeviceStatus, reason *string) int
 		SetRuleEnabled    func(childComplexity int, id int64, enabled bool) int
 		SubmitTransaction func(childComplexity int, input model.SubmitTransactionInput) int
+		UpdateDataSource  func(childComplexity int, id int64, input model.DataSourceUpdate) int
 		UpdateUserRole    func(childComplexity int, id int64, role domain.Role) int
 		UpdateUserStatus  func(childComplexity int, id int64, status domain.UserStatus, reason *string) int
 		UpsertRule        func(childComplexity int, input model.RuleInput) int
@@ -172,40 +267,60 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	ProfileReason struct {
+		Detail func(childComplexity int) int
+		Factor func(childComplexity int) int
+		Points func(childComplexity int) int
+	}
+
 	Query struct {
-		Alert        func(childComplexity int, id int64) int
-		Alerts       func(childComplexity int, filter *model.AlertFilter, first *int, after *string) int
-		AuditLogs    func(childComplexity int, filter *model.AuditLogFilter, first *int, after *string) int
-		Device       func(childComplexity int, id int64) int
-		Me           func(childComplexity int) int
-		RiskEvent    func(childComplexity int, id int64) int
-		RiskEvents   func(childComplexity int, filter *model.RiskEventFilter, first *int, after *string) int
-		Rule         func(childComplexity int, id int64) int
-		Rules        func(childComplexity int) int
-		Transaction  func(childComplexity int, id int64) int
-		Transactions func(childComplexity int, filter *model.TransactionFilter, first *int, after *string) int
-		User         func(childComplexity int, id int64) int
-		Users        func(childComplexity int, filter *model.UserFilter, first *int, after *string) int
+		Alert          func(childComplexity int, id int64) int
+		Alerts         func(childComplexity int, filter *model.AlertFilter, first *int, after *string) int
+		AuditLogs      func(childComplexity int, filter *model.AuditLogFilter, first *int, after *string) int
+		DataQuality    func(childComplexity int, sourceID *int64, from *time.Time, to *time.Time) int
+		DataSource     func(childComplexity int, id int64) int
+		DataSources    func(childComplexity int) int
+		Device         func(childComplexity int, id int64) int
+		Me             func(childComplexity int) int
+		RiskEvent      func(childComplexity int, id int64) int
+		RiskEventStats func(childComplexity int, from time.Time, to time.Time) int
+		RiskEvents     func(childComplexity int, filter *model.RiskEventFilter, first *int, after *string) int
+		RiskTrend      func(childComplexity int, from time.Time, to time.Time, bucket *model.TrendBucket) int
+		Rule           func(childComplexity int, id int64) int
+		Rules          func(childComplexity int) int
+		SystemStatus   func(childComplexity int) int
+		Transaction    func(childComplexity int, id int64) int
+		Transactions   func(childComplexity int, filter *model.TransactionFilter, first *int, after *string) int
+		User           func(childComplexity int, id int64) int
+		Users          func(childComplexity int, filter *model.UserFilter, first *int, after *string) int
+	}
+
+	RelatedUser struct {
+		Depth    func(childComplexity int) int
+		Evidence func(childComplexity int) int
+		User     func(childComplexity int) int
 	}
 
 	RiskEvent struct {
-		Alerts      func(childComplexity int) int
-		Assignee    func(childComplexity int) int
-		ClosedAt    func(childComplexity int) int
-		CreatedAt   func(childComplexity int) int
-		Description func(childComplexity int) int
-		HandledAt   func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Level       func(childComplexity int) int
-		RiskScore   func(childComplexity int) int
-		Status      func(childComplexity int) int
-		Timeline    func(childComplexity int) int
-		Title       func(childComplexity int) int
-		Transaction func(childComplexity int) int
-		Type        func(childComplexity int) int
-		UpdatedAt   func(childComplexity int) int
-		User        func(childComplexity int) int
-		Version     func(childComplexity int) int
+		Alerts          func(childComplexity int) int
+		Assignee        func(childComplexity int) int
+		ClosedAt        func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		Description     func(childComplexity int) int
+		HandledAt       func(childComplexity int) int
+		HandlingRecords func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Level           func(childComplexity int) int
+		RiskScore       func(childComplexity int) int
+		Status          func(childComplexity int) int
+		Suggestions     func(childComplexity int) int
+		Timeline        func(childComplexity int) int
+		Title           func(childComplexity int) int
+		Transaction     func(childComplexity int) int
+		Type            func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
+		User            func(childComplexity int) int
+		Version         func(childComplexity int) int
 	}
 
 	RiskEventConnection struct {
@@ -217,6 +332,34 @@ type ComplexityRoot struct {
 	RiskEventEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	RiskEventStats struct {
+		ByLevel          func(childComplexity int) int
+		ByStatus         func(childComplexity int) int
+		ByType           func(childComplexity int) int
+		From             func(childComplexity int) int
+		Handled          func(childComplexity int) int
+		MeanTimeToHandle func(childComplexity int) int
+		Open             func(childComplexity int) int
+		To               func(childComplexity int) int
+		Total            func(childComplexity int) int
+	}
+
+	RiskProfile struct {
+		AverageAmount     func(childComplexity int) int
+		ConfirmedFraud    func(childComplexity int) int
+		Detections        func(childComplexity int) int
+		DistinctCountries func(childComplexity int) int
+		DistinctDevices   func(childComplexity int) int
+		EventsByStatus    func(childComplexity int) int
+		LastLoginAt       func(childComplexity int) int
+		LastLoginLocation func(childComplexity int) int
+		Level             func(childComplexity int) int
+		MaxAmount         func(childComplexity int) int
+		Reasons           func(childComplexity int) int
+		Score             func(childComplexity int) int
+		Windows           func(childComplexity int) int
 	}
 
 	Rule struct {
@@ -253,6 +396,13 @@ type ComplexityRoot struct {
 		Version     func(childComplexity int) int
 	}
 
+	SourceFreshness struct {
+		AgeSeconds func(childComplexity int) int
+		NewestAt   func(childComplexity int) int
+		SourceID   func(childComplexity int) int
+		SourceName func(childComplexity int) int
+	}
+
 	SubmitTransactionPayload struct {
 		Alert       func(childComplexity int) int
 		Detection   func(childComplexity int) int
@@ -262,6 +412,25 @@ type ComplexityRoot struct {
 
 	Subscription struct {
 		AlertRaised func(childComplexity int, minLevel *domain.RiskLevel) int
+	}
+
+	Suggestion struct {
+		Action   func(childComplexity int) int
+		Priority func(childComplexity int) int
+		Reason   func(childComplexity int) int
+	}
+
+	SystemStatus struct {
+		ActiveSubscriptions    func(childComplexity int) int
+		Database               func(childComplexity int) int
+		EngineLatency          func(childComplexity int) int
+		MigrationVersion       func(childComplexity int) int
+		RulesLoaded            func(childComplexity int) int
+		ScoringLatency         func(childComplexity int) int
+		StartedAt              func(childComplexity int) int
+		TransactionsLastMinute func(childComplexity int) int
+		UptimeSeconds          func(childComplexity int) int
+		Version                func(childComplexity int) int
 	}
 
 	TimelineEntry struct {
@@ -291,6 +460,7 @@ type ComplexityRoot struct {
 		MerchantID        func(childComplexity int) int
 		OccurredAt        func(childComplexity int) int
 		RiskEvent         func(childComplexity int) int
+		Source            func(childComplexity int) int
 		Status            func(childComplexity int) int
 		User              func(childComplexity int) int
 		UserID            func(childComplexity int) int
@@ -307,6 +477,20 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	TrendPoint struct {
+		Alerts       func(childComplexity int) int
+		BucketStart  func(childComplexity int) int
+		Events       func(childComplexity int) int
+		High         func(childComplexity int) int
+		Low          func(childComplexity int) int
+		Medium       func(childComplexity int) int
+		Pass         func(childComplexity int) int
+		Reject       func(childComplexity int) int
+		Review       func(childComplexity int) int
+		Transactions func(childComplexity int) int
+		Volume       func(childComplexity int) int
+	}
+
 	User struct {
 		CreatedAt    func(childComplexity int) int
 		Devices      func(childComplexity int) int
@@ -315,6 +499,8 @@ type ComplexityRoot struct {
 		LastLocation func(childComplexity int) int
 		LastLoginAt  func(childComplexity int) int
 		LoginLogs    func(childComplexity int, first *int) int
+		RelatedUsers func(childComplexity int, depth *int) int
+		RiskProfile  func(childComplexity int) int
 		Role         func(childComplexity int) int
 		Status       func(childComplexity int) int
 		Transactions func(childComplexity int, filter *model.TransactionFilter, first *int, after *string) int
@@ -330,6 +516,21 @@ type ComplexityRoot struct {
 	UserEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	VolumeAnomaly struct {
+		Count     func(childComplexity int) int
+		Day       func(childComplexity int) int
+		Direction func(childComplexity int) int
+		Mean      func(childComplexity int) int
+		StdDev    func(childComplexity int) int
+		ZScore    func(childComplexity int) int
+	}
+
+	WindowStats struct {
+		Count  func(childComplexity int) int
+		Volume func(childComplexity int) int
+		Window func(childComplexity int) int
 	}
 }
 
@@ -564,6 +765,197 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuthPayload.User(childComplexity), true
 
+	case "Completeness.missingDevice":
+		if e.ComplexityRoot.Completeness.MissingDevice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Completeness.MissingDevice(childComplexity), true
+	case "Completeness.missingIp":
+		if e.ComplexityRoot.Completeness.MissingIP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Completeness.MissingIP(childComplexity), true
+	case "Completeness.missingLocation":
+		if e.ComplexityRoot.Completeness.MissingLocation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Completeness.MissingLocation(childComplexity), true
+	case "Completeness.missingMerchant":
+		if e.ComplexityRoot.Completeness.MissingMerchant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Completeness.MissingMerchant(childComplexity), true
+	case "Completeness.score":
+		if e.ComplexityRoot.Completeness.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Completeness.Score(childComplexity), true
+	case "Completeness.total":
+		if e.ComplexityRoot.Completeness.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Completeness.Total(childComplexity), true
+
+	case "DataQuality.anomalies":
+		if e.ComplexityRoot.DataQuality.Anomalies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataQuality.Anomalies(childComplexity), true
+	case "DataQuality.completeness":
+		if e.ComplexityRoot.DataQuality.Completeness == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataQuality.Completeness(childComplexity), true
+	case "DataQuality.freshness":
+		if e.ComplexityRoot.DataQuality.Freshness == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataQuality.Freshness(childComplexity), true
+	case "DataQuality.from":
+		if e.ComplexityRoot.DataQuality.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataQuality.From(childComplexity), true
+	case "DataQuality.sourceId":
+		if e.ComplexityRoot.DataQuality.SourceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataQuality.SourceID(childComplexity), true
+	case "DataQuality.to":
+		if e.ComplexityRoot.DataQuality.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataQuality.To(childComplexity), true
+	case "DataQuality.volume":
+		if e.ComplexityRoot.DataQuality.Volume == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataQuality.Volume(childComplexity), true
+
+	case "DataSource.config":
+		if e.ComplexityRoot.DataSource.Config == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataSource.Config(childComplexity), true
+	case "DataSource.createdAt":
+		if e.ComplexityRoot.DataSource.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataSource.CreatedAt(childComplexity), true
+	case "DataSource.description":
+		if e.ComplexityRoot.DataSource.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataSource.Description(childComplexity), true
+	case "DataSource.id":
+		if e.ComplexityRoot.DataSource.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataSource.ID(childComplexity), true
+	case "DataSource.kind":
+		if e.ComplexityRoot.DataSource.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataSource.Kind(childComplexity), true
+	case "DataSource.lastSeenAt":
+		if e.ComplexityRoot.DataSource.LastSeenAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataSource.LastSeenAt(childComplexity), true
+	case "DataSource.name":
+		if e.ComplexityRoot.DataSource.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataSource.Name(childComplexity), true
+	case "DataSource.status":
+		if e.ComplexityRoot.DataSource.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataSource.Status(childComplexity), true
+	case "DataSource.updatedAt":
+		if e.ComplexityRoot.DataSource.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataSource.UpdatedAt(childComplexity), true
+
+	case "DatabaseStatus.idle":
+		if e.ComplexityRoot.DatabaseStatus.Idle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatabaseStatus.Idle(childComplexity), true
+	case "DatabaseStatus.inUse":
+		if e.ComplexityRoot.DatabaseStatus.InUse == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatabaseStatus.InUse(childComplexity), true
+	case "DatabaseStatus.latencyMs":
+		if e.ComplexityRoot.DatabaseStatus.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatabaseStatus.LatencyMs(childComplexity), true
+	case "DatabaseStatus.maxOpen":
+		if e.ComplexityRoot.DatabaseStatus.MaxOpen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatabaseStatus.MaxOpen(childComplexity), true
+	case "DatabaseStatus.openConnections":
+		if e.ComplexityRoot.DatabaseStatus.OpenConnections == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatabaseStatus.OpenConnections(childComplexity), true
+	case "DatabaseStatus.reachable":
+		if e.ComplexityRoot.DatabaseStatus.Reachable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatabaseStatus.Reachable(childComplexity), true
+	case "DatabaseStatus.waitCount":
+		if e.ComplexityRoot.DatabaseStatus.WaitCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatabaseStatus.WaitCount(childComplexity), true
+
+	case "DayVolume.count":
+		if e.ComplexityRoot.DayVolume.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DayVolume.Count(childComplexity), true
+	case "DayVolume.day":
+		if e.ComplexityRoot.DayVolume.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DayVolume.Day(childComplexity), true
+
 	case "Detection.createdAt":
 		if e.ComplexityRoot.Detection.CreatedAt == nil {
 			break
@@ -667,6 +1059,155 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Device.Users(childComplexity), true
+
+	case "HandlingRecord.action":
+		if e.ComplexityRoot.HandlingRecord.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HandlingRecord.Action(childComplexity), true
+	case "HandlingRecord.actor":
+		if e.ComplexityRoot.HandlingRecord.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HandlingRecord.Actor(childComplexity), true
+	case "HandlingRecord.alert":
+		if e.ComplexityRoot.HandlingRecord.Alert == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HandlingRecord.Alert(childComplexity), true
+	case "HandlingRecord.createdAt":
+		if e.ComplexityRoot.HandlingRecord.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HandlingRecord.CreatedAt(childComplexity), true
+	case "HandlingRecord.fromStatus":
+		if e.ComplexityRoot.HandlingRecord.FromStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HandlingRecord.FromStatus(childComplexity), true
+	case "HandlingRecord.id":
+		if e.ComplexityRoot.HandlingRecord.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HandlingRecord.ID(childComplexity), true
+	case "HandlingRecord.note":
+		if e.ComplexityRoot.HandlingRecord.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HandlingRecord.Note(childComplexity), true
+	case "HandlingRecord.toStatus":
+		if e.ComplexityRoot.HandlingRecord.ToStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HandlingRecord.ToStatus(childComplexity), true
+
+	case "KeyCount.count":
+		if e.ComplexityRoot.KeyCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KeyCount.Count(childComplexity), true
+	case "KeyCount.key":
+		if e.ComplexityRoot.KeyCount.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KeyCount.Key(childComplexity), true
+
+	case "LatencyPercentiles.p50":
+		if e.ComplexityRoot.LatencyPercentiles.P50 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LatencyPercentiles.P50(childComplexity), true
+	case "LatencyPercentiles.p95":
+		if e.ComplexityRoot.LatencyPercentiles.P95 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LatencyPercentiles.P95(childComplexity), true
+	case "LatencyPercentiles.p99":
+		if e.ComplexityRoot.LatencyPercentiles.P99 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LatencyPercentiles.P99(childComplexity), true
+	case "LatencyPercentiles.samples":
+		if e.ComplexityRoot.LatencyPercentiles.Samples == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LatencyPercentiles.Samples(childComplexity), true
+
+	case "LevelCount.high":
+		if e.ComplexityRoot.LevelCount.High == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LevelCount.High(childComplexity), true
+	case "LevelCount.low":
+		if e.ComplexityRoot.LevelCount.Low == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LevelCount.Low(childComplexity), true
+	case "LevelCount.medium":
+		if e.ComplexityRoot.LevelCount.Medium == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LevelCount.Medium(childComplexity), true
+
+	case "LinkEvidence.device":
+		if e.ComplexityRoot.LinkEvidence.Device == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkEvidence.Device(childComplexity), true
+	case "LinkEvidence.firstSeenAt":
+		if e.ComplexityRoot.LinkEvidence.FirstSeenAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkEvidence.FirstSeenAt(childComplexity), true
+	case "LinkEvidence.fromUser":
+		if e.ComplexityRoot.LinkEvidence.FromUser == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkEvidence.FromUser(childComplexity), true
+	case "LinkEvidence.kind":
+		if e.ComplexityRoot.LinkEvidence.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkEvidence.Kind(childComplexity), true
+	case "LinkEvidence.lastSeenAt":
+		if e.ComplexityRoot.LinkEvidence.LastSeenAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkEvidence.LastSeenAt(childComplexity), true
+	case "LinkEvidence.toUser":
+		if e.ComplexityRoot.LinkEvidence.ToUser == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkEvidence.ToUser(childComplexity), true
+	case "LinkEvidence.value":
+		if e.ComplexityRoot.LinkEvidence.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkEvidence.Value(childComplexity), true
 
 	case "Location.city":
 		if e.ComplexityRoot.Location.City == nil {
@@ -802,6 +1343,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["input"].(model.ChangePasswordInput)), true
+	case "Mutation.createDataSource":
+		if e.ComplexityRoot.Mutation.CreateDataSource == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createDataSource_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateDataSource(childComplexity, args["input"].(model.DataSourceInput)), true
 	case "Mutation.createUser":
 		if e.ComplexityRoot.Mutation.CreateUser == nil {
 			break
@@ -813,6 +1365,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateUser(childComplexity, args["input"].(model.CreateUserInput)), true
+	case "Mutation.deleteDataSource":
+		if e.ComplexityRoot.Mutation.DeleteDataSource == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteDataSource_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteDataSource(childComplexity, args["id"].(int64)), true
+	case "Mutation.handleAlert":
+		if e.ComplexityRoot.Mutation.HandleAlert == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_handleAlert_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.HandleAlert(childComplexity, args["id"].(int64), args["input"].(model.HandleAlertInput)), true
+	case "Mutation.handleRiskEvent":
+		if e.ComplexityRoot.Mutation.HandleRiskEvent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_handleRiskEvent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.HandleRiskEvent(childComplexity, args["id"].(int64), args["input"].(model.HandleRiskEventInput)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -890,6 +1475,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitTransaction(childComplexity, args["input"].(model.SubmitTransactionInput)), true
+	case "Mutation.updateDataSource":
+		if e.ComplexityRoot.Mutation.UpdateDataSource == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateDataSource_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateDataSource(childComplexity, args["id"].(int64), args["input"].(model.DataSourceUpdate)), true
 	case "Mutation.updateUserRole":
 		if e.ComplexityRoot.Mutation.UpdateUserRole == nil {
 			break
@@ -949,6 +1545,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "ProfileReason.detail":
+		if e.ComplexityRoot.ProfileReason.Detail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProfileReason.Detail(childComplexity), true
+	case "ProfileReason.factor":
+		if e.ComplexityRoot.ProfileReason.Factor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProfileReason.Factor(childComplexity), true
+	case "ProfileReason.points":
+		if e.ComplexityRoot.ProfileReason.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProfileReason.Points(childComplexity), true
+
 	case "Query.alert":
 		if e.ComplexityRoot.Query.Alert == nil {
 			break
@@ -982,6 +1597,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditLogs(childComplexity, args["filter"].(*model.AuditLogFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.dataQuality":
+		if e.ComplexityRoot.Query.DataQuality == nil {
+			break
+		}
+
+		args, err := ec.field_Query_dataQuality_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DataQuality(childComplexity, args["sourceId"].(*int64), args["from"].(*time.Time), args["to"].(*time.Time)), true
+	case "Query.dataSource":
+		if e.ComplexityRoot.Query.DataSource == nil {
+			break
+		}
+
+		args, err := ec.field_Query_dataSource_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DataSource(childComplexity, args["id"].(int64)), true
+	case "Query.dataSources":
+		if e.ComplexityRoot.Query.DataSources == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.DataSources(childComplexity), true
 	case "Query.device":
 		if e.ComplexityRoot.Query.Device == nil {
 			break
@@ -1011,6 +1654,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.RiskEvent(childComplexity, args["id"].(int64)), true
+	case "Query.riskEventStats":
+		if e.ComplexityRoot.Query.RiskEventStats == nil {
+			break
+		}
+
+		args, err := ec.field_Query_riskEventStats_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RiskEventStats(childComplexity, args["from"].(time.Time), args["to"].(time.Time)), true
 	case "Query.riskEvents":
 		if e.ComplexityRoot.Query.RiskEvents == nil {
 			break
@@ -1022,6 +1676,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.RiskEvents(childComplexity, args["filter"].(*model.RiskEventFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.riskTrend":
+		if e.ComplexityRoot.Query.RiskTrend == nil {
+			break
+		}
+
+		args, err := ec.field_Query_riskTrend_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RiskTrend(childComplexity, args["from"].(time.Time), args["to"].(time.Time), args["bucket"].(*model.TrendBucket)), true
 	case "Query.rule":
 		if e.ComplexityRoot.Query.Rule == nil {
 			break
@@ -1039,6 +1704,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Rules(childComplexity), true
+	case "Query.systemStatus":
+		if e.ComplexityRoot.Query.SystemStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.SystemStatus(childComplexity), true
 	case "Query.transaction":
 		if e.ComplexityRoot.Query.Transaction == nil {
 			break
@@ -1084,6 +1755,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Users(childComplexity, args["filter"].(*model.UserFilter), args["first"].(*int), args["after"].(*string)), true
 
+	case "RelatedUser.depth":
+		if e.ComplexityRoot.RelatedUser.Depth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RelatedUser.Depth(childComplexity), true
+	case "RelatedUser.evidence":
+		if e.ComplexityRoot.RelatedUser.Evidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RelatedUser.Evidence(childComplexity), true
+	case "RelatedUser.user":
+		if e.ComplexityRoot.RelatedUser.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RelatedUser.User(childComplexity), true
+
 	case "RiskEvent.alerts":
 		if e.ComplexityRoot.RiskEvent.Alerts == nil {
 			break
@@ -1120,6 +1810,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RiskEvent.HandledAt(childComplexity), true
+	case "RiskEvent.handlingRecords":
+		if e.ComplexityRoot.RiskEvent.HandlingRecords == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEvent.HandlingRecords(childComplexity), true
 	case "RiskEvent.id":
 		if e.ComplexityRoot.RiskEvent.ID == nil {
 			break
@@ -1144,6 +1840,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RiskEvent.Status(childComplexity), true
+	case "RiskEvent.suggestions":
+		if e.ComplexityRoot.RiskEvent.Suggestions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEvent.Suggestions(childComplexity), true
 	case "RiskEvent.timeline":
 		if e.ComplexityRoot.RiskEvent.Timeline == nil {
 			break
@@ -1218,6 +1920,140 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RiskEventEdge.Node(childComplexity), true
+
+	case "RiskEventStats.byLevel":
+		if e.ComplexityRoot.RiskEventStats.ByLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEventStats.ByLevel(childComplexity), true
+	case "RiskEventStats.byStatus":
+		if e.ComplexityRoot.RiskEventStats.ByStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEventStats.ByStatus(childComplexity), true
+	case "RiskEventStats.byType":
+		if e.ComplexityRoot.RiskEventStats.ByType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEventStats.ByType(childComplexity), true
+	case "RiskEventStats.from":
+		if e.ComplexityRoot.RiskEventStats.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEventStats.From(childComplexity), true
+	case "RiskEventStats.handled":
+		if e.ComplexityRoot.RiskEventStats.Handled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEventStats.Handled(childComplexity), true
+	case "RiskEventStats.meanTimeToHandle":
+		if e.ComplexityRoot.RiskEventStats.MeanTimeToHandle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEventStats.MeanTimeToHandle(childComplexity), true
+	case "RiskEventStats.open":
+		if e.ComplexityRoot.RiskEventStats.Open == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEventStats.Open(childComplexity), true
+	case "RiskEventStats.to":
+		if e.ComplexityRoot.RiskEventStats.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEventStats.To(childComplexity), true
+	case "RiskEventStats.total":
+		if e.ComplexityRoot.RiskEventStats.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEventStats.Total(childComplexity), true
+
+	case "RiskProfile.averageAmount":
+		if e.ComplexityRoot.RiskProfile.AverageAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskProfile.AverageAmount(childComplexity), true
+	case "RiskProfile.confirmedFraud":
+		if e.ComplexityRoot.RiskProfile.ConfirmedFraud == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskProfile.ConfirmedFraud(childComplexity), true
+	case "RiskProfile.detections":
+		if e.ComplexityRoot.RiskProfile.Detections == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskProfile.Detections(childComplexity), true
+	case "RiskProfile.distinctCountries":
+		if e.ComplexityRoot.RiskProfile.DistinctCountries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskProfile.DistinctCountries(childComplexity), true
+	case "RiskProfile.distinctDevices":
+		if e.ComplexityRoot.RiskProfile.DistinctDevices == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskProfile.DistinctDevices(childComplexity), true
+	case "RiskProfile.eventsByStatus":
+		if e.ComplexityRoot.RiskProfile.EventsByStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskProfile.EventsByStatus(childComplexity), true
+	case "RiskProfile.lastLoginAt":
+		if e.ComplexityRoot.RiskProfile.LastLoginAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskProfile.LastLoginAt(childComplexity), true
+	case "RiskProfile.lastLoginLocation":
+		if e.ComplexityRoot.RiskProfile.LastLoginLocation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskProfile.LastLoginLocation(childComplexity), true
+	case "RiskProfile.level":
+		if e.ComplexityRoot.RiskProfile.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskProfile.Level(childComplexity), true
+	case "RiskProfile.maxAmount":
+		if e.ComplexityRoot.RiskProfile.MaxAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskProfile.MaxAmount(childComplexity), true
+	case "RiskProfile.reasons":
+		if e.ComplexityRoot.RiskProfile.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskProfile.Reasons(childComplexity), true
+	case "RiskProfile.score":
+		if e.ComplexityRoot.RiskProfile.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskProfile.Score(childComplexity), true
+	case "RiskProfile.windows":
+		if e.ComplexityRoot.RiskProfile.Windows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskProfile.Windows(childComplexity), true
 
 	case "Rule.action":
 		if e.ComplexityRoot.Rule.Action == nil {
@@ -1389,6 +2225,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RuleVersion.Version(childComplexity), true
 
+	case "SourceFreshness.ageSeconds":
+		if e.ComplexityRoot.SourceFreshness.AgeSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceFreshness.AgeSeconds(childComplexity), true
+	case "SourceFreshness.newestAt":
+		if e.ComplexityRoot.SourceFreshness.NewestAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceFreshness.NewestAt(childComplexity), true
+	case "SourceFreshness.sourceId":
+		if e.ComplexityRoot.SourceFreshness.SourceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceFreshness.SourceID(childComplexity), true
+	case "SourceFreshness.sourceName":
+		if e.ComplexityRoot.SourceFreshness.SourceName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SourceFreshness.SourceName(childComplexity), true
+
 	case "SubmitTransactionPayload.alert":
 		if e.ComplexityRoot.SubmitTransactionPayload.Alert == nil {
 			break
@@ -1425,6 +2286,86 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.AlertRaised(childComplexity, args["minLevel"].(*domain.RiskLevel)), true
+
+	case "Suggestion.action":
+		if e.ComplexityRoot.Suggestion.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Suggestion.Action(childComplexity), true
+	case "Suggestion.priority":
+		if e.ComplexityRoot.Suggestion.Priority == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Suggestion.Priority(childComplexity), true
+	case "Suggestion.reason":
+		if e.ComplexityRoot.Suggestion.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Suggestion.Reason(childComplexity), true
+
+	case "SystemStatus.activeSubscriptions":
+		if e.ComplexityRoot.SystemStatus.ActiveSubscriptions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SystemStatus.ActiveSubscriptions(childComplexity), true
+	case "SystemStatus.database":
+		if e.ComplexityRoot.SystemStatus.Database == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SystemStatus.Database(childComplexity), true
+	case "SystemStatus.engineLatency":
+		if e.ComplexityRoot.SystemStatus.EngineLatency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SystemStatus.EngineLatency(childComplexity), true
+	case "SystemStatus.migrationVersion":
+		if e.ComplexityRoot.SystemStatus.MigrationVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SystemStatus.MigrationVersion(childComplexity), true
+	case "SystemStatus.rulesLoaded":
+		if e.ComplexityRoot.SystemStatus.RulesLoaded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SystemStatus.RulesLoaded(childComplexity), true
+	case "SystemStatus.scoringLatency":
+		if e.ComplexityRoot.SystemStatus.ScoringLatency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SystemStatus.ScoringLatency(childComplexity), true
+	case "SystemStatus.startedAt":
+		if e.ComplexityRoot.SystemStatus.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SystemStatus.StartedAt(childComplexity), true
+	case "SystemStatus.transactionsLastMinute":
+		if e.ComplexityRoot.SystemStatus.TransactionsLastMinute == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SystemStatus.TransactionsLastMinute(childComplexity), true
+	case "SystemStatus.uptimeSeconds":
+		if e.ComplexityRoot.SystemStatus.UptimeSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SystemStatus.UptimeSeconds(childComplexity), true
+	case "SystemStatus.version":
+		if e.ComplexityRoot.SystemStatus.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SystemStatus.Version(childComplexity), true
 
 	case "TimelineEntry.action":
 		if e.ComplexityRoot.TimelineEntry.Action == nil {
@@ -1565,6 +2506,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Transaction.RiskEvent(childComplexity), true
+	case "Transaction.source":
+		if e.ComplexityRoot.Transaction.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.Source(childComplexity), true
 	case "Transaction.status":
 		if e.ComplexityRoot.Transaction.Status == nil {
 			break
@@ -1616,6 +2563,73 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TransactionEdge.Node(childComplexity), true
 
+	case "TrendPoint.alerts":
+		if e.ComplexityRoot.TrendPoint.Alerts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendPoint.Alerts(childComplexity), true
+	case "TrendPoint.bucketStart":
+		if e.ComplexityRoot.TrendPoint.BucketStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendPoint.BucketStart(childComplexity), true
+	case "TrendPoint.events":
+		if e.ComplexityRoot.TrendPoint.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendPoint.Events(childComplexity), true
+	case "TrendPoint.high":
+		if e.ComplexityRoot.TrendPoint.High == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendPoint.High(childComplexity), true
+	case "TrendPoint.low":
+		if e.ComplexityRoot.TrendPoint.Low == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendPoint.Low(childComplexity), true
+	case "TrendPoint.medium":
+		if e.ComplexityRoot.TrendPoint.Medium == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendPoint.Medium(childComplexity), true
+	case "TrendPoint.pass":
+		if e.ComplexityRoot.TrendPoint.Pass == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendPoint.Pass(childComplexity), true
+	case "TrendPoint.reject":
+		if e.ComplexityRoot.TrendPoint.Reject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendPoint.Reject(childComplexity), true
+	case "TrendPoint.review":
+		if e.ComplexityRoot.TrendPoint.Review == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendPoint.Review(childComplexity), true
+	case "TrendPoint.transactions":
+		if e.ComplexityRoot.TrendPoint.Transactions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendPoint.Transactions(childComplexity), true
+	case "TrendPoint.volume":
+		if e.ComplexityRoot.TrendPoint.Volume == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrendPoint.Volume(childComplexity), true
+
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
 			break
@@ -1663,6 +2677,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.LoginLogs(childComplexity, args["first"].(*int)), true
+	case "User.relatedUsers":
+		if e.ComplexityRoot.User.RelatedUsers == nil {
+			break
+		}
+
+		args, err := ec.field_User_relatedUsers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.RelatedUsers(childComplexity, args["depth"].(*int)), true
+	case "User.riskProfile":
+		if e.ComplexityRoot.User.RiskProfile == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.RiskProfile(childComplexity), true
 	case "User.role":
 		if e.ComplexityRoot.User.Role == nil {
 			break
@@ -1725,6 +2756,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UserEdge.Node(childComplexity), true
 
+	case "VolumeAnomaly.count":
+		if e.ComplexityRoot.VolumeAnomaly.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolumeAnomaly.Count(childComplexity), true
+	case "VolumeAnomaly.day":
+		if e.ComplexityRoot.VolumeAnomaly.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolumeAnomaly.Day(childComplexity), true
+	case "VolumeAnomaly.direction":
+		if e.ComplexityRoot.VolumeAnomaly.Direction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolumeAnomaly.Direction(childComplexity), true
+	case "VolumeAnomaly.mean":
+		if e.ComplexityRoot.VolumeAnomaly.Mean == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolumeAnomaly.Mean(childComplexity), true
+	case "VolumeAnomaly.stdDev":
+		if e.ComplexityRoot.VolumeAnomaly.StdDev == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolumeAnomaly.StdDev(childComplexity), true
+	case "VolumeAnomaly.zScore":
+		if e.ComplexityRoot.VolumeAnomaly.ZScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VolumeAnomaly.ZScore(childComplexity), true
+
+	case "WindowStats.count":
+		if e.ComplexityRoot.WindowStats.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WindowStats.Count(childComplexity), true
+	case "WindowStats.volume":
+		if e.ComplexityRoot.WindowStats.Volume == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WindowStats.Volume(childComplexity), true
+	case "WindowStats.window":
+		if e.ComplexityRoot.WindowStats.Window == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WindowStats.Window(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1737,6 +2824,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputAuditLogFilter,
 		ec.unmarshalInputChangePasswordInput,
 		ec.unmarshalInputCreateUserInput,
+		ec.unmarshalInputDataSourceInput,
+		ec.unmarshalInputDataSourceUpdate,
+		ec.unmarshalInputHandleAlertInput,
+		ec.unmarshalInputHandleRiskEventInput,
 		ec.unmarshalInputLocationInput,
 		ec.unmarshalInputLoginInput,
 		ec.unmarshalInputRegisterInput,
@@ -1893,6 +2984,100 @@ type Subscription {
   """
   alertRaised(minLevel: RiskLevel = LOW): Alert! @hasRole(roles: [ANALYST, ADMIN])
 }
+
+enum AlertAction {
+  "NEW → ACKNOWLEDGED"
+  ACKNOWLEDGE
+  "NEW or ACKNOWLEDGED → RESOLVED"
+  RESOLVE
+  "NEW or ACKNOWLEDGED → DISMISSED"
+  DISMISS
+}
+
+input HandleAlertInput {
+  action: AlertAction!
+  "At most 2000 characters."
+  note: String
+}
+
+extend type Mutation {
+  "Handles an alert; the step also appears in its event's timeline."
+  handleAlert(id: ID!, input: HandleAlertInput!): Alert! @hasRole(roles: [ANALYST, ADMIN])
+}
+`, BuiltIn: false},
+	{Name: "../schema/analysis.graphqls", Input: `enum LinkKind {
+  DEVICE
+  IP
+}
+
+"A shared device or IP address between two users."
+type LinkEvidence {
+  kind: LinkKind!
+  "The device fingerprint or the IP address."
+  value: String!
+  device: Device
+  fromUser: User
+  toUser: User
+  firstSeenAt: Time!
+  lastSeenAt: Time!
+}
+
+type RelatedUser {
+  user: User!
+  "Hops from the starting user: 1 shares a device or IP directly."
+  depth: Int!
+  "The shared devices or IPs of the hop that reached this user."
+  evidence: [LinkEvidence!]!
+}
+
+type WindowStats {
+  "24h, 7d or 30d."
+  window: String!
+  count: Int!
+  volume: Decimal!
+}
+
+type LevelCount {
+  low: Int!
+  medium: Int!
+  high: Int!
+}
+
+type KeyCount {
+  key: String!
+  count: Int!
+}
+
+type ProfileReason {
+  factor: String!
+  points: Int!
+  detail: String!
+}
+
+"A summary of a user's risk."
+type RiskProfile {
+  windows: [WindowStats!]!
+  averageAmount: Decimal!
+  maxAmount: Decimal!
+  detections: LevelCount!
+  eventsByStatus: [KeyCount!]!
+  confirmedFraud: Int!
+  distinctDevices: Int!
+  distinctCountries: Int!
+  lastLoginLocation: Location
+  lastLoginAt: Time
+  "0–100: the sum of the reasons' points, capped."
+  score: Int!
+  level: RiskLevel!
+  reasons: [ProfileReason!]!
+}
+
+extend type User {
+  "Users linked through shared devices or IP addresses, nearest first (at most 100). Analysts only."
+  relatedUsers(depth: Int = 1): [RelatedUser!]! @hasRole(roles: [ANALYST, ADMIN])
+  "Analysts only."
+  riskProfile: RiskProfile! @hasRole(roles: [ANALYST, ADMIN])
+}
 `, BuiltIn: false},
 	{Name: "../schema/auth.graphqls", Input: `input RegisterInput {
   "3 to 64 letters, digits, '.', '_' or '-'."
@@ -1939,6 +3124,117 @@ extend type Mutation {
   logout(refreshToken: String): Boolean!
   "Changes the caller's password and ends every other session."
   changePassword(input: ChangePasswordInput!): Boolean! @hasRole
+}
+`, BuiltIn: false},
+	{Name: "../schema/data.graphqls", Input: `enum DataSourceKind {
+  API
+  DATABASE
+  FILE
+  STREAM
+}
+
+enum DataSourceStatus {
+  ACTIVE
+  PAUSED
+  ERROR
+}
+
+"A feed transactions come from."
+type DataSource {
+  id: ID!
+  name: String!
+  kind: DataSourceKind!
+  description: String!
+  "The configuration with every secret (password, token, key, credential…) replaced by \"***\"."
+  config: JSON!
+  status: DataSourceStatus!
+  lastSeenAt: Time
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+input DataSourceInput {
+  name: String!
+  kind: DataSourceKind!
+  description: String
+  "A JSON object. Secrets are stored but never returned."
+  config: JSON
+  status: DataSourceStatus
+}
+
+input DataSourceUpdate {
+  name: String
+  kind: DataSourceKind
+  description: String
+  "Replaces the configuration; \"***\" values keep the stored secret."
+  config: JSON
+  status: DataSourceStatus
+}
+
+type Completeness {
+  total: Int!
+  missingDevice: Int!
+  missingIp: Int!
+  missingLocation: Int!
+  missingMerchant: Int!
+  "Share of the four fields present, 0–1."
+  score: Float!
+}
+
+type SourceFreshness {
+  sourceId: ID
+  sourceName: String!
+  newestAt: Time
+  ageSeconds: Float
+}
+
+type DayVolume {
+  day: Time!
+  count: Int!
+}
+
+"A day whose transaction count deviates by more than 3 standard deviations from the trailing 7-day mean."
+type VolumeAnomaly {
+  day: Time!
+  count: Int!
+  mean: Float!
+  stdDev: Float!
+  zScore: Float!
+  "SPIKE or DROP"
+  direction: String!
+}
+
+type DataQuality {
+  sourceId: ID
+  from: Time!
+  to: Time!
+  completeness: Completeness!
+  freshness: [SourceFreshness!]!
+  volume: [DayVolume!]!
+  anomalies: [VolumeAnomaly!]!
+}
+
+extend input SubmitTransactionInput {
+  "The data source the transaction came through."
+  sourceId: ID
+}
+
+extend type Transaction {
+  source: DataSource
+}
+
+extend type Query {
+  dataSources: [DataSource!]! @hasRole(roles: [ANALYST, ADMIN])
+  dataSource(id: ID!): DataSource @hasRole(roles: [ANALYST, ADMIN])
+  "Quality of transactions in [from, to) (default: the last 30 days), for one source or all."
+  dataQuality(sourceId: ID, from: Time, to: Time): DataQuality! @hasRole(roles: [ANALYST, ADMIN])
+}
+
+extend type Mutation {
+  createDataSource(input: DataSourceInput!): DataSource! @hasRole(roles: [ADMIN])
+  updateDataSource(id: ID!, input: DataSourceUpdate!): DataSource! @hasRole(roles: [ADMIN])
+  "Transactions keep their records; their source becomes null."
+  deleteDataSource(id: ID!): Boolean! @hasRole(roles: [ADMIN])
 }
 `, BuiltIn: false},
 	{Name: "../schema/device.graphqls", Input: `enum DeviceStatus {
@@ -2044,6 +3340,71 @@ extend type Query {
   "Newest first; customers see only their own."
   riskEvents(filter: RiskEventFilter, first: Int, after: String): RiskEventConnection! @hasRole(roles: [USER, VIP, ANALYST, ADMIN])
 }
+
+enum EventAction {
+  "Sets assigneeId as the event's owner."
+  ASSIGN
+  "OPEN or ESCALATED → INVESTIGATING."
+  START
+  "INVESTIGATING or ESCALATED → CONFIRMED_FRAUD; may freeze the user and blacklist the device."
+  CONFIRM_FRAUD
+  "INVESTIGATING or ESCALATED → FALSE_POSITIVE."
+  MARK_FALSE_POSITIVE
+  "OPEN or INVESTIGATING → ESCALATED."
+  ESCALATE
+  "CONFIRMED_FRAUD or FALSE_POSITIVE → CLOSED."
+  CLOSE
+  "Adds a note; any status."
+  COMMENT
+}
+
+input HandleRiskEventInput {
+  action: EventAction!
+  "Required for ASSIGN: an ANALYST or ADMIN."
+  assigneeId: ID
+  "At most 2000 characters; required for COMMENT."
+  note: String
+  "If given, the step fails with CONFLICT when the event's version differs (someone else changed it)."
+  expectedVersion: Int
+  "With CONFIRM_FRAUD: freeze the event's user."
+  freezeUser: Boolean = false
+  "With CONFIRM_FRAUD: blacklist the transaction's device."
+  blacklistDevice: Boolean = false
+}
+
+"One analyst action on an event or one of its alerts."
+type HandlingRecord {
+  id: ID!
+  action: String!
+  actor: User
+  fromStatus: String
+  toStatus: String
+  note: String!
+  "Set when the action was on an alert."
+  alert: Alert
+  createdAt: Time!
+}
+
+"A handling suggestion derived from the matched rules, the user's profile and linked users."
+type Suggestion {
+  "e.g. BLACKLIST_DEVICE, FREEZE_USER, REVIEW_LINKED_USERS, VERIFY_WITH_USER, MARK_FALSE_POSITIVE"
+  action: String!
+  reason: String!
+  "Higher first."
+  priority: Int!
+}
+
+extend type RiskEvent {
+  "Analyst actions on the event and its alerts, oldest first."
+  handlingRecords: [HandlingRecord!]!
+  "Analysts only; empty for customers."
+  suggestions: [Suggestion!]!
+}
+
+extend type Mutation {
+  "Walks an event through its workflow; illegal transitions and lost races answer CONFLICT."
+  handleRiskEvent(id: ID!, input: HandleRiskEventInput!): RiskEvent! @hasRole(roles: [ANALYST, ADMIN])
+}
 `, BuiltIn: false},
 	{Name: "../schema/monitor.graphqls", Input: `"One security- or business-relevant action."
 type AuditLog {
@@ -2082,6 +3443,82 @@ type AuditLogConnection {
 extend type Query {
   "Audit entries, newest first."
   auditLogs(filter: AuditLogFilter, first: Int, after: String): AuditLogConnection! @hasRole(roles: [ADMIN])
+}
+
+type RiskEventStats {
+  from: Time!
+  to: Time!
+  total: Int!
+  byLevel: [KeyCount!]!
+  byStatus: [KeyCount!]!
+  byType: [KeyCount!]!
+  "OPEN, INVESTIGATING or ESCALATED."
+  open: Int!
+  "CONFIRMED_FRAUD, FALSE_POSITIVE or CLOSED."
+  handled: Int!
+  "Seconds from creation to verdict, over the period's handled events."
+  meanTimeToHandle: Float
+}
+
+enum TrendBucket {
+  HOUR
+  DAY
+}
+
+type TrendPoint {
+  bucketStart: Time!
+  transactions: Int!
+  volume: Decimal!
+  low: Int!
+  medium: Int!
+  high: Int!
+  pass: Int!
+  review: Int!
+  reject: Int!
+  events: Int!
+  alerts: Int!
+}
+
+type DatabaseStatus {
+  reachable: Boolean!
+  latencyMs: Float!
+  openConnections: Int!
+  inUse: Int!
+  idle: Int!
+  maxOpen: Int!
+  waitCount: Int!
+}
+
+"Milliseconds, over this instance's most recent submissions."
+type LatencyPercentiles {
+  samples: Int!
+  p50: Float!
+  p95: Float!
+  p99: Float!
+}
+
+type SystemStatus {
+  version: String!
+  startedAt: Time!
+  uptimeSeconds: Float!
+  database: DatabaseStatus!
+  "All instances."
+  transactionsLastMinute: Int!
+  "Whole submitTransaction pipeline on this instance."
+  scoringLatency: LatencyPercentiles!
+  "Rule engine only."
+  engineLatency: LatencyPercentiles!
+  activeSubscriptions: Int!
+  migrationVersion: String!
+  rulesLoaded: Int!
+}
+
+extend type Query {
+  "Risk events created in [from, to)."
+  riskEventStats(from: Time!, to: Time!): RiskEventStats! @hasRole(roles: [ANALYST, ADMIN])
+  "Zero-filled buckets over [from, to); at most 1000 buckets."
+  riskTrend(from: Time!, to: Time!, bucket: TrendBucket = HOUR): [TrendPoint!]! @hasRole(roles: [ANALYST, ADMIN])
+  systemStatus: SystemStatus! @hasRole(roles: [ANALYST, ADMIN])
 }
 `, BuiltIn: false},
 	{Name: "../schema/rule.graphqls", Input: `enum RuleAction {
@@ -2554,6 +3991,98 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Completeness(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "total":
+		return ec.fieldContext_Completeness_total(ctx, field)
+	case "missingDevice":
+		return ec.fieldContext_Completeness_missingDevice(ctx, field)
+	case "missingIp":
+		return ec.fieldContext_Completeness_missingIp(ctx, field)
+	case "missingLocation":
+		return ec.fieldContext_Completeness_missingLocation(ctx, field)
+	case "missingMerchant":
+		return ec.fieldContext_Completeness_missingMerchant(ctx, field)
+	case "score":
+		return ec.fieldContext_Completeness_score(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Completeness", field.Name)
+}
+
+func (ec *executionContext) childFields_DataQuality(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sourceId":
+		return ec.fieldContext_DataQuality_sourceId(ctx, field)
+	case "from":
+		return ec.fieldContext_DataQuality_from(ctx, field)
+	case "to":
+		return ec.fieldContext_DataQuality_to(ctx, field)
+	case "completeness":
+		return ec.fieldContext_DataQuality_completeness(ctx, field)
+	case "freshness":
+		return ec.fieldContext_DataQuality_freshness(ctx, field)
+	case "volume":
+		return ec.fieldContext_DataQuality_volume(ctx, field)
+	case "anomalies":
+		return ec.fieldContext_DataQuality_anomalies(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DataQuality", field.Name)
+}
+
+func (ec *executionContext) childFields_DataSource(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_DataSource_id(ctx, field)
+	case "name":
+		return ec.fieldContext_DataSource_name(ctx, field)
+	case "kind":
+		return ec.fieldContext_DataSource_kind(ctx, field)
+	case "description":
+		return ec.fieldContext_DataSource_description(ctx, field)
+	case "config":
+		return ec.fieldContext_DataSource_config(ctx, field)
+	case "status":
+		return ec.fieldContext_DataSource_status(ctx, field)
+	case "lastSeenAt":
+		return ec.fieldContext_DataSource_lastSeenAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_DataSource_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_DataSource_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DataSource", field.Name)
+}
+
+func (ec *executionContext) childFields_DatabaseStatus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reachable":
+		return ec.fieldContext_DatabaseStatus_reachable(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_DatabaseStatus_latencyMs(ctx, field)
+	case "openConnections":
+		return ec.fieldContext_DatabaseStatus_openConnections(ctx, field)
+	case "inUse":
+		return ec.fieldContext_DatabaseStatus_inUse(ctx, field)
+	case "idle":
+		return ec.fieldContext_DatabaseStatus_idle(ctx, field)
+	case "maxOpen":
+		return ec.fieldContext_DatabaseStatus_maxOpen(ctx, field)
+	case "waitCount":
+		return ec.fieldContext_DatabaseStatus_waitCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DatabaseStatus", field.Name)
+}
+
+func (ec *executionContext) childFields_DayVolume(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "day":
+		return ec.fieldContext_DayVolume_day(ctx, field)
+	case "count":
+		return ec.fieldContext_DayVolume_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DayVolume", field.Name)
+}
+
 func (ec *executionContext) childFields_Detection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "riskScore":
@@ -2598,6 +4127,84 @@ func (ec *executionContext) childFields_Device(ctx context.Context, field graphq
 		return ec.fieldContext_Device_users(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Device", field.Name)
+}
+
+func (ec *executionContext) childFields_HandlingRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_HandlingRecord_id(ctx, field)
+	case "action":
+		return ec.fieldContext_HandlingRecord_action(ctx, field)
+	case "actor":
+		return ec.fieldContext_HandlingRecord_actor(ctx, field)
+	case "fromStatus":
+		return ec.fieldContext_HandlingRecord_fromStatus(ctx, field)
+	case "toStatus":
+		return ec.fieldContext_HandlingRecord_toStatus(ctx, field)
+	case "note":
+		return ec.fieldContext_HandlingRecord_note(ctx, field)
+	case "alert":
+		return ec.fieldContext_HandlingRecord_alert(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_HandlingRecord_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HandlingRecord", field.Name)
+}
+
+func (ec *executionContext) childFields_KeyCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_KeyCount_key(ctx, field)
+	case "count":
+		return ec.fieldContext_KeyCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type KeyCount", field.Name)
+}
+
+func (ec *executionContext) childFields_LatencyPercentiles(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "samples":
+		return ec.fieldContext_LatencyPercentiles_samples(ctx, field)
+	case "p50":
+		return ec.fieldContext_LatencyPercentiles_p50(ctx, field)
+	case "p95":
+		return ec.fieldContext_LatencyPercentiles_p95(ctx, field)
+	case "p99":
+		return ec.fieldContext_LatencyPercentiles_p99(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LatencyPercentiles", field.Name)
+}
+
+func (ec *executionContext) childFields_LevelCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "low":
+		return ec.fieldContext_LevelCount_low(ctx, field)
+	case "medium":
+		return ec.fieldContext_LevelCount_medium(ctx, field)
+	case "high":
+		return ec.fieldContext_LevelCount_high(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LevelCount", field.Name)
+}
+
+func (ec *executionContext) childFields_LinkEvidence(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_LinkEvidence_kind(ctx, field)
+	case "value":
+		return ec.fieldContext_LinkEvidence_value(ctx, field)
+	case "device":
+		return ec.fieldContext_LinkEvidence_device(ctx, field)
+	case "fromUser":
+		return ec.fieldContext_LinkEvidence_fromUser(ctx, field)
+	case "toUser":
+		return ec.fieldContext_LinkEvidence_toUser(ctx, field)
+	case "firstSeenAt":
+		return ec.fieldContext_LinkEvidence_firstSeenAt(ctx, field)
+	case "lastSeenAt":
+		return ec.fieldContext_LinkEvidence_lastSeenAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LinkEvidence", field.Name)
 }
 
 func (ec *executionContext) childFields_Location(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2672,6 +4279,30 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_ProfileReason(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "factor":
+		return ec.fieldContext_ProfileReason_factor(ctx, field)
+	case "points":
+		return ec.fieldContext_ProfileReason_points(ctx, field)
+	case "detail":
+		return ec.fieldContext_ProfileReason_detail(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProfileReason", field.Name)
+}
+
+func (ec *executionContext) childFields_RelatedUser(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_RelatedUser_user(ctx, field)
+	case "depth":
+		return ec.fieldContext_RelatedUser_depth(ctx, field)
+	case "evidence":
+		return ec.fieldContext_RelatedUser_evidence(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RelatedUser", field.Name)
+}
+
 func (ec *executionContext) childFields_RiskEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2708,6 +4339,10 @@ func (ec *executionContext) childFields_RiskEvent(ctx context.Context, field gra
 		return ec.fieldContext_RiskEvent_handledAt(ctx, field)
 	case "closedAt":
 		return ec.fieldContext_RiskEvent_closedAt(ctx, field)
+	case "handlingRecords":
+		return ec.fieldContext_RiskEvent_handlingRecords(ctx, field)
+	case "suggestions":
+		return ec.fieldContext_RiskEvent_suggestions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RiskEvent", field.Name)
 }
@@ -2732,6 +4367,62 @@ func (ec *executionContext) childFields_RiskEventEdge(ctx context.Context, field
 		return ec.fieldContext_RiskEventEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RiskEventEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_RiskEventStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_RiskEventStats_from(ctx, field)
+	case "to":
+		return ec.fieldContext_RiskEventStats_to(ctx, field)
+	case "total":
+		return ec.fieldContext_RiskEventStats_total(ctx, field)
+	case "byLevel":
+		return ec.fieldContext_RiskEventStats_byLevel(ctx, field)
+	case "byStatus":
+		return ec.fieldContext_RiskEventStats_byStatus(ctx, field)
+	case "byType":
+		return ec.fieldContext_RiskEventStats_byType(ctx, field)
+	case "open":
+		return ec.fieldContext_RiskEventStats_open(ctx, field)
+	case "handled":
+		return ec.fieldContext_RiskEventStats_handled(ctx, field)
+	case "meanTimeToHandle":
+		return ec.fieldContext_RiskEventStats_meanTimeToHandle(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RiskEventStats", field.Name)
+}
+
+func (ec *executionContext) childFields_RiskProfile(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "windows":
+		return ec.fieldContext_RiskProfile_windows(ctx, field)
+	case "averageAmount":
+		return ec.fieldContext_RiskProfile_averageAmount(ctx, field)
+	case "maxAmount":
+		return ec.fieldContext_RiskProfile_maxAmount(ctx, field)
+	case "detections":
+		return ec.fieldContext_RiskProfile_detections(ctx, field)
+	case "eventsByStatus":
+		return ec.fieldContext_RiskProfile_eventsByStatus(ctx, field)
+	case "confirmedFraud":
+		return ec.fieldContext_RiskProfile_confirmedFraud(ctx, field)
+	case "distinctDevices":
+		return ec.fieldContext_RiskProfile_distinctDevices(ctx, field)
+	case "distinctCountries":
+		return ec.fieldContext_RiskProfile_distinctCountries(ctx, field)
+	case "lastLoginLocation":
+		return ec.fieldContext_RiskProfile_lastLoginLocation(ctx, field)
+	case "lastLoginAt":
+		return ec.fieldContext_RiskProfile_lastLoginAt(ctx, field)
+	case "score":
+		return ec.fieldContext_RiskProfile_score(ctx, field)
+	case "level":
+		return ec.fieldContext_RiskProfile_level(ctx, field)
+	case "reasons":
+		return ec.fieldContext_RiskProfile_reasons(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RiskProfile", field.Name)
 }
 
 func (ec *executionContext) childFields_Rule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2802,6 +4493,20 @@ func (ec *executionContext) childFields_RuleVersion(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type RuleVersion", field.Name)
 }
 
+func (ec *executionContext) childFields_SourceFreshness(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sourceId":
+		return ec.fieldContext_SourceFreshness_sourceId(ctx, field)
+	case "sourceName":
+		return ec.fieldContext_SourceFreshness_sourceName(ctx, field)
+	case "newestAt":
+		return ec.fieldContext_SourceFreshness_newestAt(ctx, field)
+	case "ageSeconds":
+		return ec.fieldContext_SourceFreshness_ageSeconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SourceFreshness", field.Name)
+}
+
 func (ec *executionContext) childFields_SubmitTransactionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "transaction":
@@ -2814,6 +4519,44 @@ func (ec *executionContext) childFields_SubmitTransactionPayload(ctx context.Con
 		return ec.fieldContext_SubmitTransactionPayload_alert(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SubmitTransactionPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Suggestion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "action":
+		return ec.fieldContext_Suggestion_action(ctx, field)
+	case "reason":
+		return ec.fieldContext_Suggestion_reason(ctx, field)
+	case "priority":
+		return ec.fieldContext_Suggestion_priority(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Suggestion", field.Name)
+}
+
+func (ec *executionContext) childFields_SystemStatus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_SystemStatus_version(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_SystemStatus_startedAt(ctx, field)
+	case "uptimeSeconds":
+		return ec.fieldContext_SystemStatus_uptimeSeconds(ctx, field)
+	case "database":
+		return ec.fieldContext_SystemStatus_database(ctx, field)
+	case "transactionsLastMinute":
+		return ec.fieldContext_SystemStatus_transactionsLastMinute(ctx, field)
+	case "scoringLatency":
+		return ec.fieldContext_SystemStatus_scoringLatency(ctx, field)
+	case "engineLatency":
+		return ec.fieldContext_SystemStatus_engineLatency(ctx, field)
+	case "activeSubscriptions":
+		return ec.fieldContext_SystemStatus_activeSubscriptions(ctx, field)
+	case "migrationVersion":
+		return ec.fieldContext_SystemStatus_migrationVersion(ctx, field)
+	case "rulesLoaded":
+		return ec.fieldContext_SystemStatus_rulesLoaded(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SystemStatus", field.Name)
 }
 
 func (ec *executionContext) childFields_TimelineEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2876,6 +4619,8 @@ func (ec *executionContext) childFields_Transaction(ctx context.Context, field g
 		return ec.fieldContext_Transaction_detection(ctx, field)
 	case "riskEvent":
 		return ec.fieldContext_Transaction_riskEvent(ctx, field)
+	case "source":
+		return ec.fieldContext_Transaction_source(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Transaction", field.Name)
 }
@@ -2902,6 +4647,34 @@ func (ec *executionContext) childFields_TransactionEdge(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type TransactionEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_TrendPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "bucketStart":
+		return ec.fieldContext_TrendPoint_bucketStart(ctx, field)
+	case "transactions":
+		return ec.fieldContext_TrendPoint_transactions(ctx, field)
+	case "volume":
+		return ec.fieldContext_TrendPoint_volume(ctx, field)
+	case "low":
+		return ec.fieldContext_TrendPoint_low(ctx, field)
+	case "medium":
+		return ec.fieldContext_TrendPoint_medium(ctx, field)
+	case "high":
+		return ec.fieldContext_TrendPoint_high(ctx, field)
+	case "pass":
+		return ec.fieldContext_TrendPoint_pass(ctx, field)
+	case "review":
+		return ec.fieldContext_TrendPoint_review(ctx, field)
+	case "reject":
+		return ec.fieldContext_TrendPoint_reject(ctx, field)
+	case "events":
+		return ec.fieldContext_TrendPoint_events(ctx, field)
+	case "alerts":
+		return ec.fieldContext_TrendPoint_alerts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TrendPoint", field.Name)
+}
+
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2924,6 +4697,10 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_devices(ctx, field)
 	case "loginLogs":
 		return ec.fieldContext_User_loginLogs(ctx, field)
+	case "relatedUsers":
+		return ec.fieldContext_User_relatedUsers(ctx, field)
+	case "riskProfile":
+		return ec.fieldContext_User_riskProfile(ctx, field)
 	case "transactions":
 		return ec.fieldContext_User_transactions(ctx, field)
 	}
@@ -2950,6 +4727,36 @@ func (ec *executionContext) childFields_UserEdge(ctx context.Context, field grap
 		return ec.fieldContext_UserEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UserEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_VolumeAnomaly(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "day":
+		return ec.fieldContext_VolumeAnomaly_day(ctx, field)
+	case "count":
+		return ec.fieldContext_VolumeAnomaly_count(ctx, field)
+	case "mean":
+		return ec.fieldContext_VolumeAnomaly_mean(ctx, field)
+	case "stdDev":
+		return ec.fieldContext_VolumeAnomaly_stdDev(ctx, field)
+	case "zScore":
+		return ec.fieldContext_VolumeAnomaly_zScore(ctx, field)
+	case "direction":
+		return ec.fieldContext_VolumeAnomaly_direction(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VolumeAnomaly", field.Name)
+}
+
+func (ec *executionContext) childFields_WindowStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "window":
+		return ec.fieldContext_WindowStats_window(ctx, field)
+	case "count":
+		return ec.fieldContext_WindowStats_count(ctx, field)
+	case "volume":
+		return ec.fieldContext_WindowStats_volume(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WindowStats", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/smartfinance/riskgraph/graph"
 	"github.com/smartfinance/riskgraph/graph/model"
+	"github.com/smartfinance/riskgraph/internal/cases"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/loader"
 	"github.com/smartfinance/riskgraph/internal/page"
@@ -34,6 +35,11 @@ func (r *alertResolver) Transaction(ctx context.Context, obj *domain.Alert) (*do
 // HandledBy is the resolver for the handledBy field.
 func (r *alertResolver) HandledBy(ctx context.Context, obj *domain.Alert) (*domain.User, error) {
 	return visibleUserPtr(ctx, obj.HandledByID)
+}
+
+// HandleAlert is the resolver for the handleAlert field.
+func (r *mutationResolver) HandleAlert(ctx context.Context, id int64, input model.HandleAlertInput) (*domain.Alert, error) {
+	return r.Cases.HandleAlert(ctx, principal(ctx), id, cases.AlertAction(input.Action), deref(input.Note))
 }
 
 // Alert is the resolver for the alert field.

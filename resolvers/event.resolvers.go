@@ -10,11 +10,37 @@ import (
 
 	"github.com/smartfinance/riskgraph/graph"
 	"github.com/smartfinance/riskgraph/graph/model"
+	"github.com/smartfinance/riskgraph/internal/cases"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/loader"
 	"github.com/smartfinance/riskgraph/internal/page"
 	"github.com/smartfinance/riskgraph/internal/store"
 )
+
+// Actor is the resolver for the actor field.
+func (r *handlingRecordResolver) Actor(ctx context.Context, obj *domain.HandlingRecord) (*domain.User, error) {
+	return visibleUserPtr(ctx, obj.ActorID)
+}
+
+// Alert is the resolver for the alert field.
+func (r *handlingRecordResolver) Alert(ctx context.Context, obj *domain.HandlingRecord) (*domain.Alert, error) {
+	if obj.AlertID == nil {
+		return nil, nil
+	}
+	a, err := loader.Maybe(ctx, loader.For(ctx).AlertByID, *obj.AlertID)
+	if err != nil || a == nil || !cases.CanSeeCase(principal(ctx), a.UserID) {
+		return nil, err
+	}
+	return a, nil
+}
+
+// HandleRiskEvent is the resolver for the handleRiskEvent field.
+func (r *mutationResolver) HandleRiskEvent(ctx context.Context, id int64, input model.HandleRiskEventInput) (*domain.RiskEvent, error) {
+	return r.Cases.HandleEvent(ctx, principal(ctx), id, cases.HandleEventInput{
+		Action: cases.EventAction(input.Action), AssigneeID: input.AssigneeID, Note: deref(input.Note),
+		ExpectedVersion: input.ExpectedVersion, FreezeUser: deref(input.FreezeUser), BlacklistDevice: deref(input.BlacklistDevice),
+	})
+}
 
 // RiskEvent is the resolver for the riskEvent field.
 func (r *queryResolver) RiskEvent(ctx context.Context, id int64) (*domain.RiskEvent, error) {
@@ -68,10 +94,26 @@ func (r *riskEventResolver) Assignee(ctx context.Context, obj *domain.RiskEvent)
 	return visibleUserPtr(ctx, obj.AssigneeID)
 }
 
+// HandlingRecords is the resolver for the handlingRecords field.
+func (r *riskEventResolver) HandlingRecords(ctx context.Context, obj *domain.RiskEvent) ([]*domain.HandlingRecord, error) {
+	return loader.List(ctx, loader.For(ctx).HandlingByEvent, obj.ID)
+}
+
+// Suggestions is the resolver for the suggestions field.
+func (r *riskEventResolver) Suggestions(ctx context.Context, obj *domain.RiskEvent) ([]*domain.Suggestion, error) {
+	if !principal(ctx).Role.Staff() {
+		return []*domain.Suggestion{}, nil
+	}
+	return r.Analysis.Suggestions(ctx, obj.ID)
+}
+
 // Actor is the resolver for the actor field.
 func (r *timelineEntryResolver) Actor(ctx context.Context, obj *domain.TimelineEntry) (*domain.User, error) {
 	return visibleUserPtr(ctx, obj.ActorID)
 }
+
+// HandlingRecord returns graph.HandlingRecordResolver implementation.
+func (r *Resolver) HandlingRecord() graph.HandlingRecordResolver { return &handlingRecordResolver{r} }
 
 // RiskEvent returns graph.RiskEventResolver implementation.
 func (r *Resolver) RiskEvent() graph.RiskEventResolver { return &riskEventResolver{r} }
@@ -80,6 +122,7 @@ func (r *Resolver) RiskEvent() graph.RiskEventResolver { return &riskEventResolv
 func (r *Resolver) TimelineEntry() graph.TimelineEntryResolver { return &timelineEntryResolver{r} }
 
 type (
-	riskEventResolver     struct{ *Resolver }
-	timelineEntryResolver struct{ *Resolver }
+	handlingRecordResolver struct{ *Resolver }
+	riskEventResolver      struct{ *Resolver }
+	timelineEntryResolver  struct{ *Resolver }
 )

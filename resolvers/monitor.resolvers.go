@@ -7,6 +7,7 @@ package resolvers
 
 import (
 	"context"
+	"time"
 
 	"github.com/smartfinance/riskgraph/graph"
 	"github.com/smartfinance/riskgraph/graph/model"
@@ -42,6 +43,25 @@ func (r *queryResolver) AuditLogs(ctx context.Context, filter *model.AuditLogFil
 	es, info := edges(res, func(a *domain.AuditLog) int64 { return a.ID },
 		func(c string, a *domain.AuditLog) *model.AuditLogEdge { return &model.AuditLogEdge{Cursor: c, Node: a} })
 	return &model.AuditLogConnection{Edges: es, PageInfo: info, TotalCount: res.TotalCount}, nil
+}
+
+// RiskEventStats is the resolver for the riskEventStats field.
+func (r *queryResolver) RiskEventStats(ctx context.Context, from time.Time, to time.Time) (*domain.RiskEventStats, error) {
+	return r.Dashboard.RiskEventStats(ctx, from, to)
+}
+
+// RiskTrend is the resolver for the riskTrend field.
+func (r *queryResolver) RiskTrend(ctx context.Context, from time.Time, to time.Time, bucket *model.TrendBucket) ([]*domain.TrendPoint, error) {
+	b := model.TrendBucketHour
+	if bucket != nil {
+		b = *bucket
+	}
+	return r.Dashboard.RiskTrend(ctx, from, to, string(b))
+}
+
+// SystemStatus is the resolver for the systemStatus field.
+func (r *queryResolver) SystemStatus(ctx context.Context) (*domain.SystemStatus, error) {
+	return r.Dashboard.SystemStatus(ctx)
 }
 
 // AuditLog returns graph.AuditLogResolver implementation.

@@ -6,10 +6,14 @@ package resolvers
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/smartfinance/riskgraph/internal/account"
+	"github.com/smartfinance/riskgraph/internal/analysis"
 	"github.com/smartfinance/riskgraph/internal/cases"
+	"github.com/smartfinance/riskgraph/internal/datasource"
 	"github.com/smartfinance/riskgraph/internal/domain"
+	"github.com/smartfinance/riskgraph/internal/monitor"
 	"github.com/smartfinance/riskgraph/internal/page"
 	"github.com/smartfinance/riskgraph/internal/pubsub"
 	"github.com/smartfinance/riskgraph/internal/rules"
@@ -19,13 +23,18 @@ import (
 
 // Resolver is the dependency-injection root: the services the graph calls.
 type Resolver struct {
-	Accounts *account.Service
-	Audit    AuditReader
-	Submit   *submit.Service
-	Cases    *cases.Service
-	Rulebook *rules.Service
-	AlertHub *pubsub.Hub
-	Log      *slog.Logger
+	Accounts  *account.Service
+	Audit     AuditReader
+	Submit    *submit.Service
+	Cases     *cases.Service
+	Rulebook  *rules.Service
+	AlertHub  *pubsub.Hub
+	Analysis  *analysis.Service
+	Dashboard *monitor.Service
+	Sources   *datasource.Service
+	Log       *slog.Logger
+	// Now is the clock, for defaults such as "the last 30 days".
+	Now func() time.Time
 }
 
 // subscriberBuffer is how many alerts a subscriber may fall behind before it is disconnected.

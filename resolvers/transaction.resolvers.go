@@ -18,7 +18,7 @@ import (
 // SubmitTransaction is the resolver for the submitTransaction field.
 func (r *mutationResolver) SubmitTransaction(ctx context.Context, input model.SubmitTransactionInput) (*model.SubmitTransactionPayload, error) {
 	res, err := r.Submit.Submit(ctx, principal(ctx), submit.Input{
-		UserID: input.UserID, Amount: input.Amount, Currency: deref(input.Currency), MerchantID: input.MerchantID,
+		UserID: input.UserID, SourceID: input.SourceID, Amount: input.Amount, Currency: deref(input.Currency), MerchantID: input.MerchantID,
 		MerchantCategory: input.MerchantCategory, Channel: input.Channel, DeviceID: input.DeviceID,
 		IPAddress: input.IPAddress, Location: input.Location, OccurredAt: input.OccurredAt, IdempotencyKey: input.IdempotencyKey,
 	})

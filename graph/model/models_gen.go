@@ -3,6 +3,11 @@
 package model
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -70,6 +75,44 @@ type CreateUserInput struct {
 	Password string      `json:"password"`
 	Email    *string     `json:"email,omitempty"`
 	Role     domain.Role `json:"role"`
+}
+
+type DataSourceInput struct {
+	Name        string                `json:"name"`
+	Kind        domain.DataSourceKind `json:"kind"`
+	Description *string               `json:"description,omitempty"`
+	// A JSON object. Secrets are stored but never returned.
+	Config json.RawMessage          `json:"config,omitempty"`
+	Status *domain.DataSourceStatus `json:"status,omitempty"`
+}
+
+type DataSourceUpdate struct {
+	Name        *string                `json:"name,omitempty"`
+	Kind        *domain.DataSourceKind `json:"kind,omitempty"`
+	Description *string                `json:"description,omitempty"`
+	// Replaces the configuration; "***" values keep the stored secret.
+	Config json.RawMessage          `json:"config,omitempty"`
+	Status *domain.DataSourceStatus `json:"status,omitempty"`
+}
+
+type HandleAlertInput struct {
+	Action AlertAction `json:"action"`
+	// At most 2000 characters.
+	Note *string `json:"note,omitempty"`
+}
+
+type HandleRiskEventInput struct {
+	Action EventAction `json:"action"`
+	// Required for ASSIGN: an ANALYST or ADMIN.
+	AssigneeID *int64 `json:"assigneeId,omitempty"`
+	// At most 2000 characters; required for COMMENT.
+	Note *string `json:"note,omitempty"`
+	// If given, the step fails with CONFLICT when the event's version differs (someone else changed it).
+	ExpectedVersion *int `json:"expectedVersion,omitempty"`
+	// With CONFIRM_FRAUD: freeze the event's user.
+	FreezeUser *bool `json:"freezeUser,omitempty"`
+	// With CONFIRM_FRAUD: blacklist the transaction's device.
+	BlacklistDevice *bool `json:"blacklistDevice,omitempty"`
 }
 
 type LoginInput struct {
@@ -161,6 +204,8 @@ type SubmitTransactionInput struct {
 	OccurredAt *time.Time `json:"occurredAt,omitempty"`
 	// Retries with the same key (per caller) return the first result; the same key with another body is a CONFLICT.
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
+	// The data source the transaction came through.
+	SourceID *int64 `json:"sourceId,omitempty"`
 }
 
 type SubmitTransactionPayload struct {
@@ -212,4 +257,191 @@ type UserFilter struct {
 	Role   *domain.Role       `json:"role,omitempty"`
 	// Substring of the username or email, case-insensitive.
 	Search *string `json:"search,omitempty"`
+}
+
+type AlertAction string
+
+const (
+	// NEW → ACKNOWLEDGED
+	AlertActionAcknowledge AlertAction = "ACKNOWLEDGE"
+	// NEW or ACKNOWLEDGED → RESOLVED
+	AlertActionResolve AlertAction = "RESOLVE"
+	// NEW or ACKNOWLEDGED → DISMISSED
+	AlertActionDismiss AlertAction = "DISMISS"
+)
+
+var AllAlertAction = []AlertAction{
+	AlertActionAcknowledge,
+	AlertActionResolve,
+	AlertActionDismiss,
+}
+
+func (e AlertAction) IsValid() bool {
+	switch e {
+	case AlertActionAcknowledge, AlertActionResolve, AlertActionDismiss:
+		return true
+	}
+	return false
+}
+
+func (e AlertAction) String() string {
+	return string(e)
+}
+
+func (e *AlertAction) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AlertAction(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AlertAction", str)
+	}
+	return nil
+}
+
+func (e AlertAction) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AlertAction) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AlertAction) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type EventAction string
+
+const (
+	// Sets assigneeId as the event's owner.
+	EventActionAssign EventAction = "ASSIGN"
+	// OPEN or ESCALATED → INVESTIGATING.
+	EventActionStart EventAction = "START"
+	// INVESTIGATING or ESCALATED → CONFIRMED_FRAUD; may freeze the user and blacklist the device.
+	EventActionConfirmFraud EventAction = "CONFIRM_FRAUD"
+	// INVESTIGATING or ESCALATED → FALSE_POSITIVE.
+	EventActionMarkFalsePositive EventAction = "MARK_FALSE_POSITIVE"
+	// OPEN or INVESTIGATING → ESCALATED.
+	EventActionEscalate EventAction = "ESCALATE"
+	// CONFIRMED_FRAUD or FALSE_POSITIVE → CLOSED.
+	EventActionClose EventAction = "CLOSE"
+	// Adds a note; any status.
+	EventActionComment EventAction = "COMMENT"
+)
+
+var AllEventAction = []EventAction{
+	EventActionAssign,
+	EventActionStart,
+	EventActionConfirmFraud,
+	EventActionMarkFalsePositive,
+	EventActionEscalate,
+	EventActionClose,
+	EventActionComment,
+}
+
+func (e EventAction) IsValid() bool {
+	switch e {
+	case EventActionAssign, EventActionStart, EventActionConfirmFraud, EventActionMarkFalsePositive, EventActionEscalate, EventActionClose, EventActionComment:
+		return true
+	}
+	return false
+}
+
+func (e EventAction) String() string {
+	return string(e)
+}
+
+func (e *EventAction) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = EventAction(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid EventAction", str)
+	}
+	return nil
+}
+
+func (e EventAction) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *EventAction) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e EventAction) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type TrendBucket string
+
+const (
+	TrendBucketHour TrendBucket = "HOUR"
+	TrendBucketDay  TrendBucket = "DAY"
+)
+
+var AllTrendBucket = []TrendBucket{
+	TrendBucketHour,
+	TrendBucketDay,
+}
+
+func (e TrendBucket) IsValid() bool {
+	switch e {
+	case TrendBucketHour, TrendBucketDay:
+		return true
+	}
+	return false
+}
+
+func (e TrendBucket) String() string {
+	return string(e)
+}
+
+func (e *TrendBucket) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TrendBucket(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TrendBucket", str)
+	}
+	return nil
+}
+
+func (e TrendBucket) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TrendBucket) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TrendBucket) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

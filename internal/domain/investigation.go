@@ -52,9 +52,9 @@ type DataSource struct {
 	Kind        DataSourceKind `bun:"kind"`
 	Description string         `bun:"description"`
 	// Config may hold credentials: it is never returned as stored (see datasource.Redact).
-	Config     json.RawMessage  `bun:"config,type:jsonb" json:"-"`
-	Status     DataSourceStatus `bun:"status"`
-	LastSeenAt *time.Time       `bun:"last_seen_at"`
-	CreatedAt  time.Time        `bun:"created_at,nullzero,notnull,default:current_timestamp"`
-	UpdatedAt  time.Time        `bun:"updated_at,nullzero,notnull,default:current_timestamp"`
+	StoredConfig json.RawMessage  `bun:"config,type:jsonb" json:"-"`
+	Status       DataSourceStatus `bun:"status"`
+	LastSeenAt   *time.Time       `bun:"last_seen_at"`
+	CreatedAt    time.Time        `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+	UpdatedAt    time.Time        `bun:"updated_at,nullzero,notnull,default:current_timestamp"`
 }

@@ -194,7 +194,7 @@ type RiskEvent struct {
 	Title         string      `bun:"title"`
 	Description   string      `bun:"description"`
 	AssigneeID    *int64      `bun:"assignee_id"`
-	Version       int         `bun:"version"`
+	Version       int         `bun:"version,nullzero,notnull,default:1"`
 	CreatedAt     time.Time   `bun:"created_at,nullzero,notnull,default:current_timestamp"`
 	UpdatedAt     time.Time   `bun:"updated_at,nullzero,notnull,default:current_timestamp"`
 	HandledAt     *time.Time  `bun:"handled_at"`

@@ -25,20 +25,28 @@ type Loaders struct {
 	DetectionByTx   *dataloadgen.Loader[int64, *domain.Detection]
 	EventByID       *dataloadgen.Loader[int64, *domain.RiskEvent]
 	EventByTx       *dataloadgen.Loader[int64, *domain.RiskEvent]
+	AlertByID       *dataloadgen.Loader[int64, *domain.Alert]
 	AlertsByEvent   *dataloadgen.Loader[int64, []*domain.Alert]
 	TimelineByEvent *dataloadgen.Loader[int64, []*domain.TimelineEntry]
 	RuleVersions    *dataloadgen.Loader[int64, []*domain.RuleVersion]
+	HandlingByEvent *dataloadgen.Loader[int64, []*domain.HandlingRecord]
+	DataSourceByID  *dataloadgen.Loader[int64, *domain.DataSource]
 }
 
-// RuleVersionSource reads rule versions (the rules service, which owns them).
-type RuleVersionSource func(ctx context.Context, ruleIDs []int64) (map[int64][]*domain.RuleVersion, error)
+// Services are the loads that belong to a use-case package rather than to plain queries.
+type Services struct {
+	// RuleVersions reads rule versions (the rules service owns them).
+	RuleVersions func(ctx context.Context, ruleIDs []int64) (map[int64][]*domain.RuleVersion, error)
+	// DataSources reads sources with their derived fields (the datasource service).
+	DataSources func(ctx context.Context, ids []int64) ([]*domain.DataSource, error)
+}
 
 // wait is how long a loader gathers keys before querying: long enough to
 // batch one resolver level, short next to a query's round trip.
 const wait = 200 * time.Microsecond
 
-// New returns loaders reading from db.
-func New(db bun.IDB, versions RuleVersionSource) *Loaders {
+// New returns loaders reading from db and the services.
+func New(db bun.IDB, svc Services) *Loaders {
 	opt := dataloadgen.WithWait(wait)
 	return &Loaders{
 		UserByID: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*domain.User, error) {
@@ -78,13 +86,24 @@ func New(db bun.IDB, versions RuleVersionSource) *Loaders {
 			es, err := store.RiskEventsByTransactionIDs(ctx, db, ids)
 			return byID(es, func(e *domain.RiskEvent) int64 { return e.TransactionID }), err
 		}, opt),
+		AlertByID: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*domain.Alert, error) {
+			as, err := store.AlertsByIDs(ctx, db, ids)
+			return byID(as, func(a *domain.Alert) int64 { return a.ID }), err
+		}, opt),
 		AlertsByEvent: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64][]*domain.Alert, error) {
 			return store.AlertsByEventIDs(ctx, db, ids)
 		}, opt),
 		TimelineByEvent: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64][]*domain.TimelineEntry, error) {
 			return store.TimelineByEventIDs(ctx, db, ids)
 		}, opt),
-		RuleVersions: dataloadgen.NewMappedLoader(versions, opt),
+		RuleVersions: dataloadgen.NewMappedLoader(svc.RuleVersions, opt),
+		HandlingByEvent: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64][]*domain.HandlingRecord, error) {
+			return store.HandlingRecordsByEventIDs(ctx, db, ids)
+		}, opt),
+		DataSourceByID: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*domain.DataSource, error) {
+			ds, err := svc.DataSources(ctx, ids)
+			return byID(ds, func(d *domain.DataSource) int64 { return d.ID }), err
+		}, opt),
 	}
 }
 
@@ -123,8 +142,8 @@ func byLimit[K comparable, V any](ctx context.Context, keys []K, split func(K) (
 type ctxKey struct{}
 
 // With returns a context carrying fresh loaders.
-func With(ctx context.Context, db bun.IDB, versions RuleVersionSource) context.Context {
-	return context.WithValue(ctx, ctxKey{}, New(db, versions))
+func With(ctx context.Context, db bun.IDB, svc Services) context.Context {
+	return context.WithValue(ctx, ctxKey{}, New(db, svc))
 }
 
 // For returns the operation's loaders.

@@ -62,17 +62,5 @@ func (f AuditFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 
 // ListAudit pages through audit entries, newest first.
 func ListAudit(ctx context.Context, db bun.IDB, f AuditFilter, p page.Request) (page.Result[*domain.AuditLog], error) {
-	var logs []*domain.AuditLog
-	q := f.apply(db.NewSelect().Model(&logs)).Order("id DESC").Limit(p.Limit())
-	if p.After > 0 {
-		q = q.Where("id < ?", p.After)
-	}
-	if err := q.Scan(ctx); err != nil {
-		return page.Result[*domain.AuditLog]{}, mapErr(err)
-	}
-	total, err := f.apply(db.NewSelect().Model((*domain.AuditLog)(nil))).Count(ctx)
-	if err != nil {
-		return page.Result[*domain.AuditLog]{}, mapErr(err)
-	}
-	return page.Trim(logs, p.Size, int(total)), nil
+	return listPage[domain.AuditLog](ctx, db, "id", false, f.apply, p)
 }

@@ -74,6 +74,8 @@ func mapErr(err error) error {
 		switch {
 		case pgErr.Code == "23505":
 			return apperr.Wrap(apperr.Conflict, "conflicts with existing data", err)
+		case pgErr.Code == "23503":
+			return apperr.Wrap(apperr.BadInput, "refers to a record that does not exist", err)
 		case pgErr.Code == "40001" || pgErr.Code == "40P01":
 			return apperr.Wrap(apperr.Conflict, "concurrent update, retry", err)
 		case len(pgErr.Code) == 5 && (pgErr.Code[:2] == "08" || pgErr.Code[:3] == "57P"):

@@ -59,6 +59,13 @@ func AlertByID(ctx context.Context, db bun.IDB, id int64) (*domain.Alert, error)
 	return a, mapErr(err)
 }
 
+// AlertsByIDs loads alerts in any order.
+func AlertsByIDs(ctx context.Context, db bun.IDB, ids []int64) ([]*domain.Alert, error) {
+	var as []*domain.Alert
+	err := db.NewSelect().Model(&as).Where("id IN (?)", bun.In(ids)).Scan(ctx)
+	return as, mapErr(err)
+}
+
 // AlertsByEventIDs loads each event's alerts, oldest first.
 func AlertsByEventIDs(ctx context.Context, db bun.IDB, ids []int64) (map[int64][]*domain.Alert, error) {
 	var as []*domain.Alert
@@ -122,19 +129,7 @@ func (f RiskEventFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 
 // ListRiskEvents pages through events, newest first.
 func ListRiskEvents(ctx context.Context, db bun.IDB, f RiskEventFilter, p page.Request) (page.Result[*domain.RiskEvent], error) {
-	var es []*domain.RiskEvent
-	q := f.apply(db.NewSelect().Model(&es)).Order("id DESC").Limit(p.Limit())
-	if p.After > 0 {
-		q = q.Where("id < ?", p.After)
-	}
-	if err := q.Scan(ctx); err != nil {
-		return page.Result[*domain.RiskEvent]{}, mapErr(err)
-	}
-	total, err := f.apply(db.NewSelect().Model((*domain.RiskEvent)(nil))).Count(ctx)
-	if err != nil {
-		return page.Result[*domain.RiskEvent]{}, mapErr(err)
-	}
-	return page.Trim(es, p.Size, int(total)), nil
+	return listPage[domain.RiskEvent](ctx, db, "id", false, f.apply, p)
 }
 
 // AlertFilter narrows an alert listing.
@@ -166,17 +161,5 @@ func (f AlertFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 
 // ListAlerts pages through alerts, newest first.
 func ListAlerts(ctx context.Context, db bun.IDB, f AlertFilter, p page.Request) (page.Result[*domain.Alert], error) {
-	var as []*domain.Alert
-	q := f.apply(db.NewSelect().Model(&as)).Order("id DESC").Limit(p.Limit())
-	if p.After > 0 {
-		q = q.Where("id < ?", p.After)
-	}
-	if err := q.Scan(ctx); err != nil {
-		return page.Result[*domain.Alert]{}, mapErr(err)
-	}
-	total, err := f.apply(db.NewSelect().Model((*domain.Alert)(nil))).Count(ctx)
-	if err != nil {
-		return page.Result[*domain.Alert]{}, mapErr(err)
-	}
-	return page.Trim(as, p.Size, int(total)), nil
+	return listPage[domain.Alert](ctx, db, "id", false, f.apply, p)
 }

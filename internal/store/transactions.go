@@ -85,17 +85,5 @@ func (f TransactionFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 
 // ListTransactions pages through transactions, newest first.
 func ListTransactions(ctx context.Context, db bun.IDB, f TransactionFilter, p page.Request) (page.Result[*domain.Transaction], error) {
-	var ts []*domain.Transaction
-	q := f.apply(db.NewSelect().Model(&ts)).OrderExpr("t.id DESC").Limit(p.Limit())
-	if p.After > 0 {
-		q = q.Where("t.id < ?", p.After)
-	}
-	if err := q.Scan(ctx); err != nil {
-		return page.Result[*domain.Transaction]{}, mapErr(err)
-	}
-	total, err := f.apply(db.NewSelect().Model((*domain.Transaction)(nil))).Count(ctx)
-	if err != nil {
-		return page.Result[*domain.Transaction]{}, mapErr(err)
-	}
-	return page.Trim(ts, p.Size, int(total)), nil
+	return listPage[domain.Transaction](ctx, db, "t.id", false, f.apply, p)
 }

@@ -63,16 +63,7 @@ func (f UserFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 
 // ListUsers pages through users in ID order.
 func ListUsers(ctx context.Context, db bun.IDB, f UserFilter, p page.Request) (page.Result[*domain.User], error) {
-	var users []*domain.User
-	q := f.apply(db.NewSelect().Model(&users)).Where("id > ?", p.After).Order("id ASC").Limit(p.Limit())
-	if err := q.Scan(ctx); err != nil {
-		return page.Result[*domain.User]{}, mapErr(err)
-	}
-	total, err := f.apply(db.NewSelect().Model((*domain.User)(nil))).Count(ctx)
-	if err != nil {
-		return page.Result[*domain.User]{}, mapErr(err)
-	}
-	return page.Trim(users, p.Size, int(total)), nil
+	return listPage[domain.User](ctx, db, "id", true, f.apply, p)
 }
 
 // UpdateUserRole sets a user's role.

@@ -31,6 +31,8 @@ type Input struct {
 	Location       *domain.Location
 	OccurredAt     *time.Time
 	IdempotencyKey *string
+	// SourceID names the data source the transaction came through.
+	SourceID *int64
 }
 
 // Limits on a submission.
@@ -140,7 +142,8 @@ func (in *Input) hash(userID int64) []byte {
 		MerchantID, MerchantCategory, Channel, DeviceID, IPAddress *string
 		Location                                                   *domain.Location
 		OccurredAt                                                 *time.Time
-	}{userID, in.Amount.StringFixed(2), in.Currency, in.MerchantID, in.MerchantCategory, in.Channel, in.DeviceID, in.IPAddress, in.Location, in.OccurredAt})
+		SourceID                                                   *int64
+	}{userID, in.Amount.StringFixed(2), in.Currency, in.MerchantID, in.MerchantCategory, in.Channel, in.DeviceID, in.IPAddress, in.Location, in.OccurredAt, in.SourceID})
 	sum := sha256.Sum256(body)
 	return sum[:]
 }

@@ -33,7 +33,7 @@ type AlertNotifier func(ctx context.Context, tx bun.IDB, a *domain.Alert) error
 
 // Observer is told about every committed detection (metrics).
 type Observer interface {
-	Scored(d *domain.Detection, engineLatency time.Duration)
+	Scored(d *domain.Detection, engine, total time.Duration)
 }
 
 // Service runs submissions.
@@ -76,6 +76,7 @@ type Result struct {
 
 // Submit scores and records one transaction for the caller.
 func (s *Service) Submit(ctx context.Context, p auth.Principal, in Input) (*Result, error) {
+	start := time.Now()
 	userID, err := subjectOf(p, in.UserID)
 	if err != nil {
 		return nil, err
@@ -117,9 +118,9 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in Input) (*Resu
 		if err != nil {
 			return err
 		}
-		start := time.Now()
+		engineStart := time.Now()
 		result, scoreErr := engine.Score(ctx, s.rules.Current(), features, s.model, s.cfg)
-		engineLatency = time.Since(start)
+		engineLatency = time.Since(engineStart)
 		if scoreErr != nil {
 			// A failing model must not block payments: the rules-only result stands.
 			s.log.WarnContext(ctx, "model score failed; using rules only", "err", scoreErr)
@@ -142,7 +143,7 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in Input) (*Resu
 		s.rules.RecordHits(matches, res.Detection.CreatedAt)
 	}
 	if s.observer != nil && engineLatency > 0 {
-		s.observer.Scored(res.Detection, engineLatency)
+		s.observer.Scored(res.Detection, engineLatency, time.Since(start))
 	}
 	return res, nil
 }
@@ -217,7 +218,7 @@ func (s *Service) record(ctx context.Context, tx bun.IDB, p auth.Principal, subj
 	t := &domain.Transaction{
 		UserID: subject.ID, Amount: in.Amount, Currency: in.Currency, MerchantID: in.MerchantID,
 		MerchantCategory: in.MerchantCategory, Channel: in.Channel, DeviceFingerprint: in.DeviceID,
-		IPAddress: in.IPAddress, Status: statusFor[r.Decision], SubmittedBy: p.UserID, OccurredAt: at,
+		IPAddress: in.IPAddress, Status: statusFor[r.Decision], SubmittedBy: p.UserID, OccurredAt: at, SourceID: in.SourceID,
 	}
 	if loc := in.Location; loc != nil {
 		t.Latitude, t.Longitude, t.Country, t.City = &loc.Latitude, &loc.Longitude, loc.Country, loc.City
@@ -233,6 +234,9 @@ func (s *Service) record(ctx context.Context, tx bun.IDB, p auth.Principal, subj
 		t.DeviceID = &d.ID
 	}
 	if err := store.InsertTransaction(ctx, tx, t); err != nil {
+		if in.SourceID != nil && apperr.CodeOf(err) == apperr.BadInput {
+			return nil, apperr.Invalid("sourceId", "is not a known data source")
+		}
 		return nil, err
 	}
 	snapshot, err := json.Marshal(f.Snapshot())
