@@ -78,3 +78,6 @@ db-stop: ## stop the project-private PostgreSQL cluster (.data/pg) if running
 
 clean: ## remove bin/ (keeps .data/)
 	rm -rf bin
+
+# Further targets (bench, chaos, simulate…) live in their own fragments.
+include $(wildcard mk/*.mk)

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime"
@@ -48,6 +49,8 @@ type config struct {
 	LogLevel        slog.Level
 	LogJSON         bool
 	Scoring         engine.Config
+	// PprofAddr serves net/http/pprof on its own listener when set (never on ADDR).
+	PprofAddr string
 	// Now is the clock; tests replace it, the server uses time.Now.
 	Now func() time.Time
 }
@@ -142,6 +145,7 @@ func loadConfig(getenv func(string) string) (cfg config, warnings []string, err 
 	cfg.Pool.MaxIdle = cfg.Pool.MaxOpen
 	cfg.Pool.MaxLifetime = duration("DB_CONN_MAX_LIFETIME", 30*time.Minute)
 	cfg.ShutdownTimeout = duration("SHUTDOWN_TIMEOUT", 20*time.Second)
+	cfg.PprofAddr = str("PPROF_ADDR", "")
 	cfg.Scoring = engine.DefaultConfig()
 	for _, knob := range []struct {
 		key string
@@ -238,8 +242,13 @@ func serve(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) error 
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.ListenAndServe() }()
+	if cfg.PprofAddr != "" {
+		// Profiling stays off the public listener; bind it to loopback.
+		go func() { errc <- http.ListenAndServe(cfg.PprofAddr, pprofMux()) }()
+		log.Info("pprof listening", "addr", cfg.PprofAddr)
+	}
 	log.Info("listening", "addr", cfg.Addr, "env", cfg.Env, "playground", cfg.Playground)
 
 	select {
@@ -257,6 +266,16 @@ func serve(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) error 
 	}
 	log.Info("stopped")
 	return nil
+}
+
+func pprofMux() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 func newLogger(cfg config) *slog.Logger {
