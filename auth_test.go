@@ -178,11 +178,11 @@ func TestChangePasswordEndsOtherSessions(t *testing.T) {
 func TestForgedTokensAreRejected(t *testing.T) {
 	e := newEnv(t)
 	s := e.user(t, "judy", domain.RoleUser)
-	tokens, err := auth.NewTokens(testJWTSecret)
+	tokens, err := auth.NewTokens(testJWTSecret, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, _, err := tokens.Verify(s.AccessToken)
+	p, err := tokens.Verify(s.AccessToken)
 	if err != nil {
 		t.Fatalf("own token: %v", err)
 	}

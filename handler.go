@@ -24,18 +24,22 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/uptrace/bun"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/smartfinance/riskgraph/graph"
 	"github.com/smartfinance/riskgraph/internal/account"
 	"github.com/smartfinance/riskgraph/internal/analysis"
+	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/audit"
 	"github.com/smartfinance/riskgraph/internal/auth"
 	"github.com/smartfinance/riskgraph/internal/cases"
 	"github.com/smartfinance/riskgraph/internal/datasource"
 	"github.com/smartfinance/riskgraph/internal/demo"
+	"github.com/smartfinance/riskgraph/internal/gqlguard"
 	"github.com/smartfinance/riskgraph/internal/loader"
 	"github.com/smartfinance/riskgraph/internal/monitor"
 	"github.com/smartfinance/riskgraph/internal/pubsub"
+	"github.com/smartfinance/riskgraph/internal/ratelimit"
 	"github.com/smartfinance/riskgraph/internal/rules"
 	"github.com/smartfinance/riskgraph/internal/submit"
 	"github.com/smartfinance/riskgraph/resolvers"
@@ -44,14 +48,11 @@ import (
 // version is the build's version, set with -ldflags "-X main.version=…".
 var version = "dev"
 
-// Request limits; see docs for the reasoning behind each.
+// Websocket and cache settings; the configurable limits are in config.Limits.
 const (
-	maxBodyBytes      = 64 << 10
-	parserTokenLimit  = 5000
-	complexityLimit   = 2000
 	wsInitTimeout     = 3 * time.Second
 	wsKeepAlive       = 15 * time.Second
-	wsReadLimit       = 64 << 10
+	wsPingPong        = 20 * time.Second
 	queryCacheEntries = 1000
 	apqCacheEntries   = 1000
 )
@@ -64,6 +65,7 @@ type app struct {
 	rules    *rules.Service
 	hub      *pubsub.Hub
 	metrics  *monitor.Metrics
+	limits   limits
 	sources  *datasource.Service
 	submit   *submit.Service
 	cases    *cases.Service
@@ -79,21 +81,30 @@ type app struct {
 	stopBackground context.CancelFunc
 	background     sync.WaitGroup
 	closeOne       sync.Once
+
+	subsMu   sync.Mutex
+	userSubs map[int64]int // live subscriptions per user on this instance
 }
 
 // ruleHitFlushInterval bounds how stale stored hit counts may be on other instances.
 const ruleHitFlushInterval = 2 * time.Second
 
 func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app, error) {
-	tokens, err := auth.NewTokens(cfg.JWTSecret)
+	tokens, err := auth.NewTokens(cfg.JWTSecret, cfg.Now)
 	if err != nil {
 		return nil, err
 	}
-	accounts, err := account.New(db, tokens, cfg.Now, log)
+	accounts, err := account.New(db, tokens, cfg.Now, log, account.Policy{
+		MaxFailedLogins:  cfg.Limits.MaxFailedLogins,
+		LockoutDuration:  cfg.Limits.LockoutDuration,
+		LoginThrottle:    ratelimit.New(cfg.Limits.LoginsPerMinute, time.Minute, cfg.Now),
+		RegisterThrottle: ratelimit.New(cfg.Limits.RegistersPerMinute, time.Minute, cfg.Now),
+	})
 	if err != nil {
 		return nil, err
 	}
-	a := &app{db: db, log: log, accounts: accounts, registry: prometheus.NewRegistry(), hub: pubsub.NewHub()}
+	a := &app{db: db, log: log, accounts: accounts, registry: prometheus.NewRegistry(), hub: pubsub.NewHub(),
+		limits: cfg.Limits, userSubs: map[int64]int{}}
 	a.wsCtx, a.wsCancel = context.WithCancel(context.WithoutCancel(ctx))
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -132,7 +143,7 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 	gql := a.graphQLServer(cfg, res)
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", a.withClient(gql))
+	mux.Handle("/graphql", a.withClient(gqlguard.Body(cfg.Limits.MaxBodyBytes, gql)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) }) //nolint:errcheck
 	mux.HandleFunc("GET /readyz", a.ready)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
@@ -147,34 +158,56 @@ func (a *app) graphQLServer(cfg config, res *resolvers.Resolver) *handler.Server
 	schema := graph.NewExecutableSchema(graph.Config{
 		Resolvers:  res,
 		Directives: graph.DirectiveRoot{HasRole: resolvers.HasRole},
+		Complexity: resolvers.Complexity(),
 	})
 	srv := handler.New(schema)
-	origins := cfg.AllowedOrigins
 	srv.AddTransport(transport.Websocket{
-		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
-			OriginPatterns: origins,
-		}},
+		Implementation: closeCodes{inner: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
+			OriginPatterns: cfg.AllowedOrigins,
+		}}, shutdown: a.wsCtx},
 		InitFunc:              a.websocketInit,
 		InitTimeout:           wsInitTimeout,
 		KeepAlivePingInterval: wsKeepAlive,
-		PayloadReadLimit:      ptr(int64(wsReadLimit)),
+		PingPongInterval:      wsPingPong,
+		PayloadReadLimit:      ptr(cfg.Limits.MaxBodyBytes),
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheEntries))
-	srv.SetParserTokenLimit(parserTokenLimit)
+	srv.SetParserTokenLimit(cfg.Limits.ParserTokens)
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
-	} else {
-		srv.SetDisableSuggestion(true)
 	}
+	// Suggestions ("did you mean …") map the schema for an attacker.
+	srv.SetDisableSuggestion(cfg.production() || !cfg.Introspection)
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](apqCacheEntries)})
-	srv.Use(extension.FixedComplexityLimit(complexityLimit))
+	srv.Use(gqlguard.Limits{MaxDepth: cfg.Limits.MaxDepth, MaxAliases: cfg.Limits.MaxAliases, Introspection: cfg.Introspection})
+	srv.Use(extension.FixedComplexityLimit(cfg.Limits.Complexity))
 	srv.Use(a.metrics.Extension())
+	// The operation deadline bounds each query and mutation (not subscriptions).
+	// It is set per root field: a deadline on the whole operation would make
+	// gqlgen answer an expired one with an empty response instead of an error.
+	srv.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+		if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Subscription {
+			return next(ctx)
+		}
+		ctx, cancel := context.WithTimeout(ctx, a.limits.OperationTimeout)
+		defer cancel()
+		return next(ctx)
+	})
 	srv.SetErrorPresenter(resolvers.ErrorPresenter(a.log))
 	srv.SetRecoverFunc(resolvers.Recover(a.log))
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Subscription {
+			release, err := a.admitSubscription(ctx)
+			if err != nil {
+				return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
+					Message: err.Error(), Extensions: map[string]any{"code": string(apperr.RateLimited)},
+				}}})
+			}
+			context.AfterFunc(ctx, release)
+		}
 		return next(loader.With(ctx, a.db, loader.Services{RuleVersions: a.rules.Versions, DataSources: a.sources.ByIDs}))
 	})
 	return srv
@@ -188,14 +221,12 @@ func (a *app) withClient(next http.Handler) http.Handler {
 		if header := r.Header.Get("Authorization"); header != "" {
 			ctx = a.authenticate(ctx, header)
 		}
-		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
-		}
 		if isWebsocket(r) {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithCancel(ctx)
 			defer cancel()
 			defer context.AfterFunc(a.wsCtx, cancel)()
+			ctx = withConnection(ctx)
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
@@ -225,6 +256,13 @@ func (a *app) websocketInit(ctx context.Context, payload transport.InitPayload) 
 	ctx = a.authenticate(ctx, header)
 	if err := auth.Failure(ctx); err != nil {
 		return ctx, nil, err
+	}
+	// The connection lives no longer than the token that opened it.
+	p, _ := auth.FromContext(ctx)
+	ctx, cancel := context.WithDeadline(ctx, p.ExpiresAt)
+	context.AfterFunc(ctx, cancel)
+	if c := connectionOf(ctx); c != nil {
+		c.expires = p.ExpiresAt
 	}
 	return ctx, nil, nil
 }

@@ -55,8 +55,11 @@ func (c *testClock) Advance(d time.Duration) {
 }
 
 func testConfig(dbURL string, clock *testClock) config {
+	l := defaultLimits()
+	// Every test logs in from 127.0.0.1; the throttle has its own test.
+	l.LoginsPerMinute, l.RegistersPerMinute = 100_000, 100_000
 	return config{DatabaseURL: dbURL, Env: "development", JWTSecret: testJWTSecret, Introspection: true,
-		Scoring: engine.DefaultConfig(), Now: clock.Now}
+		Scoring: engine.DefaultConfig(), Now: clock.Now, Limits: l}
 }
 
 func newEnv(t *testing.T) *testEnv {

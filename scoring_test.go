@@ -190,7 +190,8 @@ func TestImpossibleTravel(t *testing.T) {
 		"location": map[string]any{"latitude": 31.2304, "longitude": 121.4737, "country": "CN", "city": "Shanghai"}}}, &login)
 
 	e.clock.Advance(30 * time.Minute)
-	res := e.submit(t, login.Login.AccessToken, map[string]any{"amount": 100,
+	token := e.refresh(t, login.Login.RefreshToken) // the 15-minute access token has expired
+	res := e.submit(t, token.AccessToken, map[string]any{"amount": 100,
 		"location": map[string]any{"latitude": 52.52, "longitude": 13.405, "country": "DE", "city": "Berlin"}})
 	if got := res.ruleNames(); len(got) != 1 || got[0] != "impossible travel" || res.Detection.RuleScore != 40 {
 		t.Fatalf("Shanghai→Berlin in 30 min: got %v %d, want impossible travel +40 (features %v)", got, res.Detection.RuleScore, res.Detection.Features["geo"])
@@ -205,7 +206,8 @@ func TestImpossibleTravel(t *testing.T) {
 
 	// Twelve hours later the same trip is an ordinary flight.
 	e.clock.Advance(12 * time.Hour)
-	home := e.submit(t, login.Login.AccessToken, map[string]any{"amount": 100,
+	token = e.refresh(t, token.RefreshToken)
+	home := e.submit(t, token.AccessToken, map[string]any{"amount": 100,
 		"location": map[string]any{"latitude": 31.2304, "longitude": 121.4737, "city": "Shanghai"}})
 	if home.Detection.RuleScore != 0 {
 		t.Fatalf("flight home after 12h: got %v, want no rule", home.ruleNames())
@@ -213,7 +215,7 @@ func TestImpossibleTravel(t *testing.T) {
 	var me struct {
 		Me struct{ LastLocation struct{ City string } }
 	}
-	e.must(t, login.Login.AccessToken, `{ me { lastLocation { city } } }`, nil, &me)
+	e.must(t, token.AccessToken, `{ me { lastLocation { city } } }`, nil, &me)
 	if me.Me.LastLocation.City != "Shanghai" {
 		t.Fatalf("last location: got %q, want Shanghai", me.Me.LastLocation.City)
 	}

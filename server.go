@@ -51,11 +51,36 @@ type config struct {
 	Scoring         engine.Config
 	// PprofAddr serves net/http/pprof on its own listener when set (never on ADDR).
 	PprofAddr string
+	Limits    limits
 	// Now is the clock; tests replace it, the server uses time.Now.
 	Now func() time.Time
 }
 
 func (c config) production() bool { return c.Env == "production" }
+
+// limits are the abuse defences; docs/SECURITY.md lists each with its test.
+type limits struct {
+	MaxBodyBytes       int64
+	ParserTokens       int
+	MaxDepth           int
+	MaxAliases         int
+	Complexity         int
+	OperationTimeout   time.Duration
+	WSMaxSubscriptions int
+	WSMaxUserSubs      int
+	MaxFailedLogins    int
+	LockoutDuration    time.Duration
+	LoginsPerMinute    int
+	RegistersPerMinute int
+}
+
+func defaultLimits() limits {
+	return limits{
+		MaxBodyBytes: 64 << 10, ParserTokens: 2000, MaxDepth: 10, MaxAliases: 20, Complexity: 5000,
+		OperationTimeout: 10 * time.Second, WSMaxSubscriptions: 20, WSMaxUserSubs: 50,
+		MaxFailedLogins: 10, LockoutDuration: 30 * time.Minute, LoginsPerMinute: 20, RegistersPerMinute: 5,
+	}
+}
 
 // loadConfig reads and validates the environment; warnings are for the caller to log.
 func loadConfig(getenv func(string) string) (cfg config, warnings []string, err error) {
@@ -146,6 +171,20 @@ func loadConfig(getenv func(string) string) (cfg config, warnings []string, err 
 	cfg.Pool.MaxLifetime = duration("DB_CONN_MAX_LIFETIME", 30*time.Minute)
 	cfg.ShutdownTimeout = duration("SHUTDOWN_TIMEOUT", 20*time.Second)
 	cfg.PprofAddr = str("PPROF_ADDR", "")
+	l := defaultLimits()
+	l.MaxBodyBytes = int64(integer("MAX_BODY_BYTES", int(l.MaxBodyBytes), 1024, 16<<20))
+	l.ParserTokens = integer("PARSER_TOKEN_LIMIT", l.ParserTokens, 100, 1_000_000)
+	l.MaxDepth = integer("MAX_DEPTH", l.MaxDepth, 2, 100)
+	l.MaxAliases = integer("MAX_ALIASES", l.MaxAliases, 0, 1000)
+	l.Complexity = integer("COMPLEXITY_LIMIT", l.Complexity, 10, 10_000_000)
+	l.OperationTimeout = duration("OPERATION_TIMEOUT", l.OperationTimeout)
+	l.WSMaxSubscriptions = integer("WS_MAX_SUBSCRIPTIONS", l.WSMaxSubscriptions, 1, 1000)
+	l.WSMaxUserSubs = integer("WS_MAX_SUBSCRIPTIONS_PER_USER", l.WSMaxUserSubs, 1, 100_000)
+	l.MaxFailedLogins = integer("LOGIN_MAX_FAILURES", l.MaxFailedLogins, 1, 1000)
+	l.LockoutDuration = duration("LOCKOUT_DURATION", l.LockoutDuration)
+	l.LoginsPerMinute = integer("LOGIN_RATE_PER_MINUTE", l.LoginsPerMinute, 0, 1_000_000)
+	l.RegistersPerMinute = integer("REGISTER_RATE_PER_MINUTE", l.RegistersPerMinute, 0, 1_000_000)
+	cfg.Limits = l
 	cfg.Scoring = engine.DefaultConfig()
 	for _, knob := range []struct {
 		key string
@@ -239,8 +278,10 @@ func serve(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) error 
 		Addr:              cfg.Addr,
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		// GET carries the query in the URL: hold it to the body limit.
+		MaxHeaderBytes: int(cfg.Limits.MaxBodyBytes) + 8<<10,
+		ReadTimeout:    30 * time.Second,
+		IdleTimeout:    120 * time.Second,
 	}
 	errc := make(chan error, 2)
 	go func() { errc <- srv.ListenAndServe() }()

@@ -25,17 +25,44 @@ type Service struct {
 	tokens *auth.Tokens
 	now    func() time.Time
 	log    *slog.Logger
+	policy Policy
 	// dummyHash keeps unknown-user logins as slow as wrong-password ones.
 	dummyHash string
 }
 
+// Throttle limits attempts per key (the client's address).
+type Throttle interface {
+	Allow(key string) (bool, time.Duration)
+}
+
+// Policy is how accounts defend themselves.
+type Policy struct {
+	// MaxFailedLogins in a row lock the account for LockoutDuration (PCI DSS 8.3.4: 10 and 30 minutes).
+	MaxFailedLogins int
+	LockoutDuration time.Duration
+	// LoginThrottle and RegisterThrottle limit attempts per client address; nil allows all.
+	LoginThrottle    Throttle
+	RegisterThrottle Throttle
+}
+
 // New returns an account service.
-func New(db *bun.DB, tokens *auth.Tokens, now func() time.Time, log *slog.Logger) (*Service, error) {
+func New(db *bun.DB, tokens *auth.Tokens, now func() time.Time, log *slog.Logger, policy Policy) (*Service, error) {
 	dummy, err := auth.HashPassword("not a real password, only burns time")
 	if err != nil {
 		return nil, err
 	}
-	return &Service{db: db, tokens: tokens, now: now, log: log, dummyHash: dummy}, nil
+	return &Service{db: db, tokens: tokens, now: now, log: log, policy: policy, dummyHash: dummy}, nil
+}
+
+// throttle refuses an attempt from an address that has made too many.
+func throttle(ctx context.Context, t Throttle, what string) error {
+	if t == nil {
+		return nil
+	}
+	if ok, wait := t.Allow(auth.ClientIP(ctx)); !ok {
+		return &apperr.Error{Code: apperr.RateLimited, Message: "too many " + what + " attempts from your address; retry later", RetryAfter: wait}
+	}
+	return nil
 }
 
 // AuthPayload is what register, login and refresh return.

@@ -30,6 +30,9 @@ var errSessionEnded = apperr.New(apperr.Unauthenticated, "session has ended, log
 
 // Register creates a USER account and logs it in.
 func (s *Service) Register(ctx context.Context, username, password, email string, client ClientInfo) (*AuthPayload, error) {
+	if err := throttle(ctx, s.policy.RegisterThrottle, "registration"); err != nil {
+		return nil, err
+	}
 	var payload *AuthPayload
 	err := store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		u, err := s.insertUser(ctx, tx, NewUser{Username: username, Password: password, Email: email, Role: domain.RoleUser})
@@ -46,7 +49,12 @@ func (s *Service) Register(ctx context.Context, username, password, email string
 }
 
 // Login checks credentials, records the attempt and starts a session.
+// Every attempt, including each alias in one request, is counted: the
+// throttle and the lockout sit here, not in the transport.
 func (s *Service) Login(ctx context.Context, username, password string, client ClientInfo) (*AuthPayload, error) {
+	if err := throttle(ctx, s.policy.LoginThrottle, "login"); err != nil {
+		return nil, err
+	}
 	if len(password) > 4*auth.MaxPasswordLen || len(username) > 256 {
 		return nil, errBadCredentials
 	}
@@ -55,8 +63,9 @@ func (s *Service) Login(ctx context.Context, username, password string, client C
 		return nil, err
 	}
 	known := err == nil
+	locked := known && u.LockedUntil != nil && u.LockedUntil.After(s.now())
 	hash := s.dummyHash
-	if known {
+	if known && !locked {
 		hash = u.PasswordHash
 	}
 	ok, verr := auth.VerifyPassword(password, hash)
@@ -64,8 +73,16 @@ func (s *Service) Login(ctx context.Context, username, password string, client C
 		s.log.ErrorContext(ctx, "stored password hash unreadable", "user_id", u.ID, "err", verr)
 	}
 	switch {
+	case locked:
+		// Same answer as a wrong password, even for the right one: a lock
+		// must not become an oracle for guessing.
+		s.recordFailedLogin(ctx, u, known, username, "account locked", client)
+		return nil, errBadCredentials
 	case !known || !ok:
 		s.recordFailedLogin(ctx, u, known, username, "bad credentials", client)
+		if known {
+			s.countFailure(ctx, u, client)
+		}
 		return nil, errBadCredentials
 	case u.Status != domain.UserActive:
 		s.recordFailedLogin(ctx, u, known, username, "account "+strings.ToLower(string(u.Status)), client)
@@ -92,6 +109,9 @@ func (s *Service) Login(ctx context.Context, username, password string, client C
 			return err
 		}
 		if err := store.RecordLogin(ctx, tx, u.ID, now, client.Location); err != nil {
+			return err
+		}
+		if err := store.ResetFailedLogins(ctx, tx, u.ID); err != nil {
 			return err
 		}
 		if u, err = store.UserByID(ctx, tx, u.ID); err != nil {
@@ -122,6 +142,24 @@ func (s *Service) recordFailedLogin(ctx context.Context, u *domain.User, known b
 	})
 	if err != nil {
 		s.log.ErrorContext(ctx, "record failed login", "err", err)
+	}
+}
+
+// countFailure adds to the user's consecutive failures and locks the account at the limit.
+func (s *Service) countFailure(ctx context.Context, u *domain.User, client ClientInfo) {
+	if s.policy.MaxFailedLogins <= 0 {
+		return
+	}
+	err := store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		locked, err := store.RecordFailedLogin(ctx, tx, u.ID, s.policy.MaxFailedLogins, s.policy.LockoutDuration, s.now())
+		if err != nil || !locked {
+			return err
+		}
+		return store.Audit(ctx, tx, nil, "auth.locked", "user", idString(u.ID),
+			map[string]any{"failures": s.policy.MaxFailedLogins, "lockedFor": s.policy.LockoutDuration.String()}, client.IPAddress)
+	})
+	if err != nil {
+		s.log.ErrorContext(ctx, "count failed login", "err", err)
 	}
 }
 
@@ -282,7 +320,7 @@ func (s *Service) ChangePassword(ctx context.Context, p auth.Principal, oldPassw
 // its session is live and its user active; the role comes from the database so
 // role changes apply at once.
 func (s *Service) Authenticate(ctx context.Context, token string) (auth.Principal, error) {
-	p, _, err := s.tokens.Verify(token)
+	p, err := s.tokens.Verify(token)
 	if err != nil {
 		return auth.Principal{}, apperr.New(apperr.Unauthenticated, "invalid or expired access token")
 	}

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"github.com/smartfinance/riskgraph/internal/domain"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -15,6 +16,8 @@ type Principal struct {
 	UserID    int64
 	Role      Role
 	SessionID uuid.UUID
+	// ExpiresAt is when the access token that authenticated the caller expires.
+	ExpiresAt time.Time
 }
 
 type principalKey struct{}

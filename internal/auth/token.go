@@ -38,8 +38,8 @@ type Tokens struct {
 	parser *jwt.Parser
 }
 
-// NewTokens returns a token issuer for an HMAC secret of at least 32 bytes.
-func NewTokens(secret []byte) (*Tokens, error) {
+// NewTokens returns a token issuer for an HMAC secret of at least 32 bytes, checking times against now.
+func NewTokens(secret []byte, now func() time.Time) (*Tokens, error) {
 	if len(secret) < 32 {
 		return nil, errors.New("auth: JWT secret must be at least 32 bytes")
 	}
@@ -52,6 +52,7 @@ func NewTokens(secret []byte) (*Tokens, error) {
 			jwt.WithIssuer(Issuer),
 			jwt.WithAudience(Audience),
 			jwt.WithLeeway(5*time.Second),
+			jwt.WithTimeFunc(now),
 		),
 	}, nil
 }
@@ -83,22 +84,22 @@ func (t *Tokens) Issue(p Principal, now time.Time) (string, time.Time, error) {
 // never learn which check failed.
 var ErrInvalidToken = errors.New("auth: invalid token")
 
-// Verify checks an access token and returns its principal and expiry.
-func (t *Tokens) Verify(token string) (Principal, time.Time, error) {
+// Verify checks an access token and returns its principal.
+func (t *Tokens) Verify(token string) (Principal, error) {
 	var claims Claims
 	_, err := t.parser.ParseWithClaims(token, &claims, func(*jwt.Token) (any, error) { return t.secret, nil })
 	if err != nil || claims.Type != accessType {
-		return Principal{}, time.Time{}, ErrInvalidToken
+		return Principal{}, ErrInvalidToken
 	}
 	userID, err := strconv.ParseInt(claims.Subject, 10, 64)
 	if err != nil || userID <= 0 {
-		return Principal{}, time.Time{}, ErrInvalidToken
+		return Principal{}, ErrInvalidToken
 	}
 	sid, err := uuid.Parse(claims.SessionID)
 	if err != nil {
-		return Principal{}, time.Time{}, ErrInvalidToken
+		return Principal{}, ErrInvalidToken
 	}
-	return Principal{UserID: userID, Role: Role(claims.Role), SessionID: sid}, claims.ExpiresAt.Time, nil
+	return Principal{UserID: userID, Role: Role(claims.Role), SessionID: sid, ExpiresAt: claims.ExpiresAt.Time}, nil
 }
 
 // NewRefreshToken returns an opaque random token and the hash to store.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/shopspring/decimal"
@@ -117,3 +118,19 @@ func truncate(s string) string {
 func badInput(msg string) error { return apperr.New(apperr.BadInput, msg) }
 
 func badInputf(format string, args ...any) error { return badInput(fmt.Sprintf(format, args...)) }
+
+// MarshalTime writes an RFC 3339 timestamp.
+func MarshalTime(t time.Time) graphql.Marshaler { return graphql.MarshalTime(t) }
+
+// UnmarshalTime reads an RFC 3339 timestamp, refusing anything else as the client's error.
+func UnmarshalTime(v any) (time.Time, error) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, badInput("Time must be an RFC 3339 string")
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, badInputf("%q is not an RFC 3339 time such as 2026-11-22T08:30:00Z", truncate(s))
+	}
+	return t, nil
+}

@@ -69,6 +69,9 @@ func mapErr(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return apperr.Wrap(apperr.Unavailable, "the operation took too long", err)
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch {

@@ -1,0 +1,1 @@
+ALTER TABLE users DROP COLUMN IF EXISTS locked_until, DROP COLUMN IF EXISTS failed_logins;

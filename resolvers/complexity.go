@@ -1,0 +1,36 @@
+package resolvers
+
+import (
+	"github.com/smartfinance/riskgraph/graph"
+	"github.com/smartfinance/riskgraph/graph/model"
+	"github.com/smartfinance/riskgraph/internal/page"
+)
+
+// relatedFanOut is the typical size of a bounded relation (devices of a user, users of a device).
+const relatedFanOut = 10
+
+// Complexity prices list fields at their children's cost times the rows they
+// may return, so `first` and nested lists count against the complexity limit.
+func Complexity() graph.ComplexityRoot {
+	rows := func(first *int) int {
+		if first != nil && *first > 0 {
+			return *first
+		}
+		return page.DefaultSize
+	}
+	// Relations hold at most store.MaxRelated rows but typically a handful:
+	// pricing them at the cap would refuse ordinary two-level queries.
+	related := func(child int) int { return 1 + child*relatedFanOut }
+	var c graph.ComplexityRoot
+	c.Query.Users = func(child int, _ *model.UserFilter, first *int, _ *string) int { return 1 + child*rows(first) }
+	c.Query.Transactions = func(child int, _ *model.TransactionFilter, first *int, _ *string) int { return 1 + child*rows(first) }
+	c.Query.RiskEvents = func(child int, _ *model.RiskEventFilter, first *int, _ *string) int { return 1 + child*rows(first) }
+	c.Query.Alerts = func(child int, _ *model.AlertFilter, first *int, _ *string) int { return 1 + child*rows(first) }
+	c.Query.AuditLogs = func(child int, _ *model.AuditLogFilter, first *int, _ *string) int { return 1 + child*rows(first) }
+	c.User.Transactions = func(child int, _ *model.TransactionFilter, first *int, _ *string) int { return 1 + child*rows(first) }
+	c.User.LoginLogs = func(child int, first *int) int { return 1 + child*rows(first) }
+	c.User.RelatedUsers = func(child int, _ *int) int { return related(child) }
+	c.User.Devices = related
+	c.Device.Users = related
+	return c
+}
