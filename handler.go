@@ -32,6 +32,7 @@ import (
 	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/audit"
 	"github.com/smartfinance/riskgraph/internal/auth"
+	"github.com/smartfinance/riskgraph/internal/backtest"
 	"github.com/smartfinance/riskgraph/internal/cases"
 	"github.com/smartfinance/riskgraph/internal/datasource"
 	"github.com/smartfinance/riskgraph/internal/demo"
@@ -136,9 +137,10 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 			Version: version, StartedAt: cfg.Now(), Subscribers: a.hub.Subscribers,
 			RulesLoaded: func() int { return len(a.rules.Current().Rules()) },
 		}),
-		Sources: a.sources,
-		Log:     log,
-		Now:     cfg.Now,
+		Sources:  a.sources,
+		Backtest: backtest.New(db, cfg.Scoring),
+		Log:      log,
+		Now:      cfg.Now,
 	}
 	gql := a.graphQLServer(cfg, res)
 

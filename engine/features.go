@@ -5,6 +5,8 @@
 package engine
 
 import (
+	"encoding/json"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -15,52 +17,52 @@ import (
 // Derived here: Hour and Weekday.
 type Features struct {
 	// Amount is a float only for rule comparison; money stays exact elsewhere.
-	Amount           float64        `expr:"amount"`
-	Currency         string         `expr:"currency"`
-	Merchant         string         `expr:"merchant"`
-	MerchantCategory string         `expr:"merchantCategory"`
-	Channel          string         `expr:"channel"`
-	Hour             int            `expr:"hour"`
-	Weekday          int            `expr:"weekday"`
-	User             UserFeatures   `expr:"user"`
-	Device           DeviceFeatures `expr:"device"`
-	Geo              GeoFeatures    `expr:"geo"`
+	Amount           float64        `expr:"amount" json:"amount"`
+	Currency         string         `expr:"currency" json:"currency"`
+	Merchant         string         `expr:"merchant" json:"merchant"`
+	MerchantCategory string         `expr:"merchantCategory" json:"merchantCategory"`
+	Channel          string         `expr:"channel" json:"channel"`
+	Hour             int            `expr:"hour" json:"hour"`
+	Weekday          int            `expr:"weekday" json:"weekday"`
+	User             UserFeatures   `expr:"user" json:"user"`
+	Device           DeviceFeatures `expr:"device" json:"device"`
+	Geo              GeoFeatures    `expr:"geo" json:"geo"`
 }
 
 // UserFeatures describes the paying user. Windowed counts and sums include
 // the transaction being scored, so "5 in 10 minutes" counts this one too.
 // Derived: AvgAmount24h, KnownMerchant, AccountAgeDays and VIP.
 type UserFeatures struct {
-	TxCount10m     int       `expr:"txCount10m"`
-	TxCount1h      int       `expr:"txCount1h"`
-	TxCount24h     int       `expr:"txCount24h"`
-	TxCount7d      int       `expr:"txCount7d"`
-	Amount10m      float64   `expr:"amount10m"`
-	Amount1h       float64   `expr:"amount1h"`
-	Amount24h      float64   `expr:"amount24h"`
-	Amount7d       float64   `expr:"amount7d"`
-	AvgAmount24h   float64   `expr:"avgAmount24h"`
-	TopMerchants   []string  `expr:"topMerchants"`
-	KnownMerchant  bool      `expr:"knownMerchant"`
-	CreatedAt      time.Time `expr:"-"`
-	AccountAgeDays float64   `expr:"accountAgeDays"`
-	Role           string    `expr:"role"`
-	VIP            bool      `expr:"vip"`
+	TxCount10m     int       `expr:"txCount10m" json:"txCount10m"`
+	TxCount1h      int       `expr:"txCount1h" json:"txCount1h"`
+	TxCount24h     int       `expr:"txCount24h" json:"txCount24h"`
+	TxCount7d      int       `expr:"txCount7d" json:"txCount7d"`
+	Amount10m      float64   `expr:"amount10m" json:"amount10m"`
+	Amount1h       float64   `expr:"amount1h" json:"amount1h"`
+	Amount24h      float64   `expr:"amount24h" json:"amount24h"`
+	Amount7d       float64   `expr:"amount7d" json:"amount7d"`
+	AvgAmount24h   float64   `expr:"avgAmount24h" json:"avgAmount24h"`
+	TopMerchants   []string  `expr:"topMerchants" json:"topMerchants"`
+	KnownMerchant  bool      `expr:"knownMerchant" json:"knownMerchant"`
+	CreatedAt      time.Time `expr:"-" json:"createdAt"`
+	AccountAgeDays float64   `expr:"accountAgeDays" json:"accountAgeDays"`
+	Role           string    `expr:"role" json:"role"`
+	VIP            bool      `expr:"vip" json:"vip"`
 }
 
 // DeviceFeatures describes the device the transaction came from. New means
 // not seen for this user in the 7 days before this transaction, so the store
 // must look before recording it. Derived: Present and AgeDays.
 type DeviceFeatures struct {
-	ID        string `expr:"id"`
-	Present   bool   `expr:"present"`
-	New       bool   `expr:"new"`
-	UserCount int    `expr:"userCount"`
-	Status    string `expr:"status"`
+	ID        string `expr:"id" json:"id"`
+	Present   bool   `expr:"present" json:"present"`
+	New       bool   `expr:"new" json:"new"`
+	UserCount int    `expr:"userCount" json:"userCount"`
+	Status    string `expr:"status" json:"status"`
 	// FirstSeen is hidden from rules, which use AgeDays: a time would invite
 	// comparisons against the wall clock.
-	FirstSeen time.Time `expr:"-"`
-	AgeDays   float64   `expr:"ageDays"`
+	FirstSeen time.Time `expr:"-" json:"firstSeen"`
+	AgeDays   float64   `expr:"ageDays" json:"ageDays"`
 }
 
 // GeoFeatures describes where the transaction happened and how far and fast
@@ -68,19 +70,19 @@ type DeviceFeatures struct {
 // transaction), which the store gives as HasPrevious and the Prev* fields.
 // Derived: DistanceKm, ElapsedMinutes and SpeedKmh.
 type GeoFeatures struct {
-	Present        bool      `expr:"present"`
-	Latitude       float64   `expr:"latitude"`
-	Longitude      float64   `expr:"longitude"`
-	Country        string    `expr:"country"`
-	City           string    `expr:"city"`
-	HasPrevious    bool      `expr:"hasPrevious"`
-	PrevLatitude   float64   `expr:"prevLatitude"`
-	PrevLongitude  float64   `expr:"prevLongitude"`
-	PrevCountry    string    `expr:"prevCountry"`
-	PrevAt         time.Time `expr:"-"`
-	DistanceKm     float64   `expr:"distanceKm"`
-	ElapsedMinutes float64   `expr:"elapsedMinutes"`
-	SpeedKmh       float64   `expr:"speedKmh"`
+	Present        bool      `expr:"present" json:"present"`
+	Latitude       float64   `expr:"latitude" json:"latitude"`
+	Longitude      float64   `expr:"longitude" json:"longitude"`
+	Country        string    `expr:"country" json:"country"`
+	City           string    `expr:"city" json:"city"`
+	HasPrevious    bool      `expr:"hasPrevious" json:"hasPrevious"`
+	PrevLatitude   float64   `expr:"prevLatitude" json:"prevLatitude"`
+	PrevLongitude  float64   `expr:"prevLongitude" json:"prevLongitude"`
+	PrevCountry    string    `expr:"prevCountry" json:"prevCountry"`
+	PrevAt         time.Time `expr:"-" json:"prevAt"`
+	DistanceKm     float64   `expr:"distanceKm" json:"distanceKm"`
+	ElapsedMinutes float64   `expr:"elapsedMinutes" json:"elapsedMinutes"`
+	SpeedKmh       float64   `expr:"speedKmh" json:"speedKmh"`
 }
 
 // FeatureDoc documents one feature as rule conditions name it.
@@ -243,4 +245,14 @@ func timeOrNil(t time.Time) any {
 		return nil
 	}
 	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// ParseSnapshot rebuilds the feature vector a detection stored, so rules can be
+// replayed over history (backtesting) exactly as they would have run.
+func ParseSnapshot(raw []byte) (*Features, error) {
+	f := new(Features)
+	if err := json.Unmarshal(raw, f); err != nil {
+		return nil, fmt.Errorf("engine: feature snapshot: %w", err)
+	}
+	return f, nil
 }

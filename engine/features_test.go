@@ -166,3 +166,27 @@ func TestSnapshot(t *testing.T) {
 		t.Errorf("user.topMerchants: got %v (%v); want [] not null", back.User.TopMerchants, err)
 	}
 }
+
+func TestParseSnapshotRoundTrip(t *testing.T) {
+	at := time.Date(2026, 11, 20, 3, 30, 0, 0, time.UTC)
+	f := &Features{Amount: 9999.5, Currency: "CNY", Merchant: "m-1",
+		User:   UserFeatures{TxCount10m: 5, Amount24h: 12000, TopMerchants: []string{"m-1"}, Role: "VIP", CreatedAt: at.Add(-48 * time.Hour)},
+		Device: DeviceFeatures{ID: "fp", New: true, UserCount: 3, Status: "ABNORMAL", FirstSeen: at.Add(-time.Hour)},
+		Geo:    GeoFeatures{Present: true, Latitude: 52.5, Longitude: 13.4, HasPrevious: true, PrevLatitude: 31.2, PrevLongitude: 121.5, PrevAt: at.Add(-30 * time.Minute)},
+	}
+	f.Derive(at)
+	raw, err := json.Marshal(f.Snapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseSnapshot(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, f) {
+		t.Fatalf("round trip:\n got %+v\nwant %+v", got, f)
+	}
+	if _, err := ParseSnapshot([]byte(`{"amount": "x"}`)); err == nil {
+		t.Fatal("a malformed snapshot parsed")
+	}
+}

@@ -39,6 +39,7 @@ type ResolverRoot interface {
 	Subscription() SubscriptionResolver
 	TimelineEntry() TimelineEntryResolver
 	Transaction() TransactionResolver
+	TransactionLabel() TransactionLabelResolver
 	User() UserResolver
 }
 
@@ -101,6 +102,23 @@ type ComplexityRoot struct {
 		ExpiresAt    func(childComplexity int) int
 		RefreshToken func(childComplexity int) int
 		User         func(childComplexity int) int
+	}
+
+	BacktestResult struct {
+		AddedFlagged       func(childComplexity int) int
+		AddedFlaggedVolume func(childComplexity int) int
+		Evaluated          func(childComplexity int) int
+		Expression         func(childComplexity int) int
+		FraudCaught        func(childComplexity int) int
+		HitRate            func(childComplexity int) int
+		Hits               func(childComplexity int) int
+		LabelledFraud      func(childComplexity int) int
+		LabelledLegitimate func(childComplexity int) int
+		LegitimateHit      func(childComplexity int) int
+		Precision          func(childComplexity int) int
+		Recall             func(childComplexity int) int
+		SampleHits         func(childComplexity int) int
+		Truncated          func(childComplexity int) int
 	}
 
 	Completeness struct {
@@ -247,6 +265,7 @@ type ComplexityRoot struct {
 		DeleteDataSource  func(childComplexity int, id int64) int
 		HandleAlert       func(childComplexity int, id int64, input model.HandleAlertInput) int
 		HandleRiskEvent   func(childComplexity int, id int64, input model.HandleRiskEventInput) int
+		LabelTransaction  func(childComplexity int, id int64, label domain.Label, source *string, note *string) int
 		Login             func(childComplexity int, input model.LoginInput) int
 		Logout            func(childComplexity int, refreshToken *string) int
 		RefreshToken      func(childComplexity int, refreshToken string) int
@@ -277,6 +296,7 @@ type ComplexityRoot struct {
 		Alert          func(childComplexity int, id int64) int
 		Alerts         func(childComplexity int, filter *model.AlertFilter, first *int, after *string) int
 		AuditLogs      func(childComplexity int, filter *model.AuditLogFilter, first *int, after *string) int
+		BacktestRule   func(childComplexity int, input model.BacktestInput) int
 		DataQuality    func(childComplexity int, sourceID *int64, from *time.Time, to *time.Time) int
 		DataSource     func(childComplexity int, id int64) int
 		DataSources    func(childComplexity int) int
@@ -455,6 +475,7 @@ type ComplexityRoot struct {
 		DeviceFingerprint func(childComplexity int) int
 		ID                func(childComplexity int) int
 		IPAddress         func(childComplexity int) int
+		Label             func(childComplexity int) int
 		Location          func(childComplexity int) int
 		MerchantCategory  func(childComplexity int) int
 		MerchantID        func(childComplexity int) int
@@ -475,6 +496,15 @@ type ComplexityRoot struct {
 	TransactionEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	TransactionLabel struct {
+		CreatedAt  func(childComplexity int) int
+		Label      func(childComplexity int) int
+		LabelledBy func(childComplexity int) int
+		Note       func(childComplexity int) int
+		Source     func(childComplexity int) int
+		UpdatedAt  func(childComplexity int) int
 	}
 
 	TrendPoint struct {
@@ -764,6 +794,91 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthPayload.User(childComplexity), true
+
+	case "BacktestResult.addedFlagged":
+		if e.ComplexityRoot.BacktestResult.AddedFlagged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BacktestResult.AddedFlagged(childComplexity), true
+	case "BacktestResult.addedFlaggedVolume":
+		if e.ComplexityRoot.BacktestResult.AddedFlaggedVolume == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BacktestResult.AddedFlaggedVolume(childComplexity), true
+	case "BacktestResult.evaluated":
+		if e.ComplexityRoot.BacktestResult.Evaluated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BacktestResult.Evaluated(childComplexity), true
+	case "BacktestResult.expression":
+		if e.ComplexityRoot.BacktestResult.Expression == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BacktestResult.Expression(childComplexity), true
+	case "BacktestResult.fraudCaught":
+		if e.ComplexityRoot.BacktestResult.FraudCaught == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BacktestResult.FraudCaught(childComplexity), true
+	case "BacktestResult.hitRate":
+		if e.ComplexityRoot.BacktestResult.HitRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BacktestResult.HitRate(childComplexity), true
+	case "BacktestResult.hits":
+		if e.ComplexityRoot.BacktestResult.Hits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BacktestResult.Hits(childComplexity), true
+	case "BacktestResult.labelledFraud":
+		if e.ComplexityRoot.BacktestResult.LabelledFraud == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BacktestResult.LabelledFraud(childComplexity), true
+	case "BacktestResult.labelledLegitimate":
+		if e.ComplexityRoot.BacktestResult.LabelledLegitimate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BacktestResult.LabelledLegitimate(childComplexity), true
+	case "BacktestResult.legitimateHit":
+		if e.ComplexityRoot.BacktestResult.LegitimateHit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BacktestResult.LegitimateHit(childComplexity), true
+	case "BacktestResult.precision":
+		if e.ComplexityRoot.BacktestResult.Precision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BacktestResult.Precision(childComplexity), true
+	case "BacktestResult.recall":
+		if e.ComplexityRoot.BacktestResult.Recall == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BacktestResult.Recall(childComplexity), true
+	case "BacktestResult.sampleHits":
+		if e.ComplexityRoot.BacktestResult.SampleHits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BacktestResult.SampleHits(childComplexity), true
+	case "BacktestResult.truncated":
+		if e.ComplexityRoot.BacktestResult.Truncated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BacktestResult.Truncated(childComplexity), true
 
 	case "Completeness.missingDevice":
 		if e.ComplexityRoot.Completeness.MissingDevice == nil {
@@ -1398,6 +1513,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.HandleRiskEvent(childComplexity, args["id"].(int64), args["input"].(model.HandleRiskEventInput)), true
+	case "Mutation.labelTransaction":
+		if e.ComplexityRoot.Mutation.LabelTransaction == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_labelTransaction_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LabelTransaction(childComplexity, args["id"].(int64), args["label"].(domain.Label), args["source"].(*string), args["note"].(*string)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -1597,6 +1723,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditLogs(childComplexity, args["filter"].(*model.AuditLogFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.backtestRule":
+		if e.ComplexityRoot.Query.BacktestRule == nil {
+			break
+		}
+
+		args, err := ec.field_Query_backtestRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.BacktestRule(childComplexity, args["input"].(model.BacktestInput)), true
 	case "Query.dataQuality":
 		if e.ComplexityRoot.Query.DataQuality == nil {
 			break
@@ -2476,6 +2613,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Transaction.IPAddress(childComplexity), true
+	case "Transaction.label":
+		if e.ComplexityRoot.Transaction.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.Label(childComplexity), true
 	case "Transaction.location":
 		if e.ComplexityRoot.Transaction.Location == nil {
 			break
@@ -2562,6 +2705,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TransactionEdge.Node(childComplexity), true
+
+	case "TransactionLabel.createdAt":
+		if e.ComplexityRoot.TransactionLabel.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransactionLabel.CreatedAt(childComplexity), true
+	case "TransactionLabel.label":
+		if e.ComplexityRoot.TransactionLabel.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransactionLabel.Label(childComplexity), true
+	case "TransactionLabel.labelledBy":
+		if e.ComplexityRoot.TransactionLabel.LabelledBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransactionLabel.LabelledBy(childComplexity), true
+	case "TransactionLabel.note":
+		if e.ComplexityRoot.TransactionLabel.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransactionLabel.Note(childComplexity), true
+	case "TransactionLabel.source":
+		if e.ComplexityRoot.TransactionLabel.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransactionLabel.Source(childComplexity), true
+	case "TransactionLabel.updatedAt":
+		if e.ComplexityRoot.TransactionLabel.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransactionLabel.UpdatedAt(childComplexity), true
 
 	case "TrendPoint.alerts":
 		if e.ComplexityRoot.TrendPoint.Alerts == nil {
@@ -2822,6 +3002,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
 		ec.unmarshalInputAlertFilter,
 		ec.unmarshalInputAuditLogFilter,
+		ec.unmarshalInputBacktestInput,
 		ec.unmarshalInputChangePasswordInput,
 		ec.unmarshalInputCreateUserInput,
 		ec.unmarshalInputDataSourceInput,
@@ -3595,6 +3776,45 @@ extend type Mutation {
   upsertRule(input: RuleInput!): Rule! @hasRole(roles: [ADMIN])
   setRuleEnabled(id: ID!, enabled: Boolean!): Rule! @hasRole(roles: [ADMIN])
 }
+
+input BacktestInput {
+  "An expression or a seed-004 JSON condition, as in upsertRule."
+  condition: String!
+  "The score the draft would add (0–100)."
+  score: Int! = 0
+  "Transactions that occurred in [from, to); at most 366 days."
+  from: Time!
+  to: Time!
+}
+
+"What a draft rule would have done over stored history."
+type BacktestResult {
+  "The condition as the engine runs it."
+  expression: String!
+  "Detections replayed (at most 500,000; see truncated)."
+  evaluated: Int!
+  hits: Int!
+  hitRate: Float!
+  labelledFraud: Int!
+  labelledLegitimate: Int!
+  fraudCaught: Int!
+  legitimateHit: Int!
+  "Share of labelled hits that are fraud; null when no hit is labelled."
+  precision: Float
+  "Share of labelled fraud the draft hits; null when nothing is labelled fraud."
+  recall: Float
+  "Hits that were LOW and would reach MEDIUM with the draft's score."
+  addedFlagged: Int!
+  addedFlaggedVolume: Decimal!
+  "Up to 20 transactions the draft hits."
+  sampleHits: [Transaction!]!
+  truncated: Boolean!
+}
+
+extend type Query {
+  "Replays a draft rule over stored history without changing anything."
+  backtestRule(input: BacktestInput!): BacktestResult! @hasRole(roles: [ANALYST, ADMIN])
+}
 `, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `"An RFC 3339 timestamp."
 scalar Time
@@ -3794,6 +4014,32 @@ extend type Mutation {
   "Scores a transaction in the same request and records it, with a risk event and alert when MEDIUM or HIGH."
   submitTransaction(input: SubmitTransactionInput!): SubmitTransactionPayload! @hasRole(roles: [USER, VIP, SERVICE, ADMIN])
 }
+
+enum Label {
+  FRAUD
+  LEGITIMATE
+}
+
+"Ground truth about a transaction: an analyst's verdict or a feed such as chargebacks."
+type TransactionLabel {
+  label: Label!
+  "ANALYST for verdicts on risk events; feeds name themselves, e.g. CHARGEBACK."
+  source: String!
+  note: String!
+  labelledBy: User
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+extend type Transaction {
+  "The current label, if any; null for customers."
+  label: TransactionLabel
+}
+
+extend type Mutation {
+  "Labels a transaction (the latest label wins). Analysts' CONFIRM_FRAUD and MARK_FALSE_POSITIVE label the event's transaction themselves."
+  labelTransaction(id: ID!, label: Label!, source: String = "ANALYST", note: String): TransactionLabel! @hasRole(roles: [ANALYST, ADMIN, SERVICE])
+}
 `, BuiltIn: false},
 	{Name: "../schema/user.graphqls", Input: `enum UserStatus {
   ACTIVE
@@ -3989,6 +4235,40 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 		return ec.fieldContext_AuthPayload_user(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_BacktestResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "expression":
+		return ec.fieldContext_BacktestResult_expression(ctx, field)
+	case "evaluated":
+		return ec.fieldContext_BacktestResult_evaluated(ctx, field)
+	case "hits":
+		return ec.fieldContext_BacktestResult_hits(ctx, field)
+	case "hitRate":
+		return ec.fieldContext_BacktestResult_hitRate(ctx, field)
+	case "labelledFraud":
+		return ec.fieldContext_BacktestResult_labelledFraud(ctx, field)
+	case "labelledLegitimate":
+		return ec.fieldContext_BacktestResult_labelledLegitimate(ctx, field)
+	case "fraudCaught":
+		return ec.fieldContext_BacktestResult_fraudCaught(ctx, field)
+	case "legitimateHit":
+		return ec.fieldContext_BacktestResult_legitimateHit(ctx, field)
+	case "precision":
+		return ec.fieldContext_BacktestResult_precision(ctx, field)
+	case "recall":
+		return ec.fieldContext_BacktestResult_recall(ctx, field)
+	case "addedFlagged":
+		return ec.fieldContext_BacktestResult_addedFlagged(ctx, field)
+	case "addedFlaggedVolume":
+		return ec.fieldContext_BacktestResult_addedFlaggedVolume(ctx, field)
+	case "sampleHits":
+		return ec.fieldContext_BacktestResult_sampleHits(ctx, field)
+	case "truncated":
+		return ec.fieldContext_BacktestResult_truncated(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BacktestResult", field.Name)
 }
 
 func (ec *executionContext) childFields_Completeness(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4621,6 +4901,8 @@ func (ec *executionContext) childFields_Transaction(ctx context.Context, field g
 		return ec.fieldContext_Transaction_riskEvent(ctx, field)
 	case "source":
 		return ec.fieldContext_Transaction_source(ctx, field)
+	case "label":
+		return ec.fieldContext_Transaction_label(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Transaction", field.Name)
 }
@@ -4645,6 +4927,24 @@ func (ec *executionContext) childFields_TransactionEdge(ctx context.Context, fie
 		return ec.fieldContext_TransactionEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TransactionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_TransactionLabel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "label":
+		return ec.fieldContext_TransactionLabel_label(ctx, field)
+	case "source":
+		return ec.fieldContext_TransactionLabel_source(ctx, field)
+	case "note":
+		return ec.fieldContext_TransactionLabel_note(ctx, field)
+	case "labelledBy":
+		return ec.fieldContext_TransactionLabel_labelledBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_TransactionLabel_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_TransactionLabel_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TransactionLabel", field.Name)
 }
 
 func (ec *executionContext) childFields_TrendPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/smartfinance/riskgraph/internal/account"
 	"github.com/smartfinance/riskgraph/internal/analysis"
+	"github.com/smartfinance/riskgraph/internal/backtest"
 	"github.com/smartfinance/riskgraph/internal/cases"
 	"github.com/smartfinance/riskgraph/internal/datasource"
 	"github.com/smartfinance/riskgraph/internal/domain"
@@ -32,6 +33,7 @@ type Resolver struct {
 	Analysis  *analysis.Service
 	Dashboard *monitor.Service
 	Sources   *datasource.Service
+	Backtest  *backtest.Service
 	Log       *slog.Logger
 	// Now is the clock, for defaults such as "the last 30 days".
 	Now func() time.Time

@@ -10,6 +10,7 @@ import (
 
 	"github.com/smartfinance/riskgraph/graph"
 	"github.com/smartfinance/riskgraph/graph/model"
+	"github.com/smartfinance/riskgraph/internal/backtest"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/loader"
 	"github.com/smartfinance/riskgraph/internal/rules"
@@ -36,6 +37,24 @@ func (r *queryResolver) Rule(ctx context.Context, id int64) (*domain.Rule, error
 // Rules is the resolver for the rules field.
 func (r *queryResolver) Rules(ctx context.Context) ([]*domain.Rule, error) {
 	return r.Rulebook.Rules(ctx)
+}
+
+// BacktestRule is the resolver for the backtestRule field.
+func (r *queryResolver) BacktestRule(ctx context.Context, input model.BacktestInput) (*model.BacktestResult, error) {
+	res, err := r.Backtest.Run(ctx, backtest.Input{Condition: input.Condition, Score: input.Score, From: input.From, To: input.To})
+	if err != nil {
+		return nil, err
+	}
+	samples, err := loader.For(ctx).TransactionByID.LoadAll(ctx, res.SampleHits)
+	if err != nil {
+		return nil, err
+	}
+	return &model.BacktestResult{
+		Expression: res.Expression, Evaluated: res.Evaluated, Hits: res.Hits, HitRate: res.HitRate,
+		LabelledFraud: res.LabelledFraud, LabelledLegitimate: res.LabelledLegitimate, FraudCaught: res.FraudCaught,
+		LegitimateHit: res.LegitimateHit, Precision: res.Precision, Recall: res.Recall, AddedFlagged: res.AddedFlagged,
+		AddedFlaggedVolume: res.AddedFlaggedVolume, SampleHits: samples, Truncated: res.Truncated,
+	}, nil
 }
 
 // Versions is the resolver for the versions field.

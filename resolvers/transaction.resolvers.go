@@ -28,6 +28,11 @@ func (r *mutationResolver) SubmitTransaction(ctx context.Context, input model.Su
 	return &model.SubmitTransactionPayload{Transaction: res.Transaction, Detection: res.Detection, RiskEvent: res.RiskEvent, Alert: res.Alert}, nil
 }
 
+// LabelTransaction is the resolver for the labelTransaction field.
+func (r *mutationResolver) LabelTransaction(ctx context.Context, id int64, label domain.Label, source *string, note *string) (*domain.TransactionLabel, error) {
+	return r.Cases.LabelTransaction(ctx, principal(ctx), id, label, deref(source), deref(note))
+}
+
 // Transaction is the resolver for the transaction field.
 func (r *queryResolver) Transaction(ctx context.Context, id int64) (*domain.Transaction, error) {
 	return r.Cases.Transaction(ctx, principal(ctx), id)
@@ -61,6 +66,19 @@ func (r *transactionResolver) RiskEvent(ctx context.Context, obj *domain.Transac
 	return visibleEvent(ctx, loader.For(ctx).EventByTx, obj.ID)
 }
 
+// Label is the resolver for the label field.
+func (r *transactionResolver) Label(ctx context.Context, obj *domain.Transaction) (*domain.TransactionLabel, error) {
+	if principal(ctx).Role.Customer() {
+		return nil, nil // labels are the institution's judgement, not the customer's data
+	}
+	return loader.Maybe(ctx, loader.For(ctx).LabelByTx, obj.ID)
+}
+
+// LabelledBy is the resolver for the labelledBy field.
+func (r *transactionLabelResolver) LabelledBy(ctx context.Context, obj *domain.TransactionLabel) (*domain.User, error) {
+	return visibleUserPtr(ctx, obj.LabelledByID)
+}
+
 // Transactions is the resolver for the transactions field.
 func (r *userResolver) Transactions(ctx context.Context, obj *domain.User, filter *model.TransactionFilter, first *int, after *string) (*model.TransactionConnection, error) {
 	return r.transactions(ctx, filter, &obj.ID, first, after)
@@ -69,4 +87,12 @@ func (r *userResolver) Transactions(ctx context.Context, obj *domain.User, filte
 // Transaction returns graph.TransactionResolver implementation.
 func (r *Resolver) Transaction() graph.TransactionResolver { return &transactionResolver{r} }
 
-type transactionResolver struct{ *Resolver }
+// TransactionLabel returns graph.TransactionLabelResolver implementation.
+func (r *Resolver) TransactionLabel() graph.TransactionLabelResolver {
+	return &transactionLabelResolver{r}
+}
+
+type (
+	transactionResolver      struct{ *Resolver }
+	transactionLabelResolver struct{ *Resolver }
+)

@@ -64,6 +64,40 @@ type AuthPayload struct {
 	User      *domain.User `json:"user"`
 }
 
+type BacktestInput struct {
+	// An expression or a seed-004 JSON condition, as in upsertRule.
+	Condition string `json:"condition"`
+	// The score the draft would add (0–100).
+	Score int `json:"score"`
+	// Transactions that occurred in [from, to); at most 366 days.
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+}
+
+// What a draft rule would have done over stored history.
+type BacktestResult struct {
+	// The condition as the engine runs it.
+	Expression string `json:"expression"`
+	// Detections replayed (at most 500,000; see truncated).
+	Evaluated          int     `json:"evaluated"`
+	Hits               int     `json:"hits"`
+	HitRate            float64 `json:"hitRate"`
+	LabelledFraud      int     `json:"labelledFraud"`
+	LabelledLegitimate int     `json:"labelledLegitimate"`
+	FraudCaught        int     `json:"fraudCaught"`
+	LegitimateHit      int     `json:"legitimateHit"`
+	// Share of labelled hits that are fraud; null when no hit is labelled.
+	Precision *float64 `json:"precision,omitempty"`
+	// Share of labelled fraud the draft hits; null when nothing is labelled fraud.
+	Recall *float64 `json:"recall,omitempty"`
+	// Hits that were LOW and would reach MEDIUM with the draft's score.
+	AddedFlagged       int             `json:"addedFlagged"`
+	AddedFlaggedVolume decimal.Decimal `json:"addedFlaggedVolume"`
+	// Up to 20 transactions the draft hits.
+	SampleHits []*domain.Transaction `json:"sampleHits"`
+	Truncated  bool                  `json:"truncated"`
+}
+
 type ChangePasswordInput struct {
 	OldPassword string `json:"oldPassword"`
 	// 8 to 128 characters.

@@ -46,6 +46,12 @@ var eventTransitions = map[EventAction]struct {
 		domain.EventConfirmedFraud, domain.EventFalsePositive, domain.EventClosed}},
 }
 
+// verdictLabels are the labels analysts' verdicts give the event's transaction.
+var verdictLabels = map[EventAction]domain.Label{
+	ActionConfirmFraud:      domain.LabelFraud,
+	ActionMarkFalsePositive: domain.LabelLegitimate,
+}
+
 // HandleEventInput is one workflow step.
 type HandleEventInput struct {
 	Action     EventAction
@@ -117,6 +123,12 @@ func (s *Service) HandleEvent(ctx context.Context, p auth.Principal, id int64, i
 		}
 		if in.Action == ActionConfirmFraud {
 			if err := s.actOnFraud(ctx, tx, p, ev, in, details); err != nil {
+				return err
+			}
+		}
+		// A verdict is ground truth for backtests and model training.
+		if verdict, ok := verdictLabels[in.Action]; ok {
+			if _, err := label(ctx, tx, p, ev.UserID, ev.TransactionID, verdict, SourceAnalyst, in.Note); err != nil {
 				return err
 			}
 		}

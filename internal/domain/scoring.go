@@ -252,3 +252,26 @@ type Alert struct {
 	HandleNote    *string     `bun:"handle_note" json:"handleNote,omitempty"`
 	CreatedAt     time.Time   `bun:"created_at,nullzero,notnull,default:current_timestamp" json:"createdAt"`
 }
+
+// Label is ground truth about a transaction.
+type Label string
+
+// The labels.
+const (
+	LabelFraud      Label = "FRAUD"
+	LabelLegitimate Label = "LEGITIMATE"
+)
+
+// TransactionLabel is the current label of a transaction and where it came from.
+type TransactionLabel struct {
+	bun.BaseModel `bun:"table:transaction_labels,alias:tlb"`
+
+	UserID        int64     `bun:"user_id,pk"`
+	TransactionID int64     `bun:"transaction_id,pk"`
+	Label         Label     `bun:"label"`
+	Source        string    `bun:"source"`
+	Note          string    `bun:"note"`
+	LabelledByID  *int64    `bun:"labelled_by"`
+	CreatedAt     time.Time `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+	UpdatedAt     time.Time `bun:"updated_at,nullzero,notnull,default:current_timestamp"`
+}

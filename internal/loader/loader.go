@@ -30,6 +30,7 @@ type Loaders struct {
 	TimelineByEvent *dataloadgen.Loader[int64, []*domain.TimelineEntry]
 	RuleVersions    *dataloadgen.Loader[int64, []*domain.RuleVersion]
 	HandlingByEvent *dataloadgen.Loader[int64, []*domain.HandlingRecord]
+	LabelByTx       *dataloadgen.Loader[int64, *domain.TransactionLabel]
 	DataSourceByID  *dataloadgen.Loader[int64, *domain.DataSource]
 }
 
@@ -99,6 +100,10 @@ func New(db bun.IDB, svc Services) *Loaders {
 		RuleVersions: dataloadgen.NewMappedLoader(svc.RuleVersions, opt),
 		HandlingByEvent: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64][]*domain.HandlingRecord, error) {
 			return store.HandlingRecordsByEventIDs(ctx, db, ids)
+		}, opt),
+		LabelByTx: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*domain.TransactionLabel, error) {
+			ls, err := store.LabelsByTransactionIDs(ctx, db, ids)
+			return byID(ls, func(l *domain.TransactionLabel) int64 { return l.TransactionID }), err
 		}, opt),
 		DataSourceByID: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*domain.DataSource, error) {
 			ds, err := svc.DataSources(ctx, ids)

@@ -1,0 +1,25 @@
+package store
+
+import (
+	"context"
+
+	"github.com/uptrace/bun"
+
+	"github.com/smartfinance/riskgraph/internal/domain"
+)
+
+// UpsertLabel sets a transaction's current label.
+func UpsertLabel(ctx context.Context, db bun.IDB, l *domain.TransactionLabel) error {
+	_, err := db.NewInsert().Model(l).
+		On("CONFLICT (user_id, transaction_id) DO UPDATE").
+		Set("label = EXCLUDED.label, source = EXCLUDED.source, note = EXCLUDED.note, labelled_by = EXCLUDED.labelled_by, updated_at = now()").
+		Returning("created_at, updated_at").Exec(ctx)
+	return mapErr(err)
+}
+
+// LabelsByTransactionIDs loads labels in any order.
+func LabelsByTransactionIDs(ctx context.Context, db bun.IDB, ids []int64) ([]*domain.TransactionLabel, error) {
+	var ls []*domain.TransactionLabel
+	err := db.NewSelect().Model(&ls).Where("transaction_id IN (?)", bun.In(ids)).Scan(ctx)
+	return ls, mapErr(err)
+}
