@@ -37,7 +37,7 @@ RESOLVE_DB_URL = \
 help: ## list the targets
 	@echo "usage: make <target>"
 	@echo
-	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
 	@echo
 	@echo "variables: DATABASE_URL, DEMO (default 1), APP_ENV (default development),"

@@ -87,7 +87,15 @@ func TestLargeAmountOpensMediumEventAndAlert(t *testing.T) {
 	if res.RiskEvent == nil || res.RiskEvent.Level != "MEDIUM" || res.RiskEvent.Status != "OPEN" || res.RiskEvent.Type != "AMOUNT" {
 		t.Fatalf("risk event: got %+v", res.RiskEvent)
 	}
-	if tl := res.RiskEvent.Timeline; len(tl) != 2 || tl[0].Kind != "DETECTION" || tl[1].Kind != "ALERT" {
+	if len(res.RiskEvent.Timeline) != 0 {
+		t.Fatalf("the customer sees the investigation timeline: %+v", res.RiskEvent.Timeline)
+	}
+	analyst := e.user(t, "ana", domain.RoleAnalyst)
+	var ev struct {
+		RiskEvent struct{ Timeline []struct{ Kind, Action string } }
+	}
+	e.must(t, analyst.AccessToken, `query($id: ID!) { riskEvent(id: $id) { timeline { kind action } } }`, map[string]any{"id": res.RiskEvent.ID}, &ev)
+	if tl := ev.RiskEvent.Timeline; len(tl) != 2 || tl[0].Kind != "DETECTION" || tl[1].Kind != "ALERT" {
 		t.Fatalf("timeline: got %+v", tl)
 	}
 	if res.Alert == nil || res.Alert.Level != "MEDIUM" || res.Alert.Status != "NEW" {

@@ -23,6 +23,8 @@ type AlertResolver interface {
 	User(ctx context.Context, obj *domain.Alert) (*domain.User, error)
 	Transaction(ctx context.Context, obj *domain.Alert) (*domain.Transaction, error)
 	HandledBy(ctx context.Context, obj *domain.Alert) (*domain.User, error)
+
+	HandleNote(ctx context.Context, obj *domain.Alert) (*string, error)
 }
 type SubscriptionResolver interface {
 	AlertRaised(ctx context.Context, minLevel *domain.RiskLevel) (<-chan *domain.Alert, error)
@@ -325,7 +327,7 @@ func (ec *executionContext) _Alert_handleNote(ctx context.Context, field graphql
 			return ec.fieldContext_Alert_handleNote(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.HandleNote, nil
+			return ec.Resolvers.Alert().HandleNote(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -336,7 +338,7 @@ func (ec *executionContext) _Alert_handleNote(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Alert_handleNote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Alert", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Alert", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Alert_createdAt(ctx context.Context, field graphql.CollectedField, obj *domain.Alert) (ret graphql.Marshaler) {
@@ -861,10 +863,43 @@ func (ec *executionContext) _Alert(ctx context.Context, sel ast.SelectionSet, ob
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "handleNote":
-			out.Values[i] = ec._Alert_handleNote(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Alert_handleNote(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._Alert_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

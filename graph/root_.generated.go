@@ -3127,6 +3127,7 @@ type Alert {
   transaction: Transaction
   handledBy: User
   handledAt: Time
+  "Staff only."
   handleNote: String
   createdAt: Time!
 }
@@ -3401,6 +3402,7 @@ extend input SubmitTransactionInput {
 }
 
 extend type Transaction {
+  "Staff only: null for customers and service accounts."
   source: DataSource
 }
 
@@ -3468,7 +3470,7 @@ type RiskEvent {
   user: User
   transaction: Transaction
   alerts: [Alert!]!
-  "Everything that happened to the event, oldest first."
+  "Everything that happened to the event, oldest first. Staff only: empty for customers and service accounts."
   timeline: [TimelineEntry!]!
   assignee: User
   "Bumped by every change (optimistic concurrency)."
@@ -3576,7 +3578,7 @@ type Suggestion {
 }
 
 extend type RiskEvent {
-  "Analyst actions on the event and its alerts, oldest first."
+  "Analyst actions on the event and its alerts, oldest first. Staff only: empty for others."
   handlingRecords: [HandlingRecord!]!
   "Analysts only; empty for customers."
   suggestions: [Suggestion!]!

@@ -31,6 +31,7 @@ type TransactionResolver interface {
 	Label(ctx context.Context, obj *domain.Transaction) (*domain.TransactionLabel, error)
 }
 type TransactionLabelResolver interface {
+	Note(ctx context.Context, obj *domain.TransactionLabel) (string, error)
 	LabelledBy(ctx context.Context, obj *domain.TransactionLabel) (*domain.User, error)
 }
 
@@ -1290,7 +1291,7 @@ func (ec *executionContext) _TransactionLabel_note(ctx context.Context, field gr
 			return ec.fieldContext_TransactionLabel_note(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Note, nil
+			return ec.Resolvers.TransactionLabel().Note(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -1301,7 +1302,7 @@ func (ec *executionContext) _TransactionLabel_note(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_TransactionLabel_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TransactionLabel", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("TransactionLabel", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _TransactionLabel_labelledBy(ctx context.Context, field graphql.CollectedField, obj *domain.TransactionLabel) (ret graphql.Marshaler) {
@@ -2215,10 +2216,43 @@ func (ec *executionContext) _TransactionLabel(ctx context.Context, sel ast.Selec
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "note":
-			out.Values[i] = ec._TransactionLabel_note(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._TransactionLabel_note(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "labelledBy":
 			field := field
 

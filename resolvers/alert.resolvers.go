@@ -37,6 +37,14 @@ func (r *alertResolver) HandledBy(ctx context.Context, obj *domain.Alert) (*doma
 	return visibleUserPtr(ctx, obj.HandledByID)
 }
 
+// HandleNote is the resolver for the handleNote field.
+func (r *alertResolver) HandleNote(ctx context.Context, obj *domain.Alert) (*string, error) {
+	if !principal(ctx).Role.Staff() {
+		return nil, nil
+	}
+	return obj.HandleNote, nil
+}
+
 // HandleAlert is the resolver for the handleAlert field.
 func (r *mutationResolver) HandleAlert(ctx context.Context, id int64, input model.HandleAlertInput) (*domain.Alert, error) {
 	return r.Cases.HandleAlert(ctx, principal(ctx), id, cases.AlertAction(input.Action), deref(input.Note))

@@ -69,8 +69,8 @@ func (r *queryResolver) DataQuality(ctx context.Context, sourceID *int64, from *
 
 // Source is the resolver for the source field.
 func (r *transactionResolver) Source(ctx context.Context, obj *domain.Transaction) (*domain.DataSource, error) {
-	if obj.SourceID == nil {
-		return nil, nil
+	if obj.SourceID == nil || !principal(ctx).Role.Staff() {
+		return nil, nil // data sources are staff-only, like the dataSource query
 	}
 	return loader.Maybe(ctx, loader.For(ctx).DataSourceByID, *obj.SourceID)
 }

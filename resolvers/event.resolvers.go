@@ -86,6 +86,9 @@ func (r *riskEventResolver) Alerts(ctx context.Context, obj *domain.RiskEvent) (
 
 // Timeline is the resolver for the timeline field.
 func (r *riskEventResolver) Timeline(ctx context.Context, obj *domain.RiskEvent) ([]*domain.TimelineEntry, error) {
+	if !principal(ctx).Role.Staff() {
+		return []*domain.TimelineEntry{}, nil // analysts' notes are not the customer's or the payment system's
+	}
 	return loader.List(ctx, loader.For(ctx).TimelineByEvent, obj.ID)
 }
 
@@ -96,6 +99,9 @@ func (r *riskEventResolver) Assignee(ctx context.Context, obj *domain.RiskEvent)
 
 // HandlingRecords is the resolver for the handlingRecords field.
 func (r *riskEventResolver) HandlingRecords(ctx context.Context, obj *domain.RiskEvent) ([]*domain.HandlingRecord, error) {
+	if !principal(ctx).Role.Staff() {
+		return []*domain.HandlingRecord{}, nil
+	}
 	return loader.List(ctx, loader.For(ctx).HandlingByEvent, obj.ID)
 }
 

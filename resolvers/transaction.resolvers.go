@@ -74,6 +74,14 @@ func (r *transactionResolver) Label(ctx context.Context, obj *domain.Transaction
 	return loader.Maybe(ctx, loader.For(ctx).LabelByTx, obj.ID)
 }
 
+// Note is the resolver for the note field.
+func (r *transactionLabelResolver) Note(ctx context.Context, obj *domain.TransactionLabel) (string, error) {
+	if !principal(ctx).Role.Staff() {
+		return "", nil
+	}
+	return obj.Note, nil
+}
+
 // LabelledBy is the resolver for the labelledBy field.
 func (r *transactionLabelResolver) LabelledBy(ctx context.Context, obj *domain.TransactionLabel) (*domain.User, error) {
 	return visibleUserPtr(ctx, obj.LabelledByID)

@@ -10,15 +10,21 @@
 # Order of preference:
 #   1. $DATABASE_URL, printed unchanged;
 #   2. a PostgreSQL accepting connections as user postgres on 127.0.0.1:5432;
-#   3. a project-private cluster under <repo>/.data/pg, created and started
-#      with the installed PostgreSQL server binaries (installed with apt-get
-#      when missing and running as root).
+#   3. a project-private cluster under <repo>/.data/pg (or $PG_DATA_DIR),
+#      created and started with the installed PostgreSQL server binaries
+#      (installed with apt-get when missing and running as root).
 #
 # Environment:
 #   DATABASE_URL      if set, printed as is (nothing is probed or started)
 #   PG_SKIP_DEFAULT=1 skip the 127.0.0.1:5432 probe, go straight to the
 #                     private cluster (used to test that branch)
 #   PG_PRIVATE_PORT   port of the private cluster (default 54329)
+#   PG_DATA_DIR       data directory of the private cluster (default
+#                     <repo>/.data/pg), so that a tool can run a cluster of its
+#                     own (make chaos restarts one). Its parent directory holds
+#                     the cluster's log, socket directory and lock, and as root
+#                     is handed to the postgres user: give it a directory of
+#                     its own, e.g. <repo>/.data/chaos/pg.
 #   PG_BINDIR         directory holding initdb/pg_ctl/postgres (default:
 #                     pg_config --bindir, else the highest
 #                     /usr/lib/postgresql/*/bin, else $PATH)
@@ -34,8 +40,13 @@ set -euo pipefail
 exec 3>&1 1>&2
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
-DATA="$ROOT/.data"
-PGDATA_DIR="$DATA/pg"
+PGDATA_DIR="${PG_DATA_DIR:-$ROOT/.data/pg}"
+# Commands run as the owner cd to /, so a relative directory would move.
+case "$PGDATA_DIR" in
+/*) ;;
+*) PGDATA_DIR="$PWD/$PGDATA_DIR" ;;
+esac
+DATA="$(dirname "$PGDATA_DIR")"
 SOCK_DIR="$DATA/run"
 LOG_FILE="$DATA/pg.log"
 LOCK_FILE="$DATA/pg.lock"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/smartfinance/riskgraph/internal/domain"
 )
@@ -67,7 +68,14 @@ func (h *Hub) remove(s *subscriber) {
 
 // Publish delivers a to every subscriber whose level it meets. It never
 // blocks: a subscriber with a full buffer is disconnected instead.
-func (h *Hub) Publish(a *domain.Alert) {
+func (h *Hub) Publish(a *domain.Alert) { h.publish(a, 0) }
+
+// PublishPatiently is Publish for replaying a backlog after a reconnect: a
+// burst the server itself produced is not a subscriber falling behind, so each
+// one gets up to patience to make room before it is dropped.
+func (h *Hub) PublishPatiently(a *domain.Alert, patience time.Duration) { h.publish(a, patience) }
+
+func (h *Hub) publish(a *domain.Alert, patience time.Duration) {
 	if a == nil {
 		return
 	}
@@ -80,10 +88,25 @@ func (h *Hub) Publish(a *domain.Alert) {
 		}
 		select {
 		case s.ch <- a:
+			continue
 		default:
-			h.remove(s)
-			h.dropped.Add(1)
 		}
+		if patience > 0 && sendWithin(s.ch, a, patience) {
+			continue
+		}
+		h.remove(s)
+		h.dropped.Add(1)
+	}
+}
+
+func sendWithin(ch chan<- *domain.Alert, a *domain.Alert, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case ch <- a:
+		return true
+	case <-t.C:
+		return false
 	}
 }
 

@@ -228,3 +228,44 @@ func TestHubConcurrentUse(t *testing.T) {
 		t.Errorf("got Subscribers() %d; want 0", got)
 	}
 }
+
+// A backlog larger than a subscriber's buffer is delivered in full when the
+// subscriber keeps reading: catch-up waits for room instead of dropping it.
+func TestHubPublishPatientlyWaitsForRoom(t *testing.T) {
+	h := NewHub()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch := h.Subscribe(ctx, domain.RiskLow, 4)
+	const backlog = 50
+	got := make(chan int, 1)
+	go func() {
+		n := 0
+		for range ch {
+			n++
+			if n == backlog {
+				break
+			}
+			time.Sleep(time.Millisecond) // a reader slower than the burst
+		}
+		got <- n
+	}()
+	for i := 1; i <= backlog; i++ {
+		h.PublishPatiently(&domain.Alert{ID: int64(i), Level: domain.RiskHigh}, time.Second)
+	}
+	select {
+	case n := <-got:
+		if n != backlog || h.Dropped() != 0 {
+			t.Fatalf("received %d of %d, dropped %d; want all and none dropped", n, backlog, h.Dropped())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("subscriber never finished reading the backlog")
+	}
+	// A subscriber that never reads is still dropped once patience runs out.
+	stuck := h.Subscribe(ctx, domain.RiskLow, 1)
+	h.PublishPatiently(&domain.Alert{ID: 100, Level: domain.RiskHigh}, 10*time.Millisecond)
+	h.PublishPatiently(&domain.Alert{ID: 101, Level: domain.RiskHigh}, 10*time.Millisecond)
+	<-stuck // the one buffered alert
+	if _, open := <-stuck; open || h.Dropped() != 1 {
+		t.Fatalf("stuck subscriber: open %v, dropped %d; want closed and 1", open, h.Dropped())
+	}
+}

@@ -20,7 +20,7 @@ const (
 	applicationName = "riskgraph-listener"
 
 	minBackoff     = 100 * time.Millisecond
-	maxBackoff     = 5 * time.Second
+	maxBackoff     = 2 * time.Second
 	connectTimeout = 10 * time.Second
 	catchUpPage    = 1000
 )
@@ -139,6 +139,9 @@ func (l *Listener) session(ctx context.Context, cfg *pgx.ConnConfig) (live bool,
 	}
 }
 
+// catchUpPatience is how long a subscriber may take to make room for backlog.
+const catchUpPatience = 2 * time.Second
+
 // catchUp publishes, in id order, the committed alerts the cursor has not admitted.
 func (l *Listener) catchUp(ctx context.Context) error {
 	for {
@@ -151,7 +154,9 @@ func (l *Listener) catchUp(ctx context.Context) error {
 			return err
 		}
 		for i := range alerts {
-			l.publish(&alerts[i])
+			if l.cur.admit(alerts[i].ID) {
+				l.hub.PublishPatiently(&alerts[i], catchUpPatience)
+			}
 		}
 		if len(alerts) < catchUpPage {
 			return nil
