@@ -108,7 +108,7 @@ var authzMatrix = map[string]cells{
 	"Mutation.updateUserRole":    {unauth, forbid, forbid, forbid, forbid, forbid, allow, forbid},
 	"Mutation.updateUserStatus":  {unauth, forbid, forbid, forbid, forbid, forbid, allow, forbid},
 	"Mutation.setDeviceStatus":   {unauth, forbid, forbid, forbid, forbid, allow, allow, forbid},
-	"Mutation.submitTransaction": {unauth, allow, hidden, allow, hidden, forbid, allow, allow}, // for any user: SERVICE and ADMIN (issue 3: "userId (SERVICE/ADMIN only)")
+	"Mutation.submitTransaction": {unauth, allow, hidden, allow, hidden, forbid, allow, allow},  // for any user: SERVICE and ADMIN (issue 3: "userId (SERVICE/ADMIN only)")
 	"Mutation.labelTransaction":  {unauth, forbid, forbid, forbid, forbid, allow, allow, allow}, // SERVICE: label feeds such as chargebacks
 	"Mutation.handleRiskEvent":   {unauth, forbid, forbid, forbid, forbid, allow, allow, forbid},
 	"Mutation.handleAlert":       {unauth, forbid, forbid, forbid, forbid, allow, allow, forbid},
