@@ -92,7 +92,9 @@ func TestLargeAmountOpensMediumEventAndAlert(t *testing.T) {
 	}
 	analyst := e.user(t, "ana", domain.RoleAnalyst)
 	var ev struct {
-		RiskEvent struct{ Timeline []struct{ Kind, Action string } }
+		RiskEvent struct {
+			Timeline []struct{ Kind, Action string }
+		}
 	}
 	e.must(t, analyst.AccessToken, `query($id: ID!) { riskEvent(id: $id) { timeline { kind action } } }`, map[string]any{"id": res.RiskEvent.ID}, &ev)
 	if tl := ev.RiskEvent.Timeline; len(tl) != 2 || tl[0].Kind != "DETECTION" || tl[1].Kind != "ALERT" {
