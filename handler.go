@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -82,6 +83,8 @@ type app struct {
 	stopBackground context.CancelFunc
 	background     sync.WaitGroup
 	closeOne       sync.Once
+
+	draining atomic.Bool
 
 	subsMu   sync.Mutex
 	userSubs map[int64]int // live subscriptions per user on this instance
@@ -270,6 +273,10 @@ func (a *app) websocketInit(ctx context.Context, payload transport.InitPayload) 
 }
 
 func (a *app) ready(w http.ResponseWriter, r *http.Request) {
+	if a.draining.Load() {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := a.db.PingContext(ctx); err != nil {
@@ -278,6 +285,9 @@ func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Write([]byte("ready\n")) //nolint:errcheck
 }
+
+// startDraining makes the instance refuse readiness and close connections after each response.
+func (a *app) startDraining() { a.draining.Store(true) }
 
 // Handler is the instance's HTTP handler.
 func (a *app) Handler() http.Handler { return a.handler }
@@ -351,6 +361,9 @@ func (a *app) logRequests(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			a.log.Info("websocket closed", "remote", clientIP(r), "duration", time.Since(start))
 			return
+		}
+		if a.draining.Load() {
+			w.Header().Set("Connection", "close")
 		}
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r)

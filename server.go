@@ -46,9 +46,12 @@ type config struct {
 	AllowedOrigins  []string
 	Pool            store.PoolConfig
 	ShutdownTimeout time.Duration
-	LogLevel        slog.Level
-	LogJSON         bool
-	Scoring         engine.Config
+	// ShutdownDelay is how long SIGTERM keeps serving, not ready and closing
+	// keep-alive connections, before the listener closes.
+	ShutdownDelay time.Duration
+	LogLevel      slog.Level
+	LogJSON       bool
+	Scoring       engine.Config
 	// PprofAddr serves net/http/pprof on its own listener when set (never on ADDR).
 	PprofAddr string
 	Limits    limits
@@ -170,6 +173,7 @@ func loadConfig(getenv func(string) string) (cfg config, warnings []string, err 
 	cfg.Pool.MaxIdle = cfg.Pool.MaxOpen
 	cfg.Pool.MaxLifetime = duration("DB_CONN_MAX_LIFETIME", 30*time.Minute)
 	cfg.ShutdownTimeout = duration("SHUTDOWN_TIMEOUT", 20*time.Second)
+	cfg.ShutdownDelay = duration("SHUTDOWN_DELAY", time.Second)
 	cfg.PprofAddr = str("PPROF_ADDR", "")
 	l := defaultLimits()
 	l.MaxBodyBytes = int64(integer("MAX_BODY_BYTES", int(l.MaxBodyBytes), 1024, 16<<20))
@@ -297,7 +301,12 @@ func serve(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) error 
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: draining requests")
+	// Drain first: /readyz fails so load balancers stop sending, and every
+	// response closes its connection, so no client is left holding an idle
+	// keep-alive connection that Shutdown would cut under a request in flight.
+	log.Info("shutting down: draining", "delay", cfg.ShutdownDelay)
+	a.startDraining()
+	time.Sleep(cfg.ShutdownDelay)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	// Websockets are hijacked, so Shutdown doesn't wait for them: end them first.

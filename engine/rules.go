@@ -40,6 +40,9 @@ type Rule struct {
 	Priority    int // higher evaluates and lists first
 	Type        string
 	Action      Action // empty means SCORE
+	// Shadow rules are evaluated and reported on every transaction but never
+	// change its score or decision: a draft watched on live traffic.
+	Shadow bool
 }
 
 // Condition is a compiled, type-checked boolean condition. It is immutable
@@ -167,7 +170,7 @@ func Compile(rules []Rule) (*RuleSet, error) {
 		}
 		rs.rules = append(rs.rules, compiledRule{rule: r, cond: cond, match: Match{
 			RuleID: r.ID, Name: r.Name, Version: r.Version, Score: r.Score,
-			Type: r.Type, Action: r.Action, Reason: reason,
+			Type: r.Type, Action: r.Action, Reason: reason, Shadow: r.Shadow,
 		}})
 	}
 	slices.SortStableFunc(rs.rules, func(a, b compiledRule) int {

@@ -92,6 +92,7 @@ type Match struct {
 	Type    string
 	Action  Action
 	Reason  string // the rule's description, else its name
+	Shadow  bool   // matched in shadow: reported, not scored
 }
 
 // Result is a scored decision.
@@ -102,6 +103,7 @@ type Result struct {
 	Level      Level
 	Decision   Decision
 	Matched    []Match // evaluation order: priority descending, then ID
+	Shadow     []Match // shadow rules that matched; not in the score
 	Reason     string  // human-readable summary
 	Rejected   bool    // a REJECT rule matched
 	RuleErrors []*RuleError
@@ -236,7 +238,32 @@ func Score(ctx context.Context, rs *RuleSet, f *Features, model Scorer, cfg Conf
 			ml = &s
 		}
 	}
-	r := Decide(RuleScore(matched), ml, matched, cfg)
+	live, shadow := splitShadow(matched)
+	r := Decide(RuleScore(live), ml, live, cfg)
+	r.Shadow = shadow
 	r.RuleErrors = ruleErrs
 	return r, err
+}
+
+// splitShadow separates shadow matches from live ones, allocating only when a shadow rule matched.
+func splitShadow(matched []Match) (live, shadow []Match) {
+	n := 0
+	for _, m := range matched {
+		if m.Shadow {
+			n++
+		}
+	}
+	if n == 0 {
+		return matched, nil
+	}
+	live = make([]Match, 0, len(matched)-n)
+	shadow = make([]Match, 0, n)
+	for _, m := range matched {
+		if m.Shadow {
+			shadow = append(shadow, m)
+		} else {
+			live = append(live, m)
+		}
+	}
+	return live, shadow
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fixedModel is a Scorer answering a fixed score or error.
@@ -182,5 +183,31 @@ func TestScoreNilRuleSet(t *testing.T) {
 	got, err := Score(t.Context(), nil, &Features{Amount: 1e6}, nil, DefaultConfig())
 	if err != nil || got.RiskScore != 0 || got.Decision != DecisionPass || got.Matched != nil {
 		t.Errorf("got %+v, %v; want an empty PASS", got, err)
+	}
+}
+
+func TestShadowRuleNeverChangesTheScore(t *testing.T) {
+	rules := append(BuiltinRules(),
+		Rule{ID: 90, Name: "draft night large", Condition: "amount >= 5000 && hour < 6", Score: 60, Shadow: true},
+		Rule{ID: 91, Name: "draft reject", Condition: "amount > 1", Action: ActionReject, Shadow: true})
+	withShadow, err := Compile(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := Compile(BuiltinRules())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, amount := range []float64{2, 5000, 12000} {
+		f := &Features{Amount: amount, User: UserFeatures{TxCount10m: 5}}
+		f.Derive(time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC))
+		got, _ := Score(context.Background(), withShadow, f, nil, DefaultConfig())
+		want, _ := Score(context.Background(), without, f, nil, DefaultConfig())
+		if got.RiskScore != want.RiskScore || got.Decision != want.Decision || got.Level != want.Level || len(got.Matched) != len(want.Matched) {
+			t.Fatalf("amount %v: shadow rules changed the result: got %+v, want %+v", amount, got, want)
+		}
+		if len(got.Shadow) == 0 || !got.Shadow[0].Shadow {
+			t.Fatalf("amount %v: shadow matches not reported: %+v", amount, got.Shadow)
+		}
 	}
 }

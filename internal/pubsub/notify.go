@@ -19,6 +19,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/smartfinance/riskgraph/internal/domain"
+	"github.com/smartfinance/riskgraph/internal/store"
 )
 
 // The notification channels.
@@ -42,10 +43,10 @@ func NotifyAlert(ctx context.Context, db bun.IDB, a *domain.Alert) error {
 	}
 	payload, err := alertPayload(a)
 	if err != nil {
-		return fmt.Errorf("pubsub: notify alert %d: %w", a.ID, err)
+		return store.Classify(fmt.Errorf("pubsub: notify alert %d: %w", a.ID, err))
 	}
 	if _, err := db.ExecContext(ctx, "SELECT pg_notify(?, ?)", AlertsChannel, payload); err != nil {
-		return fmt.Errorf("pubsub: notify alert %d: %w", a.ID, err)
+		return store.Classify(fmt.Errorf("pubsub: notify alert %d: %w", a.ID, err))
 	}
 	return nil
 }
@@ -54,7 +55,7 @@ func NotifyAlert(ctx context.Context, db bun.IDB, a *domain.Alert) error {
 // transaction commits.
 func NotifyRulesChanged(ctx context.Context, db bun.IDB, ruleID int64) error {
 	if _, err := db.ExecContext(ctx, "SELECT pg_notify(?, ?)", RulesChannel, strconv.FormatInt(ruleID, 10)); err != nil {
-		return fmt.Errorf("pubsub: notify rule %d changed: %w", ruleID, err)
+		return store.Classify(fmt.Errorf("pubsub: notify rule %d changed: %w", ruleID, err))
 	}
 	return nil
 }

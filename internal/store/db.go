@@ -57,6 +57,10 @@ var (
 	ErrConflict = apperr.New(apperr.Conflict, "conflicts with existing data")
 )
 
+// Classify maps a database error to its domain error for code outside this
+// package that talks to the database directly (LISTEN/NOTIFY).
+func Classify(err error) error { return mapErr(err) }
+
 // mapErr is the one place database errors become domain errors.
 func mapErr(err error) error {
 	if err == nil {
