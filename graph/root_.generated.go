@@ -179,6 +179,7 @@ type ComplexityRoot struct {
 		RiskLevel     func(childComplexity int) int
 		RiskScore     func(childComplexity int) int
 		RuleScore     func(childComplexity int) int
+		ShadowRules   func(childComplexity int) int
 	}
 
 	Device struct {
@@ -396,6 +397,7 @@ type ComplexityRoot struct {
 		Name        func(childComplexity int) int
 		Priority    func(childComplexity int) int
 		Score       func(childComplexity int) int
+		Shadow      func(childComplexity int) int
 		Type        func(childComplexity int) int
 		UpdatedAt   func(childComplexity int) int
 		Version     func(childComplexity int) int
@@ -412,6 +414,7 @@ type ComplexityRoot struct {
 		Name        func(childComplexity int) int
 		Priority    func(childComplexity int) int
 		Score       func(childComplexity int) int
+		Shadow      func(childComplexity int) int
 		Type        func(childComplexity int) int
 		Version     func(childComplexity int) int
 	}
@@ -1137,6 +1140,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Detection.RuleScore(childComplexity), true
+	case "Detection.shadowRules":
+		if e.ComplexityRoot.Detection.ShadowRules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Detection.ShadowRules(childComplexity), true
 
 	case "Device.fingerprint":
 		if e.ComplexityRoot.Device.Fingerprint == nil {
@@ -2270,6 +2279,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Rule.Score(childComplexity), true
+	case "Rule.shadow":
+		if e.ComplexityRoot.Rule.Shadow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rule.Shadow(childComplexity), true
 	case "Rule.type":
 		if e.ComplexityRoot.Rule.Type == nil {
 			break
@@ -2349,6 +2364,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RuleVersion.Score(childComplexity), true
+	case "RuleVersion.shadow":
+		if e.ComplexityRoot.RuleVersion.Shadow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleVersion.Shadow(childComplexity), true
 	case "RuleVersion.type":
 		if e.ComplexityRoot.RuleVersion.Type == nil {
 			break
@@ -3727,6 +3748,8 @@ type Rule {
   type: String!
   action: RuleAction!
   enabled: Boolean!
+  "Evaluated and recorded on every detection (Detection.shadowRules) but never counted in the score."
+  shadow: Boolean!
   "Bumped by every change; earlier versions stay readable."
   version: Int!
   builtin: Boolean!
@@ -3749,6 +3772,7 @@ type RuleVersion {
   type: String!
   action: RuleAction!
   enabled: Boolean!
+  shadow: Boolean!
   createdAt: Time!
 }
 
@@ -3765,6 +3789,8 @@ input RuleInput {
   type: String
   action: RuleAction
   enabled: Boolean
+  "SHADOW state: watch the rule on live traffic without scoring it; default false."
+  shadow: Boolean
 }
 
 extend type Query {
@@ -3932,6 +3958,8 @@ type Detection {
   reason: String!
   "In priority order."
   matchedRules: [MatchedRule!]!
+  "SHADOW rules that matched: recorded, not scored."
+  shadowRules: [MatchedRule!]!
   "The feature vector the rules saw (names as in the README's feature table)."
   features: JSON!
   "Time spent in the engine, in microseconds."
@@ -4383,6 +4411,8 @@ func (ec *executionContext) childFields_Detection(ctx context.Context, field gra
 		return ec.fieldContext_Detection_reason(ctx, field)
 	case "matchedRules":
 		return ec.fieldContext_Detection_matchedRules(ctx, field)
+	case "shadowRules":
+		return ec.fieldContext_Detection_shadowRules(ctx, field)
 	case "features":
 		return ec.fieldContext_Detection_features(ctx, field)
 	case "latencyMicros":
@@ -4729,6 +4759,8 @@ func (ec *executionContext) childFields_Rule(ctx context.Context, field graphql.
 		return ec.fieldContext_Rule_action(ctx, field)
 	case "enabled":
 		return ec.fieldContext_Rule_enabled(ctx, field)
+	case "shadow":
+		return ec.fieldContext_Rule_shadow(ctx, field)
 	case "version":
 		return ec.fieldContext_Rule_version(ctx, field)
 	case "builtin":
@@ -4769,6 +4801,8 @@ func (ec *executionContext) childFields_RuleVersion(ctx context.Context, field g
 		return ec.fieldContext_RuleVersion_action(ctx, field)
 	case "enabled":
 		return ec.fieldContext_RuleVersion_enabled(ctx, field)
+	case "shadow":
+		return ec.fieldContext_RuleVersion_shadow(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_RuleVersion_createdAt(ctx, field)
 	}

@@ -236,6 +236,38 @@ func (ec *executionContext) fieldContext_Detection_matchedRules(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Detection_shadowRules(ctx context.Context, field graphql.CollectedField, obj *domain.Detection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Detection_shadowRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShadowRules, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.MatchedRule) graphql.Marshaler {
+			return ec.marshalNMatchedRule2ᚕgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐMatchedRuleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Detection_shadowRules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Detection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MatchedRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Detection_features(ctx context.Context, field graphql.CollectedField, obj *domain.Detection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1616,6 +1648,11 @@ func (ec *executionContext) _Detection(ctx context.Context, sel ast.SelectionSet
 			}
 		case "matchedRules":
 			out.Values[i] = ec._Detection_matchedRules(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "shadowRules":
+			out.Values[i] = ec._Detection_shadowRules(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -20,7 +20,7 @@ import (
 func (r *mutationResolver) UpsertRule(ctx context.Context, input model.RuleInput) (*domain.Rule, error) {
 	return r.Rulebook.Upsert(ctx, principal(ctx), rules.Input{
 		ID: input.ID, Name: input.Name, Description: input.Description, Condition: input.Condition, Score: input.Score,
-		Priority: input.Priority, Type: input.Type, Action: input.Action, Enabled: input.Enabled,
+		Priority: input.Priority, Type: input.Type, Action: input.Action, Enabled: input.Enabled, Shadow: input.Shadow,
 	})
 }
 

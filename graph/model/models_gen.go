@@ -218,6 +218,8 @@ type RuleInput struct {
 	Type    *string            `json:"type,omitempty"`
 	Action  *domain.RuleAction `json:"action,omitempty"`
 	Enabled *bool              `json:"enabled,omitempty"`
+	// SHADOW state: watch the rule on live traffic without scoring it; default false.
+	Shadow *bool `json:"shadow,omitempty"`
 }
 
 type SubmitTransactionInput struct {

@@ -76,13 +76,15 @@ type Rule struct {
 	Type       string     `bun:"type"`
 	Action     RuleAction `bun:"action"`
 	Enabled    bool       `bun:"enabled"`
-	Version    int        `bun:"version"`
-	Builtin    bool       `bun:"builtin"`
-	HitCount   int64      `bun:"hit_count"`
-	LastHitAt  *time.Time `bun:"last_hit_at"`
-	UpdatedBy  *int64     `bun:"updated_by"`
-	CreatedAt  time.Time  `bun:"created_at,nullzero,notnull,default:current_timestamp"`
-	UpdatedAt  time.Time  `bun:"updated_at,nullzero,notnull,default:current_timestamp"`
+	// Shadow rules are evaluated and recorded on every detection but never scored.
+	Shadow    bool       `bun:"shadow"`
+	Version   int        `bun:"version"`
+	Builtin   bool       `bun:"builtin"`
+	HitCount  int64      `bun:"hit_count"`
+	LastHitAt *time.Time `bun:"last_hit_at"`
+	UpdatedBy *int64     `bun:"updated_by"`
+	CreatedAt time.Time  `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+	UpdatedAt time.Time  `bun:"updated_at,nullzero,notnull,default:current_timestamp"`
 }
 
 // RuleVersion is a rule as it was at one version.
@@ -100,6 +102,7 @@ type RuleVersion struct {
 	Type        string     `bun:"type"`
 	Action      RuleAction `bun:"action"`
 	Enabled     bool       `bun:"enabled"`
+	Shadow      bool       `bun:"shadow"`
 	CreatedBy   *int64     `bun:"created_by"`
 	CreatedAt   time.Time  `bun:"created_at,nullzero,notnull,default:current_timestamp"`
 }
@@ -152,16 +155,18 @@ type MatchedRule struct {
 type Detection struct {
 	bun.BaseModel `bun:"table:detections,alias:dt"`
 
-	TransactionID int64           `bun:"transaction_id,pk"`
-	UserID        int64           `bun:"user_id"`
-	RiskScore     float64         `bun:"risk_score"`
-	RiskLevel     RiskLevel       `bun:"risk_level"`
-	Decision      Decision        `bun:"decision"`
-	RuleScore     int             `bun:"rule_score"`
-	MLScore       *float64        `bun:"ml_score"`
-	ModelVersion  *string         `bun:"model_version"`
-	Reason        string          `bun:"reason"`
-	MatchedRules  []MatchedRule   `bun:"matched_rules,type:jsonb"`
+	TransactionID int64         `bun:"transaction_id,pk"`
+	UserID        int64         `bun:"user_id"`
+	RiskScore     float64       `bun:"risk_score"`
+	RiskLevel     RiskLevel     `bun:"risk_level"`
+	Decision      Decision      `bun:"decision"`
+	RuleScore     int           `bun:"rule_score"`
+	MLScore       *float64      `bun:"ml_score"`
+	ModelVersion  *string       `bun:"model_version"`
+	Reason        string        `bun:"reason"`
+	MatchedRules  []MatchedRule `bun:"matched_rules,type:jsonb"`
+	// ShadowRules matched but were not scored.
+	ShadowRules   []MatchedRule   `bun:"shadow_rules,type:jsonb,nullzero,notnull,default:'[]'"`
 	Features      json.RawMessage `bun:"features,type:jsonb"`
 	LatencyMicros int             `bun:"latency_us"`
 	CreatedAt     time.Time       `bun:"created_at,nullzero,notnull,default:current_timestamp"`

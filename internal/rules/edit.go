@@ -30,6 +30,8 @@ type Input struct {
 	Type      *string
 	Action    *domain.RuleAction
 	Enabled   *bool
+	// Shadow evaluates and records the rule without scoring it.
+	Shadow *bool
 }
 
 // Limits on rule fields.
@@ -109,6 +111,9 @@ func (in Input) apply(r *domain.Rule, expression string) {
 	}
 	if in.Enabled != nil {
 		r.Enabled = *in.Enabled
+	}
+	if in.Shadow != nil {
+		r.Shadow = *in.Shadow
 	}
 }
 
@@ -218,6 +223,7 @@ var ruleFields = []struct {
 	{"type", func(r *domain.Rule) any { return r.Type }},
 	{"action", func(r *domain.Rule) any { return r.Action }},
 	{"enabled", func(r *domain.Rule) any { return r.Enabled }},
+	{"shadow", func(r *domain.Rule) any { return r.Shadow }},
 }
 
 // diff lists the fields that differ from old to cur; with old nil, all of them.

@@ -49,7 +49,7 @@ func RuleForUpdate(ctx context.Context, db bun.IDB, id int64) (*domain.Rule, err
 func UpdateRule(ctx context.Context, db bun.IDB, r *domain.Rule, from int) error {
 	res, err := db.NewUpdate().Model(r).
 		Column("name", "description", "condition", "expression", "score", "priority",
-			"type", "action", "enabled", "version", "updated_by", "updated_at").
+			"type", "action", "enabled", "shadow", "version", "updated_by", "updated_at").
 		Where("id = ? AND version = ?", r.ID, from).
 		Returning("*").Exec(ctx)
 	if err != nil {

@@ -1,0 +1,3 @@
+ALTER TABLE detections DROP COLUMN IF EXISTS shadow_rules;
+ALTER TABLE rule_versions DROP COLUMN IF EXISTS shadow;
+ALTER TABLE rules DROP COLUMN IF EXISTS shadow;
