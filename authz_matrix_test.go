@@ -89,6 +89,8 @@ var authzMatrix = map[string]cells{
 	"Query.alerts":         {unauth, allow, na, allow, na, allow, allow, forbid},
 	"Query.rule":           {unauth, forbid, na, forbid, na, allow, allow, forbid},
 	"Query.rules":          {unauth, forbid, na, forbid, na, allow, allow, forbid},
+	"Query.models":         {unauth, forbid, na, forbid, na, allow, allow, forbid},
+	"Query.model":          {unauth, forbid, na, forbid, na, allow, allow, forbid},
 	"Query.riskEventStats": {unauth, forbid, na, forbid, na, allow, allow, forbid},
 	"Query.riskTrend":      {unauth, forbid, na, forbid, na, allow, allow, forbid},
 	"Query.systemStatus":   {unauth, forbid, na, forbid, na, allow, allow, forbid},
@@ -114,6 +116,9 @@ var authzMatrix = map[string]cells{
 	"Mutation.handleAlert":       {unauth, forbid, forbid, forbid, forbid, allow, allow, forbid},
 	"Mutation.upsertRule":        {unauth, forbid, na, forbid, na, forbid, allow, forbid},
 	"Mutation.setRuleEnabled":    {unauth, forbid, na, forbid, na, forbid, allow, forbid},
+	"Mutation.trainModel":        {unauth, forbid, na, forbid, na, forbid, allow, forbid},
+	"Mutation.activateModel":     {unauth, forbid, na, forbid, na, forbid, allow, forbid},
+	"Mutation.deactivateModel":   {unauth, forbid, na, forbid, na, forbid, allow, forbid},
 	"Mutation.createDataSource":  {unauth, forbid, na, forbid, na, forbid, allow, forbid},
 	"Mutation.updateDataSource":  {unauth, forbid, na, forbid, na, forbid, allow, forbid},
 	"Mutation.deleteDataSource":  {unauth, forbid, na, forbid, na, forbid, allow, forbid},
@@ -136,6 +141,8 @@ var authzOps = map[string]authzOp{
 	"Query.alerts":         {query: `{ alerts(first: 100) { edges { node { id } } } }`, check: lists(alertOf, "edges", "node", "id")},
 	"Query.rule":           {query: `query($id: ID!) { rule(id: $id) { id } }`, vars: fixed(func(s *authzSuite) map[string]any { return map[string]any{"id": s.rule} })},
 	"Query.rules":          {query: `{ rules { id } }`},
+	"Query.models":         {query: `{ models { totalCount } }`},
+	"Query.model":          {query: `query($id: ID!) { model(id: $id) { id } }`, vars: fixed(func(s *authzSuite) map[string]any { return map[string]any{"id": s.model} })},
 	"Query.riskEventStats": {query: `query($from: Time!, $to: Time!) { riskEventStats(from: $from, to: $to) { total } }`, vars: fixed(window)},
 	"Query.riskTrend":      {query: `query($from: Time!, $to: Time!) { riskTrend(from: $from, to: $to, bucket: HOUR) { bucketStart } }`, vars: fixed(window)},
 	"Query.systemStatus":   {query: `{ systemStatus { version } }`},
@@ -164,6 +171,9 @@ var authzOps = map[string]authzOp{
 	"Mutation.handleAlert":       opHandleAlert,
 	"Mutation.upsertRule":        opUpsertRule,
 	"Mutation.setRuleEnabled":    opSetRuleEnabled,
+	"Mutation.trainModel":        {query: `mutation { trainModel { id } }`},
+	"Mutation.activateModel":     opActivateModel,
+	"Mutation.deactivateModel":   {query: `mutation($id: ID!) { deactivateModel(id: $id) { active } }`, vars: fixed(func(s *authzSuite) map[string]any { return map[string]any{"id": s.model} })},
 	"Mutation.createDataSource":  opCreateDataSource,
 	"Mutation.updateDataSource":  opUpdateDataSource,
 	"Mutation.deleteDataSource":  opDeleteDataSource,
@@ -311,6 +321,16 @@ var (
 		vars:  fixed(func(s *authzSuite) map[string]any { return map[string]any{"id": s.rule} }),
 		check: field("rule enabled", []string{"enabled"}, false),
 	}
+	// Activated, then at once deactivated, so no model scores the other cases.
+	opActivateModel = authzOp{
+		query: `mutation($id: ID!) { activateModel(id: $id) { active } }`,
+		vars:  fixed(func(s *authzSuite) map[string]any { return map[string]any{"id": s.model} }),
+		check: func(t *testing.T, s *authzSuite, _ authzCaller, v any) {
+			t.Helper()
+			field("model active", []string{"active"}, true)(t, s, authzCaller{}, v)
+			s.e.must(t, s.admin.AccessToken, `mutation($id: ID!) { deactivateModel(id: $id) { active } }`, map[string]any{"id": s.model}, nil)
+		},
+	}
 	opCreateDataSource = authzOp{
 		query: `mutation($in: DataSourceInput!) { createDataSource(input: $in) { id } }`,
 		vars: func(t *testing.T, s *authzSuite, c authzCaller) (authzCaller, map[string]any) {
@@ -358,6 +378,7 @@ type authzSuite struct {
 	aliceS, bobS, analyst, admin, gate session
 	alice, bob                         authzOwner
 	rule, source, loginUser, chain     string
+	model                              string
 	seq                                atomic.Int64
 }
 
@@ -376,6 +397,7 @@ func newAuthzSuite(t *testing.T) *authzSuite {
 	e.must(t, s.admin.AccessToken, `mutation { upsertRule(input: {name: "authz fixture", condition: "amount > 999999999999", score: 1, enabled: false}) { id } }`, nil, &rule)
 	s.rule = rule.UpsertRule.ID
 	s.source = s.newSource(t)
+	s.model = s.trainedModel(t)
 	s.loginUser = "login-target"
 	e.user(t, s.loginUser, domain.RoleUser)
 	s.chain = e.user(t, "refresher", domain.RoleUser).RefreshToken
@@ -464,6 +486,22 @@ func (s *authzSuite) newSource(t *testing.T) string {
 	s.e.must(t, s.admin.AccessToken, `mutation($in: DataSourceInput!) { createDataSource(input: $in) { id } }`,
 		map[string]any{"in": map[string]any{"name": s.name("src"), "kind": "API", "config": map[string]any{"url": "https://feed.example", "apiKey": "s3cret"}}}, &out)
 	return out.CreateDataSource.ID
+}
+
+// trainedModel labels a small history (12 fraud, 12 legitimate) and trains an inactive model on it.
+func (s *authzSuite) trainedModel(t *testing.T) string {
+	t.Helper()
+	u := s.e.user(t, "labelled", domain.RoleUser)
+	for i := range 24 {
+		s.e.submit(t, s.gate.AccessToken, map[string]any{"userId": u.User.ID, "amount": fmt.Sprint(10 + i*500)})
+	}
+	if _, err := s.e.db.ExecContext(context.Background(), `INSERT INTO transaction_labels (user_id, transaction_id, label, source)
+		SELECT user_id, id, CASE WHEN amount > 6000 THEN 'FRAUD' ELSE 'LEGITIMATE' END, 'TEST' FROM transactions WHERE user_id = ?`, u.User.ID); err != nil {
+		t.Fatal(err)
+	}
+	var out struct{ TrainModel struct{ ID string } }
+	s.e.must(t, s.admin.AccessToken, `mutation { trainModel { id } }`, nil, &out)
+	return out.TrainModel.ID
 }
 
 // raiseAlert has the payment gateway submit a 12000 transaction for userID and returns its (MEDIUM or HIGH) alert.

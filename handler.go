@@ -39,6 +39,7 @@ import (
 	"github.com/smartfinance/riskgraph/internal/demo"
 	"github.com/smartfinance/riskgraph/internal/gqlguard"
 	"github.com/smartfinance/riskgraph/internal/loader"
+	fraudmodel "github.com/smartfinance/riskgraph/internal/model"
 	"github.com/smartfinance/riskgraph/internal/monitor"
 	"github.com/smartfinance/riskgraph/internal/pubsub"
 	"github.com/smartfinance/riskgraph/internal/ratelimit"
@@ -65,6 +66,7 @@ type app struct {
 	log      *slog.Logger
 	accounts *account.Service
 	rules    *rules.Service
+	models   *fraudmodel.Registry
 	hub      *pubsub.Hub
 	metrics  *monitor.Metrics
 	limits   limits
@@ -112,6 +114,10 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 	a.wsCtx, a.wsCancel = context.WithCancel(context.WithoutCancel(ctx))
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	a.models = fraudmodel.NewRegistry(db)
+	if err := a.models.Reload(ctx); err != nil {
+		log.Error("load the active model; scoring with rules only", "err", err)
+	}
 	a.rules = rules.New(db, cfg.Now, log, pubsub.NotifyRulesChanged)
 	if err := a.rules.SeedBuiltins(ctx); err != nil {
 		return nil, fmt.Errorf("seed built-in rules: %w", err)
@@ -142,6 +148,7 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 		}),
 		Sources:  a.sources,
 		Backtest: backtest.New(db, cfg.Scoring),
+		Training: fraudmodel.NewService(db, a.models),
 		Log:      log,
 		Now:      cfg.Now,
 	}
@@ -303,6 +310,9 @@ func (a *app) startBackground(ctx context.Context, cfg config) error {
 	a.listener = pubsub.NewListener(cfg.DatabaseURL, a.db, a.hub, func(ctx context.Context) {
 		if err := a.rules.Reload(ctx); err != nil {
 			a.log.ErrorContext(ctx, "reload rules", "err", err)
+		}
+		if err := a.models.Reload(ctx); err != nil {
+			a.log.ErrorContext(ctx, "reload the active model", "err", err)
 		}
 	}, a.log)
 	a.background.Add(2)

@@ -31,6 +31,8 @@ type ResolverRoot interface {
 	HandlingRecord() HandlingRecordResolver
 	LinkEvidence() LinkEvidenceResolver
 	LoginLog() LoginLogResolver
+	Model() ModelResolver
+	ModelMetrics() ModelMetricsResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	RelatedUser() RelatedUserResolver
@@ -168,18 +170,19 @@ type ComplexityRoot struct {
 	}
 
 	Detection struct {
-		CreatedAt     func(childComplexity int) int
-		Decision      func(childComplexity int) int
-		Features      func(childComplexity int) int
-		LatencyMicros func(childComplexity int) int
-		MLScore       func(childComplexity int) int
-		MatchedRules  func(childComplexity int) int
-		ModelVersion  func(childComplexity int) int
-		Reason        func(childComplexity int) int
-		RiskLevel     func(childComplexity int) int
-		RiskScore     func(childComplexity int) int
-		RuleScore     func(childComplexity int) int
-		ShadowRules   func(childComplexity int) int
+		CreatedAt          func(childComplexity int) int
+		Decision           func(childComplexity int) int
+		Features           func(childComplexity int) int
+		LatencyMicros      func(childComplexity int) int
+		MLScore            func(childComplexity int) int
+		MatchedRules       func(childComplexity int) int
+		ModelContributions func(childComplexity int) int
+		ModelVersion       func(childComplexity int) int
+		Reason             func(childComplexity int) int
+		RiskLevel          func(childComplexity int) int
+		RiskScore          func(childComplexity int) int
+		RuleScore          func(childComplexity int) int
+		ShadowRules        func(childComplexity int) int
 	}
 
 	Device struct {
@@ -259,10 +262,68 @@ type ComplexityRoot struct {
 		Version func(childComplexity int) int
 	}
 
+	Model struct {
+		ActivatedAt  func(childComplexity int) int
+		Active       func(childComplexity int) int
+		Algorithm    func(childComplexity int) int
+		Coefficients func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		FeatureNames func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Intercept    func(childComplexity int) int
+		Metrics      func(childComplexity int) int
+		Version      func(childComplexity int) int
+	}
+
+	ModelConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ModelContribution struct {
+		Contribution func(childComplexity int) int
+		Feature      func(childComplexity int) int
+		Value        func(childComplexity int) int
+	}
+
+	ModelEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ModelMetrics struct {
+		AUC            func(childComplexity int) int
+		FalseNegatives func(childComplexity int) int
+		FalsePositives func(childComplexity int) int
+		From           func(childComplexity int) int
+		HeldOut        func(childComplexity int) int
+		Iterations     func(childComplexity int) int
+		L2             func(childComplexity int) int
+		Optimizer      func(childComplexity int) int
+		Precision      func(childComplexity int) int
+		Recall         func(childComplexity int) int
+		Seed           func(childComplexity int) int
+		Threshold      func(childComplexity int) int
+		To             func(childComplexity int) int
+		Train          func(childComplexity int) int
+		TrueNegatives  func(childComplexity int) int
+		TruePositives  func(childComplexity int) int
+		Truncated      func(childComplexity int) int
+	}
+
+	ModelSplit struct {
+		Fraud      func(childComplexity int) int
+		Legitimate func(childComplexity int) int
+		Rows       func(childComplexity int) int
+	}
+
 	Mutation struct {
+		ActivateModel     func(childComplexity int, id int64) int
 		ChangePassword    func(childComplexity int, input model.ChangePasswordInput) int
 		CreateDataSource  func(childComplexity int, input model.DataSourceInput) int
 		CreateUser        func(childComplexity int, input model.CreateUserInput) int
+		DeactivateModel   func(childComplexity int, id int64) int
 		DeleteDataSource  func(childComplexity int, id int64) int
 		HandleAlert       func(childComplexity int, id int64, input model.HandleAlertInput) int
 		HandleRiskEvent   func(childComplexity int, id int64, input model.HandleRiskEventInput) int
@@ -274,6 +335,7 @@ type ComplexityRoot struct {
 		SetDeviceStatus   func(childComplexity int, id int64, status domain.DeviceStatus, reason *string) int
 		SetRuleEnabled    func(childComplexity int, id int64, enabled bool) int
 		SubmitTransaction func(childComplexity int, input model.SubmitTransactionInput) int
+		TrainModel        func(childComplexity int, input *model.TrainModelInput) int
 		UpdateDataSource  func(childComplexity int, id int64, input model.DataSourceUpdate) int
 		UpdateUserRole    func(childComplexity int, id int64, role domain.Role) int
 		UpdateUserStatus  func(childComplexity int, id int64, status domain.UserStatus, reason *string) int
@@ -303,6 +365,8 @@ type ComplexityRoot struct {
 		DataSources    func(childComplexity int) int
 		Device         func(childComplexity int, id int64) int
 		Me             func(childComplexity int) int
+		Model          func(childComplexity int, id int64) int
+		Models         func(childComplexity int, first *int, after *string) int
 		RiskEvent      func(childComplexity int, id int64) int
 		RiskEventStats func(childComplexity int, from time.Time, to time.Time) int
 		RiskEvents     func(childComplexity int, filter *model.RiskEventFilter, first *int, after *string) int
@@ -1110,6 +1174,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Detection.MatchedRules(childComplexity), true
+	case "Detection.modelContributions":
+		if e.ComplexityRoot.Detection.ModelContributions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Detection.ModelContributions(childComplexity), true
 	case "Detection.modelVersion":
 		if e.ComplexityRoot.Detection.ModelVersion == nil {
 			break
@@ -1456,6 +1526,251 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MatchedRule.Version(childComplexity), true
 
+	case "Model.activatedAt":
+		if e.ComplexityRoot.Model.ActivatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Model.ActivatedAt(childComplexity), true
+	case "Model.active":
+		if e.ComplexityRoot.Model.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Model.Active(childComplexity), true
+	case "Model.algorithm":
+		if e.ComplexityRoot.Model.Algorithm == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Model.Algorithm(childComplexity), true
+	case "Model.coefficients":
+		if e.ComplexityRoot.Model.Coefficients == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Model.Coefficients(childComplexity), true
+	case "Model.createdAt":
+		if e.ComplexityRoot.Model.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Model.CreatedAt(childComplexity), true
+	case "Model.featureNames":
+		if e.ComplexityRoot.Model.FeatureNames == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Model.FeatureNames(childComplexity), true
+	case "Model.id":
+		if e.ComplexityRoot.Model.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Model.ID(childComplexity), true
+	case "Model.intercept":
+		if e.ComplexityRoot.Model.Intercept == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Model.Intercept(childComplexity), true
+	case "Model.metrics":
+		if e.ComplexityRoot.Model.Metrics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Model.Metrics(childComplexity), true
+	case "Model.version":
+		if e.ComplexityRoot.Model.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Model.Version(childComplexity), true
+
+	case "ModelConnection.edges":
+		if e.ComplexityRoot.ModelConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelConnection.Edges(childComplexity), true
+	case "ModelConnection.pageInfo":
+		if e.ComplexityRoot.ModelConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelConnection.PageInfo(childComplexity), true
+	case "ModelConnection.totalCount":
+		if e.ComplexityRoot.ModelConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelConnection.TotalCount(childComplexity), true
+
+	case "ModelContribution.contribution":
+		if e.ComplexityRoot.ModelContribution.Contribution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelContribution.Contribution(childComplexity), true
+	case "ModelContribution.feature":
+		if e.ComplexityRoot.ModelContribution.Feature == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelContribution.Feature(childComplexity), true
+	case "ModelContribution.value":
+		if e.ComplexityRoot.ModelContribution.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelContribution.Value(childComplexity), true
+
+	case "ModelEdge.cursor":
+		if e.ComplexityRoot.ModelEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelEdge.Cursor(childComplexity), true
+	case "ModelEdge.node":
+		if e.ComplexityRoot.ModelEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelEdge.Node(childComplexity), true
+
+	case "ModelMetrics.auc":
+		if e.ComplexityRoot.ModelMetrics.AUC == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelMetrics.AUC(childComplexity), true
+	case "ModelMetrics.falseNegatives":
+		if e.ComplexityRoot.ModelMetrics.FalseNegatives == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelMetrics.FalseNegatives(childComplexity), true
+	case "ModelMetrics.falsePositives":
+		if e.ComplexityRoot.ModelMetrics.FalsePositives == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelMetrics.FalsePositives(childComplexity), true
+	case "ModelMetrics.from":
+		if e.ComplexityRoot.ModelMetrics.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelMetrics.From(childComplexity), true
+	case "ModelMetrics.heldOut":
+		if e.ComplexityRoot.ModelMetrics.HeldOut == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelMetrics.HeldOut(childComplexity), true
+	case "ModelMetrics.iterations":
+		if e.ComplexityRoot.ModelMetrics.Iterations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelMetrics.Iterations(childComplexity), true
+	case "ModelMetrics.l2":
+		if e.ComplexityRoot.ModelMetrics.L2 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelMetrics.L2(childComplexity), true
+	case "ModelMetrics.optimizer":
+		if e.ComplexityRoot.ModelMetrics.Optimizer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelMetrics.Optimizer(childComplexity), true
+	case "ModelMetrics.precision":
+		if e.ComplexityRoot.ModelMetrics.Precision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelMetrics.Precision(childComplexity), true
+	case "ModelMetrics.recall":
+		if e.ComplexityRoot.ModelMetrics.Recall == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelMetrics.Recall(childComplexity), true
+	case "ModelMetrics.seed":
+		if e.ComplexityRoot.ModelMetrics.Seed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelMetrics.Seed(childComplexity), true
+	case "ModelMetrics.threshold":
+		if e.ComplexityRoot.ModelMetrics.Threshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelMetrics.Threshold(childComplexity), true
+	case "ModelMetrics.to":
+		if e.ComplexityRoot.ModelMetrics.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelMetrics.To(childComplexity), true
+	case "ModelMetrics.train":
+		if e.ComplexityRoot.ModelMetrics.Train == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelMetrics.Train(childComplexity), true
+	case "ModelMetrics.trueNegatives":
+		if e.ComplexityRoot.ModelMetrics.TrueNegatives == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelMetrics.TrueNegatives(childComplexity), true
+	case "ModelMetrics.truePositives":
+		if e.ComplexityRoot.ModelMetrics.TruePositives == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelMetrics.TruePositives(childComplexity), true
+	case "ModelMetrics.truncated":
+		if e.ComplexityRoot.ModelMetrics.Truncated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelMetrics.Truncated(childComplexity), true
+
+	case "ModelSplit.fraud":
+		if e.ComplexityRoot.ModelSplit.Fraud == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelSplit.Fraud(childComplexity), true
+	case "ModelSplit.legitimate":
+		if e.ComplexityRoot.ModelSplit.Legitimate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelSplit.Legitimate(childComplexity), true
+	case "ModelSplit.rows":
+		if e.ComplexityRoot.ModelSplit.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelSplit.Rows(childComplexity), true
+
+	case "Mutation.activateModel":
+		if e.ComplexityRoot.Mutation.ActivateModel == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_activateModel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ActivateModel(childComplexity, args["id"].(int64)), true
 	case "Mutation.changePassword":
 		if e.ComplexityRoot.Mutation.ChangePassword == nil {
 			break
@@ -1489,6 +1804,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateUser(childComplexity, args["input"].(model.CreateUserInput)), true
+	case "Mutation.deactivateModel":
+		if e.ComplexityRoot.Mutation.DeactivateModel == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deactivateModel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeactivateModel(childComplexity, args["id"].(int64)), true
 	case "Mutation.deleteDataSource":
 		if e.ComplexityRoot.Mutation.DeleteDataSource == nil {
 			break
@@ -1610,6 +1936,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitTransaction(childComplexity, args["input"].(model.SubmitTransactionInput)), true
+	case "Mutation.trainModel":
+		if e.ComplexityRoot.Mutation.TrainModel == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_trainModel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TrainModel(childComplexity, args["input"].(*model.TrainModelInput)), true
 	case "Mutation.updateDataSource":
 		if e.ComplexityRoot.Mutation.UpdateDataSource == nil {
 			break
@@ -1789,6 +2126,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.model":
+		if e.ComplexityRoot.Query.Model == nil {
+			break
+		}
+
+		args, err := ec.field_Query_model_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Model(childComplexity, args["id"].(int64)), true
+	case "Query.models":
+		if e.ComplexityRoot.Query.Models == nil {
+			break
+		}
+
+		args, err := ec.field_Query_models_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Models(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.riskEvent":
 		if e.ComplexityRoot.Query.RiskEvent == nil {
 			break
@@ -3036,6 +3395,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRiskEventFilter,
 		ec.unmarshalInputRuleInput,
 		ec.unmarshalInputSubmitTransactionInput,
+		ec.unmarshalInputTrainModelInput,
 		ec.unmarshalInputTransactionFilter,
 		ec.unmarshalInputUserFilter,
 	)
@@ -3843,6 +4203,97 @@ extend type Query {
   "Replays a draft rule over stored history without changing anything."
   backtestRule(input: BacktestInput!): BacktestResult! @hasRole(roles: [ANALYST, ADMIN])
 }
+
+"A fraud model trained on labelled transactions; when active it supplies Detection.mlScore on every instance."
+type Model {
+  id: ID!
+  "Increases by one with every model trained."
+  version: Int!
+  algorithm: String!
+  "Inputs derived from the feature vector, in coefficient order."
+  featureNames: [String!]!
+  coefficients: [Float!]!
+  intercept: Float!
+  metrics: ModelMetrics!
+  active: Boolean!
+  activatedAt: Time
+  createdAt: Time!
+}
+
+"Held-out evaluation (a fifth of the labels, split per class) and the training record."
+type ModelMetrics {
+  from: Time!
+  to: Time!
+  seed: String!
+  l2: Float!
+  truncated: Boolean!
+  train: ModelSplit!
+  heldOut: ModelSplit!
+  threshold: Float!
+  truePositives: Int!
+  falsePositives: Int!
+  trueNegatives: Int!
+  falseNegatives: Int!
+  "Null when nothing held out was predicted fraud."
+  precision: Float
+  recall: Float!
+  auc: Float!
+  iterations: Int!
+  optimizer: String!
+}
+
+type ModelSplit {
+  rows: Int!
+  fraud: Int!
+  legitimate: Int!
+}
+
+"One feature's push on the model's log-odds of fraud."
+type ModelContribution {
+  feature: String!
+  value: Float!
+  contribution: Float!
+}
+
+input TrainModelInput {
+  "Labelled transactions that occurred in [from, to); default the last 30 days."
+  from: Time
+  to: Time
+  "Shuffles the train/held-out split; default 1."
+  seed: Int
+  "L2 regularisation; default 0.01."
+  l2: Float
+}
+
+type ModelEdge {
+  cursor: String!
+  node: Model!
+}
+
+type ModelConnection {
+  edges: [ModelEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+extend type Detection {
+  "The active model's top feature contributions; null when no model scored."
+  modelContributions: [ModelContribution!]
+}
+
+extend type Query {
+  "Newest first."
+  models(first: Int, after: String): ModelConnection! @hasRole(roles: [ANALYST, ADMIN])
+  model(id: ID!): Model @hasRole(roles: [ANALYST, ADMIN])
+}
+
+extend type Mutation {
+  "Trains a new (inactive) model version on labelled feature snapshots and reports its held-out figures."
+  trainModel(input: TrainModelInput): Model! @hasRole(roles: [ADMIN])
+  "Makes the model the one that scores, on every instance; at most one is active."
+  activateModel(id: ID!): Model! @hasRole(roles: [ADMIN])
+  deactivateModel(id: ID!): Model! @hasRole(roles: [ADMIN])
+}
 `, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `"An RFC 3339 timestamp."
 scalar Time
@@ -4419,6 +4870,8 @@ func (ec *executionContext) childFields_Detection(ctx context.Context, field gra
 		return ec.fieldContext_Detection_latencyMicros(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Detection_createdAt(ctx, field)
+	case "modelContributions":
+		return ec.fieldContext_Detection_modelContributions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Detection", field.Name)
 }
@@ -4575,6 +5028,118 @@ func (ec *executionContext) childFields_MatchedRule(ctx context.Context, field g
 		return ec.fieldContext_MatchedRule_reason(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MatchedRule", field.Name)
+}
+
+func (ec *executionContext) childFields_Model(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Model_id(ctx, field)
+	case "version":
+		return ec.fieldContext_Model_version(ctx, field)
+	case "algorithm":
+		return ec.fieldContext_Model_algorithm(ctx, field)
+	case "featureNames":
+		return ec.fieldContext_Model_featureNames(ctx, field)
+	case "coefficients":
+		return ec.fieldContext_Model_coefficients(ctx, field)
+	case "intercept":
+		return ec.fieldContext_Model_intercept(ctx, field)
+	case "metrics":
+		return ec.fieldContext_Model_metrics(ctx, field)
+	case "active":
+		return ec.fieldContext_Model_active(ctx, field)
+	case "activatedAt":
+		return ec.fieldContext_Model_activatedAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Model_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Model", field.Name)
+}
+
+func (ec *executionContext) childFields_ModelConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ModelConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ModelConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ModelConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ModelConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ModelContribution(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "feature":
+		return ec.fieldContext_ModelContribution_feature(ctx, field)
+	case "value":
+		return ec.fieldContext_ModelContribution_value(ctx, field)
+	case "contribution":
+		return ec.fieldContext_ModelContribution_contribution(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ModelContribution", field.Name)
+}
+
+func (ec *executionContext) childFields_ModelEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ModelEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ModelEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ModelEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ModelMetrics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_ModelMetrics_from(ctx, field)
+	case "to":
+		return ec.fieldContext_ModelMetrics_to(ctx, field)
+	case "seed":
+		return ec.fieldContext_ModelMetrics_seed(ctx, field)
+	case "l2":
+		return ec.fieldContext_ModelMetrics_l2(ctx, field)
+	case "truncated":
+		return ec.fieldContext_ModelMetrics_truncated(ctx, field)
+	case "train":
+		return ec.fieldContext_ModelMetrics_train(ctx, field)
+	case "heldOut":
+		return ec.fieldContext_ModelMetrics_heldOut(ctx, field)
+	case "threshold":
+		return ec.fieldContext_ModelMetrics_threshold(ctx, field)
+	case "truePositives":
+		return ec.fieldContext_ModelMetrics_truePositives(ctx, field)
+	case "falsePositives":
+		return ec.fieldContext_ModelMetrics_falsePositives(ctx, field)
+	case "trueNegatives":
+		return ec.fieldContext_ModelMetrics_trueNegatives(ctx, field)
+	case "falseNegatives":
+		return ec.fieldContext_ModelMetrics_falseNegatives(ctx, field)
+	case "precision":
+		return ec.fieldContext_ModelMetrics_precision(ctx, field)
+	case "recall":
+		return ec.fieldContext_ModelMetrics_recall(ctx, field)
+	case "auc":
+		return ec.fieldContext_ModelMetrics_auc(ctx, field)
+	case "iterations":
+		return ec.fieldContext_ModelMetrics_iterations(ctx, field)
+	case "optimizer":
+		return ec.fieldContext_ModelMetrics_optimizer(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ModelMetrics", field.Name)
+}
+
+func (ec *executionContext) childFields_ModelSplit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rows":
+		return ec.fieldContext_ModelSplit_rows(ctx, field)
+	case "fraud":
+		return ec.fieldContext_ModelSplit_fraud(ctx, field)
+	case "legitimate":
+		return ec.fieldContext_ModelSplit_legitimate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ModelSplit", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

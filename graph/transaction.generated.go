@@ -337,6 +337,38 @@ func (ec *executionContext) fieldContext_Detection_createdAt(_ context.Context, 
 	return graphql.NewScalarFieldContext("Detection", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
+func (ec *executionContext) _Detection_modelContributions(ctx context.Context, field graphql.CollectedField, obj *domain.Detection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Detection_modelContributions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ModelContributions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.ModelContribution) graphql.Marshaler {
+			return ec.marshalOModelContribution2ᚕgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐModelContributionᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Detection_modelContributions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Detection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModelContribution(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MatchedRule_ruleId(ctx context.Context, field graphql.CollectedField, obj *domain.MatchedRule) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1669,6 +1701,11 @@ func (ec *executionContext) _Detection(ctx context.Context, sel ast.SelectionSet
 		case "createdAt":
 			out.Values[i] = ec._Detection_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "modelContributions":
+			out.Values[i] = ec._Detection_modelContributions(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:

@@ -14,6 +14,7 @@ import (
 	"github.com/smartfinance/riskgraph/internal/cases"
 	"github.com/smartfinance/riskgraph/internal/datasource"
 	"github.com/smartfinance/riskgraph/internal/domain"
+	fraudmodel "github.com/smartfinance/riskgraph/internal/model"
 	"github.com/smartfinance/riskgraph/internal/monitor"
 	"github.com/smartfinance/riskgraph/internal/page"
 	"github.com/smartfinance/riskgraph/internal/pubsub"
@@ -34,6 +35,7 @@ type Resolver struct {
 	Dashboard *monitor.Service
 	Sources   *datasource.Service
 	Backtest  *backtest.Service
+	Training  *fraudmodel.Service
 	Log       *slog.Logger
 	// Now is the clock, for defaults such as "the last 30 days".
 	Now func() time.Time

@@ -160,6 +160,17 @@ type LoginInput struct {
 	Location  *domain.Location `json:"location,omitempty"`
 }
 
+type ModelConnection struct {
+	Edges      []*ModelEdge `json:"edges"`
+	PageInfo   *PageInfo    `json:"pageInfo"`
+	TotalCount int          `json:"totalCount"`
+}
+
+type ModelEdge struct {
+	Cursor string        `json:"cursor"`
+	Node   *domain.Model `json:"node"`
+}
+
 type Mutation struct {
 }
 
@@ -253,6 +264,16 @@ type SubmitTransactionPayload struct {
 }
 
 type Subscription struct {
+}
+
+type TrainModelInput struct {
+	// Labelled transactions that occurred in [from, to); default the last 30 days.
+	From *time.Time `json:"from,omitempty"`
+	To   *time.Time `json:"to,omitempty"`
+	// Shuffles the train/held-out split; default 1.
+	Seed *int `json:"seed,omitempty"`
+	// L2 regularisation; default 0.01.
+	L2 *float64 `json:"l2,omitempty"`
 }
 
 type TransactionConnection struct {

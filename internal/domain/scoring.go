@@ -155,16 +155,18 @@ type MatchedRule struct {
 type Detection struct {
 	bun.BaseModel `bun:"table:detections,alias:dt"`
 
-	TransactionID int64         `bun:"transaction_id,pk"`
-	UserID        int64         `bun:"user_id"`
-	RiskScore     float64       `bun:"risk_score"`
-	RiskLevel     RiskLevel     `bun:"risk_level"`
-	Decision      Decision      `bun:"decision"`
-	RuleScore     int           `bun:"rule_score"`
-	MLScore       *float64      `bun:"ml_score"`
-	ModelVersion  *string       `bun:"model_version"`
-	Reason        string        `bun:"reason"`
-	MatchedRules  []MatchedRule `bun:"matched_rules,type:jsonb"`
+	TransactionID int64     `bun:"transaction_id,pk"`
+	UserID        int64     `bun:"user_id"`
+	RiskScore     float64   `bun:"risk_score"`
+	RiskLevel     RiskLevel `bun:"risk_level"`
+	Decision      Decision  `bun:"decision"`
+	RuleScore     int       `bun:"rule_score"`
+	MLScore       *float64  `bun:"ml_score"`
+	ModelVersion  *string   `bun:"model_version"`
+	// ModelContributions explain the model score: its top features, when a model scored.
+	ModelContributions []ModelContribution `bun:"model_contributions,type:jsonb,nullzero"`
+	Reason             string              `bun:"reason"`
+	MatchedRules       []MatchedRule       `bun:"matched_rules,type:jsonb"`
 	// ShadowRules matched but were not scored.
 	ShadowRules   []MatchedRule   `bun:"shadow_rules,type:jsonb,nullzero,notnull,default:'[]'"`
 	Features      json.RawMessage `bun:"features,type:jsonb"`

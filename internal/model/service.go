@@ -1,0 +1,56 @@
+package model
+
+import (
+	"context"
+
+	"github.com/uptrace/bun"
+
+	"github.com/smartfinance/riskgraph/internal/auth"
+	"github.com/smartfinance/riskgraph/internal/domain"
+	"github.com/smartfinance/riskgraph/internal/page"
+	"github.com/smartfinance/riskgraph/internal/store"
+)
+
+// Service is the model use cases behind the API; activation changes apply to
+// this instance at once and reach the others through NOTIFY.
+type Service struct {
+	db       *bun.DB
+	registry *Registry
+}
+
+// NewService returns a service that keeps registry current.
+func NewService(db *bun.DB, registry *Registry) *Service { return &Service{db: db, registry: registry} }
+
+// Train fits and stores a new inactive model version.
+func (s *Service) Train(ctx context.Context, p auth.Principal, opts TrainOptions) (*domain.Model, error) {
+	opts.TrainedBy = &p.UserID
+	return Train(ctx, s.db, opts)
+}
+
+// Activate makes a model the one that scores.
+func (s *Service) Activate(ctx context.Context, p auth.Principal, id int64) (*domain.Model, error) {
+	m, err := Activate(ctx, s.db, id, &p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return m, s.registry.Reload(ctx)
+}
+
+// Deactivate stops a model scoring.
+func (s *Service) Deactivate(ctx context.Context, p auth.Principal, id int64) (*domain.Model, error) {
+	m, err := Deactivate(ctx, s.db, id, &p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return m, s.registry.Reload(ctx)
+}
+
+// Models lists model versions, newest first.
+func (s *Service) Models(ctx context.Context, req page.Request) (page.Result[*domain.Model], error) {
+	return store.ListModels(ctx, s.db, req)
+}
+
+// Model loads one model version.
+func (s *Service) Model(ctx context.Context, id int64) (*domain.Model, error) {
+	return store.ModelByID(ctx, s.db, id)
+}
