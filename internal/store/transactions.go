@@ -22,12 +22,6 @@ func InsertDetection(ctx context.Context, db bun.IDB, d *domain.Detection) error
 	return mapErr(err)
 }
 
-// UpdateLastLocation moves the user's last known location forward to loc at `at`.
-func UpdateLastLocation(ctx context.Context, db bun.IDB, userID int64, loc *domain.Location, at time.Time) error {
-	_, err := setLastLocation(db.NewUpdate().Model((*domain.User)(nil)).Where("id = ?", userID), loc, at).Exec(ctx)
-	return mapErr(err)
-}
-
 // TransactionByID loads one transaction.
 func TransactionByID(ctx context.Context, db bun.IDB, id int64) (*domain.Transaction, error) {
 	t := new(domain.Transaction)

@@ -86,63 +86,45 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in Input) (*Resu
 	}
 	reqHash := in.hash(userID)
 
-	var res *Result
-	var matches []engine.Match
-	var engineLatency time.Duration
-	err = store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		subject, err := store.LockSubject(ctx, tx, userID)
-		if err != nil {
-			return err
-		}
-		if in.IdempotencyKey != nil {
-			prior, err := store.FindIdempotencyKey(ctx, tx, p.UserID, *in.IdempotencyKey)
-			switch {
-			case err == nil && !bytes.Equal(prior.RequestHash, reqHash):
-				return apperr.New(apperr.Conflict, "idempotencyKey was already used for a different transaction")
-			case err == nil:
-				res, err = load(ctx, tx, prior.TransactionID)
-				return err
-			case !errors.Is(err, store.ErrNotFound):
-				return err
-			}
-		}
-		if subject.Status != domain.UserActive {
-			return apperr.New(apperr.Forbidden, fmt.Sprintf("user account is %s: transactions are rejected", strings.ToLower(string(subject.Status))))
-		}
-		// Stamped under the user's lock, so concurrent live submissions order and count each other exactly once.
-		occurredAt := s.now().UTC()
-		if in.OccurredAt != nil {
-			occurredAt = *in.OccurredAt
-		}
-		features, err := s.features(ctx, tx, subject, &in, occurredAt)
-		if err != nil {
-			return err
-		}
-		engineStart := time.Now()
-		result, scoreErr := engine.Score(ctx, s.rules.Current(), features, s.model, s.cfg)
-		engineLatency = time.Since(engineStart)
-		if scoreErr != nil {
-			// A failing model must not block payments: the rules-only result stands.
-			s.log.WarnContext(ctx, "model score failed; using rules only", "err", scoreErr)
-		}
-		matches = result.Matched
-		res, err = s.record(ctx, tx, p, subject, &in, occurredAt, features, result, engineLatency)
-		if err != nil {
-			return err
-		}
-		if in.IdempotencyKey != nil {
-			return store.InsertIdempotencyKey(ctx, tx, &store.IdempotencyKey{CallerID: p.UserID, Key: *in.IdempotencyKey,
-				RequestHash: reqHash, UserID: userID, TransactionID: res.Transaction.ID})
-		}
-		return nil
-	})
+	// One round trip: BEGIN, the user's row lock, the caller's key if any.
+	sub, subject, prior, err := store.BeginSubmission(ctx, s.db, userID, p.UserID, in.IdempotencyKey)
 	if err != nil {
 		return nil, err
 	}
-	if len(matches) > 0 {
-		s.rules.RecordHits(matches, res.Detection.CreatedAt)
+	defer sub.Close()
+	if prior != nil {
+		if !bytes.Equal(prior.RequestHash, reqHash) {
+			return nil, apperr.New(apperr.Conflict, "idempotencyKey was already used for a different transaction")
+		}
+		return load(ctx, sub.DB(), prior.TransactionID)
 	}
-	if s.observer != nil && engineLatency > 0 {
+	if subject.Status != domain.UserActive {
+		return nil, apperr.New(apperr.Forbidden, fmt.Sprintf("user account is %s: transactions are rejected", strings.ToLower(string(subject.Status))))
+	}
+	// Stamped under the user's lock, so concurrent live submissions order and count each other exactly once.
+	occurredAt := s.now().UTC()
+	if in.OccurredAt != nil {
+		occurredAt = *in.OccurredAt
+	}
+	features, err := s.features(ctx, sub, subject, &in, occurredAt)
+	if err != nil {
+		return nil, err
+	}
+	engineStart := time.Now()
+	result, scoreErr := engine.Score(ctx, s.rules.Current(), features, s.model, s.cfg)
+	engineLatency := time.Since(engineStart)
+	if scoreErr != nil {
+		// A failing model must not block payments: the rules-only result stands.
+		s.log.WarnContext(ctx, "model score failed; using rules only", "err", scoreErr)
+	}
+	res, err := s.record(ctx, sub, p, subject, &in, reqHash, occurredAt, features, result, engineLatency)
+	if err != nil {
+		return nil, err
+	}
+	if len(result.Matched) > 0 {
+		s.rules.RecordHits(result.Matched, res.Detection.CreatedAt)
+	}
+	if s.observer != nil {
 		s.observer.Scored(res.Detection, engineLatency, time.Since(start))
 	}
 	return res, nil
@@ -167,9 +149,9 @@ func subjectOf(p auth.Principal, userID *int64) (int64, error) {
 }
 
 // features loads the stored features and completes the vector.
-func (s *Service) features(ctx context.Context, tx bun.IDB, subject *store.Subject, in *Input, at time.Time) (*engine.Features, error) {
+func (s *Service) features(ctx context.Context, sub *store.Submission, subject *store.Subject, in *Input, at time.Time) (*engine.Features, error) {
 	fingerprint := deref(in.DeviceID)
-	row, err := store.LoadFeatures(ctx, tx, subject.ID, at, fingerprint)
+	row, err := sub.Features(ctx, subject.ID, at, fingerprint)
 	if err != nil {
 		return nil, err
 	}
@@ -211,9 +193,11 @@ var statusFor = map[engine.Decision]domain.TransactionStatus{
 	engine.DecisionReject: domain.TxDeclined,
 }
 
-// record writes the transaction, its detection and, for MEDIUM/HIGH, the risk event, its timeline and alert.
-func (s *Service) record(ctx context.Context, tx bun.IDB, p auth.Principal, subject *store.Subject, in *Input, at time.Time,
-	f *engine.Features, r engine.Result, latency time.Duration,
+// record writes the transaction, its detection and, for MEDIUM/HIGH, the
+// risk event, its timeline and alert, then commits — all in one round trip
+// unless an alert must be queued for delivery at commit.
+func (s *Service) record(ctx context.Context, sub *store.Submission, p auth.Principal, subject *store.Subject, in *Input, reqHash []byte,
+	at time.Time, f *engine.Features, r engine.Result, latency time.Duration,
 ) (*Result, error) {
 	t := &domain.Transaction{
 		UserID: subject.ID, Amount: in.Amount, Currency: in.Currency, MerchantID: in.MerchantID,
@@ -223,50 +207,56 @@ func (s *Service) record(ctx context.Context, tx bun.IDB, p auth.Principal, subj
 	if loc := in.Location; loc != nil {
 		t.Latitude, t.Longitude, t.Country, t.City = &loc.Latitude, &loc.Longitude, loc.Country, loc.City
 	}
-	if in.DeviceID != nil {
-		d, err := store.UpsertDevice(ctx, tx, *in.DeviceID, at)
-		if err != nil {
-			return nil, err
-		}
-		if err := store.LinkUserDevice(ctx, tx, subject.ID, d.ID, at); err != nil {
-			return nil, err
-		}
-		t.DeviceID = &d.ID
-	}
-	if err := store.InsertTransaction(ctx, tx, t); err != nil {
-		if in.SourceID != nil && apperr.CodeOf(err) == apperr.BadInput {
-			return nil, apperr.Invalid("sourceId", "is not a known data source")
-		}
-		return nil, err
-	}
 	snapshot, err := json.Marshal(f.Snapshot())
 	if err != nil {
 		return nil, fmt.Errorf("submit: feature snapshot: %w", err)
 	}
 	d := &domain.Detection{
-		TransactionID: t.ID, UserID: subject.ID, RiskScore: r.RiskScore, RiskLevel: domain.RiskLevel(r.Level),
+		UserID: subject.ID, RiskScore: r.RiskScore, RiskLevel: domain.RiskLevel(r.Level),
 		Decision: domain.Decision(r.Decision), RuleScore: r.RuleScore, MLScore: r.MLScore, Reason: r.Reason,
-		MatchedRules: matchedRules(r.Matched), Features: snapshot, LatencyMicros: int(latency.Microseconds()),
+		MatchedRules: matchedRules(r.Matched), ShadowRules: matchedRules(r.Shadow), Features: snapshot,
+		LatencyMicros: int(latency.Microseconds()),
 	}
-	if err := store.InsertDetection(ctx, tx, d); err != nil {
+	details, err := json.Marshal(auditDetails{Decision: d.Decision, RiskScore: d.RiskScore, RiskLevel: d.RiskLevel, UserID: subject.ID})
+	if err != nil {
 		return nil, err
 	}
-	if in.Location != nil {
-		if err := store.UpdateLastLocation(ctx, tx, subject.ID, in.Location, at); err != nil {
-			return nil, err
-		}
+	rec := &store.Record{Transaction: t, Detection: d, AuditAction: "transaction.scored", AuditDetails: details, AuditIP: auth.ClientIP(ctx)}
+	if in.IdempotencyKey != nil {
+		rec.Key = &store.IdempotencyKey{CallerID: p.UserID, Key: *in.IdempotencyKey, RequestHash: reqHash, UserID: subject.ID}
 	}
-	res := &Result{Transaction: t, Detection: d}
 	if d.RiskLevel.Rank() >= domain.RiskMedium.Rank() {
-		if err := s.openEvent(ctx, tx, res, subject); err != nil {
+		if err := openEvent(rec, subject); err != nil {
 			return nil, err
 		}
 	}
-	details := map[string]any{"decision": d.Decision, "riskScore": d.RiskScore, "riskLevel": d.RiskLevel, "userId": subject.ID}
-	if err := store.Audit(ctx, tx, &p.UserID, "transaction.scored", "transaction", fmt.Sprint(t.ID), details, auth.ClientIP(ctx)); err != nil {
+	// An alert's notification is queued inside the transaction (PostgreSQL
+	// delivers it at COMMIT) once the write has given the alert its ID, so
+	// then COMMIT can't ride along with the write.
+	commit := rec.Alert == nil || s.notify == nil
+	if err := sub.Record(ctx, rec, commit); err != nil {
+		if in.SourceID != nil && apperr.CodeOf(err) == apperr.BadInput {
+			return nil, apperr.Invalid("sourceId", "is not a known data source")
+		}
 		return nil, err
 	}
-	return res, nil
+	if !commit {
+		if err := s.notify(ctx, sub.DB(), rec.Alert); err != nil {
+			return nil, err
+		}
+		if err := sub.Commit(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return &Result{Transaction: t, Detection: d, RiskEvent: rec.Event, Alert: rec.Alert}, nil
+}
+
+// auditDetails is what the audit log keeps of a scored transaction.
+type auditDetails struct {
+	Decision  domain.Decision  `json:"decision"`
+	RiskScore float64          `json:"riskScore"`
+	RiskLevel domain.RiskLevel `json:"riskLevel"`
+	UserID    int64            `json:"userId"`
 }
 
 func matchedRules(ms []engine.Match) []domain.MatchedRule {
@@ -278,9 +268,9 @@ func matchedRules(ms []engine.Match) []domain.MatchedRule {
 	return out
 }
 
-// openEvent opens the risk event with its first timeline entries and raises its alert.
-func (s *Service) openEvent(ctx context.Context, tx bun.IDB, res *Result, subject *store.Subject) error {
-	t, d := res.Transaction, res.Detection
+// openEvent adds to rec the risk event, with its first timeline entries, and its alert.
+func openEvent(rec *store.Record, subject *store.Subject) error {
+	t, d := rec.Transaction, rec.Detection
 	eventType := "RISK"
 	names := make([]string, len(d.MatchedRules))
 	for i, m := range d.MatchedRules {
@@ -293,32 +283,16 @@ func (s *Service) openEvent(ctx context.Context, tx bun.IDB, res *Result, subjec
 	if len(names) == 0 {
 		title = fmt.Sprintf("%s risk score %.2f", d.RiskLevel, d.RiskScore)
 	}
-	ev := &domain.RiskEvent{UserID: t.UserID, TransactionID: t.ID, Type: eventType, Level: d.RiskLevel,
-		Status: domain.EventOpen, RiskScore: d.RiskScore, Title: title, Description: d.Reason}
-	if err := store.InsertRiskEvent(ctx, tx, ev); err != nil {
-		return err
-	}
-	a := &domain.Alert{EventID: ev.ID, UserID: t.UserID, TransactionID: t.ID, Level: d.RiskLevel, Status: domain.AlertNew, Title: title,
+	rec.Event = &domain.RiskEvent{Type: eventType, Status: domain.EventOpen, Title: title}
+	rec.Alert = &domain.Alert{Status: domain.AlertNew,
 		Message: fmt.Sprintf("%s %s %s by %s: %s", d.Decision, t.Amount.StringFixed(2), t.Currency, subject.Username, d.Reason)}
-	if err := store.InsertAlert(ctx, tx, a); err != nil {
+	var err error
+	// The store adds the transaction's and the alert's IDs.
+	if rec.DetectedDetails, err = json.Marshal(map[string]any{"riskScore": d.RiskScore, "decision": d.Decision, "matchedRules": names}); err != nil {
 		return err
 	}
-	opened, raised := string(domain.EventOpen), string(domain.AlertNew)
-	detectionDetails, _ := json.Marshal(map[string]any{"transactionId": t.ID, "riskScore": d.RiskScore, "decision": d.Decision, "matchedRules": names})
-	alertDetails, _ := json.Marshal(map[string]any{"alertId": a.ID, "level": a.Level})
-	if err := store.InsertTimeline(ctx, tx,
-		&domain.TimelineEntry{EventID: ev.ID, Kind: domain.TimelineDetection, Action: "DETECTED", ToStatus: &opened, Note: d.Reason, Details: detectionDetails},
-		&domain.TimelineEntry{EventID: ev.ID, Kind: domain.TimelineAlert, Action: "ALERT_RAISED", ToStatus: &raised, Note: a.Title, Details: alertDetails},
-	); err != nil {
-		return err
-	}
-	if s.notify != nil {
-		if err := s.notify(ctx, tx, a); err != nil {
-			return err
-		}
-	}
-	res.RiskEvent, res.Alert = ev, a
-	return nil
+	rec.RaisedDetails, err = json.Marshal(map[string]any{"level": d.RiskLevel})
+	return err
 }
 
 // load rebuilds a stored submission's result (idempotent replay).

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// loadResult is one end-to-end run's measured window.
+type loadResult struct {
+	requests   int
+	ok         int
+	throughput float64 // successful submissions per second
+	latency    vegeta.LatencyMetrics
+	errors     map[string]int // by error code or HTTP status
+	levels     map[string]int // risk level of successful submissions
+	bursts     int
+	cpu        cpuUse
+}
+
+func (r *loadResult) riskyShare() float64 {
+	if r.ok == 0 {
+		return 0
+	}
+	return float64(r.levels["MEDIUM"]+r.levels["HIGH"]) / float64(r.ok)
+}
+
+func (r *loadResult) errorCount() int { return r.requests - r.ok }
+
+// runLoad drives submitTransaction with a closed loop of p.clients workers:
+// a warm-up, then the measured window.
+func runLoad(ctx context.Context, o options, db *benchDB, srv *server, acc *accounts, pop *population, label string, seed uint64) (*loadResult, error) {
+	p := o.plan
+	var res *loadResult
+	err := bounded(ctx, p.warmup+p.measure+time.Minute, "end-to-end "+label, func(ctx context.Context) error {
+		gen := newGenerator(pop, fmt.Sprintf("%s-%d", label, time.Now().UnixNano()), seed)
+		url := "http://" + srv.addr + "/graphql"
+		header := http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer " + acc.gatewayToken}}
+		// The first request carries the document and registers its hash;
+		// the rest send only the hash, as APQ clients do.
+		if err := registerPersistedQuery(ctx, url, header, gen.next()); err != nil {
+			return err
+		}
+		targeter := func(t *vegeta.Target) error {
+			*t = vegeta.Target{Method: http.MethodPost, URL: url, Body: submitBody(gen.next(), false), Header: header}
+			return nil
+		}
+		for range attack(ctx, p.clients, targeter, p.warmup) {
+		}
+		if err := srv.alive(); err != nil {
+			return err
+		}
+		conn, err := db.connect(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		stopProfile := captureProfile(o, label, p.measure)
+		res = &loadResult{errors: map[string]int{}, levels: map[string]int{}}
+		burstsBefore := gen.bursts()
+		before, err := sampleCPU(ctx, srv.cmd.Process.Pid, conn, db.name)
+		if err != nil {
+			return err
+		}
+		var m vegeta.Metrics
+		for r := range attack(ctx, p.clients, targeter, p.measure) {
+			res.tally(r)
+			m.Add(r)
+		}
+		after, err := sampleCPU(ctx, srv.cmd.Process.Pid, conn, db.name)
+		if err != nil {
+			return err
+		}
+		res.cpu = before.until(after)
+		m.Close()
+		stopProfile()
+		res.bursts = gen.bursts() - burstsBefore
+		res.latency = m.Latencies
+		if wall := (m.Duration + m.Wait).Seconds(); wall > 0 {
+			res.throughput = float64(res.ok) / wall
+		}
+		log.Printf("%s: %d requests, %.0f ok/s, p50 %s p95 %s p99 %s, errors %v, MEDIUM/HIGH %.1f%%; %s",
+			label, res.requests, res.throughput, ms(m.Latencies.P50), ms(m.Latencies.P95), ms(m.Latencies.P99), res.errors, 100*res.riskyShare(), res.cpuSummary())
+		return srv.alive()
+	})
+	return res, err
+}
+
+// attack runs one closed-loop vegeta attack: clients workers, each sending
+// its next request as soon as the previous one is answered (rate 0).
+func attack(ctx context.Context, clients int, tr vegeta.Targeter, d time.Duration) <-chan *vegeta.Result {
+	// An attacker can't be reused once an attack ends, so each gets its own.
+	a := vegeta.NewAttacker(vegeta.Workers(uint64(clients)), vegeta.MaxWorkers(uint64(clients)),
+		vegeta.Connections(clients), vegeta.KeepAlive(true), vegeta.Timeout(15*time.Second), vegeta.MaxBody(64<<10))
+	stop := context.AfterFunc(ctx, func() { a.Stop() })
+	out := make(chan *vegeta.Result)
+	go func() {
+		defer close(out)
+		defer stop()
+		for r := range a.Attack(tr, vegeta.ConstantPacer{}, d, "submit") {
+			out <- r
+		}
+	}()
+	return out
+}
+
+// tally counts one response: transport errors, GraphQL errors by code, risk levels.
+func (r *loadResult) tally(res *vegeta.Result) {
+	r.requests++
+	if res.Error != "" {
+		r.errors["http: "+res.Error]++
+		return
+	}
+	var body struct {
+		Data *struct {
+			SubmitTransaction *struct {
+				Detection struct{ RiskLevel string }
+			}
+		}
+		Errors []gqlError
+	}
+	if err := json.Unmarshal(res.Body, &body); err != nil {
+		r.errors["undecodable response"]++
+		return
+	}
+	if len(body.Errors) > 0 {
+		r.errors[body.Errors[0].Extensions.Code]++
+		res.Error = body.Errors[0].String()
+		return
+	}
+	if body.Data == nil || body.Data.SubmitTransaction == nil {
+		r.errors["empty response"]++
+		return
+	}
+	r.ok++
+	r.levels[body.Data.SubmitTransaction.Detection.RiskLevel]++
+}
+
+func registerPersistedQuery(ctx context.Context, url string, header http.Header, in submitInput) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(submitBody(in, true)))
+	if err != nil {
+		return err
+	}
+	req.Header = header.Clone()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	var body struct{ Errors []gqlError }
+	if err := json.Unmarshal(raw, &body); err != nil || len(body.Errors) > 0 {
+		return fmt.Errorf("first submission failed: %s", raw)
+	}
+	return nil
+}
+
+// captureProfile saves a CPU profile of the server covering most of the
+// measured window when -profile-dir is set; the returned func waits for it.
+func captureProfile(o options, label string, window time.Duration) (wait func()) {
+	if o.profileDir == "" {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		seconds := max(1, int(window.Seconds())-2)
+		resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", o.pprofAddr, seconds))
+		if err != nil {
+			log.Printf("profile: %v", err)
+			return
+		}
+		defer resp.Body.Close()
+		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
+			log.Printf("profile: %v", err)
+			return
+		}
+		path := filepath.Join(o.profileDir, "cpu-"+label+".pprof")
+		f, err := os.Create(path)
+		if err != nil {
+			log.Printf("profile: %v", err)
+			return
+		}
+		defer f.Close()
+		if _, err := io.Copy(f, resp.Body); err != nil {
+			log.Printf("profile: %v", err)
+			return
+		}
+		log.Printf("profile: %s", path)
+	}()
+	return func() { <-done }
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }

@@ -1,0 +1,223 @@
+// Command bench measures the submit hot path against the database's own floor
+// and writes one table (bench/results/latest.md). `make bench` runs it.
+//
+// One run, on one machine, every phase bounded in time:
+//
+//  1. engine: `go test -bench` of scoring with the built-in rules and with 50 rules;
+//  2. set-up: a fresh database, a release build of the server as its own
+//     process (APP_ENV=production), a SERVICE and an ANALYST account created
+//     through the API, users and devices bulk-loaded;
+//  3. floor: pgbench inserting one transaction row and one detection row per
+//     commit into the real tables, at the same concurrency as the load;
+//  4. end to end: submitTransaction over HTTP, driven by vegeta;
+//  5. history: 2,000,000 past transactions and detections loaded with COPY,
+//     then the same end-to-end run again;
+//  6. fan-out: websocket subscribers, time from the submit's commit to receipt;
+//  7. memory: the server's peak RSS over the whole run.
+//
+// Usage:
+//
+//	bench -admin-url postgres://postgres@127.0.0.1:5432/postgres [-quick] [-server bin/riskgraph]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// plan sizes one run.
+type plan struct {
+	name        string
+	users       int
+	devices     int
+	clients     int
+	warmup      time.Duration
+	measure     time.Duration
+	history     int
+	subscribers int
+	alerts      int
+	benchtime   string
+	// budget bounds the whole run; every phase also has its own bound.
+	budget time.Duration
+}
+
+var (
+	fullPlan = plan{name: "full", users: 50_000, devices: 100_000, clients: 16, warmup: 5 * time.Second,
+		measure: 30 * time.Second, history: 2_000_000, subscribers: 1000, alerts: 100, benchtime: "1s", budget: 9*time.Minute + 30*time.Second}
+	quickPlan = plan{name: "quick", users: 10_000, devices: 20_000, clients: 16, warmup: 2 * time.Second,
+		measure: 8 * time.Second, history: 200_000, subscribers: 1000, alerts: 20, benchtime: "200ms", budget: 4 * time.Minute}
+)
+
+// envList collects repeated -env KEY=VALUE flags.
+type envList []string
+
+func (e *envList) String() string { return strings.Join(*e, " ") }
+
+func (e *envList) Set(v string) error {
+	if !strings.Contains(v, "=") {
+		return fmt.Errorf("want KEY=VALUE, got %q", v)
+	}
+	*e = append(*e, v)
+	return nil
+}
+
+type options struct {
+	adminURL   string
+	serverBin  string
+	out        string
+	pprofAddr  string
+	profileDir string
+	serverEnv  envList
+	keepDB     bool
+	plan       plan
+}
+
+func main() {
+	log.SetFlags(0)
+	log.SetPrefix("bench: ")
+	var o options
+	quick := flag.Bool("quick", false, "short run for development (numbers not comparable with a full run)")
+	flag.StringVar(&o.adminURL, "admin-url", "", "PostgreSQL admin URL (scripts/pg.sh prints one); the bench creates and drops its own database")
+	flag.StringVar(&o.serverBin, "server", "bin/riskgraph", "server binary (a release build: go build -o bin/riskgraph .)")
+	flag.StringVar(&o.out, "out", "bench/results/latest.md", "where to write the table")
+	flag.StringVar(&o.pprofAddr, "pprof", "", "loopback address for the server's pprof listener, e.g. 127.0.0.1:6060")
+	flag.StringVar(&o.profileDir, "profile-dir", "", "save a CPU profile of the server during each end-to-end run here (needs -pprof)")
+	flag.Var(&o.serverEnv, "env", "extra KEY=VALUE for the server's environment (repeatable), e.g. -env DB_MAX_CONNS=16")
+	flag.BoolVar(&o.keepDB, "keep-db", false, "keep the bench database afterwards (for inspection)")
+	flag.Parse()
+	o.plan = fullPlan
+	if *quick {
+		o.plan = quickPlan
+	}
+	if o.adminURL == "" {
+		log.Fatal("-admin-url is required (make bench passes the one scripts/pg.sh finds)")
+	}
+	if o.profileDir != "" && o.pprofAddr == "" {
+		log.Fatal("-profile-dir needs -pprof")
+	}
+	if err := run(o); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(o options) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, o.plan.budget)
+	defer cancel()
+	started := time.Now()
+
+	rep := &report{plan: o.plan, started: started, machine: describeMachine(ctx), loadBefore: loadAverage()}
+	if err := runEngine(ctx, o.plan, rep); err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+
+	db, err := createDatabase(ctx, o.adminURL)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if o.keepDB {
+			log.Printf("kept database %s", db.name)
+			return
+		}
+		if err := db.drop(); err != nil {
+			log.Printf("drop database %s: %v", db.name, err)
+		}
+	}()
+	rep.machine.postgres = db.serverVersion
+
+	srv, err := startServer(ctx, o, db.url)
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+
+	if err := runPhases(ctx, o, db, srv, rep); err != nil {
+		return fmt.Errorf("%w (server log: %s)", err, srv.logPath)
+	}
+	rep.rss = srv.memory()
+	srv.stop()
+	os.Remove(srv.logPath) //nolint:errcheck // only kept to diagnose failures
+	rep.elapsed = time.Since(started)
+
+	table := rep.render()
+	fmt.Print(table)
+	if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(o.out, []byte(table), 0o644); err != nil {
+		return err
+	}
+	log.Printf("wrote %s", o.out)
+	return nil
+}
+
+// runPhases drives everything that needs the server.
+func runPhases(ctx context.Context, o options, db *benchDB, srv *server, rep *report) error {
+	p := o.plan
+	accounts, err := bootstrapAccounts(ctx, srv)
+	if err != nil {
+		return fmt.Errorf("accounts: %w", err)
+	}
+	pop := newPopulation(p.users, p.devices, 1)
+	phase("seed %d users, %d devices", p.users, p.devices)
+	if err := db.seed(ctx, pop); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+
+	phase("floor: pgbench, %d clients, %s", p.clients, p.measure)
+	if rep.floor, err = runFloor(ctx, db, pop, accounts.gatewayID, p); err != nil {
+		return fmt.Errorf("floor: %w", err)
+	}
+	if err := db.resetActivity(ctx); err != nil {
+		return err
+	}
+
+	phase("end to end, small history: %d clients, %s warm-up + %s", p.clients, p.warmup, p.measure)
+	if rep.small, err = runLoad(ctx, o, db, srv, accounts, pop, "small", 1); err != nil {
+		return fmt.Errorf("end to end: %w", err)
+	}
+	rep.rssSmall = srv.memory()
+
+	phase("history: bulk-load %d transactions and detections with COPY", p.history)
+	loadStart := time.Now()
+	if err := db.loadHistory(ctx, pop, p.history, accounts.gatewayID); err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	rep.historyLoad = time.Since(loadStart)
+	rep.historyRows = p.history
+
+	phase("end to end, %d history rows: %d clients, %s warm-up + %s", p.history, p.clients, p.warmup, p.measure)
+	if rep.large, err = runLoad(ctx, o, db, srv, accounts, pop, "history", 2); err != nil {
+		return fmt.Errorf("end to end after history: %w", err)
+	}
+
+	phase("fan-out: %d subscribers, %d alerts", p.subscribers, p.alerts)
+	if rep.fanout, err = runFanout(ctx, srv, accounts, pop, p); err != nil {
+		return fmt.Errorf("fan-out: %w", err)
+	}
+	return nil
+}
+
+func phase(format string, args ...any) { log.Printf("== "+format, args...) }
+
+// bounded runs fn with a deadline of its own, so one stuck phase can't eat the run.
+func bounded(ctx context.Context, d time.Duration, what string, fn func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	err := fn(ctx)
+	if errors.Is(err, context.DeadlineExceeded) || (err != nil && ctx.Err() != nil) {
+		return fmt.Errorf("%s: did not finish within %s: %w", what, d, err)
+	}
+	return err
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Targets from the performance issue.
+const (
+	targetRatio        = 0.50
+	targetP99          = 25 * time.Millisecond
+	targetHistoryRatio = 0.90
+	targetHistoryP99   = 30 * time.Millisecond
+	targetEngineNs     = 5000
+	targetEngineAllocs = 30
+	targetFanoutP99    = 100 * time.Millisecond
+	targetRSS          = 200 << 20
+)
+
+type machine struct {
+	cpu      string
+	cores    int
+	memory   int64
+	kernel   string
+	commit   string
+	postgres string
+}
+
+// report gathers every phase's result and renders the one table.
+type report struct {
+	plan        plan
+	started     time.Time
+	elapsed     time.Duration
+	machine     machine
+	engine      []engineResult
+	floor       *floorResult
+	small       *loadResult
+	large       *loadResult
+	historyRows int
+	historyLoad time.Duration
+	fanout      *fanoutResult
+	rssSmall    memory
+	rss         memory
+	// loadBefore is the 1-minute load average when the run started: other
+	// work on the machine skews every number here.
+	loadBefore string
+}
+
+func describeMachine(ctx context.Context) machine {
+	m := machine{cpu: "unknown CPU", cores: runtime.NumCPU(), commit: gitCommit(ctx)}
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+		f.Close()
+	}
+	if f, err := os.Open("/proc/meminfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			var kb int64
+			if n, _ := fmt.Sscanf(sc.Text(), "MemTotal: %d kB", &kb); n == 1 {
+				m.memory = kb << 10
+				break
+			}
+		}
+		f.Close()
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.kernel = "Linux " + strings.TrimSpace(string(b))
+	}
+	return m
+}
+
+// gitCommit is HEAD's short hash, marked when the tree has uncommitted changes.
+func gitCommit(ctx context.Context) string {
+	out, err := exec.CommandContext(ctx, "git", "rev-parse", "--short=12", "HEAD").Output()
+	if err != nil {
+		return "unknown (not a git checkout)"
+	}
+	commit := strings.TrimSpace(string(out))
+	if exec.CommandContext(ctx, "git", "diff", "--quiet", "HEAD").Run() != nil {
+		commit += " + uncommitted changes"
+	}
+	return commit
+}
+
+func (r *report) render() string {
+	var b strings.Builder
+	p, m := r.plan, r.machine
+	fmt.Fprintf(&b, "# make bench%s — %s\n\n", map[bool]string{true: "-quick", false: ""}[p.name == "quick"], r.started.UTC().Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(&b, "Commit %s · %s × %d cores · %.1f GiB RAM · %s · %s · PostgreSQL %s (same machine) · "+
+		"%d concurrent clients · %s measured after %s warm-up · load average %s at the start · whole run %s\n\n",
+		m.commit, m.cpu, m.cores, float64(m.memory)/(1<<30), m.kernel, runtime.Version(), m.postgres,
+		p.clients, p.measure, p.warmup, r.loadBefore, r.elapsed.Round(time.Second))
+
+	b.WriteString("| measure | result | target | |\n|---|---|---|---|\n")
+	row := func(measure, result, target string, ok *bool) {
+		verdict := ""
+		if ok != nil {
+			verdict = map[bool]string{true: "met", false: "**missed**"}[*ok]
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", measure, result, target, verdict)
+	}
+	f := r.floor
+	row(fmt.Sprintf("Floor: pgbench, 1 transaction + 1 detection row per commit (one prepared statement, %d clients)", p.clients),
+		fmt.Sprintf("%s commits/s · p50 %s · p95 %s · p99 %s", thousands(f.tps), ms(f.p50), ms(f.p95), ms(f.p99)), "", nil)
+	row(fmt.Sprintf("End to end: submitTransaction over HTTP, vegeta, %d clients, %s users, %s devices", p.clients, thousands(float64(p.users)), thousands(float64(p.devices))),
+		r.small.summary(), "p99 ≤ "+ms(targetP99), verdict(r.small.latency.P99 <= targetP99 && r.small.ok > 0))
+	row("↳ CPU per submission, small history", r.small.cpuSummary(), "", nil)
+	ratio := r.small.throughput / f.tps
+	row("Ratio end to end ÷ floor", fmt.Sprintf("%.0f%%", 100*ratio), fmt.Sprintf("≥ %.0f%%", 100*targetRatio), verdict(ratio >= targetRatio))
+	row(fmt.Sprintf("End to end after %s history rows (+ detections, COPY in %s)", thousands(float64(r.historyRows)), r.historyLoad.Round(time.Second)),
+		r.large.summary(), "p99 ≤ "+ms(targetHistoryP99), verdict(r.large.latency.P99 <= targetHistoryP99 && r.large.ok > 0))
+	row("↳ CPU per submission, after history", r.large.cpuSummary(), "", nil)
+	growth := r.large.throughput / r.small.throughput
+	row("Ratio after history ÷ small history", fmt.Sprintf("%.0f%%", 100*growth), fmt.Sprintf("≥ %.0f%%", 100*targetHistoryRatio), verdict(growth >= targetHistoryRatio))
+	for _, e := range r.engine {
+		target, ok := "", (*bool)(nil)
+		if e.name == "50 rules" {
+			target = fmt.Sprintf("≤ %d ns · ≤ %d allocs", targetEngineNs, targetEngineAllocs)
+			ok = verdict(e.nsPerOp <= targetEngineNs && e.allocsPerOp <= targetEngineAllocs)
+		}
+		row("Engine: score with "+e.name+" (go test -bench)", fmt.Sprintf("%s ns/op · %.0f allocs/op", thousands(e.nsPerOp), e.allocsPerOp), target, ok)
+	}
+	fo := r.fanout
+	row(fmt.Sprintf("Alert fan-out: %s websocket subscribers × %d alerts, commit → receipt", thousands(float64(fo.subscribers)), fo.alerts),
+		fmt.Sprintf("p50 %s · p99 %s · max %s · delivered %s of %s", ms(fo.p50), ms(fo.p99), ms(fo.max), thousands(float64(fo.delivered)), thousands(float64(fo.expected))),
+		"p99 ≤ "+ms(targetFanoutP99), verdict(fo.p99 <= targetFanoutP99 && fo.delivered == fo.expected))
+	row("Server peak RSS (VmHWM, whole run)", fmt.Sprintf("%d MB (after the first load run %d MB)", r.rss.peak>>20, r.rssSmall.peak>>20),
+		fmt.Sprintf("≤ %d MB", targetRSS>>20), verdict(r.rss.peak <= targetRSS))
+
+	b.WriteString("\nEnd to end counts only submissions answered without GraphQL errors; latency percentiles cover every request. " +
+		"Fan-out is timed from the submit's HTTP response (its commit is earlier); the floor is the same rows in one statement per commit with synchronous_commit on.\n")
+	return b.String()
+}
+
+// loadAverage is the machine's 1-minute load average, as /proc/loadavg has it.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	first, _, _ := strings.Cut(string(b), " ")
+	return first
+}
+
+func (r *loadResult) summary() string {
+	errs := fmt.Sprintf("errors %d of %s", r.errorCount(), thousands(float64(r.requests)))
+	if len(r.errors) > 0 {
+		var kinds []string
+		for _, k := range slices.Sorted(maps.Keys(r.errors)) {
+			kinds = append(kinds, fmt.Sprintf("%s %d", k, r.errors[k]))
+		}
+		errs += " (" + strings.Join(kinds, ", ") + ")"
+	}
+	return fmt.Sprintf("%s req/s · p50 %s · p95 %s · p99 %s · %s · MEDIUM/HIGH %.1f%% · %d velocity bursts",
+		thousands(r.throughput), ms(r.latency.P50), ms(r.latency.P95), ms(r.latency.P99), errs, 100*r.riskyShare(), r.bursts)
+}
+
+// cpuSummary splits the window's CPU time per successful submission.
+func (r *loadResult) cpuSummary() string {
+	u := r.cpu
+	misses := "–"
+	if r.ok > 0 {
+		misses = fmt.Sprintf("%.2f", float64(u.blocksRead)/float64(r.ok))
+	}
+	return fmt.Sprintf("server %s ms · PostgreSQL backends %s ms · load generator %s ms · %s shared-buffer misses · cores busy %s (server %s, PostgreSQL %s, other processes %s)",
+		perRequest(u.server, r.ok), perRequest(u.db, r.ok), perRequest(u.bench, r.ok), misses, u.busy(u.machineAll), u.busy(u.server), u.busy(u.db), u.busy(u.other()))
+}
+
+func verdict(ok bool) *bool { return &ok }
+
+// thousands formats a number with thousands separators and no decimals.
+func thousands(v float64) string {
+	s := fmt.Sprintf("%.0f", v)
+	var out []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 && s[i-1] != '-' {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}

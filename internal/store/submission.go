@@ -1,0 +1,352 @@
+package store
+
+import (
+	"context"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+
+	"github.com/smartfinance/riskgraph/internal/domain"
+)
+
+// Submission is one submitTransaction's database transaction, run by hand on
+// a pinned connection so that it costs three round trips instead of one per
+// statement: BEGIN with the user's row lock and the idempotency look-up, the
+// feature read, and every write with COMMIT. database/sql can't pipeline, so
+// those go through pgx on the same connection (sql.Conn.Raw), as statements
+// prepared on each connection and run with generic plans: bun would inline
+// the values, and PostgreSQL would parse and plan every statement anew, which
+// cost more than running them.
+type Submission struct {
+	conn bun.Conn
+	// open is set while a transaction is open on conn.
+	open bool
+}
+
+// Subject is the user a transaction is for, locked for the rest of the transaction.
+type Subject struct {
+	ID        int64
+	Username  string
+	Role      domain.Role
+	Status    domain.UserStatus
+	CreatedAt time.Time
+}
+
+// The hot statements, prepared on each connection under these names.
+const (
+	stmtSettings = "riskgraph_submit_settings"
+	stmtLock     = "riskgraph_submit_lock"
+	stmtFindKey  = "riskgraph_submit_find_key"
+	stmtFeatures = "riskgraph_submit_features"
+	stmtRecord   = "riskgraph_submit_record"
+	stmtRecordEv = "riskgraph_submit_record_event"
+)
+
+var statements = []struct{ name, sql string }{
+	{stmtSettings, settingsSQL}, {stmtLock, lockSQL}, {stmtFindKey, findKeySQL}, {stmtFeatures, featuresSQL},
+	{stmtRecord, recordSQL}, {stmtRecordEv, recordEventSQL},
+}
+
+// settingsSQL sets, for the submission's transaction only, generic plans for
+// the prepared statements (PostgreSQL would otherwise re-plan the feature
+// read and the writes for every call, costing more than running them), and
+// no sequential scans: every statement here is a point or range look-up, and
+// a plan made while a table was nearly empty must not scan it once it isn't.
+const settingsSQL = `SELECT set_config('plan_cache_mode', 'force_generic_plan', true), set_config('enable_seqscan', 'off', true)`
+
+// replanEvery is how many submissions a connection runs before preparing its
+// statements again. PostgreSQL re-plans on its own after ANALYZE; without
+// autovacuum a plan made from the stale size of a young table would live as
+// long as the connection, so it is re-made from the table's current size.
+const replanEvery = 1000
+
+// lockSQL row-locks the user so concurrent submissions for them run one after
+// another and each sees the ones before it (a burst can't slip under a
+// velocity rule). FOR NO KEY UPDATE doesn't block inserts that reference the user.
+const lockSQL = `SELECT id, username, role, status, created_at FROM users WHERE id = $1 FOR NO KEY UPDATE`
+
+const findKeySQL = `SELECT request_hash, user_id, transaction_id FROM idempotency_keys WHERE caller_id = $1 AND key = $2`
+
+// BeginSubmission pins a connection, begins a transaction, locks the subject
+// user and, when key is given, reads the caller's stored idempotency key
+// (nil when there is none) — in one round trip. A missing user is ErrNotFound.
+// The caller must Close the submission.
+func BeginSubmission(ctx context.Context, db *bun.DB, userID, callerID int64, key *string) (*Submission, *Subject, *IdempotencyKey, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, nil, nil, mapErr(err)
+	}
+	s := &Submission{conn: conn}
+	subject := new(Subject)
+	var prior *IdempotencyKey
+	err = s.pgx(func(c *pgx.Conn) error {
+		if err := prepare(ctx, c); err != nil {
+			return err
+		}
+		b := &pgx.Batch{}
+		b.Queue("BEGIN")
+		b.Queue(stmtSettings)
+		b.Queue(stmtLock, userID).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&subject.ID, &subject.Username, &subject.Role, &subject.Status, &subject.CreatedAt)
+		})
+		if key != nil {
+			b.Queue(stmtFindKey, callerID, *key).QueryRow(func(row pgx.Row) error {
+				k := &IdempotencyKey{CallerID: callerID, Key: *key}
+				err := row.Scan(&k.RequestHash, &k.UserID, &k.TransactionID)
+				if err == nil {
+					prior = k
+				}
+				if errors.Is(err, pgx.ErrNoRows) {
+					return nil
+				}
+				return err
+			})
+		}
+		s.open = true
+		return c.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		s.Close()
+		return nil, nil, nil, mapErr(err)
+	}
+	return s, subject, prior, nil
+}
+
+// DB runs further statements inside the submission's transaction.
+func (s *Submission) DB() bun.IDB { return s.conn }
+
+// Features reads every stored feature of a transaction for user at time at, in one round trip.
+func (s *Submission) Features(ctx context.Context, userID int64, at time.Time, fingerprint string) (*FeatureRow, error) {
+	f := new(FeatureRow)
+	err := s.pgx(func(c *pgx.Conn) error {
+		return c.QueryRow(ctx, stmtFeatures, userID, at, fingerprint).Scan(
+			&f.TxCount10m, &f.TxCount1h, &f.TxCount24h, &f.TxCount7d, &f.Amount10m, &f.Amount1h, &f.Amount24h, &f.Amount7d,
+			&f.TopMerchants, &f.DeviceID, &f.DeviceStatus, &f.DeviceFirst, &f.DeviceUsers, &f.DeviceSeen,
+			&f.PrevLat, &f.PrevLon, &f.PrevCountry, &f.PrevAt)
+	})
+	return f, mapErr(err)
+}
+
+// Record is everything a scored submission writes.
+type Record struct {
+	// Transaction is stored and gets its ID, CreatedAt and DeviceID (the
+	// device its fingerprint names, recorded as seen by the user at OccurredAt).
+	// Its location, when it has one, becomes the user's last known location.
+	Transaction *domain.Transaction
+	// Detection is stored for the transaction and gets TransactionID and CreatedAt.
+	Detection *domain.Detection
+	// AuditAction, AuditDetails and AuditIP make the audit entry, by the
+	// submitter, about the transaction.
+	AuditAction  string
+	AuditDetails json.RawMessage
+	AuditIP      string
+	// Key, when set, is stored with the transaction's ID.
+	Key *IdempotencyKey
+	// Event and Alert, when set (MEDIUM/HIGH), are stored and get their IDs and
+	// stamps. The event's timeline starts with the detection and the alert:
+	// DetectedDetails and RaisedDetails are their details, to which the
+	// transaction and alert IDs are added.
+	Event           *domain.RiskEvent
+	Alert           *domain.Alert
+	DetectedDetails json.RawMessage
+	RaisedDetails   json.RawMessage
+}
+
+// Record writes r in one statement and, when commit is set, commits in the same round trip.
+func (s *Submission) Record(ctx context.Context, r *Record, commit bool) error {
+	t, d := r.Transaction, r.Detection
+	matched, err := json.Marshal(d.MatchedRules)
+	if err != nil {
+		return fmt.Errorf("store: matched rules: %w", err)
+	}
+	shadow := []byte("[]")
+	if len(d.ShadowRules) > 0 {
+		if shadow, err = json.Marshal(d.ShadowRules); err != nil {
+			return fmt.Errorf("store: shadow rules: %w", err)
+		}
+	}
+	var contributions []byte // NULL unless a model scored
+	if d.ModelContributions != nil {
+		if contributions, err = json.Marshal(d.ModelContributions); err != nil {
+			return fmt.Errorf("store: model contributions: %w", err)
+		}
+	}
+	audit := []byte(r.AuditDetails)
+	if len(audit) == 0 {
+		audit = []byte("{}")
+	}
+	var key, hash any
+	if r.Key != nil {
+		key, hash = r.Key.Key, r.Key.RequestHash
+	}
+	args := []any{t.UserID, t.DeviceFingerprint, t.OccurredAt, t.Amount.String(), t.Currency, t.MerchantID, t.MerchantCategory,
+		t.Channel, t.IPAddress, t.Latitude, t.Longitude, t.Country, t.City, t.Status, t.SubmittedBy, t.SourceID,
+		d.RiskScore, d.RiskLevel, d.Decision, d.RuleScore, d.MLScore, d.ModelVersion, d.Reason, matched, []byte(d.Features),
+		d.LatencyMicros, r.AuditAction, audit, r.AuditIP, key, hash, shadow, contributions}
+	err = s.pgx(func(c *pgx.Conn) error {
+		b := &pgx.Batch{}
+		if r.Event == nil {
+			b.Queue(stmtRecord, args...).QueryRow(func(row pgx.Row) error {
+				return row.Scan(&t.ID, &t.CreatedAt, &t.DeviceID, &d.CreatedAt)
+			})
+		} else {
+			ev, a := r.Event, r.Alert
+			args = append(args, ev.Type, ev.Status, ev.Title, a.Status, a.Message,
+				domain.TimelineDetection, []byte(r.DetectedDetails), domain.TimelineAlert, []byte(r.RaisedDetails))
+			b.Queue(stmtRecordEv, args...).QueryRow(func(row pgx.Row) error {
+				return row.Scan(&t.ID, &t.CreatedAt, &t.DeviceID, &d.CreatedAt,
+					&ev.ID, &ev.Version, &ev.CreatedAt, &ev.UpdatedAt, &a.ID, &a.Status, &a.CreatedAt)
+			})
+		}
+		if commit {
+			b.Queue("COMMIT")
+		}
+		return c.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return mapErr(err)
+	}
+	if commit {
+		s.open = false
+	}
+	d.TransactionID = t.ID
+	if ev, a := r.Event, r.Alert; ev != nil {
+		ev.UserID, ev.TransactionID, ev.Level, ev.RiskScore, ev.Description = t.UserID, t.ID, d.RiskLevel, d.RiskScore, d.Reason
+		a.EventID, a.UserID, a.TransactionID, a.Level, a.Title = ev.ID, t.UserID, t.ID, d.RiskLevel, ev.Title
+	}
+	return nil
+}
+
+// Commit commits the submission's transaction.
+func (s *Submission) Commit(ctx context.Context) error {
+	if _, err := s.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return mapErr(err)
+	}
+	s.open = false
+	return nil
+}
+
+// Close rolls back what was not committed and returns the connection to the
+// pool — or, if even the rollback fails, closes it.
+func (s *Submission) Close() {
+	if s.open {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := s.conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+			s.conn.Raw(func(any) error { return driver.ErrBadConn }) //nolint:errcheck // the error is the point
+		}
+		s.open = false
+	}
+	s.conn.Close() //nolint:errcheck // a discarded connection has nothing left to report
+}
+
+// pgx runs fn on the pinned connection's pgx connection.
+func (s *Submission) pgx(fn func(c *pgx.Conn) error) error {
+	return s.conn.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("store: want the pgx driver, got %T", dc)
+		}
+		return fn(sc.Conn())
+	})
+}
+
+// usesKey counts, in the connection's custom data, submissions since the statements were prepared.
+const usesKey = "riskgraph_submit_uses"
+
+// prepare makes sure the hot statements are prepared on c (a map look-up
+// each once they are), and prepares them again every replanEvery uses.
+func prepare(ctx context.Context, c *pgx.Conn) error {
+	data := c.PgConn().CustomData()
+	uses, _ := data[usesKey].(int)
+	if uses >= replanEvery {
+		for _, st := range statements {
+			if err := c.Deallocate(ctx, st.name); err != nil {
+				return fmt.Errorf("store: deallocate %s: %w", st.name, err)
+			}
+		}
+		uses = 0
+	}
+	data[usesKey] = uses + 1
+	for _, st := range statements {
+		if _, err := c.Prepare(ctx, st.name, st.sql); err != nil {
+			return fmt.Errorf("store: prepare %s: %w", st.name, err)
+		}
+	}
+	return nil
+}
+
+// recordCTE writes the device sighting, the transaction, its detection, the
+// user's last location, the audit entry and the idempotency key; t is the
+// transaction. Every CTE runs even when nothing reads it.
+const recordCTE = `
+WITH dev AS (
+	INSERT INTO devices AS d (fingerprint, status, first_seen_at, last_seen_at)
+	SELECT $2::text, 'NORMAL', $3::timestamptz, $3::timestamptz WHERE $2::text IS NOT NULL
+	ON CONFLICT (fingerprint) DO UPDATE SET
+		first_seen_at = LEAST(d.first_seen_at, EXCLUDED.first_seen_at),
+		last_seen_at = GREATEST(d.last_seen_at, EXCLUDED.last_seen_at)
+	RETURNING d.id
+), link AS (
+	INSERT INTO user_devices AS ud (user_id, device_id, first_seen_at, last_seen_at)
+	SELECT $1::bigint, dev.id, $3, $3 FROM dev
+	ON CONFLICT (user_id, device_id) DO UPDATE SET
+		first_seen_at = LEAST(ud.first_seen_at, EXCLUDED.first_seen_at),
+		last_seen_at = GREATEST(ud.last_seen_at, EXCLUDED.last_seen_at)
+), t AS (
+	INSERT INTO transactions (user_id, amount, currency, merchant_id, merchant_category, channel, device_id,
+		device_fingerprint, ip_address, latitude, longitude, country, city, status, submitted_by, source_id, occurred_at)
+	SELECT $1, $4::numeric, $5::text, $6::text, $7::text, $8::text, (SELECT id FROM dev),
+		$2, $9::text, $10::float8, $11::float8, $12::text, $13::text, $14::text, $15::bigint, $16::bigint, $3
+	RETURNING id, created_at, device_id
+), det AS (
+	INSERT INTO detections (transaction_id, user_id, risk_score, risk_level, decision, rule_score, ml_score,
+		model_version, model_contributions, reason, matched_rules, shadow_rules, features, latency_us)
+	SELECT t.id, $1, $17::numeric, $18::text, $19::text, $20::int, $21::numeric, $22::text, $33::jsonb, $23::text,
+		$24::jsonb, $32::jsonb, $25::jsonb, $26::int
+	FROM t
+	RETURNING created_at
+), loc AS (
+	-- The last known location only moves forward in time.
+	UPDATE users SET
+		last_latitude = CASE WHEN last_location_at IS NULL OR last_location_at <= $3 THEN $10 ELSE last_latitude END,
+		last_longitude = CASE WHEN last_location_at IS NULL OR last_location_at <= $3 THEN $11 ELSE last_longitude END,
+		last_country = CASE WHEN last_location_at IS NULL OR last_location_at <= $3 THEN $12 ELSE last_country END,
+		last_city = CASE WHEN last_location_at IS NULL OR last_location_at <= $3 THEN $13 ELSE last_city END,
+		last_location_at = GREATEST(last_location_at, $3)
+	WHERE id = $1 AND $10 IS NOT NULL AND $11 IS NOT NULL
+), audit AS (
+	INSERT INTO audit_logs (actor_id, action, target_type, target_id, details, ip_address)
+	SELECT $15, $27::text, 'transaction', t.id::text, $28::jsonb, $29::text FROM t
+), idem AS (
+	INSERT INTO idempotency_keys (caller_id, key, request_hash, user_id, transaction_id)
+	SELECT $15, $30::text, $31::bytea, $1, t.id FROM t WHERE $30::text IS NOT NULL
+)`
+
+const recordSQL = recordCTE + `
+SELECT t.id, t.created_at, t.device_id, det.created_at FROM t, det`
+
+// recordEventSQL also opens the risk event, raises its alert and starts its
+// timeline with the detection and the alert, in that order.
+const recordEventSQL = recordCTE + `, ev AS (
+	INSERT INTO risk_events (user_id, transaction_id, type, level, status, risk_score, title, description)
+	SELECT $1, t.id, $34::text, $18, $35::text, $17, $36::text, $23 FROM t
+	RETURNING id, version, created_at, updated_at
+), al AS (
+	INSERT INTO alerts (event_id, user_id, transaction_id, level, status, title, message)
+	SELECT ev.id, $1, t.id, $18, $37::text, $36, $38::text FROM ev, t
+	RETURNING id, status, created_at
+), tl AS (
+	INSERT INTO event_timeline (event_id, kind, action, to_status, note, details)
+	SELECT ev.id, $39::text, 'DETECTED', $35, $23, $40::jsonb || jsonb_build_object('transactionId', t.id) FROM ev, t
+	UNION ALL
+	SELECT ev.id, $41::text, 'ALERT_RAISED', $37, $36, $42::jsonb || jsonb_build_object('alertId', al.id) FROM ev, al
+)
+SELECT t.id, t.created_at, t.device_id, det.created_at, ev.id, ev.version, ev.created_at, ev.updated_at, al.id, al.status, al.created_at
+FROM t, det, ev, al`

@@ -1,0 +1,90 @@
+package store_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/uptrace/bun"
+
+	"github.com/smartfinance/riskgraph/internal/pgtest"
+	"github.com/smartfinance/riskgraph/internal/store"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// TestFeaturesPlan checks that the feature read's generic plan reaches
+// transactions only through transactions_user_time_idx, whatever the table's
+// size and statistics: any other path reads more than the user's window.
+func TestFeaturesPlan(t *testing.T) {
+	db, _ := pgtest.New(t)
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, `INSERT INTO users (username, password_hash) SELECT 'u' || g, '!' FROM generate_series(1, 1000) g`); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name    string
+		rows    int
+		analyze bool
+	}{
+		{"empty", 0, false},
+		{"young, analyzed", 300, true},
+		{"grown, never analyzed", 20000, false},
+		{"grown, analyzed", 20000, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := db.ExecContext(ctx, "TRUNCATE transactions CASCADE"); err != nil {
+				t.Fatal(err)
+			}
+			// Recent rows of many users: the shape of a young system.
+			_, err := db.ExecContext(ctx, `INSERT INTO transactions (user_id, amount, currency, status, submitted_by, occurred_at, latitude, longitude)
+				SELECT u.id, 10, 'CNY', 'APPROVED', u.id, now() - g * interval '1 second', 31.2, 121.4
+				FROM generate_series(1, ?) g JOIN users u ON u.username = 'u' || (1 + g % 1000)`, tt.rows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.analyze {
+				if _, err := db.ExecContext(ctx, "ANALYZE transactions"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			plan := explainFeatures(t, db)
+			scans := 0
+			for _, line := range strings.Split(plan, "\n") {
+				if !strings.Contains(line, " on transactions") {
+					continue
+				}
+				scans++
+				if !strings.Contains(line, "using transactions_user_time_idx") {
+					t.Errorf("scan of transactions: got %q; want transactions_user_time_idx\n%s", strings.TrimSpace(line), plan)
+				}
+			}
+			if scans != 2 {
+				t.Errorf("got %d scans of transactions, want 2 (window and previous location)\n%s", scans, plan)
+			}
+		})
+	}
+}
+
+// explainFeatures is the generic plan of the feature read under the submission's settings.
+func explainFeatures(t *testing.T, db *bun.DB) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, q := range []string{"PREPARE features(bigint, timestamptz, text) AS " + store.FeaturesSQL, "BEGIN", store.SettingsSQL} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	defer conn.ExecContext(ctx, "ROLLBACK; DEALLOCATE features") //nolint:errcheck // the connection is closed next
+	var lines []string
+	if err := conn.NewRaw("EXPLAIN EXECUTE features(1, now(), 'fp-1')").Scan(ctx, &lines); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(lines, "\n")
+}
