@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -82,4 +84,58 @@ func TestLabelsAndBacktest(t *testing.T) {
 	}
 	e.mustFail(t, analyst.AccessToken, query, map[string]any{"in": map[string]any{"condition": "amount >", "from": start, "to": e.clock.Now()}}, "BAD_USER_INPUT")
 	e.mustFail(t, alice.AccessToken, query, map[string]any{"in": map[string]any{"condition": "amount > 1", "from": start, "to": e.clock.Now()}}, "FORBIDDEN")
+}
+
+func TestShadowRuleAndModelOnDetections(t *testing.T) {
+	e := newEnv(t)
+	admin := e.user(t, "root", domain.RoleAdmin)
+	gateway := e.user(t, "gateway", domain.RoleService)
+	carl := e.user(t, "carl", domain.RoleUser)
+	e.must(t, admin.AccessToken, upsertRule, map[string]any{"in": map[string]any{"name": "draft big", "condition": "amount >= 500",
+		"score": 90, "shadow": true}}, nil)
+	detect := `mutation($in: SubmitTransactionInput!) { submitTransaction(input: $in) { detection {
+		riskScore ruleScore mlScore modelVersion decision matchedRules { name } shadowRules { name } modelContributions { feature contribution } } } }`
+	type detection struct {
+		RiskScore, RuleScore float64
+		MLScore              *float64
+		ModelVersion         *string
+		Decision             string
+		MatchedRules         []struct{ Name string }
+		ShadowRules          []struct{ Name string }
+		ModelContributions   []struct{ Feature string }
+	}
+	var out struct{ SubmitTransaction struct{ Detection detection } }
+	e.must(t, gateway.AccessToken, detect, map[string]any{"in": map[string]any{"userId": carl.User.ID, "amount": 600}}, &out)
+	d := out.SubmitTransaction.Detection
+	if d.RiskScore != 0 || d.RuleScore != 0 || d.Decision != "PASS" || len(d.MatchedRules) != 0 ||
+		len(d.ShadowRules) != 1 || d.ShadowRules[0].Name != "draft big" || d.MLScore != nil || d.ModelVersion != nil || d.ModelContributions != nil {
+		t.Fatalf("shadow rule changed the score or went unrecorded: %+v", d)
+	}
+
+	// Label a history, train, activate: detections then carry the model's score, version and explanation.
+	for i := range 24 {
+		e.submit(t, gateway.AccessToken, map[string]any{"userId": carl.User.ID, "amount": fmt.Sprint(5 + i*700)})
+	}
+	if _, err := e.db.ExecContext(t.Context(), `INSERT INTO transaction_labels (user_id, transaction_id, label, source)
+		SELECT user_id, id, CASE WHEN amount > 8000 THEN 'FRAUD' ELSE 'LEGITIMATE' END, 'TEST' FROM transactions`); err != nil {
+		t.Fatal(err)
+	}
+	var trained struct {
+		TrainModel struct {
+			ID      string
+			Version int
+			Metrics struct{ AUC float64 }
+		}
+	}
+	e.must(t, admin.AccessToken, `mutation { trainModel { id version metrics { auc } } }`, nil, &trained)
+	e.must(t, admin.AccessToken, `mutation($id: ID!) { activateModel(id: $id) { active } }`, map[string]any{"id": trained.TrainModel.ID}, nil)
+	e.must(t, gateway.AccessToken, detect, map[string]any{"in": map[string]any{"userId": carl.User.ID, "amount": 20000}}, &out)
+	d = out.SubmitTransaction.Detection
+	want := fmt.Sprintf("v%d", trained.TrainModel.Version)
+	if d.MLScore == nil || d.ModelVersion == nil || *d.ModelVersion != want || len(d.ModelContributions) == 0 {
+		t.Fatalf("with an active model: got %+v, want mlScore, version %s and contributions", d, want)
+	}
+	if fused := math.Round((0.6*d.RuleScore+0.4**d.MLScore)*100) / 100; d.RiskScore != fused {
+		t.Fatalf("fusion: risk %v, want 0.6·%v + 0.4·%v = %v", d.RiskScore, d.RuleScore, *d.MLScore, fused)
+	}
 }

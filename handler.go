@@ -131,7 +131,7 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 	a.metrics = monitor.NewMetrics(a.registry, a.hub.Subscribers)
 	a.sources = datasource.New(db, cfg.Now)
 	a.submit = submit.New(submit.Options{DB: db, Rules: a.rules, Config: cfg.Scoring, Notify: pubsub.NotifyAlert,
-		Observer: a.metrics, Now: cfg.Now, Log: log})
+		Models: a.models, Observer: a.metrics, Now: cfg.Now, Log: log})
 	a.cases = cases.New(db, cfg.Now)
 	a.now = cfg.Now
 	res := &resolvers.Resolver{

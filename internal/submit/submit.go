@@ -19,6 +19,7 @@ import (
 	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/auth"
 	"github.com/smartfinance/riskgraph/internal/domain"
+	"github.com/smartfinance/riskgraph/internal/model"
 	"github.com/smartfinance/riskgraph/internal/store"
 )
 
@@ -26,6 +27,11 @@ import (
 type Rules interface {
 	Current() *engine.RuleSet
 	RecordHits(matches []engine.Match, at time.Time)
+}
+
+// Models supplies the active fraud model, nil when none is active.
+type Models interface {
+	Current() *model.Scorer
 }
 
 // AlertNotifier queues an alert for delivery at commit.
@@ -40,7 +46,7 @@ type Observer interface {
 type Service struct {
 	db       *bun.DB
 	rules    Rules
-	model    engine.Scorer
+	models   Models
 	cfg      engine.Config
 	notify   AlertNotifier
 	observer Observer
@@ -50,9 +56,10 @@ type Service struct {
 
 // Options wires a Service; Model and Observer may be nil.
 type Options struct {
-	DB       *bun.DB
-	Rules    Rules
-	Model    engine.Scorer
+	DB    *bun.DB
+	Rules Rules
+	// Models supplies the active fraud model; nil or no active model scores with rules only.
+	Models   Models
 	Config   engine.Config
 	Notify   AlertNotifier
 	Observer Observer
@@ -62,7 +69,7 @@ type Options struct {
 
 // New returns a submit service.
 func New(o Options) *Service {
-	return &Service{db: o.DB, rules: o.Rules, model: o.Model, cfg: o.Config, notify: o.Notify,
+	return &Service{db: o.DB, rules: o.Rules, models: o.Models, cfg: o.Config, notify: o.Notify,
 		observer: o.Observer, now: o.Now, log: o.Log}
 }
 
@@ -110,19 +117,23 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in Input) (*Resu
 	if err != nil {
 		return nil, err
 	}
+	var active *model.Scorer
+	if s.models != nil {
+		active = s.models.Current() // one snapshot, so the score and its explanation agree
+	}
 	engineStart := time.Now()
-	result, scoreErr := engine.Score(ctx, s.rules.Current(), features, s.model, s.cfg)
+	result, scoreErr := engine.Score(ctx, s.rules.Current(), features, active.Engine(), s.cfg)
 	engineLatency := time.Since(engineStart)
 	if scoreErr != nil {
 		// A failing model must not block payments: the rules-only result stands.
 		s.log.WarnContext(ctx, "model score failed; using rules only", "err", scoreErr)
 	}
-	res, err := s.record(ctx, sub, p, subject, &in, reqHash, occurredAt, features, result, engineLatency)
+	res, err := s.record(ctx, sub, p, subject, &in, reqHash, occurredAt, features, result, active, engineLatency)
 	if err != nil {
 		return nil, err
 	}
-	if len(result.Matched) > 0 {
-		s.rules.RecordHits(result.Matched, res.Detection.CreatedAt)
+	if hits := append(result.Matched, result.Shadow...); len(hits) > 0 {
+		s.rules.RecordHits(hits, res.Detection.CreatedAt)
 	}
 	if s.observer != nil {
 		s.observer.Scored(res.Detection, engineLatency, time.Since(start))
@@ -197,7 +208,7 @@ var statusFor = map[engine.Decision]domain.TransactionStatus{
 // risk event, its timeline and alert, then commits — all in one round trip
 // unless an alert must be queued for delivery at commit.
 func (s *Service) record(ctx context.Context, sub *store.Submission, p auth.Principal, subject *store.Subject, in *Input, reqHash []byte,
-	at time.Time, f *engine.Features, r engine.Result, latency time.Duration,
+	at time.Time, f *engine.Features, r engine.Result, active *model.Scorer, latency time.Duration,
 ) (*Result, error) {
 	t := &domain.Transaction{
 		UserID: subject.ID, Amount: in.Amount, Currency: in.Currency, MerchantID: in.MerchantID,
@@ -216,6 +227,10 @@ func (s *Service) record(ctx context.Context, sub *store.Submission, p auth.Prin
 		Decision: domain.Decision(r.Decision), RuleScore: r.RuleScore, MLScore: r.MLScore, Reason: r.Reason,
 		MatchedRules: matchedRules(r.Matched), ShadowRules: matchedRules(r.Shadow), Features: snapshot,
 		LatencyMicros: int(latency.Microseconds()),
+	}
+	if r.MLScore != nil && active != nil {
+		version, contributions := active.Explain(f)
+		d.ModelVersion, d.ModelContributions = &version, contributions
 	}
 	details, err := json.Marshal(auditDetails{Decision: d.Decision, RiskScore: d.RiskScore, RiskLevel: d.RiskLevel, UserID: subject.ID})
 	if err != nil {
