@@ -39,9 +39,7 @@ type AuditFilter struct {
 }
 
 func (f AuditFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
-	if f.ActorID != nil {
-		q = q.Where("actor_id = ?", *f.ActorID)
-	}
+	q = whereEq(q, "actor_id", f.ActorID)
 	if f.Action != "" {
 		q = q.Where("action = ?", f.Action)
 	}
@@ -51,13 +49,7 @@ func (f AuditFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 	if f.TargetID != "" {
 		q = q.Where("target_id = ?", f.TargetID)
 	}
-	if f.From != nil {
-		q = q.Where("created_at >= ?", *f.From)
-	}
-	if f.To != nil {
-		q = q.Where("created_at < ?", *f.To)
-	}
-	return q
+	return whereSince(q, "created_at", f.From, f.To)
 }
 
 // ListAudit pages through audit entries, newest first.

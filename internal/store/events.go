@@ -103,28 +103,12 @@ type RiskEventFilter struct {
 }
 
 func (f RiskEventFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
-	if f.Status != nil {
-		q = q.Where("status = ?", *f.Status)
-	}
-	if f.Level != nil {
-		q = q.Where("level = ?", *f.Level)
-	}
-	if f.Type != nil {
-		q = q.Where("type = ?", *f.Type)
-	}
-	if f.AssigneeID != nil {
-		q = q.Where("assignee_id = ?", *f.AssigneeID)
-	}
-	if f.UserID != nil {
-		q = q.Where("user_id = ?", *f.UserID)
-	}
-	if f.From != nil {
-		q = q.Where("created_at >= ?", *f.From)
-	}
-	if f.To != nil {
-		q = q.Where("created_at < ?", *f.To)
-	}
-	return q
+	q = whereEq(q, "status", f.Status)
+	q = whereEq(q, "level", f.Level)
+	q = whereEq(q, "type", f.Type)
+	q = whereEq(q, "assignee_id", f.AssigneeID)
+	q = whereEq(q, "user_id", f.UserID)
+	return whereSince(q, "created_at", f.From, f.To)
 }
 
 // ListRiskEvents pages through events, newest first.
@@ -141,22 +125,10 @@ type AlertFilter struct {
 }
 
 func (f AlertFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
-	if f.Level != nil {
-		q = q.Where("level = ?", *f.Level)
-	}
-	if f.Status != nil {
-		q = q.Where("status = ?", *f.Status)
-	}
-	if f.UserID != nil {
-		q = q.Where("user_id = ?", *f.UserID)
-	}
-	if f.From != nil {
-		q = q.Where("created_at >= ?", *f.From)
-	}
-	if f.To != nil {
-		q = q.Where("created_at < ?", *f.To)
-	}
-	return q
+	q = whereEq(q, "level", f.Level)
+	q = whereEq(q, "status", f.Status)
+	q = whereEq(q, "user_id", f.UserID)
+	return whereSince(q, "created_at", f.From, f.To)
 }
 
 // ListAlerts pages through alerts, newest first.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -31,4 +32,23 @@ func listPage[T any](ctx context.Context, db bun.IDB, idColumn string, ascending
 		return page.Result[*T]{}, mapErr(err)
 	}
 	return page.Trim(rows, p.Size, int(total)), nil
+}
+
+// whereEq narrows q to column = *v when v is set.
+func whereEq[T any](q *bun.SelectQuery, column string, v *T) *bun.SelectQuery {
+	if v == nil {
+		return q
+	}
+	return q.Where(column+" = ?", *v)
+}
+
+// whereSince narrows q to from ≤ column < to for the bounds that are set.
+func whereSince(q *bun.SelectQuery, column string, from, to *time.Time) *bun.SelectQuery {
+	if from != nil {
+		q = q.Where(column+" >= ?", *from)
+	}
+	if to != nil {
+		q = q.Where(column+" < ?", *to)
+	}
+	return q
 }

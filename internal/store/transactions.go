@@ -53,26 +53,15 @@ type TransactionFilter struct {
 }
 
 func (f TransactionFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
-	if f.UserID != nil {
-		q = q.Where("t.user_id = ?", *f.UserID)
-	}
-	if f.From != nil {
-		q = q.Where("t.occurred_at >= ?", *f.From)
-	}
-	if f.To != nil {
-		q = q.Where("t.occurred_at < ?", *f.To)
-	}
+	q = whereEq(q, "t.user_id", f.UserID)
+	q = whereSince(q, "t.occurred_at", f.From, f.To)
 	if f.MinAmount != nil {
 		q = q.Where("t.amount >= ?::numeric", *f.MinAmount)
 	}
 	if f.Decision != nil || f.RiskLevel != nil {
 		q = q.Join("JOIN detections AS dt ON dt.transaction_id = t.id AND dt.user_id = t.user_id")
-		if f.Decision != nil {
-			q = q.Where("dt.decision = ?", *f.Decision)
-		}
-		if f.RiskLevel != nil {
-			q = q.Where("dt.risk_level = ?", *f.RiskLevel)
-		}
+		q = whereEq(q, "dt.decision", f.Decision)
+		q = whereEq(q, "dt.risk_level", f.RiskLevel)
 	}
 	return q
 }
