@@ -25,12 +25,6 @@ func InsertTimeline(ctx context.Context, db bun.IDB, entries ...*domain.Timeline
 	return mapErr(err)
 }
 
-// InsertAlert raises an alert.
-func InsertAlert(ctx context.Context, db bun.IDB, a *domain.Alert) error {
-	_, err := db.NewInsert().Model(a).Returning("id, status, created_at").Exec(ctx)
-	return mapErr(err)
-}
-
 // RiskEventByID loads one risk event.
 func RiskEventByID(ctx context.Context, db bun.IDB, id int64) (*domain.RiskEvent, error) {
 	e := new(domain.RiskEvent)
