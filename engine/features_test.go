@@ -169,10 +169,13 @@ func TestSnapshot(t *testing.T) {
 
 func TestParseSnapshotRoundTrip(t *testing.T) {
 	at := time.Date(2026, 11, 20, 3, 30, 0, 0, time.UTC)
-	f := &Features{Amount: 9999.5, Currency: "CNY", Merchant: "m-1",
-		User:   UserFeatures{TxCount10m: 5, Amount24h: 12000, TopMerchants: []string{"m-1"}, Role: "VIP", CreatedAt: at.Add(-48 * time.Hour)},
-		Device: DeviceFeatures{ID: "fp", New: true, UserCount: 3, Status: "ABNORMAL", FirstSeen: at.Add(-time.Hour)},
-		Geo:    GeoFeatures{Present: true, Latitude: 52.5, Longitude: 13.4, HasPrevious: true, PrevLatitude: 31.2, PrevLongitude: 121.5, PrevAt: at.Add(-30 * time.Minute)},
+	f := &Features{Amount: 9999.5, Currency: "CNY", Merchant: "m-1", MerchantUsers24h: 4, MerchantFirstSeen: at.Add(-3 * time.Hour),
+		User: UserFeatures{TxCount10m: 5, Amount24h: 12000, TopMerchants: []string{"m-1"}, Role: "VIP", CreatedAt: at.Add(-48 * time.Hour),
+			TxCount30d: 9, AvgAmount30d: 120, MaxAmount30d: 400, SmallTxCount10m: 2, MerchantCount10m: 3, PrevTxAt: at.Add(-26 * time.Hour)},
+		Device: DeviceFeatures{ID: "fp", New: true, UserCount: 3, UserCount24h: 2, UserCount7d: 3, Status: "ABNORMAL",
+			FirstSeen: at.Add(-time.Hour), UserFirstSeen: at.Add(-time.Minute)},
+		Geo: GeoFeatures{Present: true, Latitude: 52.5, Longitude: 13.4, Country: "DE", NewCountry: true,
+			HasPrevious: true, PrevLatitude: 31.2, PrevLongitude: 121.5, PrevAt: at.Add(-30 * time.Minute)},
 	}
 	f.Derive(at)
 	raw, err := json.Marshal(f.Snapshot())

@@ -36,11 +36,14 @@ type Config struct {
 	ReviewAt    float64 // risk score from which the decision is REVIEW
 	MediumAt    float64 // risk score from which the level is MEDIUM
 	HighAt      float64 // risk score from which the level is HIGH
+	// SmallAmount is the amount under which a payment counts towards
+	// user.smallTxCount10m (card testers probe with tiny payments).
+	SmallAmount float64
 }
 
 // DefaultConfig returns the pinned domain settings.
 func DefaultConfig() Config {
-	return Config{RuleWeight: 0.6, ModelWeight: 0.4, RejectAt: 80, ReviewAt: 60, MediumAt: 40, HighAt: 80}
+	return Config{RuleWeight: 0.6, ModelWeight: 0.4, RejectAt: 80, ReviewAt: 60, MediumAt: 40, HighAt: 80, SmallAmount: 10}
 }
 
 // Validate reports a config that would not make sense: weights must be
@@ -65,6 +68,9 @@ func (c Config) Validate() error {
 		if !(t.v > 0 && t.v <= 100) {
 			errs = append(errs, fmt.Errorf("%s threshold %v is outside (0, 100]", t.name, t.v))
 		}
+	}
+	if !(c.SmallAmount > 0) {
+		errs = append(errs, fmt.Errorf("small amount %v must be greater than 0", c.SmallAmount))
 	}
 	if c.ReviewAt > c.RejectAt {
 		errs = append(errs, fmt.Errorf("review threshold %v is above reject threshold %v", c.ReviewAt, c.RejectAt))

@@ -51,6 +51,24 @@ var Features = []Feature{
 		return log1p(math.Min(f.Geo.SpeedKmh, maxSpeedKmh))
 	}},
 	{"log1p(geo.distanceKm)", "log(1 + distance from the previous location in km)", func(f *engine.Features) float64 { return log1p(f.Geo.DistanceKm) }},
+	{"sin(localHour)", "local hour of day on the circle: sin(2π·localHour/24)", func(f *engine.Features) float64 {
+		return math.Sin(2 * math.Pi * float64(f.LocalHour) / 24)
+	}},
+	{"cos(localHour)", "local hour of day on the circle: cos(2π·localHour/24)", func(f *engine.Features) float64 {
+		return math.Cos(2 * math.Pi * float64(f.LocalHour) / 24)
+	}},
+	{"log1p(user.amountToAvg30d)", "log(1 + amount relative to the user's 30-day average)", func(f *engine.Features) float64 { return log1p(f.User.AmountToAvg30d) }},
+	{"log1p(user.amountToMax30d)", "log(1 + amount relative to the user's 30-day maximum)", func(f *engine.Features) float64 { return log1p(f.User.AmountToMax30d) }},
+	{"user.noHistory30d", "1 when the user has no previous transaction in 30 days", func(f *engine.Features) float64 { return boolean(f.User.TxCount30d <= 1) }},
+	{"log1p(user.smallTxCount10m)", "log(1 + small payments in 10 minutes)", func(f *engine.Features) float64 { return log1p(float64(f.User.SmallTxCount10m)) }},
+	{"log1p(user.merchantCount10m)", "log(1 + distinct merchants in 10 minutes)", func(f *engine.Features) float64 { return log1p(float64(f.User.MerchantCount10m)) }},
+	{"log1p(user.daysSincePrevious)", "log(1 + days since the previous transaction; 0 for a first one)", func(f *engine.Features) float64 { return log1p(f.User.DaysSincePrevious) }},
+	{"log1p(device.userAgeDays)", "log(1 + days since this user first used the device)", func(f *engine.Features) float64 { return log1p(f.Device.UserAgeDays) }},
+	{"log1p(device.userCount7d)", "log(1 + users transacting on the device in 7 days)", func(f *engine.Features) float64 { return log1p(float64(f.Device.UserCount7d)) }},
+	{"geo.newCountry", "1 when the country is new for the user in 30 days", func(f *engine.Features) float64 { return boolean(f.Geo.NewCountry) }},
+	{"log1p(merchantUsers24h)", "log(1 + distinct payers of the merchant in 24 hours)", func(f *engine.Features) float64 { return log1p(float64(f.MerchantUsers24h)) }},
+	{"log1p(merchantAgeDays)", "log(1 + days since the merchant's first payment)", func(f *engine.Features) float64 { return log1p(f.MerchantAgeDays) }},
+	{"merchant.transfer", "1 for a person-to-person transfer (merchantCategory p2p_transfer)", func(f *engine.Features) float64 { return boolean(f.MerchantCategory == "p2p_transfer") }},
 }
 
 // featureByName indexes Features for loading stored models.

@@ -8,78 +8,127 @@ type FeatureRow struct {
 	TxCount1h    int
 	TxCount24h   int
 	TxCount7d    int
+	TxCount30d   int
 	Amount10m    float64
 	Amount1h     float64
 	Amount24h    float64
 	Amount7d     float64
-	TopMerchants []string
-	DeviceID     *int64
-	DeviceStatus *string
-	DeviceFirst  *time.Time
-	DeviceUsers  int
-	DeviceSeen   bool
-	PrevLat      *float64
-	PrevLon      *float64
-	PrevCountry  *string
-	PrevAt       *time.Time
+	AvgAmount30d float64
+	MaxAmount30d float64
+	// SmallCount10m and OtherMerchants10m leave out the transaction being
+	// scored, which isn't stored yet; OtherMerchants10m also leaves out its merchant.
+	SmallCount10m     int
+	OtherMerchants10m int
+	TopMerchants      []string
+	PrevTxAt          *time.Time
+	// Located30d counts the user's transactions with a country in 30 days, CountrySeen30d whether one was in this country.
+	Located30d      int
+	CountrySeen30d  bool
+	DeviceID        *int64
+	DeviceStatus    *string
+	DeviceFirst     *time.Time
+	DeviceUsers     int
+	DeviceSeen      bool
+	UserDeviceFirst *time.Time
+	// DeviceOthers24h and DeviceOthers7d count other users transacting on the device.
+	DeviceOthers24h int
+	DeviceOthers7d  int
+	// MerchantOthers24h counts other users paying the merchant.
+	MerchantOthers24h int
+	MerchantFirst     *time.Time
+	PrevLat           *float64
+	PrevLon           *float64
+	PrevCountry       *string
+	PrevAt            *time.Time
 }
 
 // featuresSQL reads everything the database contributes to a feature vector
-// for user $1 at time $2 and device fingerprint $3 (empty for none), in the
-// order of FeatureRow's fields. Only what occurred at or before $2 counts
-// (event time), and every part is a bounded index range scan over the last 7
-// days (30 for the previous location), so its cost doesn't grow with a
-// user's history.
+// for user $1 at time $2, device fingerprint $3 (empty for none), small
+// amounts under $4, merchant $5 and country $6 (empty for none), in the order
+// of FeatureRow's fields. Only what occurred at or before $2 counts (event
+// time), and every part is a bounded index range scan — the user's last 30
+// days, the device's and the merchant's latest 200 payments in their window —
+// or a single index probe, so its cost doesn't grow with history.
 //
 // It runs as a prepared statement with a generic plan (planning it anew took
 // five times as long as running it), and a generic plan can't see how much of
 // the table a time window holds: it assumes a sliver, so on a young table it
 // would read the window of every user through transactions_time_idx, or a
 // user's whole history through the primary key. Hence the two nudges that
-// leave transactions_user_time_idx the only good path: the upper time bound
-// is written "(occurred_at <= $2) IS TRUE", which no index can use, so a
-// time-only scan looks like a third of the table; and the scans ask for
+// leave the user, device and merchant indexes the only good paths: the upper
+// time bound is written "(occurred_at <= $2) IS TRUE", which no index can use,
+// so a time-only scan looks like a third of the table; and the scans ask for
 // occurred_at DESC order, which the primary key can't give.
 // TestFeaturesPlan checks the plan.
 const featuresSQL = `
 WITH w AS (
-	SELECT amount, merchant_id, device_fingerprint, occurred_at FROM transactions
-	WHERE user_id = $1 AND occurred_at > $2::timestamptz - interval '7 days' AND (occurred_at <= $2) IS TRUE
+	SELECT amount, merchant_id, device_fingerprint, country, latitude, longitude, occurred_at FROM transactions
+	WHERE user_id = $1 AND occurred_at > $2::timestamptz - interval '30 days' AND (occurred_at <= $2) IS TRUE
 	ORDER BY occurred_at DESC
 ), agg AS (
 	SELECT
 		count(*) FILTER (WHERE occurred_at > $2::timestamptz - interval '10 minutes') AS tx_count_10m,
 		count(*) FILTER (WHERE occurred_at > $2::timestamptz - interval '1 hour') AS tx_count_1h,
 		count(*) FILTER (WHERE occurred_at > $2::timestamptz - interval '24 hours') AS tx_count_24h,
-		count(*) AS tx_count_7d,
+		count(*) FILTER (WHERE occurred_at > $2::timestamptz - interval '7 days') AS tx_count_7d,
+		count(*) AS tx_count_30d,
 		coalesce(sum(amount) FILTER (WHERE occurred_at > $2::timestamptz - interval '10 minutes'), 0) AS amount_10m,
 		coalesce(sum(amount) FILTER (WHERE occurred_at > $2::timestamptz - interval '1 hour'), 0) AS amount_1h,
 		coalesce(sum(amount) FILTER (WHERE occurred_at > $2::timestamptz - interval '24 hours'), 0) AS amount_24h,
-		coalesce(sum(amount), 0) AS amount_7d,
-		bool_or(device_fingerprint = $3 AND occurred_at < $2) AS device_in_tx
+		coalesce(sum(amount) FILTER (WHERE occurred_at > $2::timestamptz - interval '7 days'), 0) AS amount_7d,
+		coalesce(avg(amount), 0) AS avg_amount_30d,
+		coalesce(max(amount), 0) AS max_amount_30d,
+		count(*) FILTER (WHERE occurred_at > $2::timestamptz - interval '10 minutes' AND amount < $4::numeric) AS small_count_10m,
+		count(DISTINCT merchant_id) FILTER (WHERE occurred_at > $2::timestamptz - interval '10 minutes' AND merchant_id <> $5::text) AS other_merchants_10m,
+		max(occurred_at) AS prev_tx_at,
+		count(country) AS located_30d,
+		coalesce(bool_or(upper(country) = upper($6::text)), false) AS country_seen_30d,
+		bool_or(device_fingerprint = $3 AND occurred_at < $2 AND occurred_at > $2::timestamptz - interval '7 days') AS device_in_tx
 	FROM w
 ), dev AS (
 	SELECT id, status, first_seen_at FROM devices WHERE fingerprint = $3
+), dev_users AS (
+	SELECT count(DISTINCT user_id) FILTER (WHERE occurred_at > $2::timestamptz - interval '24 hours') AS others_24h,
+		count(DISTINCT user_id) AS others_7d
+	FROM (SELECT user_id, occurred_at FROM transactions
+		WHERE device_id = (SELECT id FROM dev) AND occurred_at > $2::timestamptz - interval '7 days' AND (occurred_at <= $2) IS TRUE
+		ORDER BY occurred_at DESC LIMIT 200) x
+	WHERE user_id <> $1
+), payee AS (
+	SELECT count(DISTINCT user_id) AS others_24h
+	FROM (SELECT user_id FROM transactions
+		WHERE merchant_id = $5 AND occurred_at > $2::timestamptz - interval '24 hours' AND (occurred_at <= $2) IS TRUE
+		ORDER BY occurred_at DESC LIMIT 200) x
+	WHERE user_id <> $1
 ), prev AS (
 	SELECT lat, lon, country, at FROM (
-		(SELECT latitude AS lat, longitude AS lon, country, occurred_at AS at FROM transactions
-		 WHERE user_id = $1 AND occurred_at > $2::timestamptz - interval '30 days' AND (occurred_at <= $2) IS TRUE AND latitude IS NOT NULL
-		 ORDER BY occurred_at DESC LIMIT 1)
+		(SELECT latitude AS lat, longitude AS lon, country, occurred_at AS at FROM w
+		 WHERE latitude IS NOT NULL ORDER BY occurred_at DESC LIMIT 1)
 		UNION ALL
 		(SELECT latitude, longitude, country, created_at FROM login_logs
 		 WHERE user_id = $1 AND success AND created_at <= $2 AND created_at > $2::timestamptz - interval '30 days' AND latitude IS NOT NULL
 		 ORDER BY created_at DESC LIMIT 1)
 	) p ORDER BY at DESC LIMIT 1
 )
-SELECT agg.tx_count_10m, agg.tx_count_1h, agg.tx_count_24h, agg.tx_count_7d,
-	agg.amount_10m, agg.amount_1h, agg.amount_24h, agg.amount_7d,
-	ARRAY(SELECT merchant_id FROM w WHERE merchant_id IS NOT NULL
+SELECT agg.tx_count_10m, agg.tx_count_1h, agg.tx_count_24h, agg.tx_count_7d, agg.tx_count_30d,
+	agg.amount_10m, agg.amount_1h, agg.amount_24h, agg.amount_7d, agg.avg_amount_30d, agg.max_amount_30d,
+	agg.small_count_10m, agg.other_merchants_10m,
+	ARRAY(SELECT merchant_id FROM w WHERE merchant_id IS NOT NULL AND occurred_at > $2::timestamptz - interval '7 days'
 	      GROUP BY merchant_id ORDER BY count(*) DESC, merchant_id LIMIT 5) AS top_merchants,
+	-- The previous transaction beyond the window is looked up only when the window is empty.
+	coalesce(agg.prev_tx_at, (SELECT occurred_at FROM transactions
+		WHERE user_id = $1 AND (occurred_at <= $2::timestamptz - interval '30 days') IS TRUE
+		ORDER BY occurred_at DESC LIMIT 1)) AS prev_tx_at,
+	agg.located_30d, agg.country_seen_30d,
 	dev.id AS device_id, dev.status AS device_status, dev.first_seen_at AS device_first_seen,
 	(SELECT count(*) FROM user_devices ud WHERE ud.device_id = dev.id AND ud.user_id <> $1 AND ud.first_seen_at <= $2) AS device_users,
 	coalesce(agg.device_in_tx, false) OR EXISTS (
 		SELECT 1 FROM login_logs l WHERE l.user_id = $1 AND l.success AND l.device_fingerprint = $3
 		AND l.created_at > $2::timestamptz - interval '7 days' AND l.created_at < $2
 	) AS device_seen,
+	(SELECT ud.first_seen_at FROM user_devices ud WHERE ud.user_id = $1 AND ud.device_id = dev.id AND ud.first_seen_at <= $2) AS user_device_first,
+	dev_users.others_24h, dev_users.others_7d, payee.others_24h,
+	(SELECT occurred_at FROM transactions WHERE merchant_id = $5 AND occurred_at <= $2
+		ORDER BY occurred_at LIMIT 1) AS merchant_first,
 	prev.lat AS prev_lat, prev.lon AS prev_lon, prev.country AS prev_country, prev.at AS prev_at
-FROM agg LEFT JOIN dev ON true LEFT JOIN prev ON true`
+FROM agg, dev_users, payee LEFT JOIN dev ON true LEFT JOIN prev ON true`

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"maps"
 	"os"
 	"strings"
 	"testing"
@@ -50,18 +51,23 @@ func TestFeaturesPlan(t *testing.T) {
 				}
 			}
 			plan := explainFeatures(t, db)
-			scans := 0
+			scans := map[string]int{}
 			for _, line := range strings.Split(plan, "\n") {
 				if !strings.Contains(line, " on transactions") {
 					continue
 				}
-				scans++
-				if !strings.Contains(line, "using transactions_user_time_idx") {
-					t.Errorf("scan of transactions: got %q; want transactions_user_time_idx\n%s", strings.TrimSpace(line), plan)
+				_, index, ok := strings.Cut(line, " using ")
+				index, _, _ = strings.Cut(index, " ")
+				if !ok {
+					index = strings.TrimSpace(line)
 				}
+				scans[index]++
 			}
-			if scans != 2 {
-				t.Errorf("got %d scans of transactions, want 2 (window and previous location)\n%s", scans, plan)
+			// The user's window and previous transaction; the device's users;
+			// the merchant's payers and first payment.
+			want := map[string]int{"transactions_user_time_idx": 2, "transactions_device_time_idx": 1, "transactions_merchant_time_idx": 2}
+			if !maps.Equal(scans, want) {
+				t.Errorf("scans of transactions: got %v; want %v\n%s", scans, want, plan)
 			}
 		})
 	}
@@ -76,14 +82,14 @@ func explainFeatures(t *testing.T, db *bun.DB) string {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	for _, q := range []string{"PREPARE features(bigint, timestamptz, text) AS " + store.FeaturesSQL, "BEGIN", store.SettingsSQL} {
+	for _, q := range []string{"PREPARE features(bigint, timestamptz, text, numeric, text, text) AS " + store.FeaturesSQL, "BEGIN", store.SettingsSQL} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
 	defer conn.ExecContext(ctx, "ROLLBACK; DEALLOCATE features") //nolint:errcheck // the connection is closed next
 	var lines []string
-	if err := conn.NewRaw("EXPLAIN EXECUTE features(1, now(), 'fp-1')").Scan(ctx, &lines); err != nil {
+	if err := conn.NewRaw("EXPLAIN EXECUTE features(1, now(), 'fp-1', 10, 'm-1', 'CN')").Scan(ctx, &lines); err != nil {
 		t.Fatal(err)
 	}
 	return strings.Join(lines, "\n")

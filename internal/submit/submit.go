@@ -161,24 +161,40 @@ func subjectOf(p auth.Principal, userID *int64) (int64, error) {
 
 // features loads the stored features and completes the vector.
 func (s *Service) features(ctx context.Context, sub *store.Submission, subject *store.Subject, in *Input, at time.Time) (*engine.Features, error) {
-	fingerprint := deref(in.DeviceID)
-	row, err := sub.Features(ctx, subject.ID, at, fingerprint)
+	q := store.FeatureQuery{UserID: subject.ID, At: at, Fingerprint: deref(in.DeviceID), Merchant: deref(in.MerchantID), SmallAmount: s.cfg.SmallAmount}
+	if in.Location != nil {
+		q.Country = deref(in.Location.Country)
+	}
+	row, err := sub.Features(ctx, q)
 	if err != nil {
 		return nil, err
 	}
 	amount, _ := in.Amount.Float64()
 	f := &engine.Features{
-		Amount: amount, Currency: in.Currency, Merchant: deref(in.MerchantID),
+		Amount: amount, Currency: in.Currency, Merchant: q.Merchant,
 		MerchantCategory: deref(in.MerchantCategory), Channel: deref(in.Channel),
 	}
-	// The window counts what is stored; this transaction is included by definition.
+	// The windows count what is stored; this transaction is included by definition.
 	f.User = engine.UserFeatures{
 		TxCount10m: row.TxCount10m + 1, TxCount1h: row.TxCount1h + 1, TxCount24h: row.TxCount24h + 1, TxCount7d: row.TxCount7d + 1,
-		Amount10m: row.Amount10m + amount, Amount1h: row.Amount1h + amount, Amount24h: row.Amount24h + amount, Amount7d: row.Amount7d + amount,
+		TxCount30d: row.TxCount30d + 1,
+		Amount10m:  row.Amount10m + amount, Amount1h: row.Amount1h + amount, Amount24h: row.Amount24h + amount, Amount7d: row.Amount7d + amount,
+		AvgAmount30d: row.AvgAmount30d, MaxAmount30d: row.MaxAmount30d,
+		SmallTxCount10m: row.SmallCount10m, MerchantCount10m: row.OtherMerchants10m,
 		TopMerchants: row.TopMerchants, CreatedAt: subject.CreatedAt, Role: string(subject.Role),
 	}
-	if fingerprint != "" {
-		f.Device = engine.DeviceFeatures{ID: fingerprint, New: !row.DeviceSeen, UserCount: row.DeviceUsers + 1, Status: string(domain.DeviceNormal)}
+	if amount < s.cfg.SmallAmount {
+		f.User.SmallTxCount10m++
+	}
+	if q.Merchant != "" {
+		f.User.MerchantCount10m++
+		f.MerchantUsers24h = row.MerchantOthers24h + 1
+		f.MerchantFirstSeen = timeOr(row.MerchantFirst)
+	}
+	f.User.PrevTxAt = timeOr(row.PrevTxAt)
+	if q.Fingerprint != "" {
+		f.Device = engine.DeviceFeatures{ID: q.Fingerprint, New: !row.DeviceSeen, UserCount: row.DeviceUsers + 1, Status: string(domain.DeviceNormal),
+			UserCount24h: row.DeviceOthers24h + 1, UserCount7d: row.DeviceOthers7d + 1, UserFirstSeen: timeOr(row.UserDeviceFirst)}
 		if row.DeviceStatus != nil {
 			f.Device.Status = *row.DeviceStatus
 		}
@@ -187,15 +203,26 @@ func (s *Service) features(ctx context.Context, sub *store.Submission, subject *
 			f.Device.FirstSeen = *row.DeviceFirst
 		}
 	}
+	// The previous location is kept even without a current one: it gives
+	// the local time zone of a payment that has no place.
+	if row.PrevLat != nil && row.PrevLon != nil && row.PrevAt != nil {
+		f.Geo.HasPrevious, f.Geo.PrevLatitude, f.Geo.PrevLongitude, f.Geo.PrevAt = true, *row.PrevLat, *row.PrevLon, *row.PrevAt
+		f.Geo.PrevCountry = deref(row.PrevCountry)
+	}
 	if loc := in.Location; loc != nil {
-		f.Geo = engine.GeoFeatures{Present: true, Latitude: loc.Latitude, Longitude: loc.Longitude, Country: deref(loc.Country), City: deref(loc.City)}
-		if row.PrevLat != nil && row.PrevLon != nil && row.PrevAt != nil {
-			f.Geo.HasPrevious, f.Geo.PrevLatitude, f.Geo.PrevLongitude, f.Geo.PrevAt = true, *row.PrevLat, *row.PrevLon, *row.PrevAt
-			f.Geo.PrevCountry = deref(row.PrevCountry)
-		}
+		f.Geo.Present, f.Geo.Latitude, f.Geo.Longitude, f.Geo.Country, f.Geo.City = true, loc.Latitude, loc.Longitude, q.Country, deref(loc.City)
+		f.Geo.NewCountry = q.Country != "" && row.Located30d > 0 && !row.CountrySeen30d
 	}
 	f.Derive(at)
 	return f, nil
+}
+
+// timeOr is the time t points to, or the zero time.
+func timeOr(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
 }
 
 var statusFor = map[engine.Decision]domain.TransactionStatus{
