@@ -267,7 +267,7 @@ func TestMetricsExposeDecisions(t *testing.T) {
 	}
 	analyst := e.user(t, "ana", domain.RoleAnalyst)
 	e.must(t, analyst.AccessToken, `{ systemStatus { database { reachable } scoringLatency { samples } rulesLoaded } }`, nil, &status)
-	if !status.SystemStatus.Database.Reachable || status.SystemStatus.ScoringLatency.Samples != 2 || status.SystemStatus.RulesLoaded != 5 {
+	if !status.SystemStatus.Database.Reachable || status.SystemStatus.ScoringLatency.Samples != 2 || status.SystemStatus.RulesLoaded != seededRules() {
 		t.Fatalf("system status: got %+v", status.SystemStatus)
 	}
 }

@@ -79,8 +79,8 @@ func TestLabelsAndBacktest(t *testing.T) {
 		t.Fatalf("backtest: got %+v", r)
 	}
 	// A backtest changes nothing.
-	if n := e.count(t, "SELECT count(*) FROM rules"); n != 5 {
-		t.Fatalf("rules after a backtest: %d, want 5", n)
+	if n := e.count(t, "SELECT count(*) FROM rules"); n != seededRules() {
+		t.Fatalf("rules after a backtest: %d, want %d", n, seededRules())
 	}
 	e.mustFail(t, analyst.AccessToken, query, map[string]any{"in": map[string]any{"condition": "amount >", "from": start, "to": e.clock.Now()}}, "BAD_USER_INPUT")
 	e.mustFail(t, alice.AccessToken, query, map[string]any{"in": map[string]any{"condition": "amount > 1", "from": start, "to": e.clock.Now()}}, "FORBIDDEN")

@@ -119,8 +119,8 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 		log.Error("load the active model; scoring with rules only", "err", err)
 	}
 	a.rules = rules.New(db, cfg.Now, log, pubsub.NotifyRulesChanged)
-	if err := a.rules.SeedBuiltins(ctx); err != nil {
-		return nil, fmt.Errorf("seed built-in rules: %w", err)
+	if err := a.rules.SeedRulePacks(ctx, cfg.RulePacks); err != nil {
+		return nil, err
 	}
 	if err := a.rules.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("load rules: %w", err)

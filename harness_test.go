@@ -59,8 +59,11 @@ func testConfig(dbURL string, clock *testClock) config {
 	// Every test logs in from 127.0.0.1; the throttle has its own test.
 	l.LoginsPerMinute, l.RegistersPerMinute = 100_000, 100_000
 	return config{DatabaseURL: dbURL, Env: "development", JWTSecret: testJWTSecret, Introspection: true,
-		Scoring: engine.DefaultConfig(), Now: clock.Now, Limits: l}
+		Scoring: engine.DefaultConfig(), RulePacks: []string{"seed", "default"}, Now: clock.Now, Limits: l}
 }
+
+// seededRules is how many rules a test server starts with: both packs.
+func seededRules() int { return len(engine.BuiltinRules()) + len(engine.DefaultRulePack()) }
 
 func newEnv(t *testing.T) *testEnv {
 	t.Helper()

@@ -3,22 +3,31 @@
 //
 // Usage:
 //
-//	riskgraph           serve (migrating first)
-//	riskgraph migrate   apply migrations and exit
-//	riskgraph rollback  undo the last migration group and exit
+//	riskgraph                      serve (migrating first)
+//	riskgraph migrate              apply migrations and exit
+//	riskgraph rollback             undo the last migration group and exit
+//	riskgraph train-model [flags]  train a model on the labelled transactions
+//	                               (migrating first), print its held-out
+//	                               figures and exit; -activate also makes it
+//	                               the model every running server scores with
+//	                               (flags: -from, -to, -seed, -l2, -activate;
+//	                               riskgraph train-model -h lists them)
 package main
 
 import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -28,6 +37,9 @@ import (
 
 	"github.com/smartfinance/riskgraph/dbmigrate"
 	"github.com/smartfinance/riskgraph/engine"
+	"github.com/smartfinance/riskgraph/internal/apperr"
+	"github.com/smartfinance/riskgraph/internal/domain"
+	"github.com/smartfinance/riskgraph/internal/model"
 	"github.com/smartfinance/riskgraph/internal/store"
 )
 
@@ -52,6 +64,8 @@ type config struct {
 	LogLevel      slog.Level
 	LogJSON       bool
 	Scoring       engine.Config
+	// RulePacks names the rule packs seeded on first start (engine.RulePacks).
+	RulePacks []string
 	// PprofAddr serves net/http/pprof on its own listener when set (never on ADDR).
 	PprofAddr string
 	Limits    limits
@@ -168,6 +182,11 @@ func loadConfig(getenv func(string) string) (cfg config, warnings []string, err 
 			}
 		}
 	}
+	packs, perr := rulePacks(str("RULE_PACKS", "seed,default"))
+	if perr != nil {
+		errs = append(errs, perr)
+	}
+	cfg.RulePacks = packs
 	defaultConns := max(8, 4*runtime.GOMAXPROCS(0))
 	cfg.Pool.MaxOpen = integer("DB_MAX_CONNS", defaultConns, 1, 1000)
 	cfg.Pool.MaxIdle = cfg.Pool.MaxOpen
@@ -256,10 +275,118 @@ func run(args []string) error {
 		return err
 	case "rollback":
 		return dbmigrate.Rollback(ctx, db)
+	case "train-model":
+		return trainModel(ctx, db, args[1:], os.Stdout, os.Stderr)
 	case "serve":
 		return serve(ctx, cfg, db, log)
 	default:
-		return fmt.Errorf("unknown command %q (want migrate, rollback or nothing)", command)
+		return fmt.Errorf("unknown command %q (want migrate, rollback, train-model or nothing)", command)
+	}
+}
+
+// trainModel is `riskgraph train-model`: it migrates, trains a model on the
+// labelled transactions of a period, prints the new version's held-out
+// figures to stdout and, with -activate, activates it. Activation notifies
+// every running instance, which reloads its model. Flag errors and usage go
+// to stderr; input the training refuses (too few labels, a bad period) comes
+// back as an error with the reason.
+func trainModel(ctx context.Context, db *bun.DB, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("riskgraph train-model", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	from := fs.String("from", "", "labelled transactions that occurred from this time on, RFC 3339 (default: 30 days before -to)")
+	to := fs.String("to", "", "up to (not including) this time, RFC 3339 (default: now)")
+	seed := fs.Uint64("seed", 1, "shuffles the train/held-out split: the same labels and seed give the same model")
+	l2 := fs.Float64("l2", model.DefaultL2, "L2 regularisation strength")
+	activate := fs.Bool("activate", false, "activate the new version: every running server reloads and scores with it")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: riskgraph train-model [flags]")
+		fmt.Fprintln(stderr, "Trains a logistic-regression model on the labelled transactions of a period and prints its held-out figures.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return fmt.Errorf("train-model: %w", err)
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("train-model: unexpected argument %q", fs.Arg(0))
+	}
+	opts := model.TrainOptions{Seed: *seed, L2: *l2}
+	for _, t := range []struct {
+		name, value string
+		dst         *time.Time
+	}{{"from", *from, &opts.From}, {"to", *to, &opts.To}} {
+		if t.value == "" {
+			continue
+		}
+		v, err := time.Parse(time.RFC3339, t.value)
+		if err != nil {
+			return fmt.Errorf("train-model: -%s %q: want an RFC 3339 time such as 2026-03-01T00:00:00Z", t.name, t.value)
+		}
+		*t.dst = v
+	}
+
+	if _, err := dbmigrate.Migrate(ctx, db); err != nil {
+		return err
+	}
+	m, err := model.Train(ctx, db, opts)
+	if err != nil {
+		return commandError("train-model", err)
+	}
+	if *activate {
+		active, err := model.Activate(ctx, db, m.ID, nil)
+		if err != nil {
+			printModel(stdout, m)
+			return commandError("train-model: activate "+m.VersionName(), err)
+		}
+		m = active
+	}
+	printModel(stdout, m)
+	return nil
+}
+
+// commandError keeps a client-safe error's message (the reason the input was
+// refused) and passes any other error on as it is.
+func commandError(prefix string, err error) error {
+	var ae *apperr.Error
+	if errors.As(err, &ae) && ae.Code != apperr.Internal {
+		return fmt.Errorf("%s: %s", prefix, ae.Message)
+	}
+	return fmt.Errorf("%s: %w", prefix, err)
+}
+
+// printModel writes a model's training record and held-out figures.
+func printModel(w io.Writer, m *domain.Model) {
+	mt := m.Metrics
+	split := func(s domain.ModelSplit) string {
+		return fmt.Sprintf("%d (%d FRAUD, %d LEGITIMATE)", s.Rows, s.Fraud, s.Legitimate)
+	}
+	all := domain.ModelSplit{Rows: mt.Train.Rows + mt.HeldOut.Rows, Fraud: mt.Train.Fraud + mt.HeldOut.Fraud,
+		Legitimate: mt.Train.Legitimate + mt.HeldOut.Legitimate}
+	precision := "n/a (nothing held out was predicted fraud)"
+	if mt.Precision != nil {
+		precision = fmt.Sprintf("%.3f", *mt.Precision)
+	}
+	fmt.Fprintf(w, "model %s (id %d), %s\n", m.VersionName(), m.ID, m.Algorithm)
+	fmt.Fprintf(w, "  period     %s to %s\n", mt.From.Format(time.RFC3339), mt.To.Format(time.RFC3339))
+	labels := split(all)
+	if mt.Truncated {
+		labels += fmt.Sprintf(", the newest %d of more", model.MaxRows)
+	}
+	fmt.Fprintf(w, "  labels     %s\n", labels)
+	fmt.Fprintf(w, "  train      %s, seed %d, L2 %g, %d iterations (%s)\n", split(mt.Train), mt.Seed, mt.L2, mt.Iterations, mt.Optimizer)
+	fmt.Fprintf(w, "  held out   %s\n", split(mt.HeldOut))
+	fmt.Fprintf(w, "  precision  %s\n", precision)
+	fmt.Fprintf(w, "  recall     %.3f\n", mt.Recall)
+	fmt.Fprintf(w, "  AUC        %.3f\n", mt.AUC)
+	fmt.Fprintf(w, "  confusion  at p >= %g: %d TP, %d FP, %d TN, %d FN\n", mt.Threshold,
+		mt.TruePositives, mt.FalsePositives, mt.TrueNegatives, mt.FalseNegatives)
+	if m.Active {
+		fmt.Fprintln(w, "  active     yes: running servers reload it now")
+	} else {
+		fmt.Fprintf(w, "  active     no: activate it with the activateModel(id: %d) mutation\n", m.ID)
 	}
 }
 
@@ -339,4 +466,20 @@ func newLogger(cfg config) *slog.Logger {
 
 func indentErrors(err error) error {
 	return errors.New(strings.ReplaceAll(err.Error(), "\n", "\n  "))
+}
+
+// rulePacks parses RULE_PACKS: pack names separated by commas, or "none".
+func rulePacks(v string) ([]string, error) {
+	if strings.TrimSpace(v) == "none" {
+		return nil, nil
+	}
+	var names []string
+	for name := range strings.SplitSeq(v, ",") {
+		name = strings.TrimSpace(name)
+		if !slices.ContainsFunc(engine.RulePacks(), func(p engine.RulePack) bool { return p.Name == name }) {
+			return nil, fmt.Errorf("RULE_PACKS: unknown pack %q (want seed, default, both separated by a comma, or none)", name)
+		}
+		names = append(names, name)
+	}
+	return names, nil
 }

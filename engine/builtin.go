@@ -1,7 +1,19 @@
 package engine
 
-// BuiltinRules returns the built-in rules, seeded as editable rule rows on
-// first migrate. They carry no ID: the database assigns it.
+// RulePack is a named set of rules, seeded as editable rule rows once.
+type RulePack struct {
+	Name  string
+	Rules []Rule
+}
+
+// RulePacks lists the packs the server can seed (RULE_PACKS chooses), in
+// seeding order: the seed documents' rules, then the default typology pack.
+func RulePacks() []RulePack {
+	return []RulePack{{"seed", BuiltinRules()}, {"default", DefaultRulePack()}}
+}
+
+// BuiltinRules returns the rules of the seed documents (plus the blacklist),
+// the "seed" pack. They carry no ID: the database assigns it.
 func BuiltinRules() []Rule {
 	return []Rule{
 		{
@@ -53,6 +65,80 @@ func BuiltinRules() []Rule {
 			Priority:    20,
 			Type:        "DEVICE",
 			Action:      ActionScore,
+		},
+	}
+}
+
+// DefaultRulePack returns the "default" pack: one rule per fraud typology,
+// each combining the typology's signals so ordinary customers stay clear of
+// it (the simulator's benign patterns are each one signal, not two). Scores
+// of 60 put a transaction in REVIEW; 45 flags it (MEDIUM) for an analyst.
+// README "Detection" explains each with the simulator's figures.
+func DefaultRulePack() []Rule {
+	return []Rule{
+		{
+			Name:        "card testing",
+			Description: "4 or more payments under SMALL_AMOUNT at 4 or more merchants within 10 minutes",
+			Condition:   `user.smallTxCount10m >= 4 && user.merchantCount10m >= 4`,
+			Score:       50,
+			Priority:    65,
+			Type:        "VELOCITY",
+		},
+		{
+			Name:        "takeover from abroad",
+			Description: "a country new for the user, on a device the user has never used",
+			Condition:   `geo.newCountry && device.present && device.userAgeDays < 1`,
+			Score:       60,
+			Priority:    64,
+			Type:        "GEO",
+		},
+		{
+			Name:        "cash-out from a new device",
+			Description: "1,000 or more and at least 3 times the user's 30-day maximum (3 or more payments), on a device the user first used under an hour ago",
+			Condition:   `device.present && device.userAgeDays < 1.0/24 && user.txCount30d >= 3 && user.amountToMax30d >= 3 && amount >= 1000`,
+			Score:       60,
+			Priority:    63,
+			Type:        "DEVICE",
+		},
+		{
+			Name:        "new device drains the account",
+			Description: "5,000 or more in an hour from an account with 3 or more payments in 30 days, on a device the user first used under an hour ago",
+			Condition:   `device.present && device.userAgeDays < 1.0/24 && user.txCount30d >= 3 && user.amount1h >= 5000`,
+			Score:       60,
+			Priority:    63,
+			Type:        "DEVICE",
+		},
+		{
+			Name:        "dormant account wakes on a new device",
+			Description: "first payment after 14 or more silent days, of 1,000 or more, on a device the user has never used",
+			Condition:   `user.daysSincePrevious >= 14 && device.present && device.userAgeDays < 1 && amount >= 1000`,
+			Score:       60,
+			Priority:    62,
+			Type:        "DEVICE",
+		},
+		{
+			Name:        "night structuring",
+			Description: "9,000 to 9,999.99, just under the 10,000 reporting line, between 00:00 and 06:00 local time",
+			Condition:   `amount >= 9000 && amount < 10000 && localHour < 6`,
+			Score:       60,
+			Priority:    61,
+			Type:        "AMOUNT",
+		},
+		{
+			Name:        "device ring",
+			Description: "4 or more users transacted on this device in 7 days",
+			Condition:   `device.userCount7d >= 4`,
+			Score:       50,
+			Priority:    60,
+			Type:        "DEVICE",
+		},
+		{
+			Name:        "mule payee",
+			Description: "a transfer (merchantCategory p2p_transfer) to a payee first paid under a day ago that 5 or more users paid in 24 hours",
+			Condition:   `merchantCategory == "p2p_transfer" && merchantAgeDays < 1 && merchantUsers24h >= 5`,
+			Score:       50,
+			Priority:    59,
+			Type:        "PAYEE",
 		},
 	}
 }

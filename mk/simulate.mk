@@ -8,6 +8,10 @@
 #   make simulate                          seed 11, 600 customers, 21 days
 #   make simulate SIM_SEED=12              another seed (evaluate on seeds you did not tune on)
 #   make simulate SIMFLAGS='-out bench/results/simulate.md'
+#   make simulate SIMFLAGS='-rule-packs seed'   the seed documents' rules only (before the typology pack)
+#   make simulate SIM_SEED=12 SIM_TRAIN_SEED=11
+#                                          first replay seed 11, label it, train and
+#                                          activate a model; then evaluate on seed 12
 #
 # Against a server that is already running (to compare rule packs), run the
 # command itself: go run ./cmd/simulate -url http://127.0.0.1:8080/graphql
@@ -16,11 +20,13 @@
 SIM_SEED  ?= 11
 SIM_USERS ?= 600
 SIM_DAYS  ?= 21
+# SIM_TRAIN_SEED, when set, trains the model the table runs with on that seed.
+SIM_TRAIN_SEED ?=
 SIMFLAGS  ?=
 
 .PHONY: simulate
-simulate: build ## replay labelled fraud and benign traffic, table per typology (SIM_SEED, SIM_USERS, SIM_DAYS, SIMFLAGS)
+simulate: build ## replay labelled fraud and benign traffic, table per typology (SIM_SEED, SIM_USERS, SIM_DAYS, SIM_TRAIN_SEED, SIMFLAGS)
 	@admin="$${TEST_DATABASE_URL:-}"; \
 	if [ -z "$$admin" ]; then admin="$$(scripts/pg.sh)"; fi; \
 	$(GO) build -o bin/simulate ./cmd/simulate; \
-	exec bin/simulate -admin-url "$$admin" -server $(BIN) -seed $(SIM_SEED) -users $(SIM_USERS) -days $(SIM_DAYS) $(SIMFLAGS)
+	exec bin/simulate -admin-url "$$admin" -server $(BIN) -seed $(SIM_SEED) -users $(SIM_USERS) -days $(SIM_DAYS) $(if $(SIM_TRAIN_SEED),-train-seed $(SIM_TRAIN_SEED)) $(SIMFLAGS)

@@ -10,10 +10,15 @@
 // With -url it uses a running server instead (to compare rule packs), as an
 // ADMIN given by -token or -admin-user/-admin-password.
 //
+// With -train-seed it first replays another seed's traffic, labels it, trains
+// a model on those labels and activates it, so the table shows rules and
+// model together on traffic the model never saw.
+//
 // Usage:
 //
 //	simulate -admin-url postgres://postgres@127.0.0.1:5432/postgres [-seed 11] [-users 600] [-days 21]
 //	simulate -url http://127.0.0.1:8080/graphql -admin-user admin -admin-password … [-seed 12]
+//	simulate -admin-url … -seed 12 -train-seed 11
 package main
 
 import (
@@ -32,7 +37,12 @@ import (
 )
 
 type options struct {
-	cfg         config
+	cfg config
+	// trainSeed, when not 0, is the seed whose labelled traffic trains the
+	// model the evaluation replay runs with.
+	trainSeed uint64
+	// rulePacks is RULE_PACKS for the server the command starts.
+	rulePacks   string
 	concurrency int
 	out         string
 	timeout     time.Duration
@@ -54,9 +64,11 @@ func main() {
 	flag.Uint64Var(&o.cfg.Seed, "seed", 11, "traffic seed: the same seed gives the same traffic")
 	flag.IntVar(&o.cfg.Users, "users", 600, fmt.Sprintf("ordinary customers (at least %d); device rings add synthetic accounts", minUsers))
 	flag.IntVar(&o.cfg.Days, "days", 21, fmt.Sprintf("days of traffic, %d to %d, ending at the last UTC midnight", minDays, maxDays))
+	flag.StringVar(&o.rulePacks, "rule-packs", "seed,default", "RULE_PACKS of the server it starts: seed (the seed documents' rules) and/or default (the typology pack)")
+	flag.Uint64Var(&o.trainSeed, "train-seed", 0, "first replay this seed's traffic, label it, train a model on it and activate it (0: no model)")
 	flag.IntVar(&o.concurrency, "concurrency", 8, "events in flight at once (events sharing an account, device, IP or merchant still go in event-time order)")
 	flag.StringVar(&o.out, "out", "", "also write the table to this Markdown file")
-	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "bound on the whole run")
+	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "bound on the whole run (with -train-seed: 25m unless given)")
 	flag.StringVar(&o.adminURL, "admin-url", "", "PostgreSQL admin URL: a fresh database is created there for the server (make passes scripts/pg.sh's)")
 	flag.StringVar(&o.server, "server", "bin/riskgraph", "server binary to start (make simulate builds it)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the database afterwards, for inspection")
@@ -65,6 +77,12 @@ func main() {
 	flag.StringVar(&o.adminUser, "admin-user", "", "with -url: an ADMIN's username (instead of -token)")
 	flag.StringVar(&o.adminPassword, "admin-password", os.Getenv("SIM_ADMIN_PASSWORD"), "with -url: that ADMIN's password (default $SIM_ADMIN_PASSWORD)")
 	flag.Parse()
+	timeoutSet := false
+	flag.Visit(func(f *flag.Flag) { timeoutSet = timeoutSet || f.Name == "timeout" })
+	if o.trainSeed != 0 && !timeoutSet {
+		// Two replays, the labels and a fit.
+		o.timeout = 25 * time.Minute
+	}
 	if err := o.validate(); err != nil {
 		log.Fatal(err)
 	}
@@ -81,6 +99,8 @@ func (o *options) validate() error {
 		return errors.New("-admin-url (to start a server) or -url (to use a running one) is required")
 	case o.url != "" && o.token == "" && (o.adminUser == "" || o.adminPassword == ""):
 		return errors.New("-url needs -token, or -admin-user with -admin-password")
+	case o.trainSeed != 0 && o.trainSeed == o.cfg.Seed:
+		return fmt.Errorf("-train-seed %d is the evaluation seed: train on another one", o.trainSeed)
 	}
 	// The window ends at the last UTC midnight, so local hours are the same
 	// for a seed whatever the date; every event must stay within the 30-day
@@ -112,7 +132,7 @@ func run(o options) error {
 	url, serverName, alive := o.url, "running server at "+o.url, func() error { return nil }
 	var admin *session
 	if o.url == "" {
-		srv, err := startOwn(ctx, o.adminURL, o.server)
+		srv, err := startOwn(ctx, o.adminURL, o.server, o.rulePacks)
 		if srv != nil {
 			defer srv.stop(o.keep)
 		}
@@ -136,6 +156,13 @@ func run(o options) error {
 		return err
 	}
 
+	var trained *trainedModel
+	if o.trainSeed != 0 {
+		if trained, err = trainOn(ctx, o.cfg, o.trainSeed, o.concurrency, c, admin, alive); err != nil {
+			return err
+		}
+	}
+
 	r := newReplayer(c, admin)
 	started := time.Now()
 	if err := r.createAccounts(ctx, t.Accounts); err != nil {
@@ -146,6 +173,9 @@ func run(o options) error {
 
 	rep := newReport(t, outcomes)
 	rep.server, rep.rules, rep.concurrency, rep.replayTime = serverName, rules, o.concurrency, took
+	if trained != nil {
+		rep.model = trained.summary()
+	}
 	table := rep.markdown()
 	fmt.Print(table)
 	if o.out != "" {

@@ -74,7 +74,9 @@ func (r *replayer) createUser(ctx context.Context, username, password, role stri
 
 // outcome is the server's verdict on one event (logins only succeed or fail).
 type outcome struct {
-	Done     bool
+	Done bool
+	// TxID is the transaction the server recorded (submissions only), for labelling.
+	TxID     string
 	Level    string
 	Decision string
 	Rules    []string
@@ -85,7 +87,7 @@ func (o outcome) flagged() bool { return o.Level == "MEDIUM" || o.Level == "HIGH
 func (o outcome) stopped() bool { return o.Decision == "REVIEW" || o.Decision == "REJECT" }
 
 const submitMutation = `mutation($in: SubmitTransactionInput!) {
-  submitTransaction(input: $in) { detection { riskLevel decision matchedRules { name } } }
+  submitTransaction(input: $in) { transaction { id } detection { riskLevel decision matchedRules { name } } }
 }`
 
 // maxFailures stops a replay that is clearly going wrong (a server that
@@ -221,7 +223,8 @@ func (r *replayer) send(ctx context.Context, t *traffic, i int) outcome {
 	}
 	var res struct {
 		SubmitTransaction struct {
-			Detection struct {
+			Transaction struct{ ID string }
+			Detection   struct {
 				RiskLevel    string
 				Decision     string
 				MatchedRules []struct{ Name string }
@@ -232,7 +235,7 @@ func (r *replayer) send(ctx context.Context, t *traffic, i int) outcome {
 		return outcome{Err: err.Error()}
 	}
 	d := res.SubmitTransaction.Detection
-	o := outcome{Done: true, Level: d.RiskLevel, Decision: d.Decision}
+	o := outcome{Done: true, TxID: res.SubmitTransaction.Transaction.ID, Level: d.RiskLevel, Decision: d.Decision}
 	for _, m := range d.MatchedRules {
 		o.Rules = append(o.Rules, m.Name)
 	}

@@ -46,6 +46,7 @@ type report struct {
 	traffic     *traffic
 	server      string
 	rules       []string
+	model       string // the model -train-seed trained, "" without one
 	concurrency int
 	fraud       []*tally
 	benign      []*tally
@@ -130,6 +131,9 @@ func (rep *report) markdown() string {
 	}
 	fmt.Fprintf(&b, "## make simulate: seed %d, %d customers + %d synthetic accounts, %d days\n\n", t.Seed, t.Users, synthetic, t.Days)
 	fmt.Fprintf(&b, "Server: %s. Enabled rules: %s.\n\n", rep.server, strings.Join(rep.rules, ", "))
+	if rep.model != "" {
+		fmt.Fprintf(&b, "Model: %s.\n\n", rep.model)
+	}
 	all := rep.fraudAll.tx + rep.benignAll.tx
 	fmt.Fprintf(&b, "Traffic: %s transactions (%s fraud, %s) and %d logins, replayed in event time.\n\n",
 		thousands(all), thousands(rep.fraudAll.tx), pct(rep.fraudAll.tx, all, 1), rep.logins)

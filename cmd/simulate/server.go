@@ -31,11 +31,11 @@ type ownServer struct {
 }
 
 // startOwn creates a fresh database on the admin URL's server and starts the
-// binary on it in production mode, with a bootstrap admin and login and
+// binary on it in production mode with the rule packs named, a bootstrap admin and login and
 // registration throttles opened up for one busy client. Once the database
 // exists it returns the server even with an error, so that the caller's stop
 // ends whatever started and drops the database.
-func startOwn(ctx context.Context, adminURL, binary string) (*ownServer, error) {
+func startOwn(ctx context.Context, adminURL, binary, rulePacks string) (*ownServer, error) {
 	s := &ownServer{adminURL: adminURL, dbName: "riskgraph_sim_" + strings.ToLower(rand.Text()[:8]),
 		exited: make(chan struct{}), adminUser: "sim-admin", adminPassword: rand.Text()}
 	admin, err := pgx.Connect(ctx, adminURL)
@@ -67,6 +67,7 @@ func startOwn(ctx context.Context, adminURL, binary string) (*ownServer, error) 
 		"DATABASE_URL=" + u.String(),
 		"ADDR=" + s.addr,
 		"APP_ENV=production",
+		"RULE_PACKS=" + rulePacks,
 		"JWT_SECRET=" + rand.Text() + rand.Text(),
 		"ADMIN_USERNAME=" + s.adminUser,
 		"ADMIN_PASSWORD=" + s.adminPassword,

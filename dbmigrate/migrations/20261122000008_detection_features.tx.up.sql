@@ -4,7 +4,7 @@ CREATE INDEX transactions_device_time_idx ON transactions (device_id, occurred_a
 CREATE INDEX transactions_merchant_time_idx ON transactions (merchant_id, occurred_at DESC) INCLUDE (user_id) WHERE merchant_id IS NOT NULL;
 
 -- Rule packs seeded once each: a pack's rules are then the operator's to
--- edit or delete, and a restart never brings a deleted one back.
+-- edit, and a restart never brings back one they renamed.
 CREATE TABLE rule_packs (
     name       text        PRIMARY KEY,
     seeded_at  timestamptz NOT NULL DEFAULT now()

@@ -4,9 +4,11 @@
 package rules
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -104,40 +106,63 @@ func (s *Service) reloadAfterChange(ctx context.Context) {
 	}
 }
 
-// SeedBuiltins stores engine.BuiltinRules as editable rules when no built-in
-// rule exists yet, i.e. on first start. Instances starting together take turns
-// on an advisory lock, so the rules are seeded once. Reload afterwards.
-func (s *Service) SeedBuiltins(ctx context.Context) error {
+// SeedRulePacks stores each named pack of engine.RulePacks as editable rules
+// the first time it is asked for; afterwards its rules are the operator's, and
+// a deleted one stays deleted. A pack rule whose name an operator's rule has
+// already taken is left out. Instances starting together take turns on an
+// advisory lock, so each pack is seeded once. Reload afterwards.
+func (s *Service) SeedRulePacks(ctx context.Context, names []string) error {
 	err := store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		if err := store.LockRuleSeeding(ctx, tx); err != nil {
 			return err
 		}
-		exists, err := store.BuiltinRulesExist(ctx, tx)
-		if err != nil || exists {
-			return err
-		}
-		now := s.now()
-		for _, b := range engine.BuiltinRules() {
-			expression, err := compile(b.Condition)
-			if err != nil {
-				return fmt.Errorf("built-in rule %q: %w", b.Name, err)
+		for _, pack := range engine.RulePacks() {
+			if !slices.Contains(names, pack.Name) {
+				continue
 			}
-			r := &domain.Rule{
-				Name: b.Name, Description: b.Description, Condition: b.Condition, Expression: expression,
-				Score: b.Score, Priority: b.Priority, Type: b.Type, Action: domain.RuleAction(b.Action),
-				Enabled: true, Version: 1, Builtin: true, CreatedAt: now, UpdatedAt: now,
-			}
-			if err := store.InsertRule(ctx, tx, r); err != nil {
+			fresh, err := store.MarkRulePackSeeded(ctx, tx, pack.Name)
+			if err != nil || !fresh {
 				return err
 			}
-			if err := s.recordChange(ctx, tx, r, diff(nil, r), "rule.created"); err != nil {
-				return err
+			if err := s.seed(ctx, tx, pack.Rules); err != nil {
+				return fmt.Errorf("pack %q: %w", pack.Name, err)
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("rules: seed built-in rules: %w", err)
+		return fmt.Errorf("rules: seed rule packs: %w", err)
+	}
+	return nil
+}
+
+func (s *Service) seed(ctx context.Context, tx bun.Tx, rules []engine.Rule) error {
+	now := s.now()
+	for _, b := range rules {
+		taken, err := store.RuleNameTaken(ctx, tx, b.Name)
+		if err != nil {
+			return err
+		}
+		if taken {
+			s.log.Warn("rules: a rule of this name exists; the pack's is not seeded", "rule", b.Name)
+			continue
+		}
+		expression, err := compile(b.Condition)
+		if err != nil {
+			return fmt.Errorf("rule %q: %w", b.Name, err)
+		}
+		action := cmp.Or(b.Action, engine.ActionScore)
+		r := &domain.Rule{
+			Name: b.Name, Description: b.Description, Condition: b.Condition, Expression: expression,
+			Score: b.Score, Priority: b.Priority, Type: b.Type, Action: domain.RuleAction(action),
+			Enabled: true, Version: 1, Builtin: true, CreatedAt: now, UpdatedAt: now,
+		}
+		if err := store.InsertRule(ctx, tx, r); err != nil {
+			return err
+		}
+		if err := s.recordChange(ctx, tx, r, diff(nil, r), "rule.created"); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -76,15 +77,16 @@ func versionNumbers(vs []*domain.RuleVersion) []int {
 	return out
 }
 
-func TestSeedBuiltinsOnce(t *testing.T) {
+func TestSeedRulePacksOnce(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := context.Background()
+	packs := []string{"seed", "default"}
 
 	// Three instances starting together, then a restart.
 	var wg sync.WaitGroup
 	errs := make([]error, 3)
 	for i := range errs {
-		wg.Go(func() { errs[i] = e.svc.SeedBuiltins(ctx) })
+		wg.Go(func() { errs[i] = e.svc.SeedRulePacks(ctx, packs) })
 	}
 	wg.Wait()
 	for i, err := range errs {
@@ -92,7 +94,7 @@ func TestSeedBuiltinsOnce(t *testing.T) {
 			t.Fatalf("seed %d: %v", i, err)
 		}
 	}
-	if err := e.svc.SeedBuiltins(ctx); err != nil {
+	if err := e.svc.SeedRulePacks(ctx, packs); err != nil {
 		t.Fatalf("second seed: %v", err)
 	}
 
@@ -100,17 +102,22 @@ func TestSeedBuiltinsOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	builtins := engine.BuiltinRules()
-	if got, want := len(stored), len(builtins); got != want {
-		t.Fatalf("rules after seeding: got %d, want %d", got, want)
+	want := map[string]engine.Rule{}
+	for _, p := range engine.RulePacks() {
+		for _, r := range p.Rules {
+			want[r.Name] = r
+		}
+	}
+	if got := len(stored); got != len(want) {
+		t.Fatalf("rules after seeding: got %d, want %d", got, len(want))
 	}
 	ids := make([]int64, len(stored))
 	for i, r := range stored {
 		ids[i] = r.ID
-		b := builtins[i] // both are priority descending
-		if r.Name != b.Name || r.Expression != b.Condition || r.Condition != b.Condition || r.Score != b.Score ||
-			string(r.Action) != string(b.Action) || !r.Builtin || !r.Enabled || r.Version != 1 {
-			t.Errorf("rule %d: got %+v, want built-in %+v", i, r, b)
+		b, ok := want[r.Name]
+		if !ok || r.Expression != b.Condition || r.Condition != b.Condition || r.Score != b.Score ||
+			string(r.Action) != string(cmp.Or(b.Action, engine.ActionScore)) || !r.Builtin || !r.Enabled || r.Version != 1 {
+			t.Errorf("rule %d: got %+v, want pack rule %+v", i, r, b)
 		}
 	}
 	versions, err := e.svc.Versions(ctx, ids)
@@ -129,8 +136,47 @@ func TestSeedBuiltinsOnce(t *testing.T) {
 	if err := e.svc.Reload(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := len(e.svc.Current().Rules()), len(builtins); got != want {
-		t.Fatalf("compiled rules: got %d, want %d", got, want)
+	if got := len(e.svc.Current().Rules()); got != len(want) {
+		t.Fatalf("compiled rules: got %d, want %d", got, len(want))
+	}
+
+	// A pack rule the operator renamed is theirs: a restart doesn't bring the original back.
+	if _, err := e.svc.Upsert(ctx, e.admin, rules.Input{ID: &stored[0].ID, Name: "renamed", Condition: stored[0].Condition, Score: stored[0].Score}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.SeedRulePacks(ctx, packs); err != nil {
+		t.Fatal(err)
+	}
+	if all, err := e.svc.Rules(ctx); err != nil || len(all) != len(want) {
+		t.Fatalf("rules after a rename and a restart: got %d (%v), want %d", len(all), err, len(want))
+	}
+}
+
+func TestSeedRulePacksChoosesAndYields(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	// The operator's own rule holds a pack rule's name before the pack is seeded.
+	mine := e.create(t, "Card Testing", "user.txCount10m >= 20", 10)
+	if err := e.svc.SeedRulePacks(ctx, []string{"default"}); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := e.svc.Rules(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(stored), len(engine.DefaultRulePack()); got != want {
+		t.Fatalf("rules: got %d, want %d (the default pack less its card testing rule, plus mine)", got, want)
+	}
+	for _, r := range stored {
+		if strings.EqualFold(r.Name, "card testing") && (r.ID != mine.ID || r.Condition != mine.Condition) {
+			t.Errorf("card testing: got %+v; want the operator's rule untouched", r)
+		}
+		if r.Name == "large amount" {
+			t.Errorf("the seed pack was not asked for, got its rule %+v", r)
+		}
+	}
+	if err := e.svc.SeedRulePacks(ctx, nil); err != nil {
+		t.Fatalf("no packs: %v", err)
 	}
 }
 
@@ -505,10 +551,13 @@ func TestNotifyRunsInTheChangeTransaction(t *testing.T) {
 	if len(all) != 1 || all[0].Enabled || all[0].Version != 2 {
 		t.Errorf("rules after failed changes: got %+v, want only rule %d, disabled at version 2", all, r.ID)
 	}
-	if err := e.svc.SeedBuiltins(ctx); !errors.Is(err, fail) {
+	if err := e.svc.SeedRulePacks(ctx, []string{"seed"}); !errors.Is(err, fail) {
 		t.Errorf("seed with failing notify: got %v, want the notify error", err)
 	}
-	if ok, err := store.BuiltinRulesExist(ctx, e.db); err != nil || ok {
-		t.Errorf("built-in rules after failed seed: got %v, %v; want none", ok, err)
+	if all, err := e.svc.Rules(ctx); err != nil || len(all) != 1 {
+		t.Errorf("rules after failed seed: got %d (%v); want only rule %d", len(all), err, r.ID)
+	}
+	if fresh, err := store.MarkRulePackSeeded(ctx, e.db, "seed"); err != nil || !fresh {
+		t.Errorf("after a failed seed the pack is marked seeded: fresh %v, %v", fresh, err)
 	}
 }

@@ -109,14 +109,24 @@ func AddRuleHits(ctx context.Context, db bun.IDB, ruleID, n int64, lastHit time.
 	return mapErr(err)
 }
 
-// BuiltinRulesExist reports whether the built-in rules have been seeded.
-func BuiltinRulesExist(ctx context.Context, db bun.IDB) (bool, error) {
-	ok, err := db.NewSelect().Model((*domain.Rule)(nil)).Where("builtin").Exists(ctx)
+// MarkRulePackSeeded records a rule pack as seeded; fresh is false when it already was.
+func MarkRulePackSeeded(ctx context.Context, db bun.IDB, name string) (fresh bool, err error) {
+	res, err := db.NewRaw("INSERT INTO rule_packs (name) VALUES (?) ON CONFLICT (name) DO NOTHING", name).Exec(ctx)
+	if err != nil {
+		return false, mapErr(err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, mapErr(err)
+}
+
+// RuleNameTaken reports whether a rule has this name, case-insensitively.
+func RuleNameTaken(ctx context.Context, db bun.IDB, name string) (bool, error) {
+	ok, err := db.NewSelect().Model((*domain.Rule)(nil)).Where("lower(name) = lower(?)", name).Exists(ctx)
 	return ok, mapErr(err)
 }
 
-// LockRuleSeeding serializes seeding of the built-in rules until the
-// transaction ends, so instances starting together seed them once.
+// LockRuleSeeding serializes seeding of rule packs until the transaction
+// ends, so instances starting together seed each once.
 func LockRuleSeeding(ctx context.Context, db bun.IDB) error {
 	_, err := db.NewRaw("SELECT pg_advisory_xact_lock(hashtextextended('riskgraph.rules.seed', 0))").Exec(ctx)
 	return mapErr(err)
