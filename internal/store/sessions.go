@@ -2,11 +2,13 @@ package store
 
 import (
 	"context"
-	"github.com/smartfinance/riskgraph/internal/domain"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
+
+	"github.com/smartfinance/riskgraph/internal/domain"
 )
 
 // InsertSession starts a login session.
@@ -57,19 +59,25 @@ func RevokeUserSessions(ctx context.Context, db bun.IDB, userID int64, keep uuid
 
 // SessionState is what a request's access token is checked against.
 type SessionState struct {
-	Role   domain.Role       `bun:"role"`
-	Status domain.UserStatus `bun:"status"`
-	Active bool              `bun:"active"`
+	Role   domain.Role
+	Status domain.UserStatus
+	Active bool
 }
 
+// sessionStateSQL runs on every authenticated request. bun would inline the
+// values, so PostgreSQL parsed and planned it anew each time, which cost more
+// than running it; written with parameters, it is prepared once per
+// connection (pgx's statement cache) and only executed after that.
+const sessionStateSQL = `SELECT u.role, u.status,
+	EXISTS (SELECT 1 FROM sessions s WHERE s.id = $2 AND s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > $3)
+FROM users u WHERE u.id = $1`
+
 // LoadSessionState reads the user's current role and status and whether the session is live.
-func LoadSessionState(ctx context.Context, db bun.IDB, userID int64, sessionID uuid.UUID, now time.Time) (SessionState, error) {
+func LoadSessionState(ctx context.Context, db *bun.DB, userID int64, sessionID uuid.UUID, now time.Time) (SessionState, error) {
 	var st SessionState
-	err := db.NewSelect().
-		TableExpr("users AS u").
-		ColumnExpr("u.role, u.status").
-		ColumnExpr("EXISTS (SELECT 1 FROM sessions s WHERE s.id = ? AND s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > ?) AS active", sessionID, now).
-		Where("u.id = ?", userID).
-		Scan(ctx, &st)
+	err := withPgx(ctx, db, func(c *pgx.Conn) error {
+		return c.QueryRow(ctx, sessionStateSQL, pgx.QueryExecModeCacheStatement, userID, sessionID, now).
+			Scan(&st.Role, &st.Status, &st.Active)
+	})
 	return st, mapErr(err)
 }

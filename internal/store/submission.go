@@ -261,8 +261,21 @@ func (s *Submission) Close() {
 }
 
 // pgx runs fn on the pinned connection's pgx connection.
-func (s *Submission) pgx(fn func(c *pgx.Conn) error) error {
-	return s.conn.Raw(func(dc any) error {
+func (s *Submission) pgx(fn func(c *pgx.Conn) error) error { return rawPgx(s.conn, fn) }
+
+// withPgx runs fn on a pooled connection's pgx connection, for statements
+// that pgx should prepare and cache per connection.
+func withPgx(ctx context.Context, db *bun.DB, fn func(c *pgx.Conn) error) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return rawPgx(conn, fn)
+}
+
+func rawPgx(conn bun.Conn, fn func(c *pgx.Conn) error) error {
+	return conn.Raw(func(dc any) error {
 		sc, ok := dc.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("store: want the pgx driver, got %T", dc)
