@@ -48,7 +48,9 @@ type FeatureRow struct {
 // of FeatureRow's fields. Only what occurred at or before $2 counts (event
 // time), and every part is a bounded index range scan — the user's last 30
 // days, the device's and the merchant's latest 200 payments in their window —
-// or a single index probe, so its cost doesn't grow with history.
+// or a single index probe, so its cost doesn't grow with history. The user's
+// window is read from the index alone (its INCLUDE columns) where the table's
+// pages are settled.
 //
 // It runs as a prepared statement with a generic plan (planning it anew took
 // five times as long as running it), and a generic plan can't see how much of
@@ -61,8 +63,10 @@ type FeatureRow struct {
 // occurred_at DESC order, which the primary key can't give.
 // TestFeaturesPlan checks the plan.
 const featuresSQL = `
-WITH w AS (
-	SELECT amount, merchant_id, device_fingerprint, country, latitude, longitude, occurred_at FROM transactions
+WITH dev AS (
+	SELECT id, status, first_seen_at FROM devices WHERE fingerprint = $3
+), w AS (
+	SELECT amount, merchant_id, device_id, country, latitude, longitude, occurred_at FROM transactions
 	WHERE user_id = $1 AND occurred_at > $2::timestamptz - interval '30 days' AND (occurred_at <= $2) IS TRUE
 	ORDER BY occurred_at DESC
 ), agg AS (
@@ -83,10 +87,8 @@ WITH w AS (
 		max(occurred_at) AS prev_tx_at,
 		count(country) AS located_30d,
 		coalesce(bool_or(upper(country) = upper($6::text)), false) AS country_seen_30d,
-		bool_or(device_fingerprint = $3 AND occurred_at < $2 AND occurred_at > $2::timestamptz - interval '7 days') AS device_in_tx
+		bool_or(device_id = (SELECT id FROM dev) AND occurred_at < $2 AND occurred_at > $2::timestamptz - interval '7 days') AS device_in_tx
 	FROM w
-), dev AS (
-	SELECT id, status, first_seen_at FROM devices WHERE fingerprint = $3
 ), dev_users AS (
 	SELECT count(DISTINCT user_id) FILTER (WHERE occurred_at > $2::timestamptz - interval '24 hours') AS others_24h,
 		count(DISTINCT user_id) AS others_7d
