@@ -2,15 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
 	"math"
 	mrand "math/rand/v2"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -20,48 +17,22 @@ import (
 	"github.com/smartfinance/riskgraph/engine"
 )
 
-// benchDB is the run's own database, created on the admin URL's server.
+// benchDB is the run's own database, which the server runs on.
 type benchDB struct {
-	adminURL      string
-	name          string
-	url           string
-	serverVersion string
+	name string
+	url  string
 }
 
-func createDatabase(ctx context.Context, adminURL string) (*benchDB, error) {
-	admin, err := pgx.Connect(ctx, adminURL)
+// serverVersion is PostgreSQL's, for the report.
+func (db *benchDB) serverVersion(ctx context.Context) (string, error) {
+	conn, err := db.connect(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("connect to the admin URL: %w", err)
+		return "", err
 	}
-	defer admin.Close(ctx)
-	db := &benchDB{adminURL: adminURL, name: "riskgraph_bench_" + strings.ToLower(rand.Text()[:8])}
-	if err := admin.QueryRow(ctx, "SHOW server_version").Scan(&db.serverVersion); err != nil {
-		return nil, err
-	}
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+db.name); err != nil {
-		return nil, fmt.Errorf("create database: %w", err)
-	}
-	u, err := url.Parse(adminURL)
-	if err != nil {
-		return nil, err
-	}
-	u.Path = "/" + db.name
-	db.url = u.String()
-	log.Printf("database %s created", db.name)
-	return db, nil
-}
-
-// drop removes the database, ending the server's connections if it still runs.
-func (db *benchDB) drop() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	admin, err := pgx.Connect(ctx, db.adminURL)
-	if err != nil {
-		return err
-	}
-	defer admin.Close(ctx)
-	_, err = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+db.name+" WITH (FORCE)")
-	return err
+	defer conn.Close(ctx)
+	var v string
+	err = conn.QueryRow(ctx, "SHOW server_version").Scan(&v)
+	return v, err
 }
 
 func (db *benchDB) connect(ctx context.Context) (*pgx.Conn, error) {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/smartfinance/riskgraph/internal/devserver"
 )
 
 // fanoutResult is how fast committed alerts reached every subscriber.
@@ -56,7 +58,7 @@ func (a *arrivals) count(alertID string) int {
 // times each delivery from the moment the submit's HTTP response arrived —
 // after its commit, so this slightly under-counts; a delivery that beats the
 // response counts as zero.
-func runFanout(ctx context.Context, srv *server, acc *accounts, pop *population, p plan) (*fanoutResult, error) {
+func runFanout(ctx context.Context, srv *devserver.Server, acc *accounts, pop *population, p plan) (*fanoutResult, error) {
 	res := &fanoutResult{subscribers: p.subscribers, alerts: p.alerts}
 	err := bounded(ctx, 2*time.Minute, "fan-out", func(ctx context.Context) error {
 		subCtx, cancel := context.WithCancel(ctx)
@@ -116,13 +118,13 @@ func runFanout(ctx context.Context, srv *server, acc *accounts, pop *population,
 			res.max = lat[len(lat)-1]
 		}
 		log.Printf("fan-out: %d of %d delivered, p50 %s p99 %s max %s", res.delivered, res.expected, ms(res.p50), ms(res.p99), ms(res.max))
-		return srv.alive()
+		return srv.Alive()
 	})
 	return res, err
 }
 
 // subscribeAll connects n subscribers, a few at a time.
-func subscribeAll(ctx context.Context, srv *server, token string, n int, got *arrivals) ([]*websocket.Conn, error) {
+func subscribeAll(ctx context.Context, srv *devserver.Server, token string, n int, got *arrivals) ([]*websocket.Conn, error) {
 	conns := make([]*websocket.Conn, n)
 	errs := make([]error, n)
 	sem := make(chan struct{}, 32)
@@ -159,8 +161,8 @@ type wsMessage struct {
 
 // subscribe speaks graphql-transport-ws: init with the token, await the ack,
 // subscribe, then read in the background until ctx ends.
-func subscribe(ctx context.Context, srv *server, token string, got *arrivals) (*websocket.Conn, error) {
-	conn, _, err := websocket.Dial(ctx, "ws://"+srv.addr+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+func subscribe(ctx context.Context, srv *devserver.Server, token string, got *arrivals) (*websocket.Conn, error) {
+	conn, _, err := websocket.Dial(ctx, "ws://"+srv.Addr+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
 	if err != nil {
 		return nil, err
 	}
@@ -228,10 +230,10 @@ func subscribe(ctx context.Context, srv *server, token string, got *arrivals) (*
 
 // submitAlerting submits a large payment for user index ui, which raises an
 // alert, and returns the alert's ID and when the response arrived.
-func submitAlerting(ctx context.Context, client *http.Client, srv *server, acc *accounts, pop *population, ui int) (string, time.Time, error) {
+func submitAlerting(ctx context.Context, client *http.Client, srv *devserver.Server, acc *accounts, pop *population, ui int) (string, time.Time, error) {
 	in := submitInput{UserID: fmt.Sprint(pop.users[ui].id), Amount: "25000.00", Currency: "CNY", MerchantID: "m-fanout",
 		MerchantCategory: "electronics", Channel: "WEB", IPAddress: "10.9.9.9", IdempotencyKey: fmt.Sprintf("fanout-%d-%d", ui, time.Now().UnixNano())}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+srv.addr+"/graphql", bytes.NewReader(submitBody(in, true)))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.GraphQLURL(), bytes.NewReader(submitBody(in, true)))
 	if err != nil {
 		return "", time.Time{}, err
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/smartfinance/riskgraph/internal/devserver"
 )
 
 // loadResult is one end-to-end run's measured window.
@@ -38,16 +39,16 @@ func (r *loadResult) errorCount() int { return r.requests - r.ok }
 
 // runLoad drives submitTransaction with a closed loop of p.clients workers:
 // a warm-up, then the measured window.
-func runLoad(ctx context.Context, o options, db *benchDB, srv *server, acc *accounts, pop *population, label string, seed uint64) (*loadResult, error) {
+func runLoad(ctx context.Context, o options, db *benchDB, srv *devserver.Server, acc *accounts, pop *population, label string, seed uint64) (*loadResult, error) {
 	p := o.plan
 	var res *loadResult
 	err := bounded(ctx, p.warmup+p.measure+time.Minute, "end-to-end "+label, func(ctx context.Context) error {
 		gen := newGenerator(pop, fmt.Sprintf("%s-%d", label, time.Now().UnixNano()), seed)
-		url := "http://" + srv.addr + "/graphql"
+		url := srv.GraphQLURL()
 		header := http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer " + acc.gatewayToken}}
 		// The first request carries the document and registers its hash;
 		// the rest send only the hash, as APQ clients do.
-		if err := registerPersistedQuery(ctx, url, header, gen.next()); err != nil {
+		if err := registerPersistedQuery(ctx, &devserver.Client{URL: url}, acc.gatewayToken, gen.next()); err != nil {
 			return err
 		}
 		targeter := func(t *vegeta.Target) error {
@@ -56,7 +57,7 @@ func runLoad(ctx context.Context, o options, db *benchDB, srv *server, acc *acco
 		}
 		for range attack(ctx, p.clients, targeter, p.warmup) {
 		}
-		if err := srv.alive(); err != nil {
+		if err := srv.Alive(); err != nil {
 			return err
 		}
 		conn, err := db.connect(ctx)
@@ -67,7 +68,7 @@ func runLoad(ctx context.Context, o options, db *benchDB, srv *server, acc *acco
 		stopProfile := captureProfile(o, label, p.measure)
 		res = &loadResult{errors: map[string]int{}, levels: map[string]int{}}
 		burstsBefore := gen.bursts()
-		before, err := sampleCPU(ctx, srv.cmd.Process.Pid, conn, db.name)
+		before, err := sampleCPU(ctx, srv.PID(), conn, db.name)
 		if err != nil {
 			return err
 		}
@@ -76,7 +77,7 @@ func runLoad(ctx context.Context, o options, db *benchDB, srv *server, acc *acco
 			res.tally(r)
 			m.Add(r)
 		}
-		after, err := sampleCPU(ctx, srv.cmd.Process.Pid, conn, db.name)
+		after, err := sampleCPU(ctx, srv.PID(), conn, db.name)
 		if err != nil {
 			return err
 		}
@@ -90,7 +91,7 @@ func runLoad(ctx context.Context, o options, db *benchDB, srv *server, acc *acco
 		}
 		log.Printf("%s: %d requests, %.0f ok/s, p50 %s p95 %s p99 %s, errors %v, MEDIUM/HIGH %.1f%%; %s",
 			label, res.requests, res.throughput, ms(m.Latencies.P50), ms(m.Latencies.P95), ms(m.Latencies.P99), res.errors, 100*res.riskyShare(), res.cpuSummary())
-		return srv.alive()
+		return srv.Alive()
 	})
 	return res, err
 }
@@ -126,7 +127,7 @@ func (r *loadResult) tally(res *vegeta.Result) {
 				Detection struct{ RiskLevel string }
 			}
 		}
-		Errors []gqlError
+		Errors []devserver.Error
 	}
 	if err := json.Unmarshal(res.Body, &body); err != nil {
 		r.errors["undecodable response"]++
@@ -134,7 +135,7 @@ func (r *loadResult) tally(res *vegeta.Result) {
 	}
 	if len(body.Errors) > 0 {
 		r.errors[body.Errors[0].Extensions.Code]++
-		res.Error = body.Errors[0].String()
+		res.Error = body.Errors[0].Error()
 		return
 	}
 	if body.Data == nil || body.Data.SubmitTransaction == nil {
@@ -145,24 +146,13 @@ func (r *loadResult) tally(res *vegeta.Result) {
 	r.levels[body.Data.SubmitTransaction.Detection.RiskLevel]++
 }
 
-func registerPersistedQuery(ctx context.Context, url string, header http.Header, in submitInput) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(submitBody(in, true)))
+func registerPersistedQuery(ctx context.Context, api *devserver.Client, token string, in submitInput) error {
+	resp, err := api.Post(ctx, token, submitBody(in, true))
 	if err != nil {
 		return err
 	}
-	req.Header = header.Clone()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	var body struct{ Errors []gqlError }
-	if err := json.Unmarshal(raw, &body); err != nil || len(body.Errors) > 0 {
-		return fmt.Errorf("first submission failed: %s", raw)
+	if resp.Err() != nil {
+		return fmt.Errorf("first submission failed: %s", resp.Body)
 	}
 	return nil
 }

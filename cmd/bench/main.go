@@ -32,6 +32,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/smartfinance/riskgraph/internal/devserver"
 )
 
 // plan sizes one run.
@@ -121,33 +123,24 @@ func run(o options) error {
 		return fmt.Errorf("engine: %w", err)
 	}
 
-	db, err := createDatabase(ctx, o.adminURL)
+	own, err := startServer(ctx, o)
+	if own != nil {
+		defer own.Close(o.keepDB)
+	}
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if o.keepDB {
-			log.Printf("kept database %s", db.name)
-			return
-		}
-		if err := db.drop(); err != nil {
-			log.Printf("drop database %s: %v", db.name, err)
-		}
-	}()
-	rep.machine.postgres = db.serverVersion
-
-	srv, err := startServer(ctx, o, db.url)
-	if err != nil {
+	srv, db := own.Server, &benchDB{name: own.DBName, url: own.DBURL}
+	if rep.machine.postgres, err = db.serverVersion(ctx); err != nil {
 		return err
 	}
-	defer srv.stop()
 
 	if err := runPhases(ctx, o, db, srv, rep); err != nil {
-		return fmt.Errorf("%w (server log: %s)", err, srv.logPath)
+		return fmt.Errorf("%w (server log: %s)", err, srv.LogPath)
 	}
-	rep.rss = srv.memory()
-	srv.stop()
-	os.Remove(srv.logPath) //nolint:errcheck // only kept to diagnose failures
+	rep.rss = memoryOf(srv.PID())
+	srv.Stop()
+	os.Remove(srv.LogPath) //nolint:errcheck // only kept to diagnose failures
 	rep.elapsed = time.Since(started)
 
 	table := rep.render()
@@ -163,9 +156,9 @@ func run(o options) error {
 }
 
 // runPhases drives everything that needs the server.
-func runPhases(ctx context.Context, o options, db *benchDB, srv *server, rep *report) error {
+func runPhases(ctx context.Context, o options, db *benchDB, srv *devserver.Server, rep *report) error {
 	p := o.plan
-	accounts, err := bootstrapAccounts(ctx, srv)
+	accounts, err := bootstrapAccounts(ctx, &devserver.Client{URL: srv.GraphQLURL()})
 	if err != nil {
 		return fmt.Errorf("accounts: %w", err)
 	}
@@ -187,7 +180,7 @@ func runPhases(ctx context.Context, o options, db *benchDB, srv *server, rep *re
 	if rep.small, err = runLoad(ctx, o, db, srv, accounts, pop, "small", 1); err != nil {
 		return fmt.Errorf("end to end: %w", err)
 	}
-	rep.rssSmall = srv.memory()
+	rep.rssSmall = memoryOf(srv.PID())
 
 	phase("history: bulk-load %d transactions and detections with COPY", p.history)
 	loadStart := time.Now()

@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/smartfinance/riskgraph/internal/devserver"
 )
 
 // The realistic mix. Shares are per request unless said otherwise.
@@ -156,18 +158,12 @@ type submitInput struct {
 	IdempotencyKey   string         `json:"idempotencyKey"`
 }
 
-type gqlRequest struct {
-	Query      string         `json:"query,omitempty"`
-	Variables  map[string]any `json:"variables,omitempty"`
-	Extensions map[string]any `json:"extensions,omitempty"`
-}
-
 var persistedQuery = map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": submitHash}}
 
 // submitBody is one submitTransaction request; withQuery sends the document
 // too (the first request, which registers the persisted query).
 func submitBody(in submitInput, withQuery bool) []byte {
-	req := gqlRequest{Variables: map[string]any{"in": in}, Extensions: persistedQuery}
+	req := devserver.Request{Variables: map[string]any{"in": in}, Extensions: persistedQuery}
 	if withQuery {
 		req.Query = submitQuery
 	}

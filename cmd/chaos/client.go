@@ -3,18 +3,18 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptrace"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/smartfinance/riskgraph/internal/devserver"
 )
 
 const (
@@ -26,27 +26,19 @@ const (
 // epoch anchors the request timestamps kept in atomics, so they stay monotonic.
 var epoch = time.Now()
 
-// gqlClient posts GraphQL requests to one server address over its own
-// keep-alive pool, as a payment system's HTTP client would.
+// gqlClient posts GraphQL requests to one server over its own keep-alive
+// pool, as a payment system's HTTP client would.
 type gqlClient struct {
 	name string
-	url  string
-	http *http.Client
+	api  devserver.Client
 }
 
-func newClient(name, addr string) *gqlClient {
-	return &gqlClient{name: name, url: "http://" + addr + "/graphql", http: &http.Client{
+func newClient(name, url string) *gqlClient {
+	return &gqlClient{name: name, api: devserver.Client{URL: url, HTTP: &http.Client{
 		Timeout: requestTimeout,
 		// No proxy: everything stays on loopback. Eight clients share one pool.
 		Transport: &http.Transport{MaxIdleConnsPerHost: 64},
-	}}
-}
-
-type gqlError struct {
-	Message    string `json:"message"`
-	Extensions struct {
-		Code string `json:"code"`
-	} `json:"extensions"`
+	}}}
 }
 
 // reply is what one request got, with its timings.
@@ -54,7 +46,7 @@ type reply struct {
 	start, wrote, end time.Time // wrote is zero when the request was never fully sent
 	status            int
 	data              json.RawMessage
-	errors            []gqlError
+	errors            []devserver.Error
 	body              []byte // kept when the body is not a GraphQL response
 	err               error  // transport error
 }
@@ -125,37 +117,19 @@ func (c *gqlClient) post(ctx context.Context, token, query string, vars any) rep
 			wrote.Store(int64(time.Since(epoch)))
 		}
 	}}
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	body, err := json.Marshal(devserver.Request{Query: query, Variables: vars})
 	if err != nil {
 		panic(err) // our own variables always marshal
 	}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPost, c.url, bytes.NewReader(body))
-	if err != nil {
-		panic(err) // the URL is ours
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
 	r := reply{start: time.Now()}
-	resp, err := c.http.Do(req)
+	resp, err := c.api.Post(httptrace.WithClientTrace(ctx, trace), token, body)
+	r.end, r.err = time.Now(), err
 	if err == nil {
-		r.status = resp.StatusCode
-		var raw []byte
-		raw, err = io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err == nil {
-			var gql struct {
-				Data   json.RawMessage `json:"data"`
-				Errors []gqlError      `json:"errors"`
-			}
-			if json.Unmarshal(raw, &gql) != nil || (len(gql.Errors) == 0 && (len(gql.Data) == 0 || string(gql.Data) == "null")) {
-				r.body = raw // never nil: io.ReadAll returns an empty slice at worst
-			}
-			r.data, r.errors = gql.Data, gql.Errors
+		r.status, r.data, r.errors = resp.Status, resp.Data, resp.Errors
+		if len(resp.Errors) == 0 && resp.Err() != nil {
+			r.body = resp.Body // never nil: not a GraphQL response
 		}
 	}
-	r.end, r.err = time.Now(), err
 	if ns := wrote.Load(); ns != 0 {
 		r.wrote = epoch.Add(time.Duration(ns))
 	}

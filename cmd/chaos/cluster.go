@@ -8,14 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/smartfinance/riskgraph/internal/devserver"
 )
 
 // cluster is the run's own PostgreSQL cluster, started by scripts/pg.sh in a
@@ -115,24 +114,10 @@ func (c *cluster) destroy(ctx context.Context) error {
 
 // createDatabase creates a fresh database and returns its URL.
 func (c *cluster) createDatabase(ctx context.Context, name string) (string, error) {
-	conn, err := pgx.Connect(ctx, c.admin)
-	if err != nil {
-		return "", err
+	if err := devserver.DropDatabase(ctx, c.admin, name); err != nil {
+		return "", fmt.Errorf("drop database: %w", err)
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	ident := pgx.Identifier{name}.Sanitize()
-	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident); err != nil {
-		return "", err
-	}
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident); err != nil {
-		return "", err
-	}
-	u, err := url.Parse(c.admin)
-	if err != nil {
-		return "", err
-	}
-	u.Path = "/" + name
-	return u.String(), nil
+	return devserver.CreateDatabase(ctx, c.admin, name)
 }
 
 // pickPort returns want when it is free on loopback, else a free port.
@@ -141,7 +126,7 @@ func pickPort(want int) (int, error) {
 		l.Close()
 		return want, nil
 	}
-	addr, err := freeAddr()
+	addr, err := devserver.FreeAddr()
 	if err != nil {
 		return 0, err
 	}

@@ -37,7 +37,7 @@ func failover(ctx context.Context, r *rig, res *result) {
 		res.fail("upsertRule: %v", err)
 		return
 	}
-	sub, err := subscribe(ctx, b.addr, s.analyst.token, "HIGH")
+	sub, err := subscribe(ctx, b.proc.Addr, s.analyst.token, "HIGH")
 	if err != nil {
 		res.fail("subscribe: %v", err)
 		return
@@ -57,7 +57,7 @@ func failover(ctx context.Context, r *rig, res *result) {
 	l := startLoad(ctx, loadSpec{prefix: "fo", clients: 4, targets: []*gqlClient{a.client, b.client},
 		token: s.service.token, users: s.customers, stopWhenRefused: true})
 	sleep(ctx, beforeKill)
-	res.step("SIGKILL %s (pid %d), %d submissions acknowledged so far", a.name, a.cmd.Process.Pid, l.ackedSoFar())
+	res.step("SIGKILL %s (pid %d), %d submissions acknowledged so far", a.name, a.proc.PID(), l.ackedSoFar())
 	killAt := time.Now()
 	a.kill()
 	sleep(ctx, afterKill)

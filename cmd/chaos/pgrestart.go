@@ -34,14 +34,14 @@ func pgRestart(ctx context.Context, r *rig, res *result) {
 	}
 	srv := s.servers[0]
 	// The alert listener must reconnect and catch up on its own after the restart.
-	sub, err := subscribe(ctx, srv.addr, s.analyst.token, "MEDIUM")
+	sub, err := subscribe(ctx, srv.proc.Addr, s.analyst.token, "MEDIUM")
 	if err != nil {
 		res.fail("subscribe: %v", err)
 		return
 	}
 	defer sub.close()
 	res.step("%s on %s; %d clients submitting as SERVICE, a failed key retried with the same key every %s",
-		srv.name, srv.addr, customerCount, retryPause)
+		srv.name, srv.proc.Addr, customerCount, retryPause)
 	l := startLoad(ctx, loadSpec{prefix: "pg", clients: customerCount, targets: []*gqlClient{srv.client},
 		token: s.service.token, users: s.customers, retry: true})
 	sleep(ctx, warmUp)

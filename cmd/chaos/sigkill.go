@@ -25,19 +25,19 @@ func sigkill(ctx context.Context, r *rig, res *result) {
 		return
 	}
 	srv := s.servers[0]
-	res.step("%s on %s; %d clients submitting, a failed key retried with the same key", srv.name, srv.addr, customerCount)
+	res.step("%s on %s; %d clients submitting, a failed key retried with the same key", srv.name, srv.proc.Addr, customerCount)
 	l := startLoad(ctx, loadSpec{prefix: "kill", clients: customerCount, targets: []*gqlClient{srv.client},
 		token: s.service.token, users: s.customers, retry: true})
 	sleep(ctx, warmUp)
 
-	res.step("SIGKILL %s (pid %d), %d submissions acknowledged so far", srv.name, srv.cmd.Process.Pid, l.ackedSoFar())
+	res.step("SIGKILL %s (pid %d), %d submissions acknowledged so far", srv.name, srv.proc.PID(), l.ackedSoFar())
 	killAt := time.Now()
 	srv.kill()
-	restarted, err := r.startInstance(ctx, "sigkill-a-restarted", s.dbURL, srv.addr)
+	restarted, err := r.startInstance(ctx, "sigkill-a-restarted", s.dbURL, srv.proc.Addr)
 	if err != nil {
 		res.fail("restart: %v", err)
 	} else {
-		res.step("restarted on %s, ready %s after the kill", restarted.addr, secs(time.Since(killAt)))
+		res.step("restarted on %s, ready %s after the kill", restarted.proc.Addr, secs(time.Since(killAt)))
 		sleep(ctx, afterRestart)
 	}
 	res.step("stopping the load; pending keys keep retrying for up to %s", drain)

@@ -27,7 +27,7 @@ func sigterm(ctx context.Context, r *rig, res *result) {
 	srv := s.servers[0]
 	var subs []*subscriber
 	for range subscribers {
-		sub, err := subscribe(ctx, srv.addr, s.analyst.token, "LOW")
+		sub, err := subscribe(ctx, srv.proc.Addr, s.analyst.token, "LOW")
 		if err != nil {
 			res.fail("subscribe: %v", err)
 			return
@@ -36,12 +36,12 @@ func sigterm(ctx context.Context, r *rig, res *result) {
 		subs = append(subs, sub)
 	}
 	res.step("%s on %s; %d subscribers; %d clients submitting, each stopping at its first refused connection",
-		srv.name, srv.addr, subscribers, customerCount)
+		srv.name, srv.proc.Addr, subscribers, customerCount)
 	l := startLoad(ctx, loadSpec{prefix: "term", clients: customerCount, targets: []*gqlClient{srv.client},
 		token: s.service.token, users: s.customers, stopWhenRefused: true})
 	sleep(ctx, warmUp)
 
-	res.step("SIGTERM %s (pid %d), %d submissions acknowledged so far", srv.name, srv.cmd.Process.Pid, l.ackedSoFar())
+	res.step("SIGTERM %s (pid %d), %d submissions acknowledged so far", srv.name, srv.proc.PID(), l.ackedSoFar())
 	termAt := time.Now()
 	srv.signal(syscall.SIGTERM)
 	exitCtx, cancel := context.WithTimeout(ctx, shutdownTimeout+5*time.Second)
@@ -49,7 +49,7 @@ func sigterm(ctx context.Context, r *rig, res *result) {
 	cancel()
 	exitAfter := time.Since(termAt)
 	if exited {
-		res.step("%s exited (%s)", srv.name, srv.cmd.ProcessState)
+		res.step("%s exited (%s)", srv.name, srv.proc.ProcessState())
 	} else {
 		srv.kill()
 	}
@@ -83,8 +83,8 @@ func sigterm(ctx context.Context, r *rig, res *result) {
 	res.check(len(failedInFlight) == 0, "every request sent before SIGTERM got a proper response: %d failed%s",
 		len(failedInFlight), examples(failedInFlight))
 	res.check(t.hung == 0, "no request took over %s: %d did (slowest %s)", hangLimit, t.hung, secs(t.slowest))
-	res.check(exited && srv.cmd.ProcessState.Success(), "exited with status 0 within %s of SIGTERM: after %s (%v)",
-		shutdownTimeout+5*time.Second, secs(exitAfter), srv.cmd.ProcessState)
+	res.check(exited && srv.proc.ProcessState().Success(), "exited with status 0 within %s of SIGTERM: after %s (%v)",
+		shutdownTimeout+5*time.Second, secs(exitAfter), srv.proc.ProcessState())
 
 	codes := map[string]int{}
 	for n, sub := range subs {

@@ -6,6 +6,8 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+
+	"github.com/smartfinance/riskgraph/internal/devserver"
 )
 
 // adminUsername is the admin every instance bootstraps (ADMIN_USERNAME).
@@ -42,12 +44,12 @@ const (
 func (r *rig) newStack(ctx context.Context, name string, servers int) (*stack, error) {
 	dbURL, err := r.pg.createDatabase(ctx, "chaos_"+name)
 	if err != nil {
-		return nil, fmt.Errorf("create database: %w", err)
+		return nil, err
 	}
 	s := &stack{dbURL: dbURL}
 	// One at a time: the first migrates, the others find the schema in place.
 	for n := range servers {
-		addr, err := freeAddr()
+		addr, err := devserver.FreeAddr()
 		if err != nil {
 			return nil, err
 		}

@@ -1,44 +1,32 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
+
+	"github.com/smartfinance/riskgraph/internal/devserver"
 )
 
 // client speaks GraphQL over HTTP to one server.
 type client struct {
-	url  string
-	http *http.Client
+	api devserver.Client
 }
 
 func newClient(url string, conns int) *client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = conns
-	return &client{url: url, http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	return &client{api: devserver.Client{URL: url, HTTP: &http.Client{Transport: tr, Timeout: 30 * time.Second}}}
 }
-
-// apiError is a GraphQL error with its extensions.code.
-type apiError struct {
-	Code       string
-	Message    string
-	RetryAfter time.Duration
-}
-
-func (e *apiError) Error() string { return e.Code + ": " + e.Message }
 
 // errorCode is err's extensions.code, or "" for transport and decoding failures.
 func errorCode(err error) string {
-	var ae *apiError
-	if errors.As(err, &ae) {
-		return ae.Code
+	var ge *devserver.Error
+	if errors.As(err, &ge) {
+		return ge.Extensions.Code
 	}
 	return ""
 }
@@ -52,15 +40,15 @@ const maxAttempts = 5
 func (c *client) call(ctx context.Context, token, query string, vars map[string]any, out any) error {
 	var err error
 	for attempt := range maxAttempts {
-		if err = c.post(ctx, token, query, vars, out); err == nil || ctx.Err() != nil {
+		if err = c.api.Do(ctx, token, query, vars, out); err == nil || ctx.Err() != nil {
 			return err
 		}
 		wait := time.Duration(attempt+1) * 200 * time.Millisecond
-		var ae *apiError
+		var ge *devserver.Error
 		switch {
-		case errors.As(err, &ae) && ae.Code == "RATE_LIMITED":
-			wait = max(wait, ae.RetryAfter)
-		case errors.As(err, &ae):
+		case errors.As(err, &ge) && ge.Extensions.Code == "RATE_LIMITED":
+			wait = max(wait, ge.RetryAfter())
+		case errors.As(err, &ge):
 			return err
 		}
 		select {
@@ -70,52 +58,6 @@ func (c *client) call(ctx context.Context, token, query string, vars map[string]
 		}
 	}
 	return err
-}
-
-func (c *client) post(ctx context.Context, token, query string, vars map[string]any, out any) error {
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	var env struct {
-		Data   json.RawMessage
-		Errors []struct {
-			Message    string
-			Extensions struct {
-				Code       string
-				RetryAfter string
-			}
-		}
-	}
-	if err := json.Unmarshal(raw, &env); err != nil {
-		return fmt.Errorf("HTTP %d: %.200s", resp.StatusCode, raw)
-	}
-	if len(env.Errors) > 0 {
-		e := env.Errors[0]
-		seconds, _ := strconv.Atoi(e.Extensions.RetryAfter)
-		return &apiError{Code: e.Extensions.Code, Message: e.Message, RetryAfter: time.Duration(seconds) * time.Second}
-	}
-	if out == nil {
-		return nil
-	}
-	return json.Unmarshal(env.Data, out)
 }
 
 const loginMutation = `mutation($in: LoginInput!) { login(input: $in) { accessToken } }`

@@ -139,7 +139,7 @@ func run(o options) error {
 		if err != nil {
 			return err
 		}
-		url, serverName, alive = srv.url(), o.server+" (APP_ENV=production) on a fresh database", srv.alive
+		url, serverName, alive = srv.Server.GraphQLURL(), o.server+" (APP_ENV=production) on a fresh database", srv.Server.Alive
 		admin = &session{username: srv.adminUser, password: srv.adminPassword}
 	} else {
 		admin = &session{username: o.adminUser, password: o.adminPassword, token: o.token}
