@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // replayer is one replay's identities on the server. Every name the traffic uses
@@ -44,23 +46,27 @@ func (r *replayer) createAccounts(ctx context.Context, accounts []account) error
 		return err
 	}
 	r.userIDs = make([]string, len(accounts))
-	var next atomic.Int64
-	errs := make([]error, 4)
-	var wg sync.WaitGroup
-	for w := range errs {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < len(accounts) && errs[w] == nil && ctx.Err() == nil; i = int(next.Add(1) - 1) {
-				r.userIDs[i], errs[w] = r.createUser(ctx, r.name(accounts[i].Name), r.password, accounts[i].Role)
-			}
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
+	return each(ctx, len(accounts), 4, func(ctx context.Context, i int) (err error) {
+		r.userIDs[i], err = r.createUser(ctx, r.name(accounts[i].Name), r.password, accounts[i].Role)
+		return err
+	})
+}
+
+// each runs fn for 0 … n-1 on up to workers goroutines; the first error
+// cancels the rest and is returned.
+func each(ctx context.Context, n, workers int, fn func(ctx context.Context, i int) error) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	for i := range n {
+		if gctx.Err() != nil {
+			break
 		}
+		g.Go(func() error { return fn(gctx, i) })
 	}
-	return ctx.Err()
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return ctx.Err() // cancelled from outside before any job failed
 }
 
 func (r *replayer) createUser(ctx context.Context, username, password, role string) (string, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -131,34 +130,14 @@ func (m *trainedModel) labelJobs(t *traffic, outcomes []outcome) []labelJob {
 // label sends every job, up to concurrency at once; the first failure stops
 // it (a partial label set would quietly train another model).
 func label(ctx context.Context, s *session, jobs []labelJob, concurrency int) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var next, done atomic.Int64
-	var wg sync.WaitGroup
-	for range concurrency {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < len(jobs) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
-				if err := s.call(ctx, labelMutation, map[string]any{"id": jobs[i].id, "l": jobs[i].label}, nil); err != nil {
-					cancel(fmt.Errorf("label transaction %s %s: %w", jobs[i].id, jobs[i].label, err))
-					return
-				}
-				done.Add(1)
-			}
-		})
-	}
-	finished := make(chan struct{})
-	go func() {
-		wg.Wait()
-		close(finished)
-	}()
-	progress := time.NewTicker(15 * time.Second)
-	defer progress.Stop()
-	for {
-		select {
-		case <-finished:
-			return context.Cause(ctx)
-		case <-progress.C:
-			log.Printf("labelled %d of %d transactions", done.Load(), len(jobs))
+	var done atomic.Int64
+	return each(ctx, len(jobs), concurrency, func(ctx context.Context, i int) error {
+		if err := s.call(ctx, labelMutation, map[string]any{"id": jobs[i].id, "l": jobs[i].label}, nil); err != nil {
+			return fmt.Errorf("label transaction %s %s: %w", jobs[i].id, jobs[i].label, err)
 		}
-	}
+		if n := done.Add(1); n%5000 == 0 {
+			log.Printf("labelled %d of %d transactions", n, len(jobs))
+		}
+		return nil
+	})
 }

@@ -189,12 +189,12 @@ func (s *Service) features(ctx context.Context, sub *store.Submission, subject *
 	if q.Merchant != "" {
 		f.User.MerchantCount10m++
 		f.MerchantUsers24h = row.MerchantOthers24h + 1
-		f.MerchantFirstSeen = timeOr(row.MerchantFirst)
+		f.MerchantFirstSeen = deref(row.MerchantFirst)
 	}
-	f.User.PrevTxAt = timeOr(row.PrevTxAt)
+	f.User.PrevTxAt = deref(row.PrevTxAt)
 	if q.Fingerprint != "" {
 		f.Device = engine.DeviceFeatures{ID: q.Fingerprint, New: !row.DeviceSeen, UserCount: row.DeviceUsers + 1, Status: string(domain.DeviceNormal),
-			UserCount24h: row.DeviceOthers24h + 1, UserCount7d: row.DeviceOthers7d + 1, UserFirstSeen: timeOr(row.UserDeviceFirst)}
+			UserCount24h: row.DeviceOthers24h + 1, UserCount7d: row.DeviceOthers7d + 1, UserFirstSeen: deref(row.UserDeviceFirst)}
 		if row.DeviceStatus != nil {
 			f.Device.Status = *row.DeviceStatus
 		}
@@ -215,14 +215,6 @@ func (s *Service) features(ctx context.Context, sub *store.Submission, subject *
 	}
 	f.Derive(at)
 	return f, nil
-}
-
-// timeOr is the time t points to, or the zero time.
-func timeOr(t *time.Time) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return *t
 }
 
 var statusFor = map[engine.Decision]domain.TransactionStatus{
