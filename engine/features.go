@@ -199,8 +199,8 @@ func (f *Features) Derive(occurredAt time.Time) {
 	switch g := &f.Geo; {
 	case g.Present:
 		zone = LocalZone(g.Country, g.Longitude, true)
-	case g.PrevCountry != "" || !g.PrevAt.IsZero():
-		zone = LocalZone(g.PrevCountry, g.PrevLongitude, !g.PrevAt.IsZero())
+	case !g.PrevAt.IsZero():
+		zone = LocalZone(g.PrevCountry, g.PrevLongitude, true)
 	}
 	f.LocalHour, f.TimeZone = at.In(zone).Hour(), zone.String()
 	f.MerchantAgeDays = 0
