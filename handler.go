@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,6 +27,8 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/validator/core"
+	validation "github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/smartfinance/riskgraph/graph"
 	"github.com/smartfinance/riskgraph/internal/account"
@@ -60,6 +63,11 @@ const (
 	apqCacheEntries   = 1000
 )
 
+// passwordFields hash a caller-given password (argon2id: 19 MiB and tens of
+// milliseconds each), and the first two check one: an operation may select
+// one of them once, so a request is never a batch of guesses.
+var passwordFields = []string{"login", "changePassword", "register", "createUser"}
+
 // app is one server instance: its services, background work and HTTP handler.
 type app struct {
 	db       *bun.DB
@@ -88,6 +96,8 @@ type app struct {
 
 	draining atomic.Bool
 
+	trustedProxies []netip.Prefix
+
 	subsMu   sync.Mutex
 	userSubs map[int64]int // live subscriptions per user on this instance
 }
@@ -110,7 +120,7 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 		return nil, err
 	}
 	a := &app{db: db, log: log, accounts: accounts, registry: prometheus.NewRegistry(), hub: pubsub.NewHub(),
-		limits: cfg.Limits, userSubs: map[int64]int{}}
+		limits: cfg.Limits, userSubs: map[int64]int{}, trustedProxies: cfg.TrustedProxies}
 	a.wsCtx, a.wsCancel = context.WithCancel(context.WithoutCancel(ctx))
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -158,11 +168,13 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 	mux.Handle("/graphql", a.withClient(gqlguard.Body(cfg.Limits.MaxBodyBytes, gql)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) }) //nolint:errcheck
 	mux.HandleFunc("GET /readyz", a.ready)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
-	if cfg.Playground {
-		mux.Handle("GET /{$}", playground.Handler("SmartFinance Risk Graph", "/graphql"))
+	if cfg.MetricsAddr == "" {
+		mux.Handle("GET /metrics", a.MetricsHandler())
 	}
-	a.handler = a.logRequests(mux)
+	if cfg.Playground {
+		mux.Handle("GET /{$}", page(playground.Handler("SmartFinance Risk Graph", "/graphql")))
+	}
+	a.handler = a.logRequests(securityHeaders(mux))
 	return a, nil
 }
 
@@ -191,10 +203,16 @@ func (a *app) graphQLServer(cfg config, res *resolvers.Resolver) *handler.Server
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	}
-	// Suggestions ("did you mean …") map the schema for an attacker.
-	srv.SetDisableSuggestion(cfg.production() || !cfg.Introspection)
+	// Suggestions ("did you mean …") map the schema for an attacker: without
+	// introspection, no validation rule may offer one.
+	if hide := cfg.production() || !cfg.Introspection; hide {
+		srv.SetDisableSuggestion(true)
+		srv.SetValidationRulesFn(rulesWithoutSuggestions)
+	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](apqCacheEntries)})
-	srv.Use(gqlguard.Limits{MaxDepth: cfg.Limits.MaxDepth, MaxAliases: cfg.Limits.MaxAliases, Introspection: cfg.Introspection})
+	srv.Use(gqlguard.Limits{MaxDepth: cfg.Limits.MaxDepth, MaxAliases: cfg.Limits.MaxAliases,
+		MaxSelections: cfg.Limits.MaxSelections, Introspection: cfg.Introspection, Guarded: passwordFields})
+	srv.Use(gqlguard.Text{MaxBytes: cfg.Limits.MaxStringBytes})
 	srv.Use(extension.FixedComplexityLimit(cfg.Limits.Complexity))
 	srv.Use(a.metrics.Extension())
 	// The operation deadline bounds each query and mutation (not subscriptions).
@@ -225,10 +243,24 @@ func (a *app) graphQLServer(cfg config, res *resolvers.Resolver) *handler.Server
 	return srv
 }
 
+// rulesWithoutSuggestions are gqlparser's default rules with every rule that
+// can name a schema member in its message swapped for its silent variant.
+func rulesWithoutSuggestions() *validation.Rules {
+	r := validation.NewDefaultRules()
+	for _, silent := range []core.Rule{
+		validation.FieldsOnCorrectTypeRuleWithoutSuggestions, validation.ScalarLeafsRuleWithoutSuggestions,
+		validation.KnownArgumentNamesRuleWithoutSuggestions, validation.KnownTypeNamesRuleWithoutSuggestions,
+		validation.ValuesOfCorrectTypeRuleWithoutSuggestions,
+	} {
+		r.ReplaceRule(strings.TrimSuffix(silent.Name, "WithoutSuggestions"), silent.RuleFunc)
+	}
+	return r
+}
+
 // withClient attaches the client's address and credentials to the request.
 func (a *app) withClient(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := auth.WithClientIP(r.Context(), clientIP(r))
+		ctx := auth.WithClientIP(r.Context(), a.clientIP(r))
 		ctx = resolvers.WithUserAgent(ctx, r.UserAgent())
 		if header := r.Header.Get("Authorization"); header != "" {
 			ctx = a.authenticate(ctx, header)
@@ -299,6 +331,38 @@ func (a *app) startDraining() { a.draining.Store(true) }
 // Handler is the instance's HTTP handler.
 func (a *app) Handler() http.Handler { return a.handler }
 
+// MetricsHandler serves the Prometheus metrics: on the API port only when
+// METRICS_ADDR is empty (development), else on that listener alone.
+func (a *app) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{})
+}
+
+// apiPolicy forbids everything to a document that is not a page: an API
+// answer rendered by mistake can load nothing and be framed by no one.
+const apiPolicy = "default-src 'none'; frame-ancestors 'none'"
+
+// securityHeaders marks every answer private to its client (tokens are in
+// API responses) and unframeable, with no content sniffing or referrer leaks.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", apiPolicy)
+		h.Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// page relaxes the content policy for a served page to what it loads, still unframeable.
+func page(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
+		next.ServeHTTP(w, r)
+	})
+}
+
 // closeSubscriptions ends every websocket connection.
 func (a *app) closeSubscriptions() { a.wsCancel() }
 
@@ -367,9 +431,9 @@ func (a *app) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		if isWebsocket(r) {
 			// A hijacked connection has no status worth wrapping for.
-			a.log.Info("websocket opened", "remote", clientIP(r))
+			a.log.Info("websocket opened", "remote", a.clientIP(r))
 			next.ServeHTTP(w, r)
-			a.log.Info("websocket closed", "remote", clientIP(r), "duration", time.Since(start))
+			a.log.Info("websocket closed", "remote", a.clientIP(r), "duration", time.Since(start))
 			return
 		}
 		if a.draining.Load() {
@@ -382,7 +446,7 @@ func (a *app) logRequests(next http.Handler) http.Handler {
 			level = slog.LevelDebug
 		}
 		a.log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path,
-			"status", sw.status, "duration", time.Since(start), "remote", clientIP(r))
+			"status", sw.status, "duration", time.Since(start), "remote", a.clientIP(r))
 	})
 }
 
@@ -390,12 +454,34 @@ func isWebsocket(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+// clientIP is the request's client: the TCP peer, or, when the peer is a
+// trusted proxy, the nearest X-Forwarded-For hop that is not one (hops
+// further left were written by the client and prove nothing).
+func (a *app) clientIP(r *http.Request) string {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
 	}
-	return host
+	client := peer.Addr().Unmap()
+	if !a.trusted(client) {
+		return client.String()
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		client = hop.Unmap()
+		if !a.trusted(client) {
+			break
+		}
+	}
+	return client.String()
+}
+
+func (a *app) trusted(addr netip.Addr) bool {
+	return slices.ContainsFunc(a.trustedProxies, func(p netip.Prefix) bool { return p.Contains(addr) })
 }
 
 func ptr[T any](v T) *T { return &v }

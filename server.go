@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
 	"os"
 	"os/signal"
 	"runtime"
@@ -66,6 +67,10 @@ type config struct {
 	Scoring       engine.Config
 	// RulePacks names the rule packs seeded on first start (engine.RulePacks).
 	RulePacks []string
+	// MetricsAddr serves /metrics on its own listener; empty serves it on ADDR.
+	MetricsAddr string
+	// TrustedProxies are the peers whose X-Forwarded-For names the client.
+	TrustedProxies []netip.Prefix
 	// PprofAddr serves net/http/pprof on its own listener when set (never on ADDR).
 	PprofAddr string
 	Limits    limits
@@ -81,6 +86,8 @@ type limits struct {
 	ParserTokens       int
 	MaxDepth           int
 	MaxAliases         int
+	MaxSelections      int
+	MaxStringBytes     int
 	Complexity         int
 	OperationTimeout   time.Duration
 	WSMaxSubscriptions int
@@ -93,7 +100,7 @@ type limits struct {
 
 func defaultLimits() limits {
 	return limits{
-		MaxBodyBytes: 64 << 10, ParserTokens: 2000, MaxDepth: 10, MaxAliases: 20, Complexity: 5000,
+		MaxBodyBytes: 64 << 10, ParserTokens: 2000, MaxDepth: 10, MaxAliases: 20, MaxSelections: 2000, MaxStringBytes: 8192, Complexity: 5000,
 		OperationTimeout: 10 * time.Second, WSMaxSubscriptions: 20, WSMaxUserSubs: 50,
 		MaxFailedLogins: 10, LockoutDuration: 30 * time.Minute, LoginsPerMinute: 20, RegistersPerMinute: 5,
 	}
@@ -194,11 +201,29 @@ func loadConfig(getenv func(string) string) (cfg config, warnings []string, err 
 	cfg.ShutdownTimeout = duration("SHUTDOWN_TIMEOUT", 20*time.Second)
 	cfg.ShutdownDelay = duration("SHUTDOWN_DELAY", time.Second)
 	cfg.PprofAddr = str("PPROF_ADDR", "")
+	cfg.MetricsAddr = str("METRICS_ADDR", map[bool]string{true: "127.0.0.1:9090"}[cfg.production()])
+	for p := range strings.SplitSeq(str("TRUSTED_PROXIES", ""), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		prefix, perr := netip.ParsePrefix(p)
+		if !strings.Contains(p, "/") {
+			var addr netip.Addr
+			addr, perr = netip.ParseAddr(p)
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		if perr != nil {
+			errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is not an address or CIDR range", p))
+		}
+		cfg.TrustedProxies = append(cfg.TrustedProxies, prefix)
+	}
 	l := defaultLimits()
 	l.MaxBodyBytes = int64(integer("MAX_BODY_BYTES", int(l.MaxBodyBytes), 1024, 16<<20))
 	l.ParserTokens = integer("PARSER_TOKEN_LIMIT", l.ParserTokens, 100, 1_000_000)
 	l.MaxDepth = integer("MAX_DEPTH", l.MaxDepth, 2, 100)
 	l.MaxAliases = integer("MAX_ALIASES", l.MaxAliases, 0, 1000)
+	l.MaxSelections = integer("MAX_SELECTIONS", l.MaxSelections, 10, 1_000_000)
+	l.MaxStringBytes = integer("MAX_STRING_BYTES", l.MaxStringBytes, 256, 16<<20)
 	l.Complexity = integer("COMPLEXITY_LIMIT", l.Complexity, 10, 10_000_000)
 	l.OperationTimeout = duration("OPERATION_TIMEOUT", l.OperationTimeout)
 	l.WSMaxSubscriptions = integer("WS_MAX_SUBSCRIPTIONS", l.WSMaxSubscriptions, 1, 1000)
@@ -415,8 +440,14 @@ func serve(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) error 
 		ReadTimeout:    30 * time.Second,
 		IdleTimeout:    120 * time.Second,
 	}
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- srv.ListenAndServe() }()
+	if cfg.MetricsAddr != "" {
+		metrics := http.NewServeMux()
+		metrics.Handle("GET /metrics", a.MetricsHandler())
+		go func() { errc <- http.ListenAndServe(cfg.MetricsAddr, metrics) }()
+		log.Info("metrics listening", "url", "http://"+cfg.MetricsAddr+"/metrics")
+	}
 	if cfg.PprofAddr != "" {
 		// Profiling stays off the public listener; bind it to loopback.
 		go func() { errc <- http.ListenAndServe(cfg.PprofAddr, pprofMux()) }()

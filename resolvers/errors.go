@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/smartfinance/riskgraph/internal/apperr"
@@ -22,8 +24,15 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		if errors.As(err, &appErr) {
 			gqlErr.Message = appErr.Message
 			ext := map[string]any{"code": string(appErr.Code)}
-			if appErr.Field != "" {
-				ext["field"] = appErr.Field
+			field := appErr.Field
+			if field == "" && appErr.Code == apperr.BadInput {
+				// A scalar refused while reading an argument knows no field; its path does.
+				if field = argumentField(ctx, gqlErr.Path); field != "" {
+					gqlErr.Message = field + ": " + appErr.Message
+				}
+			}
+			if field != "" {
+				ext["field"] = field
 			}
 			if appErr.RetryAfter > 0 {
 				ext["retryAfter"] = strconv.Itoa(int(appErr.RetryAfter.Seconds() + 0.999))
@@ -37,7 +46,11 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		var parsed *gqlerror.Error
 		if errors.As(err, &parsed) && parsed.Err == nil {
 			// Parser, validation and input-coercion errors are the client's and safe to show.
-			parsed.Extensions = map[string]any{"code": string(apperr.BadInput)}
+			ext := map[string]any{"code": string(apperr.BadInput)}
+			if field, ok := parsed.Extensions["field"]; ok {
+				ext["field"] = field
+			}
+			parsed.Extensions = ext
 			return parsed
 		}
 		log.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", err)
@@ -48,6 +61,26 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			Extensions: map[string]any{"code": string(apperr.Internal)},
 		}
 	}
+}
+
+// argumentField names the input an argument error is about, as use cases name
+// theirs: the path inside the argument ("location.latitude"), or the
+// argument itself when it is the value. It is "" for a resolver's error,
+// whose path is the field's own.
+func argumentField(ctx context.Context, path ast.Path) string {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return ""
+	}
+	base := fc.Path()
+	if len(path) <= len(base) || !slices.Equal(path[:len(base)], base) {
+		return ""
+	}
+	inner := path[len(base):]
+	if len(inner) > 1 {
+		inner = inner[1:]
+	}
+	return ast.Path(inner).String()
 }
 
 // Recover turns a resolver panic into INTERNAL without leaking its value.

@@ -65,6 +65,7 @@ func Start(cfg Config) (*Server, error) {
 		"PATH=" + os.Getenv("PATH"),
 		"DATABASE_URL=" + cfg.DatabaseURL,
 		"ADDR=" + s.Addr,
+		"METRICS_ADDR=127.0.0.1:0", // instances share the machine: any free port
 		"APP_ENV=production",
 		"JWT_SECRET=" + secret,
 		"ADMIN_USERNAME=" + cfg.AdminUsername,

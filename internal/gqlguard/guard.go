@@ -10,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -20,11 +22,18 @@ import (
 	"github.com/smartfinance/riskgraph/internal/apperr"
 )
 
-// Body checks a POST body before gqlgen decodes it: at most maxBytes, one JSON
-// object (batched arrays are refused), and never echoed back in an error.
+// Body holds every request to the endpoint to maxBytes before anything parses
+// it: a GET's query string, and any other method's body whatever its content
+// type. A JSON body must be one object (batched arrays are refused) and is
+// never echoed back in an error; its media type is compared as RFC 9110 says
+// (case-insensitively, parameters allowed) and passed on in canonical form.
 func Body(maxBytes int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
+			if int64(len(r.URL.RawQuery)) > maxBytes {
+				reject(w, http.StatusRequestURITooLong, fmt.Sprintf("query string exceeds %d bytes: send the operation in a POST body", maxBytes))
+				return
+			}
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -38,11 +47,22 @@ func Body(maxBytes int64, next http.Handler) http.Handler {
 			reject(w, http.StatusBadRequest, "request body could not be read")
 			return
 		}
+		mediaType, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if err != nil || mediaType != "application/json" {
+			reject(w, http.StatusUnsupportedMediaType, "send the operation as Content-Type: application/json")
+			return
+		}
+		if charset, ok := params["charset"]; ok && !strings.EqualFold(charset, "utf-8") {
+			reject(w, http.StatusUnsupportedMediaType, "request bodies must be UTF-8")
+			return
+		}
 		if msg := checkShape(body); msg != "" {
 			reject(w, http.StatusBadRequest, msg)
 			return
 		}
+		r.Header.Set("Content-Type", "application/json")
 		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
 		next.ServeHTTP(w, r)
 	})
 }
@@ -81,10 +101,17 @@ func reject(w http.ResponseWriter, status int, msg string) {
 type Limits struct {
 	// MaxDepth is the deepest field nesting allowed; introspection fields are not counted.
 	MaxDepth int
-	// MaxAliases is how many aliased fields one operation may contain.
+	// MaxAliases is how many aliased fields one operation may contain, fragments expanded.
 	MaxAliases int
+	// MaxSelections is how many fields the operation selects with every fragment
+	// spread expanded: what execution and the complexity count will walk.
+	MaxSelections int
 	// Introspection allows __schema and __type (__typename is always allowed).
 	Introspection bool
+	// Guarded names fields of which one operation may select at most one in
+	// total, aliases and fragments included: each checks a password, and
+	// twenty in one request are twenty guesses.
+	Guarded []string
 }
 
 var _ interface {
@@ -98,19 +125,24 @@ func (Limits) ExtensionName() string { return "OperationLimits" }
 // Validate accepts any schema.
 func (Limits) Validate(graphql.ExecutableSchema) error { return nil }
 
-// MutateOperationContext rejects the operation before execution when it is too deep or too aliased.
+// MutateOperationContext rejects the operation before execution (and before
+// the complexity count, which walks every expanded spread) when it is too
+// deep, too aliased or too large once its fragments are expanded.
 func (l Limits) MutateOperationContext(_ context.Context, rc *graphql.OperationContext) *gqlerror.Error {
 	if rc.Operation == nil {
 		return nil
 	}
-	w := walker{fragments: rc.Doc.Fragments, visiting: map[string]bool{}}
-	depth := w.depth(rc.Operation.SelectionSet, 0)
+	s := Measure(rc.Doc, rc.Operation, l.Guarded...)
 	switch {
-	case l.MaxDepth > 0 && depth > l.MaxDepth:
-		return limitError(fmt.Sprintf("operation is nested %d levels deep; the limit is %d", depth, l.MaxDepth))
-	case l.MaxAliases > 0 && w.aliases > l.MaxAliases:
-		return limitError(fmt.Sprintf("operation uses %d aliases; the limit is %d", w.aliases, l.MaxAliases))
-	case !l.Introspection && w.introspects:
+	case s.Guarded > 1:
+		return limitError(fmt.Sprintf("an operation may select only one of %s: each hashes a password", strings.Join(l.Guarded, ", ")))
+	case l.MaxSelections > 0 && s.Selections > l.MaxSelections:
+		return limitError(fmt.Sprintf("operation selects more than %d fields once its fragments are expanded", l.MaxSelections))
+	case l.MaxDepth > 0 && s.Depth > l.MaxDepth:
+		return limitError(fmt.Sprintf("operation is nested %d levels deep; the limit is %d", s.Depth, l.MaxDepth))
+	case l.MaxAliases > 0 && s.Aliases > l.MaxAliases:
+		return limitError(fmt.Sprintf("operation uses %d aliases; the limit is %d", s.Aliases, l.MaxAliases))
+	case !l.Introspection && s.Introspects:
 		return limitError("introspection is disabled on this server")
 	}
 	return nil
@@ -120,39 +152,98 @@ func limitError(msg string) *gqlerror.Error {
 	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": string(apperr.BadInput)}}
 }
 
-// walker measures depth and counts aliases, following fragment spreads once per path.
-type walker struct {
-	fragments   ast.FragmentDefinitionList
-	visiting    map[string]bool
-	aliases     int
-	introspects bool
+// Shape is what an operation selects with every fragment spread expanded.
+type Shape struct {
+	// Depth is the deepest field nesting, introspection fields not counted.
+	Depth int
+	// Selections counts expanded fields and Aliases the aliased ones; both
+	// saturate at saturation, so a spread bomb cannot overflow them.
+	Selections, Aliases int
+	// Guarded counts the expanded selections of the guarded field names.
+	Guarded int
+	// Introspects is set when __schema or __type is selected.
+	Introspects bool
+	// Steps is the work Measure did: one per selection in the document and one
+	// per fragment definition, however often each is spread.
+	Steps int
 }
 
-func (w *walker) depth(set ast.SelectionSet, level int) int {
-	deepest := level
-	for _, sel := range set {
-		switch s := sel.(type) {
-		case *ast.Field:
-			if strings.HasPrefix(s.Name, "__") {
-				// Introspection is governed by its own setting, not by depth.
-				w.introspects = w.introspects || s.Name == "__schema" || s.Name == "__type"
-				continue
-			}
-			if s.Alias != "" && s.Alias != s.Name {
-				w.aliases++
-			}
-			deepest = max(deepest, w.depth(s.SelectionSet, level+1))
-		case *ast.InlineFragment:
-			deepest = max(deepest, w.depth(s.SelectionSet, level))
-		case *ast.FragmentSpread:
-			def := w.fragments.ForName(s.Name)
-			if def == nil || w.visiting[s.Name] {
-				continue
-			}
-			w.visiting[s.Name] = true
-			deepest = max(deepest, w.depth(def.SelectionSet, level))
-			w.visiting[s.Name] = false
-		}
-	}
-	return deepest
+// saturation caps expanded counts: far above any limit, far below overflow.
+const saturation = 1 << 40
+
+// Measure computes an operation's expanded shape in time linear in the
+// document: each fragment is measured once and its shape reused at every
+// spread (re-walking spreads doubles the work per level of nesting).
+func Measure(doc *ast.QueryDocument, op *ast.OperationDefinition, guarded ...string) Shape {
+	m := measurer{fragments: doc.Fragments, done: map[string]*Shape{}, guarded: guarded}
+	return m.set(op.SelectionSet)
 }
+
+type measurer struct {
+	fragments ast.FragmentDefinitionList
+	done      map[string]*Shape // nil entry: being measured (a cycle, which validation refuses)
+	guarded   []string
+	steps     int
+}
+
+func (m *measurer) set(set ast.SelectionSet) Shape {
+	var s Shape
+	for _, sel := range set {
+		m.steps++
+		var child Shape
+		switch sel := sel.(type) {
+		case *ast.Field:
+			if strings.HasPrefix(sel.Name, "__") {
+				// Introspection is governed by its own setting, not by depth.
+				s.Introspects = s.Introspects || sel.Name == "__schema" || sel.Name == "__type"
+				s.add(Shape{Selections: 1})
+				continue
+			}
+			child = m.set(sel.SelectionSet)
+			child.Depth++
+			child.Selections++
+			if sel.Alias != "" && sel.Alias != sel.Name {
+				child.Aliases++
+			}
+			if slices.Contains(m.guarded, sel.Name) {
+				child.Guarded++
+			}
+		case *ast.InlineFragment:
+			child = m.set(sel.SelectionSet)
+		case *ast.FragmentSpread:
+			child = m.fragment(sel.Name)
+		}
+		s.add(child)
+	}
+	s.Steps = m.steps
+	return s
+}
+
+func (m *measurer) fragment(name string) Shape {
+	if s, ok := m.done[name]; ok {
+		if s == nil {
+			return Shape{}
+		}
+		return *s
+	}
+	def := m.fragments.ForName(name)
+	if def == nil {
+		return Shape{}
+	}
+	m.done[name] = nil
+	m.steps++
+	s := m.set(def.SelectionSet)
+	m.done[name] = &s
+	return s
+}
+
+// add merges a sibling's shape into s.
+func (s *Shape) add(o Shape) {
+	s.Depth = max(s.Depth, o.Depth)
+	s.Selections = saturatingAdd(s.Selections, o.Selections)
+	s.Aliases = saturatingAdd(s.Aliases, o.Aliases)
+	s.Guarded = saturatingAdd(s.Guarded, o.Guarded)
+	s.Introspects = s.Introspects || o.Introspects
+}
+
+func saturatingAdd(a, b int) int { return min(a+b, saturation) }

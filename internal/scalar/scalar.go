@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -59,7 +60,23 @@ func MarshalDecimal(d decimal.Decimal) graphql.Marshaler {
 	})
 }
 
-// UnmarshalDecimal accepts a string or a number and keeps it exact.
+// Money bounds. Every Decimal input is held to them before any arithmetic:
+// a value such as "1e999999999" parses cheaply but makes every later
+// rescaling build a billion-digit integer.
+const (
+	// MaxIntegerDigits is the most digits before the decimal point (below 10^18).
+	MaxIntegerDigits = 18
+	// MaxFractionDigits is the money scale; trailing zeros beyond it are allowed ("1.500").
+	MaxFractionDigits = 2
+	// maxDecimalLen bounds the text of one Decimal input.
+	maxDecimalLen = 64
+)
+
+// decimalSyntax is a plain or exponent decimal whose exponent has at most
+// three digits, so the bounds below can be checked on the text alone.
+var decimalSyntax = regexp.MustCompile(`^[+-]?([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]{1,3}))?$`)
+
+// UnmarshalDecimal accepts a string or a number within the money bounds and keeps it exact.
 func UnmarshalDecimal(v any) (decimal.Decimal, error) {
 	var s string
 	switch v := v.(type) {
@@ -68,17 +85,39 @@ func UnmarshalDecimal(v any) (decimal.Decimal, error) {
 	case json.Number:
 		s = v.String()
 	case int:
-		return decimal.NewFromInt(int64(v)), nil
+		s = strconv.Itoa(v)
 	case int64:
-		return decimal.NewFromInt(v), nil
+		s = strconv.FormatInt(v, 10)
 	case float64:
 		// A float literal in the query document; its shortest form is what the client wrote.
-		s = strconv.FormatFloat(v, 'f', -1, 64)
+		s = strconv.FormatFloat(v, 'g', -1, 64)
 	default:
 		return decimal.Decimal{}, badInputf("Decimal must be a string or number, got %T", v)
 	}
-	if len(s) > 64 {
-		return decimal.Decimal{}, badInput("Decimal is too long")
+	return ParseDecimal(s)
+}
+
+// ParseDecimal reads a decimal number, refusing anything outside the money
+// bounds from its text alone, before a decimal value exists.
+func ParseDecimal(s string) (decimal.Decimal, error) {
+	if len(s) > maxDecimalLen {
+		return decimal.Decimal{}, badInputf("Decimal is longer than %d characters", maxDecimalLen)
+	}
+	m := decimalSyntax.FindStringSubmatch(s)
+	if m == nil || m[1]+m[2] == "" {
+		return decimal.Decimal{}, badInputf("%q is not a decimal number", truncate(s))
+	}
+	exp := 0
+	if m[3] != "" {
+		exp, _ = strconv.Atoi(m[3]) // at most three digits: cannot fail
+	}
+	digits := m[1] + m[2]
+	point := len(m[1]) + exp // where the decimal point falls in digits
+	first := len(digits) - len(strings.TrimLeft(digits, "0"))
+	last := len(strings.TrimRight(digits, "0"))
+	if first < len(digits) && (point-first > MaxIntegerDigits || last-point > MaxFractionDigits) {
+		return decimal.Decimal{}, badInputf("%q is out of range: at most %d integer and %d fraction digits",
+			truncate(s), MaxIntegerDigits, MaxFractionDigits)
 	}
 	d, err := decimal.NewFromString(s)
 	if err != nil {

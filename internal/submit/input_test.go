@@ -10,6 +10,7 @@ import (
 
 	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/domain"
+	"github.com/smartfinance/riskgraph/internal/scalar"
 )
 
 func TestNormalize(t *testing.T) {
@@ -69,8 +70,8 @@ func FuzzNormalize(f *testing.F) {
 	f.Add("-1e400", "xx", "m\x00", "\xff", "1.2.3.4.5", math.Inf(1), math.NaN(), int64(400), strings.Repeat("k", 300))
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, amount, cur, merchant, device, ip string, lat, lon float64, offsetSec int64, key string) {
-		d, err := decimal.NewFromString(amount)
-		if err != nil || len(amount) > 64 {
+		d, err := scalar.ParseDecimal(amount)
+		if err != nil {
 			return // the Decimal scalar refuses these before normalize sees them
 		}
 		at := now.Add(time.Duration(offsetSec) * time.Second)
