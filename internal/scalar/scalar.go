@@ -72,9 +72,12 @@ const (
 	maxDecimalLen = 64
 )
 
-// decimalSyntax is a plain or exponent decimal whose exponent has at most
-// three digits, so the bounds below can be checked on the text alone.
-var decimalSyntax = regexp.MustCompile(`^[+-]?([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]{1,3}))?$`)
+// decimalSyntax is a plain or exponent decimal; the bounds below are checked on its parts.
+var decimalSyntax = regexp.MustCompile(`^[+-]?([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?$`)
+
+// maxExponentDigits keeps the exponent's arithmetic in int range; any
+// nonzero value with a larger exponent is out of range anyway.
+const maxExponentDigits = 3
 
 // UnmarshalDecimal accepts a string or a number within the money bounds and keeps it exact.
 func UnmarshalDecimal(v any) (decimal.Decimal, error) {
@@ -107,17 +110,20 @@ func ParseDecimal(s string) (decimal.Decimal, error) {
 	if m == nil || m[1]+m[2] == "" {
 		return decimal.Decimal{}, badInputf("%q is not a decimal number", truncate(s))
 	}
+	outOfRange := badInputf("%q is out of range: at most %d integer and %d fraction digits",
+		truncate(s), MaxIntegerDigits, MaxFractionDigits)
 	exp := 0
-	if m[3] != "" {
-		exp, _ = strconv.Atoi(m[3]) // at most three digits: cannot fail
+	if digits := strings.TrimLeft(strings.TrimLeft(m[3], "+-"), "0"); len(digits) > maxExponentDigits {
+		return decimal.Decimal{}, outOfRange
+	} else if m[3] != "" {
+		exp, _ = strconv.Atoi(m[3]) // a sign and at most three digits: cannot fail
 	}
 	digits := m[1] + m[2]
 	point := len(m[1]) + exp // where the decimal point falls in digits
 	first := len(digits) - len(strings.TrimLeft(digits, "0"))
 	last := len(strings.TrimRight(digits, "0"))
 	if first < len(digits) && (point-first > MaxIntegerDigits || last-point > MaxFractionDigits) {
-		return decimal.Decimal{}, badInputf("%q is out of range: at most %d integer and %d fraction digits",
-			truncate(s), MaxIntegerDigits, MaxFractionDigits)
+		return decimal.Decimal{}, outOfRange
 	}
 	d, err := decimal.NewFromString(s)
 	if err != nil {
