@@ -90,6 +90,10 @@ type app struct {
 
 	subsMu   sync.Mutex
 	userSubs map[int64]int // live subscriptions per user on this instance
+
+	// tokens and ws let websocketInit bind a connection to its session.
+	tokens *auth.Tokens
+	ws     *websockets
 }
 
 // ruleHitFlushInterval bounds how stale stored hit counts may be on other instances.
@@ -110,7 +114,7 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 		return nil, err
 	}
 	a := &app{db: db, log: log, accounts: accounts, registry: prometheus.NewRegistry(), hub: pubsub.NewHub(),
-		limits: cfg.Limits, userSubs: map[int64]int{}}
+		limits: cfg.Limits, userSubs: map[int64]int{}, tokens: tokens, ws: newWebsockets()}
 	a.wsCtx, a.wsCancel = context.WithCancel(context.WithoutCancel(ctx))
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -230,15 +234,12 @@ func (a *app) withClient(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := auth.WithClientIP(r.Context(), clientIP(r))
 		ctx = resolvers.WithUserAgent(ctx, r.UserAgent())
+		if isWebsocket(r) {
+			a.serveWebsocket(w, r.WithContext(ctx), next)
+			return
+		}
 		if header := r.Header.Get("Authorization"); header != "" {
 			ctx = a.authenticate(ctx, header)
-		}
-		if isWebsocket(r) {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithCancel(ctx)
-			defer cancel()
-			defer context.AfterFunc(a.wsCtx, cancel)()
-			ctx = withConnection(ctx)
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
@@ -254,29 +255,6 @@ func (a *app) authenticate(ctx context.Context, header string) context.Context {
 		return auth.WithFailure(ctx, err)
 	}
 	return auth.WithPrincipal(ctx, p)
-}
-
-// websocketInit authenticates a subscription connection from its connection_init payload.
-func (a *app) websocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-	header := payload.Authorization()
-	if header == "" {
-		header = payload.GetString("authorization")
-	}
-	if header == "" {
-		return ctx, nil, nil
-	}
-	ctx = a.authenticate(ctx, header)
-	if err := auth.Failure(ctx); err != nil {
-		return ctx, nil, err
-	}
-	// The connection lives no longer than the token that opened it.
-	p, _ := auth.FromContext(ctx)
-	ctx, cancel := context.WithDeadline(ctx, p.ExpiresAt)
-	context.AfterFunc(ctx, cancel)
-	if c := connectionOf(ctx); c != nil {
-		c.expires = p.ExpiresAt
-	}
-	return ctx, nil, nil
 }
 
 func (a *app) ready(w http.ResponseWriter, r *http.Request) {
@@ -315,6 +293,7 @@ func (a *app) startBackground(ctx context.Context, cfg config) error {
 			a.log.ErrorContext(ctx, "reload the active model", "err", err)
 		}
 	}, a.log)
+	a.listener.WatchSessions(pubsub.SessionHooks{Changed: a.ws.sessionChanged, Resync: a.resyncWebsockets})
 	a.background.Add(2)
 	go func() {
 		defer a.background.Done()
@@ -386,8 +365,10 @@ func (a *app) logRequests(next http.Handler) http.Handler {
 	})
 }
 
+// isWebsocket matches what gqlgen's websocket transport takes (any Upgrade
+// header), so no upgrade can skip the websocket path's cap and authentication.
 func isWebsocket(r *http.Request) bool {
-	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+	return r.Header.Get("Upgrade") != ""
 }
 
 func clientIP(r *http.Request) string {
