@@ -30,7 +30,6 @@ import (
 	"github.com/smartfinance/riskgraph/graph"
 	"github.com/smartfinance/riskgraph/internal/account"
 	"github.com/smartfinance/riskgraph/internal/analysis"
-	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/audit"
 	"github.com/smartfinance/riskgraph/internal/auth"
 	"github.com/smartfinance/riskgraph/internal/backtest"
@@ -216,10 +215,10 @@ func (a *app) graphQLServer(cfg config, res *resolvers.Resolver) *handler.Server
 	srv.SetRecoverFunc(resolvers.Recover(a.log))
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Subscription {
-			release, err := a.admitSubscription(ctx)
-			if err != nil {
+			release, refused := a.admitSubscription(ctx)
+			if refused != nil {
 				return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
-					Message: err.Error(), Extensions: map[string]any{"code": string(apperr.RateLimited)},
+					Message: refused.Message, Extensions: map[string]any{"code": string(refused.Code)},
 				}}})
 			}
 			context.AfterFunc(ctx, release)

@@ -291,31 +291,36 @@ func (a *app) websocketInit(ctx context.Context, payload transport.InitPayload) 
 	return auth.WithPrincipal(ctx, p), nil, nil
 }
 
-// admitSubscription enforces the per-connection and per-user subscription caps;
-// the release func gives the places back when the subscription ends.
-func (a *app) admitSubscription(ctx context.Context) (func(), error) {
+// errSubscriptionTransport refuses subscriptions over plain HTTP: gqlgen would
+// hold the request open until the first alert, outside the websocket's
+// binding to its session, so a revoked session could still receive one.
+var errSubscriptionTransport = apperr.New(apperr.BadInput, "subscriptions are served over websockets only (graphql-transport-ws or graphql-ws)")
+
+// admitSubscription enforces that subscriptions run on a websocket, and the
+// per-connection and per-user subscription caps; the release func gives the
+// places back when the subscription ends.
+func (a *app) admitSubscription(ctx context.Context) (func(), *apperr.Error) {
 	c := connectionOf(ctx)
+	if c == nil {
+		return nil, errSubscriptionTransport
+	}
 	p, _ := auth.FromContext(ctx)
 	a.subsMu.Lock()
 	defer a.subsMu.Unlock()
-	if c != nil && c.subscriptions >= a.limits.WSMaxSubscriptions {
-		return nil, fmt.Errorf("at most %d subscriptions per connection", a.limits.WSMaxSubscriptions)
+	if c.subscriptions >= a.limits.WSMaxSubscriptions {
+		return nil, apperr.New(apperr.RateLimited, fmt.Sprintf("at most %d subscriptions per connection", a.limits.WSMaxSubscriptions))
 	}
 	if p.UserID != 0 && a.userSubs[p.UserID] >= a.limits.WSMaxUserSubs {
-		return nil, fmt.Errorf("at most %d subscriptions per user", a.limits.WSMaxUserSubs)
+		return nil, apperr.New(apperr.RateLimited, fmt.Sprintf("at most %d subscriptions per user", a.limits.WSMaxUserSubs))
 	}
-	if c != nil {
-		c.subscriptions++
-	}
+	c.subscriptions++
 	if p.UserID != 0 {
 		a.userSubs[p.UserID]++
 	}
 	return func() {
 		a.subsMu.Lock()
 		defer a.subsMu.Unlock()
-		if c != nil {
-			c.subscriptions--
-		}
+		c.subscriptions--
 		if p.UserID != 0 {
 			if a.userSubs[p.UserID]--; a.userSubs[p.UserID] <= 0 {
 				delete(a.userSubs, p.UserID)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -307,6 +308,30 @@ func TestWebsocketEndsWhenSessionRevoked(t *testing.T) {
 		mutate(t, other.AccessToken, `mutation { logout }`, nil)
 		e.raiseAlert(t, customer)
 		p.expectAlert(t)
+	})
+
+	// Over plain HTTP a subscription would wait for its first alert outside
+	// any binding to the session: it is refused at once instead.
+	t.Run("plain HTTP is refused", func(t *testing.T) {
+		ana := e.user(t, "ana-http", domain.RoleAnalyst)
+		query := `subscription { alertRaised { id user { username } } }`
+		res := e.post(t, ana.AccessToken, query, nil)
+		if res.code() != "BAD_USER_INPUT" || len(res.Data) > 0 && string(res.Data) != "null" {
+			t.Fatalf("POST: got %s %+v, want BAD_USER_INPUT", res.Data, res.Errors)
+		}
+		resp, err := e.srv.Client().Get(e.srv.URL + "/graphql?query=" + url.QueryEscape(query))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var got gqlResponse
+		if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Errors) == 0 || len(got.Data) > 0 && string(got.Data) != "null" {
+			t.Fatalf("GET: got HTTP %d %s %+v, want an error", resp.StatusCode, got.Data, got.Errors)
+		}
+		t.Logf("GET: HTTP %d, %s (%s)", resp.StatusCode, got.code(), got.Errors[0].Message)
 	})
 
 	// A token that can no longer open a session is refused at connection_init.
