@@ -113,7 +113,7 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 		return nil, err
 	}
 	a := &app{db: db, log: log, accounts: accounts, registry: prometheus.NewRegistry(), hub: pubsub.NewHub(),
-		limits: cfg.Limits, userSubs: map[int64]int{}, tokens: tokens, ws: newWebsockets()}
+		limits: cfg.Limits, userSubs: map[int64]int{}, tokens: tokens, ws: newWebsockets(), now: cfg.Now}
 	a.wsCtx, a.wsCancel = context.WithCancel(context.WithoutCancel(ctx))
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -136,7 +136,6 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 	a.submit = submit.New(submit.Options{DB: db, Rules: a.rules, Config: cfg.Scoring, Notify: pubsub.NotifyAlert,
 		Models: a.models, Observer: a.metrics, Now: cfg.Now, Log: log})
 	a.cases = cases.New(db, cfg.Now)
-	a.now = cfg.Now
 	res := &resolvers.Resolver{
 		Accounts: accounts,
 		Audit:    audit.NewReader(db),
