@@ -33,7 +33,6 @@ import (
 	"github.com/smartfinance/riskgraph/graph"
 	"github.com/smartfinance/riskgraph/internal/account"
 	"github.com/smartfinance/riskgraph/internal/analysis"
-	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/audit"
 	"github.com/smartfinance/riskgraph/internal/auth"
 	"github.com/smartfinance/riskgraph/internal/backtest"
@@ -100,6 +99,10 @@ type app struct {
 
 	subsMu   sync.Mutex
 	userSubs map[int64]int // live subscriptions per user on this instance
+
+	// tokens and ws let websocketInit bind a connection to its session.
+	tokens *auth.Tokens
+	ws     *websockets
 }
 
 // ruleHitFlushInterval bounds how stale stored hit counts may be on other instances.
@@ -120,7 +123,8 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 		return nil, err
 	}
 	a := &app{db: db, log: log, accounts: accounts, registry: prometheus.NewRegistry(), hub: pubsub.NewHub(),
-		limits: cfg.Limits, userSubs: map[int64]int{}, trustedProxies: cfg.TrustedProxies}
+		limits: cfg.Limits, userSubs: map[int64]int{}, tokens: tokens, ws: newWebsockets(), now: cfg.Now,
+		trustedProxies: cfg.TrustedProxies}
 	a.wsCtx, a.wsCancel = context.WithCancel(context.WithoutCancel(ctx))
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -143,7 +147,6 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 	a.submit = submit.New(submit.Options{DB: db, Rules: a.rules, Config: cfg.Scoring, Notify: pubsub.NotifyAlert,
 		Models: a.models, Observer: a.metrics, Now: cfg.Now, Log: log})
 	a.cases = cases.New(db, cfg.Now)
-	a.now = cfg.Now
 	res := &resolvers.Resolver{
 		Accounts: accounts,
 		Audit:    audit.NewReader(db),
@@ -230,10 +233,10 @@ func (a *app) graphQLServer(cfg config, res *resolvers.Resolver) *handler.Server
 	srv.SetRecoverFunc(resolvers.Recover(a.log))
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Subscription {
-			release, err := a.admitSubscription(ctx)
-			if err != nil {
+			release, refused := a.admitSubscription(ctx)
+			if refused != nil {
 				return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
-					Message: err.Error(), Extensions: map[string]any{"code": string(apperr.RateLimited)},
+					Message: refused.Message, Extensions: map[string]any{"code": string(refused.Code)},
 				}}})
 			}
 			context.AfterFunc(ctx, release)
@@ -262,15 +265,12 @@ func (a *app) withClient(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := auth.WithClientIP(r.Context(), a.clientIP(r))
 		ctx = resolvers.WithUserAgent(ctx, r.UserAgent())
+		if isWebsocket(r) {
+			a.serveWebsocket(w, r.WithContext(ctx), next)
+			return
+		}
 		if header := r.Header.Get("Authorization"); header != "" {
 			ctx = a.authenticate(ctx, header)
-		}
-		if isWebsocket(r) {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithCancel(ctx)
-			defer cancel()
-			defer context.AfterFunc(a.wsCtx, cancel)()
-			ctx = withConnection(ctx)
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
@@ -286,29 +286,6 @@ func (a *app) authenticate(ctx context.Context, header string) context.Context {
 		return auth.WithFailure(ctx, err)
 	}
 	return auth.WithPrincipal(ctx, p)
-}
-
-// websocketInit authenticates a subscription connection from its connection_init payload.
-func (a *app) websocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-	header := payload.Authorization()
-	if header == "" {
-		header = payload.GetString("authorization")
-	}
-	if header == "" {
-		return ctx, nil, nil
-	}
-	ctx = a.authenticate(ctx, header)
-	if err := auth.Failure(ctx); err != nil {
-		return ctx, nil, err
-	}
-	// The connection lives no longer than the token that opened it.
-	p, _ := auth.FromContext(ctx)
-	ctx, cancel := context.WithDeadline(ctx, p.ExpiresAt)
-	context.AfterFunc(ctx, cancel)
-	if c := connectionOf(ctx); c != nil {
-		c.expires = p.ExpiresAt
-	}
-	return ctx, nil, nil
 }
 
 func (a *app) ready(w http.ResponseWriter, r *http.Request) {
@@ -379,6 +356,7 @@ func (a *app) startBackground(ctx context.Context, cfg config) error {
 			a.log.ErrorContext(ctx, "reload the active model", "err", err)
 		}
 	}, a.log)
+	a.listener.WatchSessions(pubsub.SessionHooks{Changed: a.ws.sessionChanged, Resync: a.resyncWebsockets})
 	a.background.Add(2)
 	go func() {
 		defer a.background.Done()
@@ -450,8 +428,10 @@ func (a *app) logRequests(next http.Handler) http.Handler {
 	})
 }
 
+// isWebsocket matches what gqlgen's websocket transport takes (any Upgrade
+// header), so no upgrade can skip the websocket path's cap and authentication.
 func isWebsocket(r *http.Request) bool {
-	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+	return r.Header.Get("Upgrade") != ""
 }
 
 // clientIP is the request's client: the TCP peer, or, when the peer is a

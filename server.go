@@ -92,6 +92,7 @@ type limits struct {
 	OperationTimeout   time.Duration
 	WSMaxSubscriptions int
 	WSMaxUserSubs      int
+	WSMaxPerAddress    int
 	MaxFailedLogins    int
 	LockoutDuration    time.Duration
 	LoginsPerMinute    int
@@ -101,7 +102,7 @@ type limits struct {
 func defaultLimits() limits {
 	return limits{
 		MaxBodyBytes: 64 << 10, ParserTokens: 2000, MaxDepth: 10, MaxAliases: 20, MaxSelections: 2000, MaxStringBytes: 8192, Complexity: 5000,
-		OperationTimeout: 10 * time.Second, WSMaxSubscriptions: 20, WSMaxUserSubs: 50,
+		OperationTimeout: 10 * time.Second, WSMaxSubscriptions: 20, WSMaxUserSubs: 50, WSMaxPerAddress: 32,
 		MaxFailedLogins: 10, LockoutDuration: 30 * time.Minute, LoginsPerMinute: 20, RegistersPerMinute: 5,
 	}
 }
@@ -228,6 +229,7 @@ func loadConfig(getenv func(string) string) (cfg config, warnings []string, err 
 	l.OperationTimeout = duration("OPERATION_TIMEOUT", l.OperationTimeout)
 	l.WSMaxSubscriptions = integer("WS_MAX_SUBSCRIPTIONS", l.WSMaxSubscriptions, 1, 1000)
 	l.WSMaxUserSubs = integer("WS_MAX_SUBSCRIPTIONS_PER_USER", l.WSMaxUserSubs, 1, 100_000)
+	l.WSMaxPerAddress = integer("WS_MAX_PER_ADDRESS", l.WSMaxPerAddress, 1, 100_000)
 	l.MaxFailedLogins = integer("LOGIN_MAX_FAILURES", l.MaxFailedLogins, 1, 1000)
 	l.LockoutDuration = duration("LOCKOUT_DURATION", l.LockoutDuration)
 	l.LoginsPerMinute = integer("LOGIN_RATE_PER_MINUTE", l.LoginsPerMinute, 0, 1_000_000)

@@ -16,9 +16,10 @@ import (
 // in production mode with a bootstrap admin, and waits until it is ready.
 func startServer(ctx context.Context, o options) (*devserver.Own, error) {
 	env := append([]string{
-		// 1,000 subscribers share one ANALYST token; the default per-user cap
-		// is for people, not for a load test.
+		// 1,000 subscribers share one ANALYST token and one address; the
+		// default per-user and per-address caps are for people, not for a load test.
 		"WS_MAX_SUBSCRIPTIONS_PER_USER=" + strconv.Itoa(max(o.plan.subscribers*2, 100)),
+		"WS_MAX_PER_ADDRESS=" + strconv.Itoa(max(o.plan.subscribers*2, 100)),
 	}, o.serverEnv...)
 	if o.pprofAddr != "" {
 		env = append(env, "PPROF_ADDR="+o.pprofAddr)

@@ -25,8 +25,9 @@ const (
 	catchUpPage    = 1000
 )
 
-// Listener holds a dedicated connection LISTENing on both channels and feeds
-// alerts to a Hub and rule changes to a callback.
+// Listener holds a dedicated connection LISTENing on the channels and feeds
+// alerts to a Hub, rule changes to a callback and session changes to
+// SessionHooks.
 //
 // The Listener is the only publisher of notified alerts, on the instance that
 // raised them too: publishing such an alert to the Hub directly as well would
@@ -37,6 +38,8 @@ type Listener struct {
 	hub     *Hub
 	onRules func(ctx context.Context)
 	log     *slog.Logger
+	// sessions is set by WatchSessions; its hooks may be nil.
+	sessions SessionHooks
 
 	ready     chan struct{}
 	readyOnce sync.Once
@@ -64,7 +67,8 @@ func (l *Listener) Ready() <-chan struct{} { return l.ready }
 // Run listens until ctx ends, then closes its connection and returns nil. A
 // lost connection is re-established with capped exponential backoff; after
 // every connect it catches up on alerts whose notifications it may have
-// missed and calls onRules, since rule changes may have been missed too. It
+// missed and calls onRules and SessionHooks.Resync, since rule and session
+// changes may have been missed too. It
 // returns an error only for a database URL it cannot parse. Call Run once at
 // a time; onRules runs on its goroutine, so notifications wait while it does.
 func (l *Listener) Run(ctx context.Context) error {
@@ -118,12 +122,18 @@ func (l *Listener) session(ctx context.Context, cfg *pgx.ConnConfig) (live bool,
 		}
 		l.cur = newCursor(last)
 	}
-	listen := "LISTEN " + pgx.Identifier{AlertsChannel}.Sanitize() + "; LISTEN " + pgx.Identifier{RulesChannel}.Sanitize()
+	listen := "LISTEN " + pgx.Identifier{AlertsChannel}.Sanitize() + "; LISTEN " + pgx.Identifier{RulesChannel}.Sanitize() +
+		"; LISTEN " + pgx.Identifier{SessionsChannel}.Sanitize()
 	if _, err := conn.Exec(ctx, listen); err != nil {
 		return false, fmt.Errorf("listen: %w", err)
 	}
-	// Notifications sent while nothing listened are lost: read what they
-	// announced from the table, and reload rules in case one changed.
+	// Notifications sent while nothing listened are lost: check the live
+	// sessions again in case one ended (first, so that no alert caught up
+	// below reaches a connection revoked meanwhile), read the alerts from the
+	// table, and reload rules in case one changed.
+	if l.sessions.Resync != nil {
+		l.sessions.Resync(ctx)
+	}
 	if err := l.catchUp(ctx); err != nil {
 		return false, fmt.Errorf("catch up: %w", err)
 	}
@@ -175,6 +185,15 @@ func (l *Listener) handle(ctx context.Context, n *pgconn.Notification) {
 		l.publish(a)
 	case RulesChannel:
 		l.onRules(ctx)
+	case SessionsChannel:
+		var c SessionChange
+		if err := json.Unmarshal([]byte(n.Payload), &c); err != nil {
+			l.log.Error("pubsub: undecodable session notification", "err", err)
+			return
+		}
+		if l.sessions.Changed != nil {
+			l.sessions.Changed(c)
+		}
 	}
 }
 

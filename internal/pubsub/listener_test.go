@@ -78,13 +78,20 @@ type instance struct {
 	listener *Listener
 	// rules gets a value per onRules call.
 	rules chan struct{}
+	// sessions gets each session change, resyncs a value per SessionHooks.Resync call.
+	sessions chan SessionChange
+	resyncs  chan struct{}
 }
 
 // startInstance runs a listener until the test ends and waits until it is ready.
 func startInstance(t *testing.T, db *bun.DB, dbURL string) *instance {
 	t.Helper()
-	in := &instance{hub: NewHub(), rules: make(chan struct{}, 64)}
+	in := &instance{hub: NewHub(), rules: make(chan struct{}, 64), sessions: make(chan SessionChange, 64), resyncs: make(chan struct{}, 64)}
 	in.listener = NewListener(dbURL, db, in.hub, func(context.Context) { in.rules <- struct{}{} }, slog.New(slog.NewTextHandler(t.Output(), nil)))
+	in.listener.WatchSessions(SessionHooks{
+		Changed: func(c SessionChange) { in.sessions <- c },
+		Resync:  func(context.Context) { in.resyncs <- struct{}{} },
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- in.listener.Run(ctx) }()
@@ -102,6 +109,7 @@ func startInstance(t *testing.T, db *bun.DB, dbURL string) *instance {
 		t.Fatalf("listener not ready within %v", wait)
 	}
 	recv(t, in.rules, "onRules on connect")
+	recv(t, in.resyncs, "Resync on connect")
 	return in
 }
 
@@ -223,6 +231,8 @@ func TestListenerCatchesUpAfterReconnect(t *testing.T) {
 	// by catch-up, possibly both ways, and must be published once.
 	racing := f.raiseAlert(t, db, domain.RiskMedium, "racing")
 	recv(t, in.rules, "onRules after reconnect")
+	// Session changes may have been missed too.
+	recv(t, in.resyncs, "Resync after reconnect")
 	after := f.raiseAlert(t, db, domain.RiskLow, "after")
 
 	for _, want := range []*domain.Alert{lost, racing, after} {

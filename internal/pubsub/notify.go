@@ -1,10 +1,11 @@
-// Package pubsub carries alerts and rule-change signals between server
-// instances over PostgreSQL LISTEN/NOTIFY, and fans alerts out to each
-// instance's subscribers.
+// Package pubsub carries alerts, rule-change and session-change signals
+// between server instances over PostgreSQL LISTEN/NOTIFY, and fans alerts out
+// to each instance's subscribers.
 //
 // Writers queue a notification inside the transaction that makes the change
-// (NotifyAlert, NotifyRulesChanged); PostgreSQL delivers it at COMMIT and
-// drops it on rollback. Every instance runs one Listener, which feeds its Hub.
+// (NotifyAlert, NotifyRulesChanged; database triggers for session changes);
+// PostgreSQL delivers it at COMMIT and drops it on rollback. Every instance
+// runs one Listener, which feeds its Hub.
 package pubsub
 
 import (

@@ -81,3 +81,27 @@ func LoadSessionState(ctx context.Context, db *bun.DB, userID int64, sessionID u
 	})
 	return st, mapErr(err)
 }
+
+// SessionStates reads SessionState for many sessions in one query, keyed by
+// session ID; a session that no longer exists is missing from the map.
+func SessionStates(ctx context.Context, db bun.IDB, ids []uuid.UUID, now time.Time) (map[uuid.UUID]SessionState, error) {
+	out := make(map[uuid.UUID]SessionState, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		ID     uuid.UUID
+		Role   domain.Role
+		Status domain.UserStatus
+		Active bool
+	}
+	err := db.NewRaw(`SELECT s.id, u.role, u.status, s.revoked_at IS NULL AND s.expires_at > ? AS active
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id IN (?)`, now, bun.In(ids)).Scan(ctx, &rows)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	for _, r := range rows {
+		out[r.ID] = SessionState{Role: r.Role, Status: r.Status, Active: r.Active}
+	}
+	return out, nil
+}
