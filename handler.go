@@ -101,8 +101,10 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 		return nil, err
 	}
 	accounts, err := account.New(db, tokens, cfg.Now, log, account.Policy{
-		MaxFailedLogins:  cfg.Limits.MaxFailedLogins,
-		LockoutDuration:  cfg.Limits.LockoutDuration,
+		FreeFailures:     cfg.Limits.LoginFreeFailures,
+		MaxBackoff:       cfg.Limits.LockoutDuration,
+		SlowAfter:        cfg.Limits.MaxFailedLogins,
+		HashConcurrency:  cfg.Limits.HashConcurrency,
 		LoginThrottle:    ratelimit.New(cfg.Limits.LoginsPerMinute, time.Minute, cfg.Now),
 		RegisterThrottle: ratelimit.New(cfg.Limits.RegistersPerMinute, time.Minute, cfg.Now),
 	})
@@ -195,6 +197,7 @@ func (a *app) graphQLServer(cfg config, res *resolvers.Resolver) *handler.Server
 	srv.SetDisableSuggestion(cfg.production() || !cfg.Introspection)
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](apqCacheEntries)})
 	srv.Use(gqlguard.Limits{MaxDepth: cfg.Limits.MaxDepth, MaxAliases: cfg.Limits.MaxAliases, Introspection: cfg.Introspection})
+	srv.Use(&gqlguard.PasswordFields{})
 	srv.Use(extension.FixedComplexityLimit(cfg.Limits.Complexity))
 	srv.Use(a.metrics.Extension())
 	// The operation deadline bounds each query and mutation (not subscriptions).
