@@ -233,6 +233,24 @@ func TestLockoutCannotBeTurnedAgainstOwner(t *testing.T) {
 	if res := attempt(attacker, "guess-z"); res.code() != "RATE_LIMITED" {
 		t.Fatalf("attacker after the owner's login: got %+v, want RATE_LIMITED", res.Errors)
 	}
+
+	// Through a payment system: a fraudster's failures reported from one end-user
+	// address don't hold back the owner reported from another.
+	gateway := e.user(t, "gateway", domain.RoleService)
+	reported := func(ip, password string) gqlResponse {
+		return e.post(t, gateway.AccessToken, loginMutation, map[string]any{"in": map[string]any{"username": "rita", "password": password, "ipAddress": ip}})
+	}
+	for i := range 5 {
+		if res := reported("198.51.100.66", fmt.Sprintf("fraud-%d", i)); res.code() != "UNAUTHENTICATED" {
+			t.Fatalf("reported guess %d: got %+v", i, res.Errors)
+		}
+	}
+	if res := reported("198.51.100.66", "fraud-x"); res.code() != "RATE_LIMITED" {
+		t.Fatalf("reported address after 5 failures: got %+v, want RATE_LIMITED", res.Errors)
+	}
+	if res := reported("198.51.100.1", "correct horse battery"); res.code() != "" {
+		t.Fatalf("owner reported from another address: got %+v", res.Errors)
+	}
 }
 
 func retryAfter(t *testing.T, res gqlResponse) int {

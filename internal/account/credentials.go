@@ -78,7 +78,7 @@ func (s *Service) checkPassword(ctx context.Context, c passwordCheck) error {
 	}
 	now := s.now()
 	s.sweep(ctx, now)
-	account, client := accountKey(c.username), clientKey(auth.ClientIP(ctx))
+	account, client := accountKey(c.username), c.pairClient(ctx)
 	adm, err := store.AdmitLoginAttempt(ctx, s.db, account, client, s.backoff, now)
 	if err != nil {
 		return unavailable(err)
@@ -160,7 +160,19 @@ func (s *Service) recordCheckFailure(ctx context.Context, c passwordCheck, outco
 
 // recordCheckSuccess clears the failures of the check's account and address.
 func (s *Service) recordCheckSuccess(ctx context.Context, db bun.IDB, c passwordCheck) error {
-	return store.RecordLoginSuccess(ctx, db, accountKey(c.username), clientKey(auth.ClientIP(ctx)), s.now())
+	return store.RecordLoginSuccess(ctx, db, accountKey(c.username), c.pairClient(ctx), s.now())
+}
+
+// pairClient is the address side of the backoff pair. A SERVICE caller
+// reporting its customer's address gets one pair per reported address under its
+// own, so one customer's failures through a payment system never hold back
+// another's, and the reported address can't escape the caller's own scope.
+func (c passwordCheck) pairClient(ctx context.Context) string {
+	conn := clientKey(auth.ClientIP(ctx))
+	if reported := c.client.IPAddress; reported != "" && reported != auth.ClientIP(ctx) {
+		return conn + ">" + clientKey(reported)
+	}
+	return conn
 }
 
 // sweep forgets idle attempt rows now and then, bounding the table.

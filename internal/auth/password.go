@@ -93,7 +93,7 @@ type Hasher struct {
 }
 
 // hashQueuePerSlot is how many callers may wait per hashing slot.
-const hashQueuePerSlot = 8
+const hashQueuePerSlot = 16
 
 // NewHasher allows concurrency hashes at once (at least one).
 func NewHasher(concurrency int) *Hasher {
