@@ -43,8 +43,10 @@ type passwordCheck struct {
 	// username is as typed: the account key, so unknown names are paced like known ones.
 	username string
 	password string
-	// user is nil when no such account exists.
+	// user is nil when no such account exists; lookup, when set, finds it
+	// after the address throttle, so throttled floods never reach the users table.
 	user   *domain.User
+	lookup func(context.Context) (*domain.User, error)
 	client ClientInfo
 }
 
@@ -68,13 +70,20 @@ func hashFailure(err error) error {
 
 // checkPassword is the one path every password check takes (login,
 // changePassword): the address throttle, an attempt charged to (account,
-// address) before hashing, a service-wide hashing slot, the same argon2id work for unknown,
-// frozen and real accounts, and a login-log and audit row for every failure.
-// It returns nil only for the right password of an active account; the caller
-// then records the success with recordCheckSuccess in its own transaction.
-func (s *Service) checkPassword(ctx context.Context, c passwordCheck) error {
+// address) before hashing, a service-wide hashing slot, the same argon2id
+// work for unknown, frozen and real accounts, and a login-log and audit row
+// for every failure or refusal.
+// It returns nil only for the right password of an active account (c.user);
+// the caller then records the success with recordCheckSuccess in its own transaction.
+func (s *Service) checkPassword(ctx context.Context, c *passwordCheck) error {
 	if err := throttle(ctx, s.policy.LoginThrottle, "password"); err != nil {
 		return err
+	}
+	if c.lookup != nil {
+		var err error
+		if c.user, err = c.lookup(ctx); err != nil {
+			return unavailable(err)
+		}
 	}
 	now := s.now()
 	s.sweep(ctx, now)
@@ -132,7 +141,7 @@ func (s *Service) checkPassword(ctx context.Context, c passwordCheck) error {
 // recordCheckFailure writes the login log and audit rows of a failed or
 // refused check, and counts a failed one against the account. It runs even
 // when the client has hung up: a failure is always recorded.
-func (s *Service) recordCheckFailure(ctx context.Context, c passwordCheck, outcome, reason string) error {
+func (s *Service) recordCheckFailure(ctx context.Context, c *passwordCheck, outcome, reason string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	if c.purpose != purposeLogin {
@@ -159,7 +168,7 @@ func (s *Service) recordCheckFailure(ctx context.Context, c passwordCheck, outco
 }
 
 // recordCheckSuccess clears the failures of the check's account and address.
-func (s *Service) recordCheckSuccess(ctx context.Context, db bun.IDB, c passwordCheck) error {
+func (s *Service) recordCheckSuccess(ctx context.Context, db bun.IDB, c *passwordCheck) error {
 	return store.RecordLoginSuccess(ctx, db, accountKey(c.username), c.pairClient(ctx), s.now())
 }
 
@@ -167,7 +176,7 @@ func (s *Service) recordCheckSuccess(ctx context.Context, db bun.IDB, c password
 // reporting its customer's address gets one pair per reported address under its
 // own, so one customer's failures through a payment system never hold back
 // another's, and the reported address can't escape the caller's own scope.
-func (c passwordCheck) pairClient(ctx context.Context) string {
+func (c *passwordCheck) pairClient(ctx context.Context) string {
 	conn := clientKey(auth.ClientIP(ctx))
 	if reported := c.client.IPAddress; reported != "" && reported != auth.ClientIP(ctx) {
 		return conn + ">" + clientKey(reported)

@@ -57,17 +57,19 @@ func (s *Service) Register(ctx context.Context, username, password, email string
 // attempt, including each alias in one request, goes through checkPassword.
 func (s *Service) Login(ctx context.Context, username, password string, client ClientInfo) (*AuthPayload, error) {
 	client = client.clean()
-	check := passwordCheck{purpose: purposeLogin, username: username, password: password, client: client}
-	// A name no account can have is not looked up: it is unknown, whatever bytes it holds.
-	if name := strings.TrimSpace(username); usernamePattern.MatchString(name) {
-		u, err := store.UserByUsername(ctx, s.db, name)
-		switch {
-		case err == nil:
-			check.user = u
-		case !errors.Is(err, store.ErrNotFound):
-			return nil, unavailable(err)
-		}
-	}
+	check := &passwordCheck{purpose: purposeLogin, username: username, password: password, client: client,
+		lookup: func(ctx context.Context) (*domain.User, error) {
+			// A name no account can have is not looked up: it is unknown, whatever bytes it holds.
+			name := strings.TrimSpace(username)
+			if !usernamePattern.MatchString(name) {
+				return nil, nil
+			}
+			u, err := store.UserByUsername(ctx, s.db, name)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, nil
+			}
+			return u, err
+		}}
 	switch err := s.checkPassword(ctx, check); {
 	case errors.Is(err, errWrongPassword):
 		return nil, errBadCredentials
@@ -253,7 +255,7 @@ func (s *Service) ChangePassword(ctx context.Context, p auth.Principal, oldPassw
 	if err != nil {
 		return err
 	}
-	check := passwordCheck{purpose: purposeChangePassword, username: u.Username, password: oldPassword, user: u, client: client.clean()}
+	check := &passwordCheck{purpose: purposeChangePassword, username: u.Username, password: oldPassword, user: u, client: client.clean()}
 	switch err := s.checkPassword(ctx, check); {
 	case errors.Is(err, errWrongPassword):
 		return apperr.Invalid("oldPassword", "is not your current password")
