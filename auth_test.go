@@ -68,8 +68,11 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 func TestLoginRecordsLogDeviceAndLocation(t *testing.T) {
 	e := newEnv(t)
 	e.user(t, "frank", domain.RoleUser)
+	// A payment system reports its customer's login: its address, agent and
+	// location are taken as stated (anyone else's are not: TestLoginClientFactsFromConnection).
+	gateway := e.user(t, "gateway", domain.RoleService)
 	var out struct{ Login session }
-	e.must(t, "", loginMutation, map[string]any{"in": map[string]any{
+	e.must(t, gateway.AccessToken, loginMutation, map[string]any{"in": map[string]any{
 		"username": "frank", "password": "correct horse battery", "deviceId": "fp-frank-phone",
 		"ipAddress": "203.0.113.7", "userAgent": "FrankPhone/1.0",
 		"location": map[string]any{"latitude": 31.2304, "longitude": 121.4737, "country": "CN", "city": "Shanghai"},

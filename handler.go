@@ -62,11 +62,6 @@ const (
 	apqCacheEntries   = 1000
 )
 
-// passwordFields hash a caller-given password (argon2id: 19 MiB and tens of
-// milliseconds each), and the first two check one: an operation may select
-// one of them once, so a request is never a batch of guesses.
-var passwordFields = []string{"login", "changePassword", "register", "createUser"}
-
 // app is one server instance: its services, background work and HTTP handler.
 type app struct {
 	db       *bun.DB
@@ -114,8 +109,10 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 		return nil, err
 	}
 	accounts, err := account.New(db, tokens, cfg.Now, log, account.Policy{
-		MaxFailedLogins:  cfg.Limits.MaxFailedLogins,
-		LockoutDuration:  cfg.Limits.LockoutDuration,
+		FreeFailures:     cfg.Limits.LoginFreeFailures,
+		MaxBackoff:       cfg.Limits.LockoutDuration,
+		SlowAfter:        cfg.Limits.MaxFailedLogins,
+		HashConcurrency:  cfg.Limits.HashConcurrency,
 		LoginThrottle:    ratelimit.New(cfg.Limits.LoginsPerMinute, time.Minute, cfg.Now),
 		RegisterThrottle: ratelimit.New(cfg.Limits.RegistersPerMinute, time.Minute, cfg.Now),
 	})
@@ -213,8 +210,8 @@ func (a *app) graphQLServer(cfg config, res *resolvers.Resolver) *handler.Server
 		srv.SetValidationRulesFn(rulesWithoutSuggestions)
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](apqCacheEntries)})
-	srv.Use(gqlguard.Limits{MaxDepth: cfg.Limits.MaxDepth, MaxAliases: cfg.Limits.MaxAliases,
-		MaxSelections: cfg.Limits.MaxSelections, Introspection: cfg.Introspection, Guarded: passwordFields})
+	srv.Use(&gqlguard.Limits{MaxDepth: cfg.Limits.MaxDepth, MaxAliases: cfg.Limits.MaxAliases,
+		MaxSelections: cfg.Limits.MaxSelections, Introspection: cfg.Introspection})
 	srv.Use(gqlguard.Text{MaxBytes: cfg.Limits.MaxStringBytes})
 	srv.Use(extension.FixedComplexityLimit(cfg.Limits.Complexity))
 	srv.Use(a.metrics.Extension())

@@ -194,13 +194,15 @@ func TestDeviceRules(t *testing.T) {
 
 func TestImpossibleTravel(t *testing.T) {
 	e := newEnv(t)
-	e.user(t, "alice", domain.RoleUser)
-	var login struct{ Login session }
-	e.must(t, "", loginMutation, map[string]any{"in": map[string]any{"username": "alice", "password": "correct horse battery",
-		"location": map[string]any{"latitude": 31.2304, "longitude": 121.4737, "country": "CN", "city": "Shanghai"}}}, &login)
+	alice := e.user(t, "alice", domain.RoleUser)
+	// The payment system reports alice's login in Shanghai: only a SERVICE
+	// caller's stated location is taken as a fact (TestLoginClientFactsFromConnection).
+	gateway := e.user(t, "gateway", domain.RoleService)
+	e.must(t, gateway.AccessToken, loginMutation, map[string]any{"in": map[string]any{"username": "alice", "password": "correct horse battery",
+		"location": map[string]any{"latitude": 31.2304, "longitude": 121.4737, "country": "CN", "city": "Shanghai"}}}, nil)
 
 	e.clock.Advance(30 * time.Minute)
-	token := e.refresh(t, login.Login.RefreshToken) // the 15-minute access token has expired
+	token := e.refresh(t, alice.RefreshToken) // the 15-minute access token has expired
 	res := e.submit(t, token.AccessToken, map[string]any{"amount": 100,
 		"location": map[string]any{"latitude": 52.52, "longitude": 13.405, "country": "DE", "city": "Berlin"}})
 	if got := res.ruleNames(); len(got) != 1 || got[0] != "impossible travel" || res.Detection.RuleScore != 40 {

@@ -93,8 +93,10 @@ type limits struct {
 	WSMaxSubscriptions int
 	WSMaxUserSubs      int
 	WSMaxPerAddress    int
+	LoginFreeFailures  int
 	MaxFailedLogins    int
 	LockoutDuration    time.Duration
+	HashConcurrency    int
 	LoginsPerMinute    int
 	RegistersPerMinute int
 }
@@ -103,7 +105,8 @@ func defaultLimits() limits {
 	return limits{
 		MaxBodyBytes: 64 << 10, ParserTokens: 2000, MaxDepth: 10, MaxAliases: 20, MaxSelections: 2000, MaxStringBytes: 8192, Complexity: 5000,
 		OperationTimeout: 10 * time.Second, WSMaxSubscriptions: 20, WSMaxUserSubs: 50, WSMaxPerAddress: 32,
-		MaxFailedLogins: 10, LockoutDuration: 30 * time.Minute, LoginsPerMinute: 20, RegistersPerMinute: 5,
+		LoginFreeFailures: 5, MaxFailedLogins: 10, LockoutDuration: 30 * time.Minute, LoginsPerMinute: 20, RegistersPerMinute: 5,
+		HashConcurrency: runtime.GOMAXPROCS(0),
 	}
 }
 
@@ -230,8 +233,10 @@ func loadConfig(getenv func(string) string) (cfg config, warnings []string, err 
 	l.WSMaxSubscriptions = integer("WS_MAX_SUBSCRIPTIONS", l.WSMaxSubscriptions, 1, 1000)
 	l.WSMaxUserSubs = integer("WS_MAX_SUBSCRIPTIONS_PER_USER", l.WSMaxUserSubs, 1, 100_000)
 	l.WSMaxPerAddress = integer("WS_MAX_PER_ADDRESS", l.WSMaxPerAddress, 1, 100_000)
-	l.MaxFailedLogins = integer("LOGIN_MAX_FAILURES", l.MaxFailedLogins, 1, 1000)
+	l.LoginFreeFailures = integer("LOGIN_FREE_FAILURES", l.LoginFreeFailures, 1, 1000)
+	l.MaxFailedLogins = integer("LOGIN_MAX_FAILURES", l.MaxFailedLogins, 1, 100_000)
 	l.LockoutDuration = duration("LOCKOUT_DURATION", l.LockoutDuration)
+	l.HashConcurrency = integer("PASSWORD_HASH_CONCURRENCY", l.HashConcurrency, 1, 1024)
 	l.LoginsPerMinute = integer("LOGIN_RATE_PER_MINUTE", l.LoginsPerMinute, 0, 1_000_000)
 	l.RegistersPerMinute = integer("REGISTER_RATE_PER_MINUTE", l.RegistersPerMinute, 0, 1_000_000)
 	cfg.Limits = l

@@ -53,7 +53,7 @@ func (r *mutationResolver) Logout(ctx context.Context, refreshToken *string) (bo
 
 // ChangePassword is the resolver for the changePassword field.
 func (r *mutationResolver) ChangePassword(ctx context.Context, input model.ChangePasswordInput) (bool, error) {
-	if err := r.Accounts.ChangePassword(ctx, principal(ctx), input.OldPassword, input.NewPassword); err != nil {
+	if err := r.Accounts.ChangePassword(ctx, principal(ctx), input.OldPassword, input.NewPassword, clientInfo(ctx, nil, nil, nil, nil)); err != nil {
 		return false, err
 	}
 	return true, nil

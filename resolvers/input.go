@@ -14,10 +14,9 @@ import (
 
 // Sizes of free-text inputs, so nothing unbounded reaches the database.
 const (
-	maxFingerprintLen = 128
-	maxUserAgentLen   = 512
-	maxPlaceLen       = 100
-	maxNoteLen        = 2000
+	maxUserAgentLen = 512
+	maxPlaceLen     = 100
+	maxNoteLen      = 2000
 )
 
 func deref[T any](p *T) T {
@@ -55,19 +54,22 @@ func validateIP(field, ip string) error {
 	return nil
 }
 
-// clientInfo combines what the client reported with what the connection shows.
+// clientInfo is where a login or registration came from: the address from the
+// connection (auth.ClientIP, which honours the trusted proxies) and the agent
+// from the request. Only a SERVICE caller (a payment system reporting its
+// customer's login) may state the end user's address, agent and location;
+// anyone else's claims are ignored, never stored as facts. The device ID is
+// always the client's own claim.
 func clientInfo(ctx context.Context, ip, userAgent, deviceID *string, loc *domain.Location) account.ClientInfo {
-	info := account.ClientInfo{IPAddress: auth.ClientIP(ctx), Location: loc}
-	if ip != nil && *ip != "" {
-		info.IPAddress = *ip
-	}
-	if userAgent != nil {
-		info.UserAgent = truncate(*userAgent, maxUserAgentLen)
-	} else {
-		info.UserAgent = userAgentFrom(ctx)
-	}
-	if deviceID != nil {
-		info.DeviceFingerprint = truncate(*deviceID, maxFingerprintLen)
+	info := account.ClientInfo{IPAddress: auth.ClientIP(ctx), UserAgent: userAgentFrom(ctx), DeviceFingerprint: deref(deviceID)}
+	if p, ok := auth.FromContext(ctx); ok && p.Role == domain.RoleService {
+		if ip != nil && *ip != "" {
+			info.IPAddress = *ip
+		}
+		if userAgent != nil {
+			info.UserAgent = *userAgent
+		}
+		info.Location = loc
 	}
 	return info
 }

@@ -202,8 +202,10 @@ func (r *replayer) send(ctx context.Context, t *traffic, i int) outcome {
 		in := map[string]any{"username": r.name(t.Accounts[e.Account].Name), "password": r.password,
 			"deviceId": r.name(e.Device), "ipAddress": e.IP, "userAgent": "Mozilla/5.0 (Linux; Android 14) riskgraph-simulate",
 			"location": location(e)}
-		if _, err := r.c.login(ctx, in); err != nil {
-			return outcome{Err: err.Error()}
+		// The payment system reports its customer's login: only a SERVICE
+		// caller's stated address and location are taken as facts.
+		if err := r.service.call(ctx, loginMutation, map[string]any{"in": in}, nil); err != nil {
+			return outcome{Err: fmt.Errorf("login %v: %w", in["username"], err).Error()}
 		}
 		return outcome{Done: true}
 	}

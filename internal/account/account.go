@@ -10,6 +10,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -21,13 +22,17 @@ import (
 
 // Service runs account use cases.
 type Service struct {
-	db     *bun.DB
-	tokens *auth.Tokens
-	now    func() time.Time
-	log    *slog.Logger
-	policy Policy
+	db      *bun.DB
+	tokens  *auth.Tokens
+	now     func() time.Time
+	log     *slog.Logger
+	policy  Policy
+	backoff store.Backoff
+	hasher  *auth.Hasher
 	// dummyHash keeps unknown-user logins as slow as wrong-password ones.
 	dummyHash string
+	// lastSweep is when idle login attempts were last forgotten (Unix nanoseconds).
+	lastSweep atomic.Int64
 }
 
 // Throttle limits attempts per key (the client's address).
@@ -35,11 +40,17 @@ type Throttle interface {
 	Allow(key string) (bool, time.Duration)
 }
 
-// Policy is how accounts defend themselves.
+// Policy is how accounts defend themselves; docs/SECURITY.md "Lockout design".
 type Policy struct {
-	// MaxFailedLogins in a row lock the account for LockoutDuration (PCI DSS 8.3.4: 10 and 30 minutes).
-	MaxFailedLogins int
-	LockoutDuration time.Duration
+	// FreeFailures is how many wrong passwords one address may try against one
+	// account before it waits; the waits double up to MaxBackoff.
+	FreeFailures int
+	MaxBackoff   time.Duration
+	// SlowAfter failures in a row on an account (from any address), addresses
+	// that never logged in to it get one free attempt and waits up to 8 × MaxBackoff.
+	SlowAfter int
+	// HashConcurrency caps argon2id hashes running at once, service-wide.
+	HashConcurrency int
 	// LoginThrottle and RegisterThrottle limit attempts per client address; nil allows all.
 	LoginThrottle    Throttle
 	RegisterThrottle Throttle
@@ -51,7 +62,10 @@ func New(db *bun.DB, tokens *auth.Tokens, now func() time.Time, log *slog.Logger
 	if err != nil {
 		return nil, err
 	}
-	return &Service{db: db, tokens: tokens, now: now, log: log, policy: policy, dummyHash: dummy}, nil
+	backoff := store.Backoff{FreeFailures: max(policy.FreeFailures, 1), Base: backoffBase, Max: policy.MaxBackoff,
+		SlowAfter: max(policy.SlowAfter, 1), SlowMax: slowMaxFactor * policy.MaxBackoff, Familiar: familiarFor}
+	return &Service{db: db, tokens: tokens, now: now, log: log, policy: policy, backoff: backoff,
+		hasher: auth.NewHasher(policy.HashConcurrency), dummyHash: dummy}, nil
 }
 
 // throttle refuses an attempt from an address that has made too many.
@@ -111,36 +125,39 @@ type NewUser struct {
 	Role     domain.Role
 }
 
-// insertUser validates and stores a user with a hashed password.
-func (s *Service) insertUser(ctx context.Context, db bun.IDB, in NewUser) (*domain.User, error) {
+// prepareUser validates a new account and hashes its password, outside any
+// transaction: waiting for a hashing slot must not hold a connection.
+// skipPolicy skips the password policy; only demo data may use it.
+func (s *Service) prepareUser(ctx context.Context, in NewUser, skipPolicy bool) (*domain.User, error) {
 	in.Username = strings.TrimSpace(in.Username)
 	in.Email = strings.TrimSpace(in.Email)
-	if err := validateUsername(in.Username); err != nil {
-		return nil, err
+	if !skipPolicy {
+		if err := validateUsername(in.Username); err != nil {
+			return nil, err
+		}
+		if err := validateEmail(in.Email); err != nil {
+			return nil, err
+		}
+		if err := validatePassword("password", in.Password); err != nil {
+			return nil, err
+		}
 	}
-	if err := validateEmail(in.Email); err != nil {
-		return nil, err
+	hash, err := s.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return nil, hashFailure(err)
 	}
-	if err := validatePassword("password", in.Password); err != nil {
-		return nil, err
-	}
-	return s.insertUserUnchecked(ctx, db, in)
+	return &domain.User{Username: in.Username, Email: in.Email, PasswordHash: hash, Role: in.Role, Status: domain.UserActive}, nil
 }
 
-// insertUserUnchecked skips the password policy; only demo data may use it directly.
-func (s *Service) insertUserUnchecked(ctx context.Context, db bun.IDB, in NewUser) (*domain.User, error) {
-	hash, err := auth.HashPassword(in.Password)
-	if err != nil {
-		return nil, err
-	}
-	u := &domain.User{Username: in.Username, Email: in.Email, PasswordHash: hash, Role: in.Role, Status: domain.UserActive}
+// insertUser stores a prepared user.
+func insertUser(ctx context.Context, db bun.IDB, u *domain.User) error {
 	if err := store.InsertUser(ctx, db, u); err != nil {
 		if apperr.CodeOf(err) == apperr.Conflict {
-			return nil, apperr.New(apperr.Conflict, "username is already taken")
+			return apperr.New(apperr.Conflict, "username is already taken")
 		}
-		return nil, err
+		return err
 	}
-	return u, nil
+	return nil
 }
 
 func actor(p auth.Principal) *int64 {
@@ -158,11 +175,11 @@ func (s *Service) EnsureUser(ctx context.Context, in NewUser, skipPolicy bool) (
 	if !errors.Is(err, store.ErrNotFound) {
 		return false, err
 	}
-	insert := s.insertUser
-	if skipPolicy {
-		insert = s.insertUserUnchecked
+	u, err := s.prepareUser(ctx, in, skipPolicy)
+	if err != nil {
+		return false, err
 	}
-	if _, err := insert(ctx, s.db, in); err != nil {
+	if err := insertUser(ctx, s.db, u); err != nil {
 		if apperr.CodeOf(err) == apperr.Conflict {
 			return false, nil // another instance created it first
 		}

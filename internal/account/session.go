@@ -23,8 +23,9 @@ type ClientInfo struct {
 	Location          *domain.Location
 }
 
-// errBadCredentials is the one answer to unknown users and wrong passwords alike.
-var errBadCredentials = apperr.New(apperr.Unauthenticated, "invalid username or password")
+// errBadCredentials is the one answer to unknown users, wrong passwords and
+// inactive accounts alike, whether or not the password was right.
+var errBadCredentials = apperr.New(apperr.Unauthenticated, "invalid username or password, or the account is not active")
 
 var errSessionEnded = apperr.New(apperr.Unauthenticated, "session has ended, log in again")
 
@@ -33,10 +34,14 @@ func (s *Service) Register(ctx context.Context, username, password, email string
 	if err := throttle(ctx, s.policy.RegisterThrottle, "registration"); err != nil {
 		return nil, err
 	}
+	client = client.clean()
+	u, err := s.prepareUser(ctx, NewUser{Username: username, Password: password, Email: email, Role: domain.RoleUser}, false)
+	if err != nil {
+		return nil, err
+	}
 	var payload *AuthPayload
-	err := store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		u, err := s.insertUser(ctx, tx, NewUser{Username: username, Password: password, Email: email, Role: domain.RoleUser})
-		if err != nil {
+	err = store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		if err := insertUser(ctx, tx, u); err != nil {
 			return err
 		}
 		if err := store.Audit(ctx, tx, &u.ID, "auth.register", "user", idString(u.ID), nil, client.IPAddress); err != nil {
@@ -48,49 +53,33 @@ func (s *Service) Register(ctx context.Context, username, password, email string
 	return payload, err
 }
 
-// Login checks credentials, records the attempt and starts a session.
-// Every attempt, including each alias in one request, is counted: the
-// throttle and the lockout sit here, not in the transport.
+// Login checks credentials, records the attempt and starts a session. Every
+// attempt, including each alias in one request, goes through checkPassword.
 func (s *Service) Login(ctx context.Context, username, password string, client ClientInfo) (*AuthPayload, error) {
-	if err := throttle(ctx, s.policy.LoginThrottle, "login"); err != nil {
+	client = client.clean()
+	check := &passwordCheck{purpose: purposeLogin, username: username, password: password, client: client,
+		lookup: func(ctx context.Context) (*domain.User, error) {
+			// A name no account can have is not looked up: it is unknown, whatever bytes it holds.
+			name := strings.TrimSpace(username)
+			if !usernamePattern.MatchString(name) {
+				return nil, nil
+			}
+			u, err := store.UserByUsername(ctx, s.db, name)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, nil
+			}
+			return u, err
+		}}
+	switch err := s.checkPassword(ctx, check); {
+	case errors.Is(err, errWrongPassword):
+		return nil, errBadCredentials
+	case err != nil:
 		return nil, err
 	}
-	if len(password) > 4*auth.MaxPasswordLen || len(username) > 256 {
-		return nil, errBadCredentials
-	}
-	u, err := store.UserByUsername(ctx, s.db, strings.TrimSpace(username))
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	}
-	known := err == nil
-	locked := known && u.LockedUntil != nil && u.LockedUntil.After(s.now())
-	hash := s.dummyHash
-	if known && !locked {
-		hash = u.PasswordHash
-	}
-	ok, verr := auth.VerifyPassword(password, hash)
-	if verr != nil {
-		s.log.ErrorContext(ctx, "stored password hash unreadable", "user_id", u.ID, "err", verr)
-	}
-	switch {
-	case locked:
-		// Same answer as a wrong password, even for the right one: a lock
-		// must not become an oracle for guessing.
-		s.recordFailedLogin(ctx, u, known, username, "account locked", client)
-		return nil, errBadCredentials
-	case !known || !ok:
-		s.recordFailedLogin(ctx, u, known, username, "bad credentials", client)
-		if known {
-			s.countFailure(ctx, u, client)
-		}
-		return nil, errBadCredentials
-	case u.Status != domain.UserActive:
-		s.recordFailedLogin(ctx, u, known, username, "account "+strings.ToLower(string(u.Status)), client)
-		return nil, apperr.New(apperr.Unauthenticated, "account is "+strings.ToLower(string(u.Status)))
-	}
+	u := check.user
 
 	var payload *AuthPayload
-	err = store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+	err := store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		var err error
 		now := s.now()
 		entry := loginLog(u, username, true, nil, client)
@@ -111,7 +100,7 @@ func (s *Service) Login(ctx context.Context, username, password string, client C
 		if err := store.RecordLogin(ctx, tx, u.ID, now, client.Location); err != nil {
 			return err
 		}
-		if err := store.ResetFailedLogins(ctx, tx, u.ID); err != nil {
+		if err := s.recordCheckSuccess(ctx, tx, check); err != nil {
 			return err
 		}
 		if u, err = store.UserByID(ctx, tx, u.ID); err != nil {
@@ -123,49 +112,17 @@ func (s *Service) Login(ctx context.Context, username, password string, client C
 		payload, err = s.startSession(ctx, tx, u, client)
 		return err
 	})
-	return payload, err
-}
-
-// recordFailedLogin keeps the attempt even though the login fails.
-func (s *Service) recordFailedLogin(ctx context.Context, u *domain.User, known bool, username, reason string, client ClientInfo) {
-	var target *domain.User
-	if known {
-		target = u
-	}
-	entry := loginLog(target, username, false, &reason, client)
-	entry.CreatedAt = s.now()
-	err := store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		if err := store.InsertLoginLog(ctx, tx, entry); err != nil {
-			return err
-		}
-		return store.Audit(ctx, tx, entry.UserID, "auth.login_failed", "user", username, map[string]any{"reason": reason}, client.IPAddress)
-	})
 	if err != nil {
-		s.log.ErrorContext(ctx, "record failed login", "err", err)
+		// Inputs are cleaned before the check, so only an outage lands here;
+		// it answers like an outage while recording a failure would.
+		return nil, unavailable(err)
 	}
-}
-
-// countFailure adds to the user's consecutive failures and locks the account at the limit.
-func (s *Service) countFailure(ctx context.Context, u *domain.User, client ClientInfo) {
-	if s.policy.MaxFailedLogins <= 0 {
-		return
-	}
-	err := store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		locked, err := store.RecordFailedLogin(ctx, tx, u.ID, s.policy.MaxFailedLogins, s.policy.LockoutDuration, s.now())
-		if err != nil || !locked {
-			return err
-		}
-		return store.Audit(ctx, tx, nil, "auth.locked", "user", idString(u.ID),
-			map[string]any{"failures": s.policy.MaxFailedLogins, "lockedFor": s.policy.LockoutDuration.String()}, client.IPAddress)
-	})
-	if err != nil {
-		s.log.ErrorContext(ctx, "count failed login", "err", err)
-	}
+	return payload, nil
 }
 
 func loginLog(u *domain.User, username string, success bool, reason *string, client ClientInfo) *domain.LoginLog {
-	l := &domain.LoginLog{Username: truncate(username, 256), Success: success, FailureReason: reason,
-		IPAddress: client.IPAddress, UserAgent: truncate(client.UserAgent, 512)}
+	l := &domain.LoginLog{Username: cleanText(username, maxUsernameLen), Success: success, FailureReason: reason,
+		IPAddress: client.IPAddress, UserAgent: client.UserAgent}
 	if u != nil {
 		l.UserID = &u.ID
 	}
@@ -183,7 +140,7 @@ func loginLog(u *domain.User, username string, success bool, reason *string, cli
 func (s *Service) startSession(ctx context.Context, db bun.IDB, u *domain.User, client ClientInfo) (*AuthPayload, error) {
 	now := s.now()
 	sess := &domain.Session{ID: uuid.New(), UserID: u.ID, IPAddress: client.IPAddress,
-		UserAgent: truncate(client.UserAgent, 512), ExpiresAt: now.Add(auth.RefreshTokenTTL)}
+		UserAgent: client.UserAgent, ExpiresAt: now.Add(auth.RefreshTokenTTL)}
 	if err := store.InsertSession(ctx, db, sess); err != nil {
 		return nil, err
 	}
@@ -289,7 +246,8 @@ func (s *Service) Logout(ctx context.Context, p *auth.Principal, refreshToken *s
 }
 
 // ChangePassword replaces the caller's password and ends every other session.
-func (s *Service) ChangePassword(ctx context.Context, p auth.Principal, oldPassword, newPassword string) error {
+// The old password is checked on the same path as a login: same pacing, same records.
+func (s *Service) ChangePassword(ctx context.Context, p auth.Principal, oldPassword, newPassword string, client ClientInfo) error {
 	if err := validatePassword("newPassword", newPassword); err != nil {
 		return err
 	}
@@ -297,19 +255,25 @@ func (s *Service) ChangePassword(ctx context.Context, p auth.Principal, oldPassw
 	if err != nil {
 		return err
 	}
-	ok, err := auth.VerifyPassword(oldPassword, u.PasswordHash)
-	if err != nil || !ok {
+	check := &passwordCheck{purpose: purposeChangePassword, username: u.Username, password: oldPassword, user: u, client: client.clean()}
+	switch err := s.checkPassword(ctx, check); {
+	case errors.Is(err, errWrongPassword):
 		return apperr.Invalid("oldPassword", "is not your current password")
-	}
-	hash, err := auth.HashPassword(newPassword)
-	if err != nil {
+	case err != nil:
 		return err
+	}
+	hash, err := s.hasher.Hash(ctx, newPassword)
+	if err != nil {
+		return hashFailure(err)
 	}
 	return store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		if err := store.UpdatePassword(ctx, tx, u.ID, hash); err != nil {
 			return err
 		}
 		if err := store.RevokeUserSessions(ctx, tx, u.ID, p.SessionID, s.now()); err != nil {
+			return err
+		}
+		if err := s.recordCheckSuccess(ctx, tx, check); err != nil {
 			return err
 		}
 		return store.Audit(ctx, tx, &u.ID, "auth.password_changed", "user", idString(u.ID), nil, auth.ClientIP(ctx))

@@ -42,10 +42,12 @@ func (s *Service) Users(ctx context.Context, f store.UserFilter, req page.Reques
 
 // CreateUser lets an admin create an account of any role.
 func (s *Service) CreateUser(ctx context.Context, p auth.Principal, in NewUser) (*domain.User, error) {
-	var u *domain.User
-	err := store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		var err error
-		if u, err = s.insertUser(ctx, tx, in); err != nil {
+	u, err := s.prepareUser(ctx, in, false)
+	if err != nil {
+		return nil, err
+	}
+	err = store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		if err := insertUser(ctx, tx, u); err != nil {
 			return err
 		}
 		return store.Audit(ctx, tx, actor(p), "user.created", "user", idString(u.ID), map[string]any{"role": u.Role}, auth.ClientIP(ctx))
@@ -103,10 +105,3 @@ func SetUserStatus(ctx context.Context, tx bun.IDB, actorID *int64, id int64, st
 }
 
 func idString(id int64) string { return strconv.FormatInt(id, 10) }
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}

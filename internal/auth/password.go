@@ -3,12 +3,14 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -76,4 +78,56 @@ func ValidateNewPassword(password string) error {
 		return fmt.Errorf("must be %d to %d characters", MinPasswordLen, MaxPasswordLen)
 	}
 	return nil
+}
+
+// ErrHashBusy means every password-hashing slot is taken and the queue is full.
+var ErrHashBusy = errors.New("auth: password hashing is saturated")
+
+// Hasher caps concurrent argon2id work service-wide: each hash holds 19 MiB
+// and a core, so unbounded parallel logins would exhaust memory.
+type Hasher struct {
+	slots   chan struct{}
+	waiting atomic.Int64
+	// maxWaiting callers may queue; more are refused at once rather than piling up.
+	maxWaiting int64
+}
+
+// hashQueuePerSlot is how many callers may wait per hashing slot.
+const hashQueuePerSlot = 16
+
+// NewHasher allows concurrency hashes at once (at least one).
+func NewHasher(concurrency int) *Hasher {
+	concurrency = max(concurrency, 1)
+	return &Hasher{slots: make(chan struct{}, concurrency), maxWaiting: int64(concurrency * hashQueuePerSlot)}
+}
+
+// Acquire takes a hashing slot, waiting while ctx allows; release returns it.
+func (h *Hasher) Acquire(ctx context.Context) (release func(), err error) {
+	release = func() { <-h.slots }
+	select {
+	case h.slots <- struct{}{}:
+		return release, nil
+	default:
+	}
+	if h.waiting.Add(1) > h.maxWaiting {
+		h.waiting.Add(-1)
+		return nil, ErrHashBusy
+	}
+	defer h.waiting.Add(-1)
+	select {
+	case h.slots <- struct{}{}:
+		return release, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %w", ErrHashBusy, ctx.Err())
+	}
+}
+
+// Hash hashes a new password within a slot.
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	release, err := h.Acquire(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return HashPassword(password)
 }

@@ -72,8 +72,6 @@ type User struct {
 	LastCountry    *string    `bun:"last_country"`
 	LastCity       *string    `bun:"last_city"`
 	LastLocationAt *time.Time `bun:"last_location_at"`
-	FailedLogins   int        `bun:"failed_logins" json:"-"`
-	LockedUntil    *time.Time `bun:"locked_until" json:"-"`
 	CreatedAt      time.Time  `bun:"created_at,nullzero,notnull,default:current_timestamp"`
 	UpdatedAt      time.Time  `bun:"updated_at,nullzero,notnull,default:current_timestamp"`
 }

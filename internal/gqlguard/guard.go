@@ -108,34 +108,38 @@ type Limits struct {
 	MaxSelections int
 	// Introspection allows __schema and __type (__typename is always allowed).
 	Introspection bool
-	// Guarded names fields of which one operation may select at most one in
-	// total, aliases and fragments included: each checks a password, and
-	// twenty in one request are twenty guesses.
-	Guarded []string
+	// passwordFields are found in the schema by Validate: an operation may
+	// select one of them once in total, aliases and fragments included, so a
+	// request is never a batch of guesses or of hashes.
+	passwordFields map[string]bool
 }
 
 var _ interface {
 	graphql.HandlerExtension
 	graphql.OperationContextMutator
-} = Limits{}
+} = &Limits{}
 
 // ExtensionName names the extension for gqlgen.
-func (Limits) ExtensionName() string { return "OperationLimits" }
+func (*Limits) ExtensionName() string { return "OperationLimits" }
 
-// Validate accepts any schema.
-func (Limits) Validate(graphql.ExecutableSchema) error { return nil }
+// Validate finds the schema's password fields.
+func (l *Limits) Validate(es graphql.ExecutableSchema) error {
+	l.passwordFields = FindPasswordFields(es.Schema())
+	return nil
+}
 
 // MutateOperationContext rejects the operation before execution (and before
 // the complexity count, which walks every expanded spread) when it is too
 // deep, too aliased or too large once its fragments are expanded.
-func (l Limits) MutateOperationContext(_ context.Context, rc *graphql.OperationContext) *gqlerror.Error {
+func (l *Limits) MutateOperationContext(_ context.Context, rc *graphql.OperationContext) *gqlerror.Error {
 	if rc.Operation == nil {
 		return nil
 	}
-	s := Measure(rc.Doc, rc.Operation, l.Guarded...)
+	s := Measure(rc.Doc, rc.Operation, l.passwordFields)
 	switch {
 	case s.Guarded > 1:
-		return limitError(fmt.Sprintf("an operation may select only one of %s: each hashes a password", strings.Join(l.Guarded, ", ")))
+		return limitError(fmt.Sprintf("an operation may check or set at most one password; send %s in separate requests",
+			strings.Join(fieldNames(l.passwordFields), ", ")))
 	case l.MaxSelections > 0 && s.Selections > l.MaxSelections:
 		return limitError(fmt.Sprintf("operation selects more than %d fields once its fragments are expanded", l.MaxSelections))
 	case l.MaxDepth > 0 && s.Depth > l.MaxDepth:
@@ -159,7 +163,7 @@ type Shape struct {
 	// Selections counts expanded fields and Aliases the aliased ones; both
 	// saturate at saturation, so a spread bomb cannot overflow them.
 	Selections, Aliases int
-	// Guarded counts the expanded selections of the guarded field names.
+	// Guarded counts the expanded selections of the guarded fields.
 	Guarded int
 	// Introspects is set when __schema or __type is selected.
 	Introspects bool
@@ -173,8 +177,10 @@ const saturation = 1 << 40
 
 // Measure computes an operation's expanded shape in time linear in the
 // document: each fragment is measured once and its shape reused at every
-// spread (re-walking spreads doubles the work per level of nesting).
-func Measure(doc *ast.QueryDocument, op *ast.OperationDefinition, guarded ...string) Shape {
+// spread (re-walking spreads doubles the work per level of nesting). Guarded
+// holds "Type.field" coordinates; the document must have been validated,
+// which resolves them.
+func Measure(doc *ast.QueryDocument, op *ast.OperationDefinition, guarded map[string]bool) Shape {
 	m := measurer{fragments: doc.Fragments, done: map[string]*Shape{}, guarded: guarded}
 	return m.set(op.SelectionSet)
 }
@@ -182,7 +188,7 @@ func Measure(doc *ast.QueryDocument, op *ast.OperationDefinition, guarded ...str
 type measurer struct {
 	fragments ast.FragmentDefinitionList
 	done      map[string]*Shape // nil entry: being measured (a cycle, which validation refuses)
-	guarded   []string
+	guarded   map[string]bool
 	steps     int
 }
 
@@ -205,7 +211,7 @@ func (m *measurer) set(set ast.SelectionSet) Shape {
 			if sel.Alias != "" && sel.Alias != sel.Name {
 				child.Aliases++
 			}
-			if slices.Contains(m.guarded, sel.Name) {
+			if sel.ObjectDefinition != nil && m.guarded[sel.ObjectDefinition.Name+"."+sel.Name] {
 				child.Guarded++
 			}
 		case *ast.InlineFragment:
@@ -247,3 +253,13 @@ func (s *Shape) add(o Shape) {
 }
 
 func saturatingAdd(a, b int) int { return min(a+b, saturation) }
+
+// fieldNames lists the field names of "Type.field" coordinates, sorted.
+func fieldNames(coordinates map[string]bool) []string {
+	names := make([]string, 0, len(coordinates))
+	for c := range coordinates {
+		names = append(names, c[strings.IndexByte(c, '.')+1:])
+	}
+	slices.Sort(names)
+	return names
+}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 	"github.com/vektah/gqlparser/v2/validator"
@@ -96,7 +97,7 @@ func FuzzDocumentCost(f *testing.F) {
 		if errs := validator.ValidateWithRules(schema, doc, nil); len(errs) > 0 {
 			return
 		}
-		shape := gqlguard.Measure(doc, doc.Operations[0], "me")
+		shape := gqlguard.Measure(doc, doc.Operations[0], map[string]bool{"Query.me": true})
 		if took := time.Since(start); took > 2*time.Second { // generous, for a loaded machine: the spread attacks it guards cost seconds
 			t.Fatalf("checking a %d-byte document took %v", len(query), took)
 		}
@@ -125,11 +126,11 @@ func TestMeasure(t *testing.T) {
 		{"mutation { a: login(input: {username: \"u\", password: \"p\"}) { accessToken } ...L } fragment L on Mutation { login(input: {username: \"u\", password: \"p\"}) { accessToken } }", 2, 4, 1, 2, false},
 	}
 	for _, tt := range tests {
-		doc, err := parser.ParseQuery(&ast.Source{Input: tt.query})
-		if err != nil {
-			t.Fatal(err)
+		doc, errs := gqlparser.LoadQuery(schema, tt.query)
+		if len(errs) > 0 {
+			t.Fatal(errs)
 		}
-		s := gqlguard.Measure(doc, doc.Operations[0], "me", "login")
+		s := gqlguard.Measure(doc, doc.Operations[0], map[string]bool{"Query.me": true, "Mutation.login": true})
 		if s.Depth != tt.depth || s.Selections != tt.selections || s.Aliases != tt.aliases || s.Guarded != tt.guard || s.Introspects != tt.introspects {
 			t.Errorf("%s: got %+v, want depth %d, selections %d, aliases %d, guarded %d, introspects %v",
 				tt.query, s, tt.depth, tt.selections, tt.aliases, tt.guard, tt.introspects)

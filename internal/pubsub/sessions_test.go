@@ -33,7 +33,7 @@ func TestSessionChangesReachEveryInstance(t *testing.T) {
 		{"same role again", "UPDATE users SET role = 'ANALYST' WHERE id = ?", nil},
 		{"status", "UPDATE users SET status = 'FROZEN' WHERE id = ?", &user},
 		{"password", "UPDATE users SET password_hash = 'y' WHERE id = ?", &user},
-		{"other columns", "UPDATE users SET last_login_at = now(), failed_logins = 3 WHERE id = ?", nil},
+		{"other columns", "UPDATE users SET last_login_at = now(), email = 'new@example.com' WHERE id = ?", nil},
 		{"session shortened", "UPDATE sessions SET expires_at = now() WHERE user_id = ?", &session},
 		{"session revoked", "UPDATE sessions SET revoked_at = now() WHERE user_id = ?", &session},
 		{"revoked again", "UPDATE sessions SET revoked_at = now() WHERE user_id = ?", nil},

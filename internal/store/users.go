@@ -137,22 +137,3 @@ func escapeLike(s string) string {
 	}
 	return string(out)
 }
-
-// RecordFailedLogin counts a failed password and locks the account for lockFor
-// once maxFailures are reached in a row; it reports whether this failure locked it.
-func RecordFailedLogin(ctx context.Context, db bun.IDB, id int64, maxFailures int, lockFor time.Duration, now time.Time) (bool, error) {
-	var locked bool
-	err := db.NewRaw(`UPDATE users SET
-			failed_logins = CASE WHEN failed_logins + 1 >= ?1 THEN 0 ELSE failed_logins + 1 END,
-			locked_until = CASE WHEN failed_logins + 1 >= ?1 THEN ?2::timestamptz + ?3 * interval '1 second' ELSE locked_until END
-		WHERE id = ?0 RETURNING failed_logins = 0 AND locked_until > ?2`,
-		id, maxFailures, now, lockFor.Seconds()).Scan(ctx, &locked)
-	return locked, mapErr(err)
-}
-
-// ResetFailedLogins clears the failure count after a successful login.
-func ResetFailedLogins(ctx context.Context, db bun.IDB, id int64) error {
-	_, err := db.NewUpdate().Model((*domain.User)(nil)).Set("failed_logins = 0").Set("locked_until = NULL").
-		Where("id = ? AND (failed_logins <> 0 OR locked_until IS NOT NULL)", id).Exec(ctx)
-	return mapErr(err)
-}
