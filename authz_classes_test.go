@@ -1,0 +1,162 @@
+package main
+
+// Issue 11's authorization classes: who may act on whom, and what a label's
+// source may be. The matrices in authz_matrix_test.go pin every cell; these
+// tests play the reported attacks and their variants end to end.
+
+import (
+	"context"
+	"testing"
+
+	"github.com/smartfinance/riskgraph/internal/domain"
+)
+
+// The report: the gateway submits a large payment for the admin's user ID, an
+// analyst confirms fraud with freezeUser, the admin is frozen. Case actions
+// reach customers only, payments are customers' only, and no role acts on an
+// account of an equal or higher role.
+func TestCaseActionsFreezeCustomersOnly(t *testing.T) {
+	e := newEnv(t)
+	gateway := e.user(t, "gateway", domain.RoleService)
+	analyst := e.user(t, "ana", domain.RoleAnalyst)
+	admin := e.user(t, "root", domain.RoleAdmin)
+	other := e.user(t, "root2", domain.RoleAdmin)
+	vip := e.user(t, "vip", domain.RoleVIP)
+
+	// No payment is anyone's but a customer's: staff and service IDs answer like a missing one.
+	const pay = `mutation($in: SubmitTransactionInput!) { submitTransaction(input: $in) { transaction { id } } }`
+	missing := e.mustFail(t, gateway.AccessToken, pay, map[string]any{"in": map[string]any{"userId": "999999999", "amount": 12000}}, "NOT_FOUND")
+	for _, c := range []struct{ who, token, target string }{
+		{"gateway for the admin", gateway.AccessToken, admin.User.ID},
+		{"gateway for an analyst", gateway.AccessToken, analyst.User.ID},
+		{"gateway for itself", gateway.AccessToken, gateway.User.ID},
+		{"admin for another admin", admin.AccessToken, other.User.ID},
+		{"admin for itself", admin.AccessToken, admin.User.ID},
+	} {
+		res := e.mustFail(t, c.token, pay, map[string]any{"in": map[string]any{"userId": c.target, "amount": 12000}}, "NOT_FOUND")
+		if res.Errors[0].Message != missing.Errors[0].Message {
+			t.Errorf("%s: message %q differs from a missing user's %q", c.who, res.Errors[0].Message, missing.Errors[0].Message)
+		}
+	}
+	if n := e.count(t, "SELECT count(*) FROM transactions"); n != 0 {
+		t.Fatalf("transactions stored for non-customers: %d", n)
+	}
+
+	// A case opened while its user was a customer, who then became staff.
+	mole := e.user(t, "mole", domain.RoleUser)
+	tx := e.submit(t, gateway.AccessToken, map[string]any{"userId": mole.User.ID, "amount": 12000, "deviceId": "fp-mole"}).Transaction.ID
+	event := e.eventOf(t, analyst.AccessToken, tx)
+	e.must(t, admin.AccessToken, `mutation($id: ID!) { updateUserRole(id: $id, role: ANALYST) { role } }`, map[string]any{"id": mole.User.ID}, nil)
+	e.handle(t, analyst.AccessToken, event, map[string]any{"action": "START"})
+	for _, flags := range []map[string]any{{"freezeUser": true}, {"blacklistDevice": true}, {"freezeUser": true, "blacklistDevice": true}} {
+		in := map[string]any{"action": "CONFIRM_FRAUD"}
+		for k, v := range flags {
+			in[k] = v
+		}
+		for _, handler := range []session{analyst, admin} {
+			e.mustFail(t, handler.AccessToken, handleEvent, map[string]any{"id": event, "in": in}, "FORBIDDEN")
+		}
+	}
+	var after struct {
+		RiskEvent   struct{ Status string }
+		Transaction struct{ Device struct{ Status string } }
+		User        struct{ Status string }
+	}
+	e.must(t, admin.AccessToken, `query($e: ID!, $t: ID!, $u: ID!) { riskEvent(id: $e) { status } transaction(id: $t) { device { status } } user(id: $u) { status } }`,
+		map[string]any{"e": event, "t": tx, "u": mole.User.ID}, &after)
+	if after.RiskEvent.Status != "INVESTIGATING" || after.Transaction.Device.Status != "NORMAL" || after.User.Status != "ACTIVE" {
+		t.Fatalf("after refused case actions: got %+v, want the event INVESTIGATING, the device NORMAL, the user ACTIVE", after)
+	}
+	// The verdict alone stands; only the action on a staff account is refused.
+	e.handle(t, analyst.AccessToken, event, map[string]any{"action": "CONFIRM_FRAUD"})
+
+	// A customer is frozen and their sessions end.
+	tx = e.submit(t, gateway.AccessToken, map[string]any{"userId": vip.User.ID, "amount": 12000, "deviceId": "fp-vip"}).Transaction.ID
+	event = e.eventOf(t, analyst.AccessToken, tx)
+	e.handle(t, analyst.AccessToken, event, map[string]any{"action": "START"})
+	e.handle(t, analyst.AccessToken, event, map[string]any{"action": "CONFIRM_FRAUD", "freezeUser": true, "blacklistDevice": true})
+	e.mustFail(t, vip.AccessToken, meQuery, nil, "UNAUTHENTICATED")
+
+	// Admins act only below themselves: not on another admin, and never make one.
+	for _, c := range []struct {
+		what, query string
+		vars        map[string]any
+	}{
+		{"freeze another admin", `mutation($id: ID!) { updateUserStatus(id: $id, status: FROZEN) { id } }`, map[string]any{"id": other.User.ID}},
+		{"disable another admin", `mutation($id: ID!) { updateUserStatus(id: $id, status: DISABLED) { id } }`, map[string]any{"id": other.User.ID}},
+		{"demote another admin", `mutation($id: ID!) { updateUserRole(id: $id, role: USER) { id } }`, map[string]any{"id": other.User.ID}},
+		{"promote to admin", `mutation($id: ID!) { updateUserRole(id: $id, role: ADMIN) { id } }`, map[string]any{"id": mole.User.ID}},
+		{"create an admin", `mutation { createUser(input: {username: "root3", password: "correct horse battery", role: ADMIN}) { id } }`, nil},
+	} {
+		if got := e.post(t, admin.AccessToken, c.query, c.vars).code(); got != "FORBIDDEN" {
+			t.Errorf("%s: got %q, want FORBIDDEN", c.what, got)
+		}
+	}
+	e.must(t, other.AccessToken, meQuery, nil, nil) // still active
+	if n := e.count(t, "SELECT count(*) FROM users WHERE role = 'ADMIN'"); n != 2 {
+		t.Fatalf("admins: got %d, want 2", n)
+	}
+	// Below them, admins still manage staff: freezing a rogue analyst works.
+	e.must(t, admin.AccessToken, `mutation($id: ID!) { updateUserStatus(id: $id, status: FROZEN) { id } }`, map[string]any{"id": mole.User.ID}, nil)
+}
+
+// The report: as the gateway, labelTransaction(…, LEGITIMATE, source: "ANALYST")
+// overwrote an analyst's fraud verdict, which trains the model. The source
+// follows the caller's role; a feed never replaces a verdict; a payment system
+// labels only what it submitted and never reads an analyst's verdict.
+func TestLabelSourceFromRole(t *testing.T) {
+	e := newEnv(t)
+	gateway := e.user(t, "gateway", domain.RoleService)
+	analyst := e.user(t, "ana", domain.RoleAnalyst)
+	alice := e.user(t, "alice", domain.RoleUser)
+	tx := e.submit(t, gateway.AccessToken, map[string]any{"userId": alice.User.ID, "amount": 12000}).Transaction.ID
+	event := e.eventOf(t, analyst.AccessToken, tx)
+	e.handle(t, analyst.AccessToken, event, map[string]any{"action": "START"})
+	e.handle(t, analyst.AccessToken, event, map[string]any{"action": "CONFIRM_FRAUD", "note": "stolen card"})
+
+	label := `mutation($id: ID!, $s: String) { labelTransaction(id: $id, label: LEGITIMATE, source: $s) { label source } }`
+	e.mustFail(t, gateway.AccessToken, label, map[string]any{"id": tx, "s": "ANALYST"}, "FORBIDDEN")
+	e.mustFail(t, gateway.AccessToken, label, map[string]any{"id": tx, "s": "ANALYST_2"}, "FORBIDDEN")
+	e.mustFail(t, gateway.AccessToken, label, map[string]any{"id": tx}, "CONFLICT")
+	e.mustFail(t, gateway.AccessToken, label, map[string]any{"id": tx, "s": "CHARGEBACK"}, "CONFLICT")
+	var stored struct{ Source, Label string }
+	if err := e.db.NewRaw(`SELECT source, label FROM transaction_labels WHERE transaction_id = ?`, tx).Scan(context.Background(), &stored.Source, &stored.Label); err != nil {
+		t.Fatal(err)
+	}
+	if stored.Source != "ANALYST" || stored.Label != "FRAUD" {
+		t.Fatalf("the verdict after the gateway's attempts: got %+v, want ANALYST FRAUD", stored)
+	}
+	// The gateway never reads the verdict.
+	var view struct {
+		Transaction struct{ Label *struct{ Label string } }
+	}
+	e.must(t, gateway.AccessToken, `query($id: ID!) { transaction(id: $id) { label { label } } }`, map[string]any{"id": tx}, &view)
+	if view.Transaction.Label != nil {
+		t.Fatalf("SERVICE reads the analyst's verdict: %+v", view.Transaction.Label)
+	}
+
+	// Its own transactions take its feed's labels, CHARGEBACK by default, and it reads them back.
+	own := e.submit(t, gateway.AccessToken, map[string]any{"userId": alice.User.ID, "amount": 20}).Transaction.ID
+	var out struct {
+		LabelTransaction struct{ Label, Source string }
+	}
+	e.must(t, gateway.AccessToken, `mutation($id: ID!) { labelTransaction(id: $id, label: FRAUD) { label source } }`, map[string]any{"id": own}, &out)
+	if out.LabelTransaction.Source != "CHARGEBACK" {
+		t.Fatalf("SERVICE default source: got %s, want CHARGEBACK", out.LabelTransaction.Source)
+	}
+	e.must(t, gateway.AccessToken, `query($id: ID!) { transaction(id: $id) { label { label } } }`, map[string]any{"id": own}, &view)
+	if view.Transaction.Label == nil || view.Transaction.Label.Label != "FRAUD" {
+		t.Fatalf("SERVICE reading its own feed's label: got %+v", view.Transaction.Label)
+	}
+	// Another payment system's transactions, and the customer's own, are not its to label.
+	other := e.user(t, "gateway2", domain.RoleService)
+	e.mustFail(t, other.AccessToken, label, map[string]any{"id": own, "s": "CHARGEBACK"}, "NOT_FOUND")
+	mine := e.submit(t, alice.AccessToken, map[string]any{"amount": 20}).Transaction.ID
+	e.mustFail(t, gateway.AccessToken, label, map[string]any{"id": mine}, "NOT_FOUND")
+	// Staff write verdicts only, and a verdict replaces a feed's label.
+	e.mustFail(t, analyst.AccessToken, label, map[string]any{"id": own, "s": "CHARGEBACK"}, "FORBIDDEN")
+	e.must(t, analyst.AccessToken, label, map[string]any{"id": own}, &out)
+	if out.LabelTransaction.Source != "ANALYST" || out.LabelTransaction.Label != "LEGITIMATE" {
+		t.Fatalf("analyst over a feed's label: got %+v, want ANALYST LEGITIMATE", out.LabelTransaction)
+	}
+}
