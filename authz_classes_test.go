@@ -1,11 +1,13 @@
 package main
 
-// Issue 11's authorization classes: who may act on whom, and what a label's
-// source may be. The matrices in authz_matrix_test.go pin every cell; these
+// Issue 11's authorization and secrets classes: who may act on whom, what a
+// label's source may be, and which data-source secrets ever leave. The matrices in authz_matrix_test.go pin every cell; these
 // tests play the reported attacks and their variants end to end.
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/smartfinance/riskgraph/internal/domain"
@@ -159,4 +161,91 @@ func TestLabelSourceFromRole(t *testing.T) {
 	if out.LabelTransaction.Source != "ANALYST" || out.LabelTransaction.Label != "LEGITIMATE" {
 		t.Fatalf("analyst over a feed's label: got %+v, want ANALYST LEGITIMATE", out.LabelTransaction)
 	}
+}
+
+// The report: a config {"webhook": "https://…?token=S1", "sasl": {"pass": "S2"}}
+// came back in clear, to analysts too. Secrets are found by key at any depth
+// and inside strings (URL passwords, query and fragment values, DSN pairs,
+// bearer credentials); they are write-only: admins see "***", analysts no
+// config at all, and "***" sent back keeps the stored secret — at its host only.
+func TestDataSourceSecretsWriteOnly(t *testing.T) {
+	e := newEnv(t)
+	admin := e.user(t, "root", domain.RoleAdmin)
+	analyst := e.user(t, "ana", domain.RoleAnalyst)
+	config := map[string]any{
+		"webhook": "https://hooks.example/in?token=S1",
+		"sasl":    map[string]any{"mechanism": "PLAIN", "user": "feed", "pass": "S2"},
+		"brokers": []any{map[string]any{"url": "kafka://b1:9092", "API_KEY": "S3"}},
+		"notify":  "post to https://api.example/v1/hook?sig=S4&sv=2024#access_token=S5 on failure",
+		"db":      "host=ledger user=etl password=S6 sslmode=require",
+		"replica": "postgres://ro:S7@replica:5432/ledger",
+		"headers": map[string]any{"X-Trace": "on", "Proxy": "Bearer S8"},
+	}
+	secrets := []string{"S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8"}
+	var created struct {
+		CreateDataSource struct {
+			ID     string
+			Config map[string]any
+		}
+	}
+	e.must(t, admin.AccessToken, `mutation($c: JSON) { createDataSource(input: {name: "ledger", kind: STREAM, config: $c}) { id config } }`,
+		map[string]any{"c": config}, &created)
+	id := created.CreateDataSource.ID
+
+	reads := map[string]gqlResponse{
+		"createDataSource/ADMIN": {Data: mustJSON(t, created)},
+		"dataSource/ADMIN":       e.post(t, admin.AccessToken, `query($id: ID!) { dataSource(id: $id) { config } }`, map[string]any{"id": id}),
+		"dataSources/ADMIN":      e.post(t, admin.AccessToken, `{ dataSources { config } }`, nil),
+		"dataSource/ANALYST":     e.post(t, analyst.AccessToken, `query($id: ID!) { dataSource(id: $id) { name config } }`, map[string]any{"id": id}),
+		"auditLogs/ADMIN":        e.post(t, admin.AccessToken, `{ auditLogs(first: 100) { edges { node { details } } } }`, nil),
+	}
+	for name, res := range reads {
+		for _, s := range secrets {
+			if strings.Contains(string(res.Data), s) {
+				t.Errorf("%s shows the secret %s: %s", name, s, res.Data)
+			}
+		}
+	}
+	if !strings.Contains(string(reads["dataSource/ANALYST"].Data), `"config":{}`) {
+		t.Errorf("analysts see no config: got %s", reads["dataSource/ANALYST"].Data)
+	}
+	shown := created.CreateDataSource.Config
+	if shown["sasl"].(map[string]any)["user"] != "feed" || shown["replica"] != "postgres://ro:***@replica:5432/ledger" {
+		t.Errorf("admins see the config's shape, secrets hidden: got %v", shown)
+	}
+
+	// Sending back what was shown, with an edit, keeps every secret.
+	shown["headers"].(map[string]any)["X-Trace"] = "off"
+	e.must(t, admin.AccessToken, `mutation($id: ID!, $c: JSON) { updateDataSource(id: $id, input: {config: $c}) { id } }`,
+		map[string]any{"id": id, "c": shown}, nil)
+	var stored string
+	if err := e.db.NewRaw(`SELECT config::text FROM data_sources WHERE id = ?`, id).Scan(context.Background(), &stored); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range secrets {
+		if !strings.Contains(stored, s) {
+			t.Errorf("sending back the shown config lost the secret %s: %s", s, stored)
+		}
+	}
+	if !strings.Contains(stored, `"X-Trace": "off"`) {
+		t.Errorf("the edit was not stored: %s", stored)
+	}
+	// A URL's "***" never carries its secret to another host, or where none was.
+	for _, c := range []map[string]any{
+		{"replica": "postgres://ro:***@evil.example:5432/ledger"},
+		{"notify": "post to https://evil.example/v1/hook?sig=***"},
+		{"sasl": map[string]any{"pass": "***"}, "extra": map[string]any{"token": "***"}},
+	} {
+		e.mustFail(t, admin.AccessToken, `mutation($id: ID!, $c: JSON) { updateDataSource(id: $id, input: {config: $c}) { id } }`,
+			map[string]any{"id": id, "c": c}, "BAD_USER_INPUT")
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
 }

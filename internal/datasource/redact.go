@@ -156,20 +156,30 @@ func secretSpans(s string) []span {
 		seen[key] = n + 1
 		out = append(out, span{key: key + "#" + strconv.Itoa(n), from: from, to: to})
 	}
-	urls := urlPattern.FindAllStringIndex(s, -1)
-	for _, m := range urls {
-		urlSpans(s[m[0]:m[1]], m[0], add)
-	}
-	inURL := func(i int) bool {
-		for _, m := range urls {
-			if i >= m[0] && i < m[1] {
-				return true
+	// Matches never overlap: a URL's own parsing wins over a pair or a
+	// "Bearer" around it, and a "Bearer" over a pair, so the string as given
+	// and as redacted split the same way.
+	var taken [][]int
+	free := func(m []int) bool {
+		for _, t := range taken {
+			if m[0] < t[1] && t[0] < m[1] {
+				return false
 			}
 		}
-		return false
+		return true
+	}
+	for _, m := range urlPattern.FindAllStringIndex(s, -1) {
+		urlSpans(s[m[0]:m[1]], m[0], add)
+		taken = append(taken, m)
+	}
+	for _, m := range schemePattern.FindAllStringSubmatchIndex(s, -1) {
+		if free(m) {
+			add("scheme:"+strings.ToLower(s[m[2]:m[3]]), m[4], m[5])
+			taken = append(taken, m[:2])
+		}
 	}
 	for _, m := range pairPattern.FindAllStringSubmatchIndex(s, -1) {
-		if inURL(m[0]) || !secretKey(s[m[2]:m[3]]) {
+		if !free(m) || !secretKey(s[m[2]:m[3]]) {
 			continue
 		}
 		from, to := m[4], m[5]
@@ -177,11 +187,6 @@ func secretSpans(s string) []span {
 			from, to = from+1, to-1
 		}
 		add("pair:"+strings.ToLower(s[m[2]:m[3]]), from, to)
-	}
-	for _, m := range schemePattern.FindAllStringSubmatchIndex(s, -1) {
-		if !inURL(m[0]) {
-			add("scheme:"+strings.ToLower(s[m[2]:m[3]]), m[4], m[5])
-		}
 	}
 	slices.SortFunc(out, func(a, b span) int { return a.from - b.from })
 	return out
