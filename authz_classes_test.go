@@ -1,17 +1,24 @@
 package main
 
-// Issue 11's authorization and secrets classes: who may act on whom, what a
-// label's source may be, and which data-source secrets ever leave. The matrices in authz_matrix_test.go pin every cell; these
+// Issue 11's authorization, secrets and costly-work classes: who may act on
+// whom, what a label's source may be, which data-source secrets ever leave,
+// and how many heavy jobs run at once. The matrices in authz_matrix_test.go pin every cell; these
 // tests play the reported attacks and their variants end to end.
 
 import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/smartfinance/riskgraph/internal/backtest"
 	"github.com/smartfinance/riskgraph/internal/domain"
+	"github.com/smartfinance/riskgraph/internal/store"
 )
+
+const backtestSlots = backtest.Slots
 
 // The report: the gateway submits a large payment for the admin's user ID, an
 // analyst confirms fraud with freezeUser, the admin is frozen. Case actions
@@ -248,4 +255,79 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return raw
+}
+
+// The report: backtestRule with a costly condition burns 10 s per request with
+// no concurrency cap. Backtests (2 places) and training (1) take places shared
+// by every instance; a caller finding them taken gets RATE_LIMITED with
+// retryAfter, and a replay stops at its time budget with truncated set.
+func TestBacktestConcurrencyCap(t *testing.T) {
+	e := newEnv(t)
+	analyst := e.user(t, "ana", domain.RoleAnalyst)
+	admin := e.user(t, "root", domain.RoleAdmin)
+	alice := e.user(t, "alice", domain.RoleUser)
+	for range 30 {
+		e.submit(t, admin.AccessToken, map[string]any{"userId": alice.User.ID, "amount": 20})
+	}
+	ctx := context.Background()
+	replay := `query($c: String!, $from: Time!, $to: Time!) { backtestRule(input: {condition: $c, from: $from, to: $to}) { evaluated hits truncated } }`
+	vars := func(cond string) map[string]any {
+		return map[string]any{"c": cond, "from": e.clock.Now().Add(-time.Hour), "to": e.clock.Now().Add(time.Hour)}
+	}
+	const costly = `len(repeat("a", 100000)) > 0`
+
+	// Every place taken (as by jobs on other instances): refused at once, with when to retry.
+	var held []func()
+	for range backtestSlots {
+		release, ok, err := store.TryJobSlot(ctx, e.db, store.JobBacktest, backtestSlots)
+		if err != nil || !ok {
+			t.Fatalf("taking a backtest place: ok %v, err %v", ok, err)
+		}
+		held = append(held, release)
+	}
+	res := e.mustFail(t, analyst.AccessToken, replay, vars(costly), "RATE_LIMITED")
+	if res.Errors[0].Extensions["retryAfter"] == nil {
+		t.Errorf("RATE_LIMITED without retryAfter: %+v", res.Errors[0])
+	}
+	release, ok, err := store.TryJobSlot(ctx, e.db, store.JobTraining, 1)
+	if err != nil || !ok {
+		t.Fatalf("taking the training place: ok %v, err %v", ok, err)
+	}
+	e.mustFail(t, admin.AccessToken, `mutation { trainModel { id } }`, nil, "RATE_LIMITED")
+	release()
+	held[0]() // one place frees: one backtest runs
+	var out struct {
+		BacktestRule struct {
+			Evaluated, Hits int
+			Truncated       bool
+		}
+	}
+	e.must(t, analyst.AccessToken, replay, vars(costly), &out)
+	if out.BacktestRule.Evaluated != 30 || out.BacktestRule.Hits != 30 || out.BacktestRule.Truncated {
+		t.Fatalf("backtest with a free place: got %+v, want 30 evaluated and hit", out.BacktestRule)
+	}
+	for _, r := range held[1:] {
+		r()
+	}
+
+	// A burst: each answer is a result or RATE_LIMITED, never an error, and the places come back.
+	var wg sync.WaitGroup
+	codes := make(chan string, 8)
+	for range 8 {
+		wg.Go(func() { codes <- e.post(t, analyst.AccessToken, replay, vars(costly)).code() })
+	}
+	wg.Wait()
+	close(codes)
+	for c := range codes {
+		if c != "" && c != "RATE_LIMITED" {
+			t.Errorf("burst answer: got %q, want a result or RATE_LIMITED", c)
+		}
+	}
+	for range backtestSlots {
+		release, ok, err := store.TryJobSlot(ctx, e.db, store.JobBacktest, backtestSlots)
+		if err != nil || !ok {
+			t.Fatalf("after the burst a place is still taken: ok %v, err %v", ok, err)
+		}
+		defer release()
+	}
 }
