@@ -1,13 +1,16 @@
 package main
 
-// Issue 11's authorization, secrets and costly-work classes: who may act on
-// whom, what a label's source may be, which data-source secrets ever leave,
-// and how many heavy jobs run at once. The matrices in authz_matrix_test.go pin every cell; these
+// Issue 11's authorization, secrets, costly-work and signal-poisoning classes:
+// who may act on whom, what a label's source may be, which data-source
+// secrets ever leave, how many heavy jobs run at once, and who counts as
+// another user of a device. The matrices in authz_matrix_test.go pin every cell; these
 // tests play the reported attacks and their variants end to end.
 
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -329,5 +332,73 @@ func TestBacktestConcurrencyCap(t *testing.T) {
 			t.Fatalf("after the burst a place is still taken: ok %v, err %v", ok, err)
 		}
 		defer release()
+	}
+}
+
+// The report: three throwaway accounts paying with another customer's device
+// fingerprint made that customer's next payment MEDIUM (device ring). Other
+// users count toward a device's user counts only if they came to it no later
+// than a day after the user being scored did — never before their account
+// existed, however they backdate — so newcomers flag themselves, not the
+// established customer, while a ring's accounts, arriving together, still
+// count each other.
+func TestDeviceRingResistsFreshAccounts(t *testing.T) {
+	e := newEnv(t)
+	admin := e.user(t, "root", domain.RoleAdmin) // submits, and reads the feature vector
+	victim := e.user(t, "vic", domain.RoleUser)
+	if _, err := e.db.ExecContext(context.Background(), `UPDATE users SET created_at = now() - interval '90 days' WHERE id = ?`, victim.User.ID); err != nil {
+		t.Fatal(err)
+	}
+	now := e.clock.Now()
+	pay := func(user string, at time.Time, device string) submitted {
+		t.Helper()
+		return e.submit(t, admin.AccessToken, map[string]any{"userId": user, "amount": 100, "deviceId": device, "occurredAt": at.Format(time.RFC3339Nano)})
+	}
+	for _, ago := range []time.Duration{20 * 24 * time.Hour, 6 * 24 * time.Hour, 2 * time.Hour} {
+		pay(victim.User.ID, now.Add(-ago), "fp-vic")
+	}
+
+	// Three fresh accounts borrow the fingerprint: by paying now, by paying
+	// backdated to before the victim's first use, and by logging in with it.
+	fresh := func(name string) session { return e.user(t, name, domain.RoleUser) }
+	pay(fresh("throwaway1").User.ID, now.Add(-30*time.Minute), "fp-vic")
+	pay(fresh("throwaway2").User.ID, now.Add(-25*24*time.Hour), "fp-vic")
+	pay(fresh("throwaway2b").User.ID, now.Add(-20*time.Minute), "fp-vic")
+	fresh("throwaway3")
+	e.must(t, "", loginMutation, map[string]any{"in": map[string]any{"username": "throwaway3", "password": "correct horse battery", "deviceId": "fp-vic"}}, nil)
+	pay(fresh("throwaway4").User.ID, now.Add(-10*time.Minute), "fp-vic")
+
+	res := pay(victim.User.ID, now, "fp-vic")
+	if got := res.feature("device.userCount7d"); got != 1.0 {
+		t.Errorf("victim: device.userCount7d got %v, want 1 (newcomers don't count)", got)
+	}
+	if got := res.feature("device.userCount24h"); got != 1.0 {
+		t.Errorf("victim: device.userCount24h got %v, want 1", got)
+	}
+	if got := res.feature("device.userCount"); got != 1.0 {
+		t.Errorf("victim: device.userCount got %v, want 1", got)
+	}
+	if res.Detection.RiskLevel != "LOW" || slices.Contains(res.ruleNames(), "device ring") {
+		t.Fatalf("victim's payment: got %s %v, want LOW without device ring", res.Detection.RiskLevel, res.ruleNames())
+	}
+
+	// The newcomers are the ones flagged: the next one sees everyone before it.
+	next := pay(fresh("throwaway5").User.ID, now.Add(time.Minute), "fp-vic")
+	if got := next.feature("device.userCount7d"); got != 5.0 {
+		t.Errorf("newcomer: device.userCount7d got %v, want 5 (the victim, 3 newcomers paying in 7 days, itself)", got)
+	}
+	if !slices.Contains(next.ruleNames(), "device ring") {
+		t.Errorf("newcomer: rules %v, want device ring", next.ruleNames())
+	}
+
+	// A ring opened together counts each other, whoever pays.
+	var ring []string
+	for i := range 4 {
+		ring = append(ring, fresh(fmt.Sprintf("ring%d", i)).User.ID)
+		pay(ring[i], now.Add(time.Duration(i-10)*time.Minute), "fp-farm")
+	}
+	first := pay(ring[0], now, "fp-farm")
+	if got := first.feature("device.userCount7d"); got != 4.0 || !slices.Contains(first.ruleNames(), "device ring") {
+		t.Errorf("the ring's first account paying again: userCount7d %v, rules %v; want 4 and device ring", got, first.ruleNames())
 	}
 }
