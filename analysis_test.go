@@ -105,7 +105,8 @@ func TestSuggestionsForSharedDeviceFraud(t *testing.T) {
 	var events []string
 	for _, name := range []string{"sam1", "sam2", "sam3"} {
 		id := e.user(t, name, domain.RoleUser).User.ID
-		events = append(events, e.submit(t, gateway.AccessToken, map[string]any{"userId": id, "amount": 15000, "deviceId": "fp-farm"}).RiskEvent.ID)
+		tx := e.submit(t, gateway.AccessToken, map[string]any{"userId": id, "amount": 15000, "deviceId": "fp-farm"}).Transaction.ID
+		events = append(events, e.eventOf(t, analyst.AccessToken, tx))
 	}
 	e.handle(t, analyst.AccessToken, events[0], map[string]any{"action": "START"})
 	e.handle(t, analyst.AccessToken, events[0], map[string]any{"action": "CONFIRM_FRAUD"})

@@ -6,6 +6,7 @@ package main
 // obey the same visibility as top-level look-ups").
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -49,35 +50,106 @@ func TestTransactionSourceIsStaffOnly(t *testing.T) {
 	}
 }
 
-// A payment system reads the results of what it submits, never the
-// investigation: riskEvent and alert are FORBIDDEN to it and
-// Transaction.riskEvent is null for it. Replaying a submission (same
-// idempotencyKey) must not become a way to read analysts' notes either.
-func TestServiceNeverReadsInvestigationNotes(t *testing.T) {
+// A payment system reads the results of what it submitted without
+// analyst-only content (DESIGN.md "Roles"), through every path: the submit
+// answer, its idempotent replay, transaction(id) and transactions. Never the
+// case (riskEvent, alert: the alert's message names the customer), analysts'
+// notes, an analyst's verdict label, the feature vector (the customer's
+// history from every channel), rules in trial or the customer's profile.
+func TestServiceSeesNoAnalystContent(t *testing.T) {
 	e := newEnv(t)
 	alice := e.user(t, "alice", domain.RoleUser)
 	gateway := e.user(t, "gateway", domain.RoleService)
 	analyst := e.user(t, "ana", domain.RoleAnalyst)
-	in := map[string]any{"userId": alice.User.ID, "amount": 12000, "idempotencyKey": "order-1"}
-	first := e.submit(t, gateway.AccessToken, in)
-	if first.RiskEvent == nil || first.Alert == nil {
-		t.Fatalf("a 12000 transaction: got event %v alert %v, want both", first.RiskEvent, first.Alert)
-	}
-	const eventNote, alertNote = "suspect an insider at the gateway", "merchant under review"
-	e.handle(t, analyst.AccessToken, first.RiskEvent.ID, map[string]any{"action": "COMMENT", "note": eventNote})
-	e.must(t, analyst.AccessToken, `mutation($id: ID!, $note: String) { handleAlert(id: $id, input: {action: ACKNOWLEDGE, note: $note}) { id } }`,
-		map[string]any{"id": first.Alert.ID, "note": alertNote}, nil)
+	admin := e.user(t, "root", domain.RoleAdmin)
+	e.must(t, admin.AccessToken, upsertRule, map[string]any{"in": map[string]any{"name": "trial rule", "condition": "amount >= 500", "score": 10, "shadow": true}}, nil)
+	// The customer's history through another channel: merchant and place the gateway never saw.
+	e.submit(t, alice.AccessToken, map[string]any{"amount": 30, "merchantId": "m-elsewhere", "location": map[string]any{"latitude": 48.85, "longitude": 2.35, "city": "Paris"}})
 
-	replay := e.post(t, gateway.AccessToken, `mutation($in: SubmitTransactionInput!) { submitTransaction(input: $in) {
-		transaction { id }
-		riskEvent { status timeline { note } handlingRecords { note } alerts { handleNote } }
-		alert { status handleNote } } }`, map[string]any{"in": in})
-	if len(replay.Errors) > 0 {
-		t.Fatalf("replay: unexpected errors %+v", replay.Errors)
+	const view = `fragment T on Transaction { id userId user { username } device { id } source { id } riskEvent { id title }
+		label { label source note labelledBy { username } }
+		detection { decision riskLevel reason features shadowRules { name } modelContributions { feature } matchedRules { name } } }`
+	submit := view + ` mutation($in: SubmitTransactionInput!) { submitTransaction(input: $in) { transaction { ...T }
+		detection { decision features shadowRules { name } }
+		riskEvent { id title timeline { note } handlingRecords { note } suggestions { reason } alerts { message handleNote } user { username } }
+		alert { id message handleNote user { username } } } }`
+	in := map[string]any{"userId": alice.User.ID, "amount": 12000, "deviceId": "fp-alice", "idempotencyKey": "order-1"}
+	first := e.post(t, gateway.AccessToken, submit, map[string]any{"in": in})
+	if len(first.Errors) > 0 {
+		t.Fatalf("submit: %+v", first.Errors)
 	}
-	for _, note := range []string{eventNote, alertNote} {
-		if strings.Contains(string(replay.Data), note) {
-			t.Errorf("submitTransaction replay/SERVICE: the answer shows the analyst's note %q: %s", note, replay.Data)
+	var got struct {
+		SubmitTransaction struct {
+			Transaction struct{ ID string }
+			Detection   struct {
+				Decision    string
+				Features    map[string]any
+				ShadowRules []struct{ Name string }
+			}
+			RiskEvent, Alert *struct{ ID string }
 		}
 	}
+	if err := json.Unmarshal(first.Data, &got); err != nil {
+		t.Fatal(err)
+	}
+	sub := got.SubmitTransaction
+	if sub.Detection.Decision != "PASS" || len(sub.Detection.Features) != 0 || len(sub.Detection.ShadowRules) != 0 || sub.RiskEvent != nil || sub.Alert != nil {
+		t.Fatalf("submit answer to SERVICE: got %s, want the decision with no features, trial rules or case", first.Data)
+	}
+
+	// The case is worked: notes, a verdict with its label.
+	event := e.eventOf(t, analyst.AccessToken, sub.Transaction.ID)
+	const eventNote, alertNote, verdictNote = "suspect an insider at the gateway", "merchant under review", "card stolen in Lyon"
+	e.handle(t, analyst.AccessToken, event, map[string]any{"action": "COMMENT", "note": eventNote})
+	var alerts struct {
+		RiskEvent struct{ Alerts []struct{ ID string } }
+	}
+	e.must(t, analyst.AccessToken, `query($id: ID!) { riskEvent(id: $id) { alerts { id } } }`, map[string]any{"id": event}, &alerts)
+	e.must(t, analyst.AccessToken, `mutation($id: ID!, $note: String) { handleAlert(id: $id, input: {action: ACKNOWLEDGE, note: $note}) { id } }`,
+		map[string]any{"id": alerts.RiskEvent.Alerts[0].ID, "note": alertNote}, nil)
+	e.handle(t, analyst.AccessToken, event, map[string]any{"action": "START"})
+	e.handle(t, analyst.AccessToken, event, map[string]any{"action": "CONFIRM_FRAUD", "note": verdictNote})
+
+	answers := map[string]gqlResponse{
+		"submitTransaction replay": e.post(t, gateway.AccessToken, submit, map[string]any{"in": in}),
+		"transaction(id)":          e.post(t, gateway.AccessToken, view+` query($id: ID!) { transaction(id: $id) { ...T } }`, map[string]any{"id": sub.Transaction.ID}),
+		"transactions":             e.post(t, gateway.AccessToken, view+` { transactions(first: 100) { totalCount edges { node { ...T } } } }`, nil),
+		"me":                       e.post(t, gateway.AccessToken, view+` { me { transactions { edges { node { ...T } } } } }`, nil),
+	}
+	for name, res := range answers {
+		if len(res.Errors) > 0 {
+			t.Errorf("%s/SERVICE: errors %+v", name, res.Errors)
+			continue
+		}
+		for _, secret := range []string{"alice", eventNote, alertNote, verdictNote, "m-elsewhere", "Paris", "trial rule", `"FRAUD"`, "ANALYST", "txCount"} {
+			if strings.Contains(string(res.Data), secret) {
+				t.Errorf("%s/SERVICE: the answer shows analyst-only %q: %s", name, secret, res.Data)
+			}
+		}
+	}
+	var list struct{ Transactions struct{ TotalCount int } }
+	json.Unmarshal(answers["transactions"].Data, &list) //nolint:errcheck // checked above
+	if list.Transactions.TotalCount != 1 {
+		t.Errorf("transactions/SERVICE: got %d, want 1 (only what it submitted)", list.Transactions.TotalCount)
+	}
+	// Staff still see it all.
+	staff := e.post(t, analyst.AccessToken, view+` query($id: ID!) { transaction(id: $id) { ...T } }`, map[string]any{"id": sub.Transaction.ID})
+	for _, want := range []string{"alice", verdictNote, "trial rule", "txCount"} {
+		if !strings.Contains(string(staff.Data), want) {
+			t.Errorf("transaction(id)/ANALYST: %q missing from %s", want, staff.Data)
+		}
+	}
+}
+
+// eventOf reads, as staff, the risk event a transaction opened.
+func (e *testEnv) eventOf(t *testing.T, staffToken, txID string) string {
+	t.Helper()
+	var out struct {
+		Transaction struct{ RiskEvent *struct{ ID string } }
+	}
+	e.must(t, staffToken, `query($id: ID!) { transaction(id: $id) { riskEvent { id } } }`, map[string]any{"id": txID}, &out)
+	if out.Transaction.RiskEvent == nil {
+		t.Fatalf("transaction %s opened no risk event", txID)
+	}
+	return out.Transaction.RiskEvent.ID
 }

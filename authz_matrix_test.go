@@ -69,7 +69,8 @@ type authzOp struct {
 // from DESIGN.md's roles: USER and VIP see and submit only their own data;
 // ANALYST reads everything and handles events, alerts and devices; ADMIN also
 // manages users, rules and data sources; SERVICE submits transactions for any
-// user and reads their results, nothing else; register, login, refreshToken
+// customer and reads the results of what it submitted, nothing else (alice's
+// own transactions are not its to read or label); register, login, refreshToken
 // and logout are public. me and changePassword are a signed-in account's own
 // identity and credentials rather than domain data, so every role keeps them;
 // the audit log is administration, so ADMIN only. labelTransaction is newer
@@ -81,8 +82,8 @@ var authzMatrix = map[string]cells{
 	"Query.user":           {unauth, allow, hidden, allow, hidden, allow, allow, forbid},
 	"Query.users":          {unauth, forbid, na, forbid, na, allow, allow, forbid},
 	"Query.device":         {unauth, allow, hidden, allow, hidden, allow, allow, forbid},
-	"Query.transaction":    {unauth, allow, hidden, allow, hidden, allow, allow, allow},
-	"Query.transactions":   {unauth, allow, allow, allow, allow, allow, allow, allow}, // filtered: another user's ID lists nothing
+	"Query.transaction":    {unauth, allow, hidden, allow, hidden, allow, allow, hidden},
+	"Query.transactions":   {unauth, allow, allow, allow, allow, allow, allow, allow}, // filtered: another user's ID (or, for SERVICE, what it did not submit) lists nothing
 	"Query.riskEvent":      {unauth, allow, hidden, allow, hidden, allow, allow, forbid},
 	"Query.riskEvents":     {unauth, allow, allow, allow, allow, allow, allow, forbid}, // filtered likewise
 	"Query.alert":          {unauth, allow, hidden, allow, hidden, allow, allow, forbid},
@@ -110,8 +111,8 @@ var authzMatrix = map[string]cells{
 	"Mutation.updateUserRole":    {unauth, forbid, forbid, forbid, forbid, forbid, allow, forbid},
 	"Mutation.updateUserStatus":  {unauth, forbid, forbid, forbid, forbid, forbid, allow, forbid},
 	"Mutation.setDeviceStatus":   {unauth, forbid, forbid, forbid, forbid, allow, allow, forbid},
-	"Mutation.submitTransaction": {unauth, allow, hidden, allow, hidden, forbid, allow, allow},  // for any user: SERVICE and ADMIN (issue 3: "userId (SERVICE/ADMIN only)")
-	"Mutation.labelTransaction":  {unauth, forbid, forbid, forbid, forbid, allow, allow, allow}, // SERVICE: label feeds such as chargebacks
+	"Mutation.submitTransaction": {unauth, allow, hidden, allow, hidden, forbid, allow, allow},   // for any user: SERVICE and ADMIN (issue 3: "userId (SERVICE/ADMIN only)")
+	"Mutation.labelTransaction":  {unauth, forbid, forbid, forbid, forbid, allow, allow, hidden}, // SERVICE: feeds such as chargebacks, on what it submitted (authzTargetMatrix)
 	"Mutation.handleRiskEvent":   {unauth, forbid, forbid, forbid, forbid, allow, allow, forbid},
 	"Mutation.handleAlert":       {unauth, forbid, forbid, forbid, forbid, allow, allow, forbid},
 	"Mutation.upsertRule":        {unauth, forbid, na, forbid, na, forbid, allow, forbid},
@@ -286,8 +287,9 @@ var (
 		},
 	}
 	opLabelTransaction = authzOp{
-		query: `mutation($id: ID!) { labelTransaction(id: $id, label: LEGITIMATE, source: "AUTHZ_MATRIX") { label } }`,
+		query: `mutation($id: ID!) { labelTransaction(id: $id, label: LEGITIMATE) { label } }`,
 		vars:  on("id", txOf),
+		idVar: "id",
 		check: field("label", []string{"label"}, "LEGITIMATE"),
 	}
 	opHandleRiskEvent = authzOp{
@@ -504,10 +506,10 @@ func (s *authzSuite) trainedModel(t *testing.T) string {
 	return out.TrainModel.ID
 }
 
-// raiseAlert has the payment gateway submit a 12000 transaction for userID and returns its (MEDIUM or HIGH) alert.
+// raiseAlert has the admin submit a 12000 transaction for userID and returns its (MEDIUM or HIGH) alert.
 func (s *authzSuite) raiseAlert(t *testing.T, userID string) string {
 	t.Helper()
-	res := s.e.submit(t, s.gate.AccessToken, map[string]any{"userId": userID, "amount": "12000"})
+	res := s.e.submit(t, s.admin.AccessToken, map[string]any{"userId": userID, "amount": "12000"})
 	if res.Alert == nil {
 		t.Fatalf("a 12000 transaction raised no alert: %+v", res.Detection)
 	}
@@ -747,7 +749,7 @@ func lists(pick func(authzOwner) string, path ...string) func(*testing.T, *authz
 		t.Helper()
 		ids := pluck(v, path...)
 		target := pick(*c.on)
-		mayRead := c.own || !c.role.Customer()
+		mayRead := c.own || c.role.Staff() // the fixtures are the customers' own submissions, not SERVICE's
 		if got := slices.Contains(ids, target); got != mayRead {
 			t.Fatalf("%s: listing %v shows the named user's %s: got %v, want %v", c.label, ids, target, got, mayRead)
 		}
@@ -878,4 +880,181 @@ func wsResult(t *testing.T, m wsMessage) gqlResponse {
 		}
 	}
 	return res
+}
+
+// The target matrix: mutations that act on an account, by the role of the
+// account acted on (or of the role granted). No role acts on an account of an
+// equal or higher role, or grants such a role; case actions (freezing a user,
+// blacklisting their device) reach customers only; payments are customers'
+// only; and a label's source follows its author's role.
+
+var targetRoles = []domain.Role{domain.RoleUser, domain.RoleVIP, domain.RoleService, domain.RoleAnalyst, domain.RoleAdmin}
+
+// byTarget lists outcomes in targetRoles' order: USER, VIP, SERVICE, ANALYST, ADMIN.
+func byTarget(o ...outcome) map[domain.Role]outcome {
+	m := map[domain.Role]outcome{}
+	for i, r := range targetRoles {
+		m[r] = o[i]
+	}
+	return m
+}
+
+type targetOp struct {
+	name  string
+	actor domain.Role
+	want  map[domain.Role]outcome
+	// run acts on (or grants) target and reports the answer and the account acted on; after checks its stored state.
+	run   func(t *testing.T, s *authzSuite, actor session, target domain.Role) (gqlResponse, string)
+	after func(t *testing.T, s *authzSuite, user string, allowed bool)
+}
+
+var authzTargetMatrix = []targetOp{
+	//                                                          USER   VIP    SERVICE ANALYST ADMIN
+	{"updateUserStatus FROZEN", domain.RoleAdmin, byTarget(allow, allow, allow, allow, forbid), runStatus, userStatusIs("FROZEN")},
+	{"updateUserRole to USER", domain.RoleAdmin, byTarget(allow, allow, allow, allow, forbid), runDemote, nil},
+	{"updateUserRole granting", domain.RoleAdmin, byTarget(allow, allow, allow, allow, forbid), runGrant, nil},
+	{"createUser with role", domain.RoleAdmin, byTarget(allow, allow, allow, allow, forbid), runCreate, nil},
+	{"CONFIRM_FRAUD freezeUser", domain.RoleAnalyst, byTarget(allow, allow, forbid, forbid, forbid), runCase("freezeUser"), userStatusIs("FROZEN")},
+	{"CONFIRM_FRAUD freezeUser", domain.RoleAdmin, byTarget(allow, allow, forbid, forbid, forbid), runCase("freezeUser"), userStatusIs("FROZEN")},
+	{"CONFIRM_FRAUD blacklistDevice", domain.RoleAnalyst, byTarget(allow, allow, forbid, forbid, forbid), runCase("blacklistDevice"), nil},
+	{"submitTransaction for", domain.RoleService, byTarget(allow, allow, hidden, hidden, hidden), runSubmit, nil},
+	{"submitTransaction for", domain.RoleAdmin, byTarget(allow, allow, hidden, hidden, hidden), runSubmit, nil},
+}
+
+func (s *authzSuite) sessionOf(role domain.Role) session {
+	switch role {
+	case domain.RoleAnalyst:
+		return s.analyst
+	case domain.RoleAdmin:
+		return s.admin
+	}
+	return s.gate
+}
+
+func runStatus(t *testing.T, s *authzSuite, actor session, target domain.Role) (gqlResponse, string) {
+	user := s.e.user(t, s.name("target"), target).User.ID
+	return s.e.post(t, actor.AccessToken, `mutation($id: ID!) { updateUserStatus(id: $id, status: FROZEN) { status } }`, map[string]any{"id": user}), user
+}
+
+func runDemote(t *testing.T, s *authzSuite, actor session, target domain.Role) (gqlResponse, string) {
+	user := s.e.user(t, s.name("target"), target).User.ID
+	return s.e.post(t, actor.AccessToken, `mutation($id: ID!) { updateUserRole(id: $id, role: USER) { role } }`, map[string]any{"id": user}), user
+}
+
+func runGrant(t *testing.T, s *authzSuite, actor session, target domain.Role) (gqlResponse, string) {
+	user := s.newUser(t)
+	return s.e.post(t, actor.AccessToken, `mutation($id: ID!, $r: Role!) { updateUserRole(id: $id, role: $r) { role } }`, map[string]any{"id": user, "r": target}), user
+}
+
+func runCreate(t *testing.T, s *authzSuite, actor session, target domain.Role) (gqlResponse, string) {
+	return s.e.post(t, actor.AccessToken, `mutation($in: CreateUserInput!) { createUser(input: $in) { role } }`,
+		map[string]any{"in": map[string]any{"username": s.name("created"), "password": authzPassword, "role": target}}), ""
+}
+
+func runSubmit(t *testing.T, s *authzSuite, actor session, target domain.Role) (gqlResponse, string) {
+	user := s.e.user(t, s.name("payer"), target).User.ID
+	return s.e.post(t, actor.AccessToken, `mutation($in: SubmitTransactionInput!) { submitTransaction(input: $in) { transaction { id } } }`,
+		map[string]any{"in": map[string]any{"userId": user, "amount": "12000"}}), user
+}
+
+// runCase opens a case on a customer, who then becomes target (promoted after
+// the case opened, or data from before this rule), and confirms fraud with flag.
+func runCase(flag string) func(*testing.T, *authzSuite, session, domain.Role) (gqlResponse, string) {
+	return func(t *testing.T, s *authzSuite, actor session, target domain.Role) (gqlResponse, string) {
+		user := s.e.user(t, s.name("suspect"), domain.RoleUser).User.ID
+		res := s.e.submit(t, s.admin.AccessToken, map[string]any{"userId": user, "amount": "12000", "deviceId": s.name("fp")})
+		event := res.RiskEvent.ID
+		if _, err := s.e.db.ExecContext(context.Background(), `UPDATE users SET role = ? WHERE id = ?`, target, user); err != nil {
+			t.Fatal(err)
+		}
+		s.e.handle(t, actor.AccessToken, event, map[string]any{"action": "START"})
+		return s.e.post(t, actor.AccessToken, handleEvent, map[string]any{"id": event, "in": map[string]any{"action": "CONFIRM_FRAUD", flag: true}}), user
+	}
+}
+
+// userStatusIs checks the target's status: want when the action was allowed, still ACTIVE otherwise.
+func userStatusIs(want string) func(*testing.T, *authzSuite, string, bool) {
+	return func(t *testing.T, s *authzSuite, user string, allowed bool) {
+		t.Helper()
+		var status string
+		if err := s.e.db.NewRaw(`SELECT status FROM users WHERE id = ?`, user).Scan(context.Background(), &status); err != nil {
+			t.Fatal(err)
+		}
+		expect := want
+		if !allowed {
+			expect = "ACTIVE"
+		}
+		if status != expect {
+			t.Fatalf("target status: got %s, want %s", status, expect)
+		}
+	}
+}
+
+// labelSourceMatrix: who may write which label source. Staff write ANALYST
+// verdicts only; a service account writes its own feed kinds, never ANALYST.
+var labelSourceMatrix = []struct {
+	actor     domain.Role
+	source    any // nil: not given
+	want      outcome
+	stored    string
+	overwrite bool // over an analyst's verdict
+}{
+	{domain.RoleAnalyst, nil, allow, "ANALYST", false},
+	{domain.RoleAnalyst, "ANALYST", allow, "ANALYST", false},
+	{domain.RoleAnalyst, "CHARGEBACK", forbid, "", false},
+	{domain.RoleAdmin, nil, allow, "ANALYST", false},
+	{domain.RoleAdmin, "CHARGEBACK", forbid, "", false},
+	{domain.RoleService, nil, allow, "CHARGEBACK", false},
+	{domain.RoleService, "ISSUER_FEED", allow, "ISSUER_FEED", false},
+	{domain.RoleService, "ANALYST", forbid, "", false},
+	{domain.RoleService, "ANALYST_REVIEW", forbid, "", false},
+	{domain.RoleService, nil, "CONFLICT", "ANALYST", true},
+	{domain.RoleService, "ISSUER_FEED", "CONFLICT", "ANALYST", true},
+	{domain.RoleAnalyst, nil, allow, "ANALYST", true},
+}
+
+func TestAuthorizationMatrixTargets(t *testing.T) {
+	s := newAuthzSuite(t)
+	for _, op := range authzTargetMatrix {
+		for _, target := range targetRoles {
+			t.Run(fmt.Sprintf("%s %s/by %s", op.name, target, op.actor), func(t *testing.T) {
+				want := op.want[target]
+				res, user := op.run(t, s, s.sessionOf(op.actor), target)
+				if got := outcome(res.code()); got != want && !(want == allow && len(res.Errors) == 0) {
+					t.Fatalf("got %s, want %s", result(res), want)
+				}
+				if op.after != nil {
+					op.after(t, s, user, want == allow)
+				}
+			})
+		}
+	}
+	for _, tt := range labelSourceMatrix {
+		t.Run(fmt.Sprintf("labelTransaction source %v/by %s/over verdict %v", tt.source, tt.actor, tt.overwrite), func(t *testing.T) {
+			customer := s.newUser(t)
+			tx := s.e.submit(t, s.gate.AccessToken, map[string]any{"userId": customer, "amount": "20"}).Transaction.ID
+			if tt.overwrite {
+				s.e.must(t, s.analyst.AccessToken, `mutation($id: ID!) { labelTransaction(id: $id, label: FRAUD) { source } }`, map[string]any{"id": tx}, nil)
+			}
+			res := s.e.post(t, s.sessionOf(tt.actor).AccessToken, `mutation($id: ID!, $s: String) { labelTransaction(id: $id, label: LEGITIMATE, source: $s) { source } }`,
+				map[string]any{"id": tx, "s": tt.source})
+			if got := outcome(res.code()); got != tt.want && !(tt.want == allow && len(res.Errors) == 0) {
+				t.Fatalf("got %s, want %s", result(res), tt.want)
+			}
+			var source, label string
+			err := s.e.db.NewRaw(`SELECT source, label FROM transaction_labels WHERE transaction_id = ?`, tx).Scan(context.Background(), &source, &label)
+			if tt.stored == "" {
+				if err == nil {
+					t.Fatalf("a refused label was stored: %s %s", source, label)
+				}
+				return
+			}
+			if err != nil || source != tt.stored {
+				t.Fatalf("stored label: got %q %q (%v), want source %s", source, label, err, tt.stored)
+			}
+			if wantLabel := map[bool]string{true: "LEGITIMATE", false: "FRAUD"}[tt.want == allow]; label != wantLabel {
+				t.Fatalf("stored label: got %s, want %s", label, wantLabel)
+			}
+		})
+	}
 }

@@ -25,10 +25,11 @@ func TestLabelsAndBacktest(t *testing.T) {
 	sub(bob.User.ID, "50")           // LOW; unlabelled
 	d := sub(bob.User.ID, "9800")    // LOW; analyst says legitimate
 
-	e.handle(t, analyst.AccessToken, a.RiskEvent.ID, map[string]any{"action": "START"})
-	e.handle(t, analyst.AccessToken, a.RiskEvent.ID, map[string]any{"action": "CONFIRM_FRAUD", "note": "stolen card"})
-	e.handle(t, analyst.AccessToken, b.RiskEvent.ID, map[string]any{"action": "START"})
-	e.handle(t, analyst.AccessToken, b.RiskEvent.ID, map[string]any{"action": "MARK_FALSE_POSITIVE"})
+	aEvent, bEvent := e.eventOf(t, analyst.AccessToken, a.Transaction.ID), e.eventOf(t, analyst.AccessToken, b.Transaction.ID)
+	e.handle(t, analyst.AccessToken, aEvent, map[string]any{"action": "START"})
+	e.handle(t, analyst.AccessToken, aEvent, map[string]any{"action": "CONFIRM_FRAUD", "note": "stolen card"})
+	e.handle(t, analyst.AccessToken, bEvent, map[string]any{"action": "START"})
+	e.handle(t, analyst.AccessToken, bEvent, map[string]any{"action": "MARK_FALSE_POSITIVE"})
 	label := `mutation($id: ID!, $l: Label!, $s: String) { labelTransaction(id: $id, label: $l, source: $s) { label source labelledBy { username } } }`
 	var chargeback struct {
 		LabelTransaction struct{ Label, Source string }
@@ -105,7 +106,8 @@ func TestShadowRuleAndModelOnDetections(t *testing.T) {
 		ModelContributions   []struct{ Feature string }
 	}
 	var out struct{ SubmitTransaction struct{ Detection detection } }
-	e.must(t, gateway.AccessToken, detect, map[string]any{"in": map[string]any{"userId": carl.User.ID, "amount": 600}}, &out)
+	// The admin submits: shadow rules and the model's explanation are not a payment system's to read.
+	e.must(t, admin.AccessToken, detect, map[string]any{"in": map[string]any{"userId": carl.User.ID, "amount": 600}}, &out)
 	d := out.SubmitTransaction.Detection
 	if d.RiskScore != 0 || d.RuleScore != 0 || d.Decision != "PASS" || len(d.MatchedRules) != 0 ||
 		len(d.ShadowRules) != 1 || d.ShadowRules[0].Name != "draft big" || d.MLScore != nil || d.ModelVersion != nil || d.ModelContributions != nil {
@@ -129,7 +131,7 @@ func TestShadowRuleAndModelOnDetections(t *testing.T) {
 	}
 	e.must(t, admin.AccessToken, `mutation { trainModel { id version metrics { auc } } }`, nil, &trained)
 	e.must(t, admin.AccessToken, `mutation($id: ID!) { activateModel(id: $id) { active } }`, map[string]any{"id": trained.TrainModel.ID}, nil)
-	e.must(t, gateway.AccessToken, detect, map[string]any{"in": map[string]any{"userId": carl.User.ID, "amount": 20000}}, &out)
+	e.must(t, admin.AccessToken, detect, map[string]any{"in": map[string]any{"userId": carl.User.ID, "amount": 20000}}, &out)
 	d = out.SubmitTransaction.Detection
 	want := fmt.Sprintf("v%d", trained.TrainModel.Version)
 	if d.MLScore == nil || d.ModelVersion == nil || *d.ModelVersion != want || len(d.ModelContributions) == 0 {

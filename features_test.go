@@ -23,7 +23,7 @@ func (s submitted) feature(name string) any {
 // history, submitted in event time, and checks the stored snapshot exactly.
 func TestDetectionFeatures(t *testing.T) {
 	e := newEnv(t)
-	gateway := e.user(t, "gateway", domain.RoleService)
+	admin := e.user(t, "root", domain.RoleAdmin) // the feature vector is not a payment system's to read
 	users := map[string]string{}
 	for _, name := range []string{"vic", "ring2", "ring3", "ring4", "payer1", "payer2", "payer3"} {
 		users[name] = e.user(t, name, domain.RoleUser).User.ID
@@ -41,7 +41,7 @@ func TestDetectionFeatures(t *testing.T) {
 		if where != nil {
 			in["location"] = where
 		}
-		return e.submit(t, gateway.AccessToken, in)
+		return e.submit(t, admin.AccessToken, in)
 	}
 	check := func(t *testing.T, res submitted, want map[string]any) {
 		t.Helper()

@@ -76,18 +76,18 @@ func TestAlertReachesSubscriberOnAnotherInstance(t *testing.T) {
 	a := newEnv(t)
 	b := newEnvOn(t, a.db, a.url) // a second instance sharing the database
 	analyst := a.user(t, "ana", domain.RoleAnalyst)
-	gateway := b.user(t, "gateway", domain.RoleService)
+	admin := b.user(t, "root", domain.RoleAdmin) // submits and reads the alert it raised
 	victim := b.user(t, "vic", domain.RoleUser)
 
 	conn := a.subscribe(t, analyst.AccessToken, `subscription { alertRaised(minLevel: HIGH) { id level title transaction { amount } user { username } } }`)
 	a.waitSubscribers(t, 1)
 
 	// A MEDIUM alert is below the subscriber's threshold; the HIGH one reaches it.
-	b.submit(t, gateway.AccessToken, map[string]any{"userId": victim.User.ID, "amount": 12000})
+	b.submit(t, admin.AccessToken, map[string]any{"userId": victim.User.ID, "amount": 12000})
 	for range 4 {
-		b.submit(t, gateway.AccessToken, map[string]any{"userId": victim.User.ID, "amount": 1})
+		b.submit(t, admin.AccessToken, map[string]any{"userId": victim.User.ID, "amount": 1})
 	}
-	high := b.submit(t, gateway.AccessToken, map[string]any{"userId": victim.User.ID, "amount": 20000})
+	high := b.submit(t, admin.AccessToken, map[string]any{"userId": victim.User.ID, "amount": 20000})
 	if high.Alert == nil || high.Alert.Level != "HIGH" {
 		t.Fatalf("submission: got alert %+v, want HIGH", high.Alert)
 	}

@@ -85,7 +85,10 @@ type DeviceFeatures struct {
 	UserCount int    `expr:"userCount" json:"userCount"`
 	// UserCount24h and UserCount7d count the distinct users who transacted
 	// on the device in the window, this one included: a device ring's
-	// synthetic accounts share one phone.
+	// synthetic accounts share one phone. Others count only if they came to
+	// the device no later than a day after this user did, so throwaway
+	// accounts borrowing an established customer's fingerprint flag
+	// themselves, not the customer (the store computes it; see README).
 	UserCount24h int    `expr:"userCount24h" json:"userCount24h"`
 	UserCount7d  int    `expr:"userCount7d" json:"userCount7d"`
 	Status       string `expr:"status" json:"status"`
@@ -164,9 +167,9 @@ var FeatureDocs = []FeatureDoc{
 	{"device.id", "string", "client device fingerprint; empty when none was supplied"},
 	{"device.present", "bool", "a device fingerprint was supplied"},
 	{"device.new", "bool", "device not seen for this user in the 7 days before this transaction"},
-	{"device.userCount", "int", "distinct users seen on this device"},
-	{"device.userCount24h", "int", "distinct users who transacted on this device in the trailing 24 hours, this one included (over the device's latest 200 transactions)"},
-	{"device.userCount7d", "int", "distinct users who transacted on this device in the trailing 7 days, this one included (over the device's latest 200 transactions)"},
+	{"device.userCount", "int", "distinct users seen on this device, this one included, counting others only if they came to it no later than a day after this user did (see \"Device users\" below)"},
+	{"device.userCount24h", "int", "distinct users who transacted on this device in the trailing 24 hours, this one included, counting others only if they came to the device no later than a day after this user did (over the device's latest 200 transactions)"},
+	{"device.userCount7d", "int", "as userCount24h, over the trailing 7 days"},
 	{"device.status", "string", "device status: NORMAL, ABNORMAL, BLACKLISTED"},
 	{"device.ageDays", "float", "days between the device's first sighting and occurredAt"},
 	{"device.userAgeDays", "float", "days since this user first used this device (transaction or login); 0 the first time"},

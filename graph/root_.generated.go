@@ -3708,7 +3708,11 @@ type DataSource {
   name: String!
   kind: DataSourceKind!
   description: String!
-  "The configuration with every secret (password, token, key, credential…) replaced by \"***\"."
+  """
+  Admins only ({} for analysts): the configuration with every secret replaced by "***" — values under
+  secret-looking keys (password, pass, token, key, credential, auth…) at any depth, and in any URL
+  inside a string its password, query values and fragment.
+  """
   config: JSON!
   status: DataSourceStatus!
   lastSeenAt: Time
@@ -4277,7 +4281,7 @@ type ModelConnection {
 }
 
 extend type Detection {
-  "The active model's top feature contributions; null when no model scored."
+  "The active model's top feature contributions; null when no model scored, and for service accounts."
   modelContributions: [ModelContribution!]
 }
 
@@ -4409,9 +4413,9 @@ type Detection {
   reason: String!
   "In priority order."
   matchedRules: [MatchedRule!]!
-  "SHADOW rules that matched: recorded, not scored."
+  "SHADOW rules that matched: recorded, not scored. Staff and the customer only: empty for service accounts."
   shadowRules: [MatchedRule!]!
-  "The feature vector the rules saw (names as in the README's feature table)."
+  "The feature vector the rules saw (names as in the README's feature table). Staff and the customer only: {} for service accounts (it holds the user's history from every channel)."
   features: JSON!
   "Time spent in the engine, in microseconds."
   latencyMicros: Int!
@@ -4452,8 +4456,9 @@ input SubmitTransactionInput {
 type SubmitTransactionPayload {
   transaction: Transaction!
   detection: Detection!
-  "Opened for MEDIUM and HIGH detections."
+  "Opened for MEDIUM and HIGH detections; null for service accounts, which never see the investigation."
   riskEvent: RiskEvent
+  "As riskEvent."
   alert: Alert
 }
 
@@ -4485,9 +4490,9 @@ extend type User {
 }
 
 extend type Query {
-  "Customers may read only their own."
+  "Customers may read only their own; service accounts only what they submitted."
   transaction(id: ID!): Transaction @hasRole(roles: [USER, VIP, ANALYST, ADMIN, SERVICE])
-  "Newest first; customers see only their own."
+  "Newest first; customers see only their own, service accounts only what they submitted."
   transactions(filter: TransactionFilter, first: Int, after: String): TransactionConnection! @hasRole(roles: [USER, VIP, ANALYST, ADMIN, SERVICE])
 }
 
@@ -4504,7 +4509,7 @@ enum Label {
 "Ground truth about a transaction: an analyst's verdict or a feed such as chargebacks."
 type TransactionLabel {
   label: Label!
-  "ANALYST for verdicts on risk events; feeds name themselves, e.g. CHARGEBACK."
+  "ANALYST for staff verdicts (risk events or labelTransaction); a service account's feed kind otherwise, e.g. CHARGEBACK."
   source: String!
   note: String!
   labelledBy: User
@@ -4513,13 +4518,18 @@ type TransactionLabel {
 }
 
 extend type Transaction {
-  "The current label, if any; null for customers."
+  "The current label, if any; null for customers, and for service accounts unless it is of their own kind (never an analyst's verdict)."
   label: TransactionLabel
 }
 
 extend type Mutation {
-  "Labels a transaction (the latest label wins). Analysts' CONFIRM_FRAUD and MARK_FALSE_POSITIVE label the event's transaction themselves."
-  labelTransaction(id: ID!, label: Label!, source: String = "ANALYST", note: String): TransactionLabel! @hasRole(roles: [ANALYST, ADMIN, SERVICE])
+  """
+  Labels a transaction (the latest label wins, except that a service account never replaces an
+  analyst's verdict: CONFLICT). Analysts' CONFIRM_FRAUD and MARK_FALSE_POSITIVE label the event's transaction themselves.
+  The source follows the caller's role: ANALYST for staff; for service accounts a feed kind
+  (default CHARGEBACK; ANALYST is refused), on transactions they submitted.
+  """
+  labelTransaction(id: ID!, label: Label!, source: String, note: String): TransactionLabel! @hasRole(roles: [ANALYST, ADMIN, SERVICE])
 }
 `, BuiltIn: false},
 	{Name: "../schema/user.graphqls", Input: `enum UserStatus {

@@ -19,6 +19,9 @@ import (
 
 // Config is the resolver for the config field.
 func (r *dataSourceResolver) Config(ctx context.Context, obj *domain.DataSource) (json.RawMessage, error) {
+	if principal(ctx).Role != domain.RoleAdmin {
+		return json.RawMessage("{}"), nil // admins manage data sources; analysts need their names, not their wiring
+	}
 	return datasource.Redact(obj.StoredConfig), nil
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/smartfinance/riskgraph/graph"
 	"github.com/smartfinance/riskgraph/graph/model"
+	"github.com/smartfinance/riskgraph/internal/cases"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/loader"
 	"github.com/smartfinance/riskgraph/internal/submit"
@@ -25,7 +26,12 @@ func (r *mutationResolver) SubmitTransaction(ctx context.Context, input model.Su
 	if err != nil {
 		return nil, err
 	}
-	return &model.SubmitTransactionPayload{Transaction: res.Transaction, Detection: res.Detection, RiskEvent: res.RiskEvent, Alert: res.Alert}, nil
+	out := &model.SubmitTransactionPayload{Transaction: res.Transaction, Detection: visibleDetection(ctx, res.Detection)}
+	// The case it opened follows the case rules, as Transaction.riskEvent does.
+	if cases.CanSeeCase(principal(ctx), res.Transaction.UserID) {
+		out.RiskEvent, out.Alert = res.RiskEvent, res.Alert
+	}
+	return out, nil
 }
 
 // LabelTransaction is the resolver for the labelTransaction field.
@@ -58,7 +64,11 @@ func (r *transactionResolver) Device(ctx context.Context, obj *domain.Transactio
 
 // Detection is the resolver for the detection field.
 func (r *transactionResolver) Detection(ctx context.Context, obj *domain.Transaction) (*domain.Detection, error) {
-	return loader.Maybe(ctx, loader.For(ctx).DetectionByTx, obj.ID)
+	d, err := loader.Maybe(ctx, loader.For(ctx).DetectionByTx, obj.ID)
+	if err != nil || d == nil {
+		return nil, err
+	}
+	return visibleDetection(ctx, d), nil
 }
 
 // RiskEvent is the resolver for the riskEvent field.
@@ -68,10 +78,15 @@ func (r *transactionResolver) RiskEvent(ctx context.Context, obj *domain.Transac
 
 // Label is the resolver for the label field.
 func (r *transactionResolver) Label(ctx context.Context, obj *domain.Transaction) (*domain.TransactionLabel, error) {
-	if principal(ctx).Role.Customer() {
+	p := principal(ctx)
+	if p.Role.Customer() {
 		return nil, nil // labels are the institution's judgement, not the customer's data
 	}
-	return loader.Maybe(ctx, loader.For(ctx).LabelByTx, obj.ID)
+	l, err := loader.Maybe(ctx, loader.For(ctx).LabelByTx, obj.ID)
+	if err != nil || l == nil || (!p.Role.Staff() && l.Source == cases.SourceAnalyst) {
+		return nil, err // a payment system sees its own feed's labels, never an analyst's verdict
+	}
+	return l, nil
 }
 
 // Note is the resolver for the note field.

@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/vikstrous/dataloadgen"
 
@@ -30,10 +31,24 @@ func visibleUserPtr(ctx context.Context, id *int64) (*domain.User, error) {
 
 func visibleTransaction(ctx context.Context, id int64) (*domain.Transaction, error) {
 	t, err := loader.Maybe(ctx, loader.For(ctx).TransactionByID, id)
-	if err != nil || t == nil || !cases.CanSeeTransaction(principal(ctx), t.UserID) {
+	if err != nil || t == nil || !cases.CanSeeTransaction(principal(ctx), t) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// visibleDetection is the detection as the caller may see it. A payment system
+// gets the verdict and the matched rules that explain it, not what only staff
+// (and the customer, about themselves) may read: the feature vector (the
+// user's history across every channel), rules still in trial, and the model's
+// per-feature explanation.
+func visibleDetection(ctx context.Context, d *domain.Detection) *domain.Detection {
+	if p := principal(ctx); p.Role.Staff() || p.Role.Customer() {
+		return d
+	}
+	v := *d
+	v.Features, v.ShadowRules, v.ModelContributions = json.RawMessage("{}"), []domain.MatchedRule{}, nil
+	return &v
 }
 
 // visibleEvent loads an event through one of the event loaders.

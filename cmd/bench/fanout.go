@@ -228,8 +228,8 @@ func subscribe(ctx context.Context, srv *devserver.Server, token string, got *ar
 	return conn, nil
 }
 
-// submitAlerting submits a large payment for user index ui, which raises an
-// alert, and returns the alert's ID and when the response arrived.
+// submitAlerting submits, as the admin, a large payment for user index ui,
+// which raises an alert, and returns the alert's ID and when the response arrived.
 func submitAlerting(ctx context.Context, client *http.Client, srv *devserver.Server, acc *accounts, pop *population, ui int) (string, time.Time, error) {
 	in := submitInput{UserID: fmt.Sprint(pop.users[ui].id), Amount: "25000.00", Currency: "CNY", MerchantID: "m-fanout",
 		MerchantCategory: "electronics", Channel: "WEB", IPAddress: "10.9.9.9", IdempotencyKey: fmt.Sprintf("fanout-%d-%d", ui, time.Now().UnixNano())}
@@ -238,7 +238,7 @@ func submitAlerting(ctx context.Context, client *http.Client, srv *devserver.Ser
 		return "", time.Time{}, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+acc.gatewayToken)
+	req.Header.Set("Authorization", "Bearer "+acc.adminToken)
 	resp, err := client.Do(req)
 	if err != nil {
 		return "", time.Time{}, err

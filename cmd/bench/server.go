@@ -74,6 +74,9 @@ type accounts struct {
 	gatewayID    int64
 	gatewayToken string
 	analystToken string
+	// adminToken submits the fan-out's alerting payments: their answers carry
+	// the alert, which a payment system's never show (DESIGN.md "Roles").
+	adminToken string
 }
 
 // bootstrapAccounts creates, through the API, the SERVICE account that
@@ -93,7 +96,7 @@ func bootstrapAccounts(ctx context.Context, api *devserver.Client) (*accounts, e
 			return nil, fmt.Errorf("create %s: %w", u.name, err)
 		}
 	}
-	a := &accounts{}
+	a := &accounts{adminToken: admin}
 	if a.gatewayToken, a.gatewayID, err = login(ctx, api, "bench-gateway", gatewayPassword); err != nil {
 		return nil, err
 	}

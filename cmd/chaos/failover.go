@@ -55,7 +55,7 @@ func failover(ctx context.Context, r *rig, res *result) {
 		rule.UpsertRule.ID, a.name, b.name, b.name)
 
 	l := startLoad(ctx, loadSpec{prefix: "fo", clients: 4, targets: []*gqlClient{a.client, b.client},
-		token: s.service.token, users: s.customers, stopWhenRefused: true})
+		token: s.admin.token, users: s.customers, stopWhenRefused: true})
 	sleep(ctx, beforeKill)
 	res.step("SIGKILL %s (pid %d), %d submissions acknowledged so far", a.name, a.proc.PID(), l.ackedSoFar())
 	killAt := time.Now()
@@ -129,7 +129,7 @@ func probe(ctx context.Context, via *instance, s *stack, sub *subscriber) error 
 	last := "no attempt"
 	for n := 0; ctx.Err() == nil; n++ {
 		key := fmt.Sprintf("probe-%s-%d", via.name, n)
-		a := decoded(attempt{reply: via.client.post(ctx, s.service.token, submitMutation, submission(s.customers[0], key, 0))})
+		a := decoded(attempt{reply: via.client.post(ctx, s.admin.token, submitMutation, submission(s.customers[0], key, 0))})
 		switch {
 		case !a.ok():
 			last = a.describe()

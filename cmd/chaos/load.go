@@ -36,7 +36,7 @@ type loadSpec struct {
 	prefix  string
 	clients int
 	targets []*gqlClient // client i submits through targets[i % len(targets)]
-	token   string       // a SERVICE account's
+	token   string       // the submitting account's: the admin's where alerts are followed, since a payment system's answers never show the case
 	users   []string     // client i submits for users[i % len(users)]: no lock contention between clients
 	// retry resends a failed submission with the same key until it is acknowledged.
 	retry bool

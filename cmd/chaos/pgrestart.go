@@ -40,10 +40,10 @@ func pgRestart(ctx context.Context, r *rig, res *result) {
 		return
 	}
 	defer sub.close()
-	res.step("%s on %s; %d clients submitting as SERVICE, a failed key retried with the same key every %s",
+	res.step("%s on %s; %d clients submitting as the admin (its answers carry the alerts to follow), a failed key retried with the same key every %s",
 		srv.name, srv.proc.Addr, customerCount, retryPause)
 	l := startLoad(ctx, loadSpec{prefix: "pg", clients: customerCount, targets: []*gqlClient{srv.client},
-		token: s.service.token, users: s.customers, retry: true})
+		token: s.admin.token, users: s.customers, retry: true})
 	sleep(ctx, warmUp)
 
 	res.step("stopping PostgreSQL (pg_ctl stop -m fast), %d submissions acknowledged so far", l.ackedSoFar())
@@ -123,7 +123,7 @@ func pgRestart(ctx context.Context, r *rig, res *result) {
 	res.check(late == 0, "no failure among requests sent more than %s after the return: %d", recoveryLimit, late)
 	res.check(t.ackedKeys == t.keys, "every key was acknowledged in the end: %d of %d", t.ackedKeys, t.keys)
 
-	in, err := checkIntegrity(ctx, s.dbURL, s.service.id, as)
+	in, err := checkIntegrity(ctx, s.dbURL, s.admin.id, as)
 	if err != nil {
 		res.fail("verify the database: %v", err)
 	} else {

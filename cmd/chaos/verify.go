@@ -29,7 +29,7 @@ type integrity struct {
 }
 
 // checkIntegrity reads the scenario's database directly (not through the server).
-func checkIntegrity(ctx context.Context, dbURL string, serviceID string, as []attempt) (integrity, error) {
+func checkIntegrity(ctx context.Context, dbURL string, submitterID string, as []attempt) (integrity, error) {
 	var in integrity
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
@@ -39,9 +39,9 @@ func checkIntegrity(ctx context.Context, dbURL string, serviceID string, as []at
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 
-	caller, err := strconv.ParseInt(serviceID, 10, 64)
+	caller, err := strconv.ParseInt(submitterID, 10, 64)
 	if err != nil {
-		return in, fmt.Errorf("service account id %q: %w", serviceID, err)
+		return in, fmt.Errorf("submitting account id %q: %w", submitterID, err)
 	}
 	// One row per key sent, with the transaction id acknowledged for it (0: none).
 	ackedID := map[string]int64{}

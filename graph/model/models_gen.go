@@ -258,9 +258,10 @@ type SubmitTransactionInput struct {
 type SubmitTransactionPayload struct {
 	Transaction *domain.Transaction `json:"transaction"`
 	Detection   *domain.Detection   `json:"detection"`
-	// Opened for MEDIUM and HIGH detections.
+	// Opened for MEDIUM and HIGH detections; null for service accounts, which never see the investigation.
 	RiskEvent *domain.RiskEvent `json:"riskEvent,omitempty"`
-	Alert     *domain.Alert     `json:"alert,omitempty"`
+	// As riskEvent.
+	Alert *domain.Alert `json:"alert,omitempty"`
 }
 
 type Subscription struct {

@@ -40,8 +40,15 @@ func (s *Service) Users(ctx context.Context, f store.UserFilter, req page.Reques
 	return store.ListUsers(ctx, s.db, f, req)
 }
 
-// CreateUser lets an admin create an account of any role.
+// errOutranked answers a change to an account, or a grant of a role, that is not below the caller's.
+var errOutranked = apperr.New(apperr.Forbidden, "you may act only on accounts, and grant only roles, below your own")
+
+// CreateUser lets an admin create an account of a role below its own; further
+// admins come from the ADMIN_USERNAME bootstrap, never from another admin.
 func (s *Service) CreateUser(ctx context.Context, p auth.Principal, in NewUser) (*domain.User, error) {
+	if !p.Role.Outranks(in.Role) {
+		return nil, errOutranked
+	}
 	u, err := s.prepareUser(ctx, in, false)
 	if err != nil {
 		return nil, err
@@ -60,8 +67,14 @@ func (s *Service) UpdateUserRole(ctx context.Context, p auth.Principal, id int64
 	if id == p.UserID {
 		return nil, apperr.Invalid("id", "you cannot change your own role")
 	}
+	if !p.Role.Outranks(role) {
+		return nil, errOutranked
+	}
 	var u *domain.User
 	err := store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		if err := lockOutranked(ctx, tx, p.Role, id); err != nil {
+			return err
+		}
 		var err error
 		if u, err = store.UpdateUserRole(ctx, tx, id, role); err != nil {
 			return err
@@ -78,16 +91,53 @@ func (s *Service) UpdateUserStatus(ctx context.Context, p auth.Principal, id int
 	}
 	var u *domain.User
 	err := store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		if err := lockOutranked(ctx, tx, p.Role, id); err != nil {
+			return err
+		}
 		var err error
-		u, err = SetUserStatus(ctx, tx, actor(p), id, status, reason, s.now())
+		u, err = setUserStatus(ctx, tx, actor(p), id, status, reason, s.now())
 		return err
 	})
 	return u, err
 }
 
-// SetUserStatus changes a status inside the caller's transaction, ending the
-// user's sessions when they leave ACTIVE; the case workflow reuses it to freeze fraudsters.
-func SetUserStatus(ctx context.Context, tx bun.IDB, actorID *int64, id int64, status domain.UserStatus, reason string, now time.Time) (*domain.User, error) {
+// lockOutranked locks the user's row and refuses the change unless the caller's role outranks theirs.
+func lockOutranked(ctx context.Context, tx bun.IDB, caller domain.Role, id int64) error {
+	role, err := store.UserRoleForUpdate(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if !caller.Outranks(role) {
+		return errOutranked
+	}
+	return nil
+}
+
+// LockCustomer locks a user's row and refuses unless they are a customer:
+// case actions (freezing the user, blacklisting their device) reach customers
+// only, never staff or service accounts, whoever handles the case.
+func LockCustomer(ctx context.Context, tx bun.IDB, id int64) error {
+	role, err := store.UserRoleForUpdate(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if !role.Customer() {
+		return apperr.New(apperr.Forbidden, "case actions reach customers only, never staff or service accounts")
+	}
+	return nil
+}
+
+// FreezeCustomer freezes the customer of a confirmed fraud.
+func FreezeCustomer(ctx context.Context, tx bun.IDB, actorID *int64, id int64, reason string, now time.Time) (*domain.User, error) {
+	if err := LockCustomer(ctx, tx, id); err != nil {
+		return nil, err
+	}
+	return setUserStatus(ctx, tx, actorID, id, domain.UserFrozen, reason, now)
+}
+
+// setUserStatus changes a status inside the caller's transaction, ending the
+// user's sessions when they leave ACTIVE. Callers check who may be changed.
+func setUserStatus(ctx context.Context, tx bun.IDB, actorID *int64, id int64, status domain.UserStatus, reason string, now time.Time) (*domain.User, error) {
 	u, err := store.UpdateUserStatus(ctx, tx, id, status)
 	if err != nil {
 		return nil, err

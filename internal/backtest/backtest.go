@@ -5,6 +5,7 @@ package backtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -17,12 +18,22 @@ import (
 	"github.com/smartfinance/riskgraph/internal/store"
 )
 
-// Bounds of one backtest.
+// Bounds of one backtest. A draft condition may be costly on every row (the
+// engine bounds one evaluation, not a replay of many), so a replay also stops
+// after MaxDuration, and only Slots run at once across every instance.
 const (
-	MaxRows    = 500_000
-	MaxSpan    = 366 * 24 * time.Hour
-	maxSamples = 20
+	MaxRows     = 500_000
+	MaxSpan     = 366 * 24 * time.Hour
+	MaxDuration = 5 * time.Second
+	Slots       = 2
+	maxSamples  = 20
 )
+
+// errBusy answers a backtest while every place is taken.
+var errBusy = &apperr.Error{Code: apperr.RateLimited, Message: "other backtests are running; retry shortly", RetryAfter: MaxDuration}
+
+// errOutOfTime stops a replay at MaxDuration.
+var errOutOfTime = errors.New("backtest: out of time")
 
 // Input is a draft rule and the period to replay it over.
 type Input struct {
@@ -48,7 +59,8 @@ type Result struct {
 	AddedFlagged       int
 	AddedFlaggedVolume decimal.Decimal
 	SampleHits         []int64
-	// Truncated is set when the period held more than MaxRows detections.
+	// Truncated is set when the period held more than MaxRows detections, or
+	// the replay ran out of time (MaxDuration) before the end of the period.
 	Truncated bool
 }
 
@@ -75,8 +87,20 @@ func (s *Service) Run(ctx context.Context, in Input) (*Result, error) {
 	if err != nil {
 		return nil, apperr.Invalid("condition", err.Error())
 	}
+	release, ok, err := store.TryJobSlot(ctx, s.db, store.JobBacktest, Slots)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errBusy
+	}
+	defer release()
+	deadline := time.Now().Add(MaxDuration)
 	res := &Result{Expression: cond.String(), AddedFlaggedVolume: decimal.Zero, SampleHits: []int64{}}
 	res.Truncated, err = store.EachDetection(ctx, s.db, in.From, in.To, MaxRows, func(row *store.HistoryRow) error {
+		if time.Now().After(deadline) {
+			return errOutOfTime
+		}
 		f, err := engine.ParseSnapshot(row.Features)
 		if err != nil {
 			return fmt.Errorf("backtest: transaction %d: %w", row.TransactionID, err)
@@ -108,6 +132,9 @@ func (s *Service) Run(ctx context.Context, in Input) (*Result, error) {
 		}
 		return nil
 	})
+	if errors.Is(err, errOutOfTime) {
+		res.Truncated, err = true, nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,7 @@
 // Package cases reads (and, for analysts, works) the records of the risk
 // workflow — transactions, risk events and alerts — with their object-level
 // visibility rules: staff see everything, customers only their own, service
-// accounts only transactions.
+// accounts only the transactions they submitted.
 package cases
 
 import (
@@ -25,9 +25,18 @@ type Service struct {
 // New returns a case service.
 func New(db *bun.DB, now func() time.Time) *Service { return &Service{db: db, now: now} }
 
-// CanSeeTransaction: staff and payment systems see every transaction, customers their own.
-func CanSeeTransaction(p auth.Principal, userID int64) bool {
-	return p.Role.Staff() || p.Role == domain.RoleService || (p.Role.Customer() && p.UserID == userID)
+// CanSeeTransaction: staff see every transaction, customers their own, and a
+// payment system the ones it submitted (never what another channel saw of the user).
+func CanSeeTransaction(p auth.Principal, t *domain.Transaction) bool {
+	switch {
+	case p.Role.Staff():
+		return true
+	case p.Role.Customer():
+		return t.UserID == p.UserID
+	case p.Role == domain.RoleService:
+		return t.SubmittedBy == p.UserID
+	}
+	return false
 }
 
 // CanSeeCase: staff see every event and alert, customers their own.
@@ -52,7 +61,7 @@ func (s *Service) Transaction(ctx context.Context, p auth.Principal, id int64) (
 	if err != nil {
 		return nil, err
 	}
-	if !CanSeeTransaction(p, t.UserID) {
+	if !CanSeeTransaction(p, t) {
 		return nil, store.ErrNotFound
 	}
 	return t, nil
@@ -61,6 +70,9 @@ func (s *Service) Transaction(ctx context.Context, p auth.Principal, id int64) (
 // Transactions lists the transactions the caller may see.
 func (s *Service) Transactions(ctx context.Context, p auth.Principal, f store.TransactionFilter, req page.Request) (page.Result[*domain.Transaction], error) {
 	ownOnly(p, &f.UserID)
+	if p.Role == domain.RoleService {
+		f.SubmittedBy = &p.UserID
+	}
 	return store.ListTransactions(ctx, s.db, f, req)
 }
 

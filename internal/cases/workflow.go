@@ -143,8 +143,13 @@ func (s *Service) HandleEvent(ctx context.Context, p auth.Principal, id int64, i
 // actOnFraud freezes the user and blacklists the device when the analyst asked to.
 func (s *Service) actOnFraud(ctx context.Context, tx bun.IDB, p auth.Principal, ev *domain.RiskEvent, in HandleEventInput, details map[string]any) error {
 	reason := fmt.Sprintf("confirmed fraud in risk event %d", ev.ID)
+	if in.BlacklistDevice && !in.FreezeUser {
+		if err := account.LockCustomer(ctx, tx, ev.UserID); err != nil {
+			return err
+		}
+	}
 	if in.FreezeUser {
-		if _, err := account.SetUserStatus(ctx, tx, &p.UserID, ev.UserID, domain.UserFrozen, reason, s.now()); err != nil {
+		if _, err := account.FreezeCustomer(ctx, tx, &p.UserID, ev.UserID, reason, s.now()); err != nil {
 			return err
 		}
 		details["frozenUserId"] = ev.UserID

@@ -28,6 +28,13 @@ func (r Role) Staff() bool { return r == RoleAnalyst || r == RoleAdmin }
 // Customer reports whether the role is limited to its own data.
 func (r Role) Customer() bool { return r == RoleUser || r == RoleVIP }
 
+// roleRank orders the roles by power: customers, payment systems, analysts, admins.
+var roleRank = map[Role]int{RoleUser: 1, RoleVIP: 1, RoleService: 2, RoleAnalyst: 3, RoleAdmin: 4}
+
+// Outranks reports whether r stands strictly above o: no role acts on an
+// account of an equal or higher role, or grants such a role (DESIGN.md "Roles").
+func (r Role) Outranks(o Role) bool { return roleRank[r] > roleRank[o] }
+
 // UserStatus gates login and transactions.
 type UserStatus string
 

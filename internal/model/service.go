@@ -2,9 +2,11 @@ package model
 
 import (
 	"context"
+	"time"
 
 	"github.com/uptrace/bun"
 
+	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/auth"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/page"
@@ -21,8 +23,17 @@ type Service struct {
 // NewService returns a service that keeps registry current.
 func NewService(db *bun.DB, registry *Registry) *Service { return &Service{db: db, registry: registry} }
 
-// Train fits and stores a new inactive model version.
+// Train fits and stores a new inactive model version; one training runs at a
+// time across every instance (it reads up to MaxRows labelled detections).
 func (s *Service) Train(ctx context.Context, p auth.Principal, opts TrainOptions) (*domain.Model, error) {
+	release, ok, err := store.TryJobSlot(ctx, s.db, store.JobTraining, 1)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, &apperr.Error{Code: apperr.RateLimited, Message: "a model is being trained; retry when it is done", RetryAfter: 10 * time.Second}
+	}
+	defer release()
 	opts.TrainedBy = &p.UserID
 	return Train(ctx, s.db, opts)
 }

@@ -30,7 +30,9 @@ type FeatureRow struct {
 	DeviceUsers     int
 	DeviceSeen      bool
 	UserDeviceFirst *time.Time
-	// DeviceOthers24h and DeviceOthers7d count other users transacting on the device.
+	// DeviceUsers, DeviceOthers24h and DeviceOthers7d count other users seen,
+	// and transacting, on the device — only those who came to it by a day
+	// after this user did (see featuresSQL).
 	DeviceOthers24h int
 	DeviceOthers7d  int
 	// MerchantOthers24h counts other users paying the merchant.
@@ -65,6 +67,20 @@ type FeatureRow struct {
 const featuresSQL = `
 WITH dev AS (
 	SELECT id, status, first_seen_at FROM devices WHERE fingerprint = $3
+), arrival AS (
+	-- When this user came to the device (now, if this is the first time), and
+	-- never before their account existed. Other users count toward the device's
+	-- user counts only if they came no later than a day after: a ring's
+	-- accounts arrive together, while newcomers (throwaway accounts borrowing
+	-- an established customer's fingerprint) can't make that customer look
+	-- like one of a ring. Backdated payments can't pass for an earlier arrival.
+	SELECT greatest(coalesce(
+		(SELECT ud.first_seen_at FROM user_devices ud WHERE ud.user_id = $1 AND ud.device_id = (SELECT id FROM dev) AND ud.first_seen_at <= $2),
+		$2::timestamptz), (SELECT created_at FROM users WHERE id = $1)) + interval '1 day' AS latest_peer
+), peers AS (
+	SELECT ud.user_id FROM user_devices ud JOIN users u ON u.id = ud.user_id
+	WHERE ud.device_id = (SELECT id FROM dev) AND ud.user_id <> $1 AND ud.first_seen_at <= $2
+		AND greatest(ud.first_seen_at, u.created_at) <= (SELECT latest_peer FROM arrival)
 ), w AS (
 	SELECT amount, merchant_id, device_id, country, latitude, longitude, occurred_at FROM transactions
 	WHERE user_id = $1 AND occurred_at > $2::timestamptz - interval '30 days' AND (occurred_at <= $2) IS TRUE
@@ -95,7 +111,7 @@ WITH dev AS (
 	FROM (SELECT user_id, occurred_at FROM transactions
 		WHERE device_id = (SELECT id FROM dev) AND occurred_at > $2::timestamptz - interval '7 days' AND (occurred_at <= $2) IS TRUE
 		ORDER BY occurred_at DESC LIMIT 200) x
-	WHERE user_id <> $1
+	WHERE user_id <> $1 AND user_id IN (SELECT user_id FROM peers)
 ), payee AS (
 	SELECT count(DISTINCT user_id) AS others_24h
 	FROM (SELECT user_id FROM transactions
@@ -123,7 +139,7 @@ SELECT agg.tx_count_10m, agg.tx_count_1h, agg.tx_count_24h, agg.tx_count_7d, agg
 		ORDER BY occurred_at DESC LIMIT 1)) AS prev_tx_at,
 	agg.located_30d, agg.country_seen_30d,
 	dev.id AS device_id, dev.status AS device_status, dev.first_seen_at AS device_first_seen,
-	(SELECT count(*) FROM user_devices ud WHERE ud.device_id = dev.id AND ud.user_id <> $1 AND ud.first_seen_at <= $2) AS device_users,
+	(SELECT count(*) FROM peers) AS device_users,
 	coalesce(agg.device_in_tx, false) OR EXISTS (
 		SELECT 1 FROM login_logs l WHERE l.user_id = $1 AND l.success AND l.device_fingerprint = $3
 		AND l.created_at > $2::timestamptz - interval '7 days' AND l.created_at < $2

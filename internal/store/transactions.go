@@ -50,10 +50,13 @@ type TransactionFilter struct {
 	RiskLevel *domain.RiskLevel
 	From, To  *time.Time
 	MinAmount *string
+	// SubmittedBy narrows to one submitter's transactions (a payment system's own).
+	SubmittedBy *int64
 }
 
 func (f TransactionFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 	q = whereEq(q, "t.user_id", f.UserID)
+	q = whereEq(q, "t.submitted_by", f.SubmittedBy)
 	q = whereSince(q, "t.occurred_at", f.From, f.To)
 	if f.MinAmount != nil {
 		q = q.Where("t.amount >= ?::numeric", *f.MinAmount)

@@ -66,6 +66,14 @@ func ListUsers(ctx context.Context, db bun.IDB, f UserFilter, p page.Request) (p
 	return listPage[domain.User](ctx, db, "id", true, f.apply, p)
 }
 
+// UserRoleForUpdate locks a user's row and returns its role, so a change
+// checked against that role can't race a concurrent promotion.
+func UserRoleForUpdate(ctx context.Context, db bun.IDB, id int64) (domain.Role, error) {
+	var role domain.Role
+	err := db.NewSelect().Model((*domain.User)(nil)).Column("role").Where("id = ?", id).For("UPDATE").Scan(ctx, &role)
+	return role, mapNoRows(err, id)
+}
+
 // UpdateUserRole sets a user's role.
 func UpdateUserRole(ctx context.Context, db bun.IDB, id int64, role domain.Role) (*domain.User, error) {
 	u := new(domain.User)

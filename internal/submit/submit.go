@@ -99,6 +99,11 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in Input) (*Resu
 		return nil, err
 	}
 	defer sub.Close()
+	// Payments are customers': staff and service accounts are no one's
+	// payment subject, so a case can never be opened (and acted on) against them.
+	if !subject.Role.Customer() {
+		return nil, store.ErrNotFound
+	}
 	if prior != nil {
 		if !bytes.Equal(prior.RequestHash, reqHash) {
 			return nil, apperr.New(apperr.Conflict, "idempotencyKey was already used for a different transaction")
@@ -142,7 +147,7 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in Input) (*Resu
 }
 
 // subjectOf decides whose transaction this is: customers submit as themselves,
-// SERVICE and ADMIN must name the user.
+// SERVICE and ADMIN must name the user, who must be a customer (checked under the user's lock).
 func subjectOf(p auth.Principal, userID *int64) (int64, error) {
 	switch {
 	case p.Role.Customer():

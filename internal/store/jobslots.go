@@ -1,0 +1,46 @@
+package store
+
+import (
+	"context"
+	"database/sql/driver"
+
+	"github.com/uptrace/bun"
+)
+
+// jobLockSpace is the first key of the advisory locks that count running
+// heavy jobs ("RGJB"); the second is the job's kind and slot.
+const jobLockSpace = 0x52474a42
+
+// The kinds of heavy jobs, each with its own places.
+const (
+	JobBacktest = 1
+	JobTraining = 2
+)
+
+// TryJobSlot takes one of slots places for a heavy job of a kind, across every
+// instance: a place is a session-level advisory lock held by a connection of
+// its own for the job's lifetime, so a crashed instance's places free
+// themselves. ok is false when every place is taken. release discards the
+// connection, which drops the lock with it, so a lock can't linger in the pool.
+func TryJobSlot(ctx context.Context, db *bun.DB, kind, slots int) (release func(), ok bool, err error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, false, mapErr(err)
+	}
+	release = func() {
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn }) // closes the session, dropping its locks
+		_ = conn.Close()
+	}
+	for slot := range slots {
+		var got bool
+		if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock(?, ?)", jobLockSpace, kind<<8|slot).Scan(&got); err != nil {
+			release()
+			return nil, false, mapErr(err)
+		}
+		if got {
+			return release, true, nil
+		}
+	}
+	release()
+	return nil, false, nil
+}
