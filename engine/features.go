@@ -7,6 +7,7 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"time"
 )
@@ -17,23 +18,23 @@ import (
 // Derived here: Hour, Weekday, LocalHour, TimeZone and MerchantAgeDays.
 type Features struct {
 	// Amount is a float only for rule comparison; money stays exact elsewhere.
-	Amount           float64 `expr:"amount" json:"amount"`
-	Currency         string  `expr:"currency" json:"currency"`
-	Merchant         string  `expr:"merchant" json:"merchant"`
-	MerchantCategory string  `expr:"merchantCategory" json:"merchantCategory"`
-	Channel          string  `expr:"channel" json:"channel"`
-	Hour             int     `expr:"hour" json:"hour"`
-	Weekday          int     `expr:"weekday" json:"weekday"`
+	Amount           float64 `expr:"amount" json:"amount" doc:"transaction amount in its currency"`
+	Currency         string  `expr:"currency" json:"currency" doc:"ISO 4217 currency code"`
+	Merchant         string  `expr:"merchant" json:"merchant" doc:"merchant ID"`
+	MerchantCategory string  `expr:"merchantCategory" json:"merchantCategory" doc:"merchant category"`
+	Channel          string  `expr:"channel" json:"channel" doc:"payment channel"`
+	Hour             int     `expr:"hour" json:"hour" doc:"hour of day of occurredAt, UTC (0-23)"`
+	Weekday          int     `expr:"weekday" json:"weekday" doc:"day of week of occurredAt, UTC (0 = Sunday … 6 = Saturday)"`
 	// LocalHour is the hour at the place of the transaction (or, without
 	// one, the user's previous location), in the zone TimeZone names.
-	LocalHour int    `expr:"localHour" json:"localHour"`
-	TimeZone  string `expr:"timeZone" json:"timeZone"`
+	LocalHour int    `expr:"localHour" json:"localHour" doc:"hour of day of occurredAt in timeZone (0-23)"`
+	TimeZone  string `expr:"timeZone" json:"timeZone" doc:"time zone of the transaction's place: its country's (by longitude where a country has several), else the nearest whole-hour offset to its longitude; without a location, the user's previous location's; else UTC"`
 	// MerchantUsers24h counts the distinct users who paid this merchant in
 	// the trailing 24 hours, this one included: many new payers of one payee
 	// is a mule account collecting from scam victims.
-	MerchantUsers24h  int            `expr:"merchantUsers24h" json:"merchantUsers24h"`
-	MerchantFirstSeen time.Time      `expr:"-" json:"merchantFirstSeen"`
-	MerchantAgeDays   float64        `expr:"merchantAgeDays" json:"merchantAgeDays"`
+	MerchantUsers24h  int            `expr:"merchantUsers24h" json:"merchantUsers24h" doc:"distinct users who paid this merchant in the trailing 24 hours, this one included (counted over the merchant's latest 200 payments); 0 without a merchant"`
+	MerchantFirstSeen time.Time      `expr:"-" json:"merchantFirstSeen,omitzero"`
+	MerchantAgeDays   float64        `expr:"merchantAgeDays" json:"merchantAgeDays" doc:"days since anyone first paid this merchant; 0 for a first payment or without a merchant"`
 	User              UserFeatures   `expr:"user" json:"user"`
 	Device            DeviceFeatures `expr:"device" json:"device"`
 	Geo               GeoFeatures    `expr:"geo" json:"geo"`
@@ -46,32 +47,32 @@ type Features struct {
 // Derived: AvgAmount24h, AmountToAvg30d, AmountToMax30d, KnownMerchant,
 // AccountAgeDays, DaysSincePrevious and VIP.
 type UserFeatures struct {
-	TxCount10m     int     `expr:"txCount10m" json:"txCount10m"`
-	TxCount1h      int     `expr:"txCount1h" json:"txCount1h"`
-	TxCount24h     int     `expr:"txCount24h" json:"txCount24h"`
-	TxCount7d      int     `expr:"txCount7d" json:"txCount7d"`
-	Amount10m      float64 `expr:"amount10m" json:"amount10m"`
-	Amount1h       float64 `expr:"amount1h" json:"amount1h"`
-	Amount24h      float64 `expr:"amount24h" json:"amount24h"`
-	Amount7d       float64 `expr:"amount7d" json:"amount7d"`
-	AvgAmount24h   float64 `expr:"avgAmount24h" json:"avgAmount24h"`
-	TxCount30d     int     `expr:"txCount30d" json:"txCount30d"`
-	AvgAmount30d   float64 `expr:"avgAmount30d" json:"avgAmount30d"`
-	MaxAmount30d   float64 `expr:"maxAmount30d" json:"maxAmount30d"`
-	AmountToAvg30d float64 `expr:"amountToAvg30d" json:"amountToAvg30d"`
-	AmountToMax30d float64 `expr:"amountToMax30d" json:"amountToMax30d"`
+	TxCount10m     int     `expr:"txCount10m" json:"txCount10m" doc:"user's transactions in the trailing 10 minutes, this one included"`
+	TxCount1h      int     `expr:"txCount1h" json:"txCount1h" doc:"user's transactions in the trailing hour, this one included"`
+	TxCount24h     int     `expr:"txCount24h" json:"txCount24h" doc:"user's transactions in the trailing 24 hours, this one included"`
+	TxCount7d      int     `expr:"txCount7d" json:"txCount7d" doc:"user's transactions in the trailing 7 days, this one included"`
+	Amount10m      float64 `expr:"amount10m" json:"amount10m" doc:"user's amount in the trailing 10 minutes, this one included"`
+	Amount1h       float64 `expr:"amount1h" json:"amount1h" doc:"user's amount in the trailing hour, this one included"`
+	Amount24h      float64 `expr:"amount24h" json:"amount24h" doc:"user's amount in the trailing 24 hours, this one included"`
+	Amount7d       float64 `expr:"amount7d" json:"amount7d" doc:"user's amount in the trailing 7 days, this one included"`
+	AvgAmount24h   float64 `expr:"avgAmount24h" json:"avgAmount24h" doc:"user's average amount over the trailing 24 hours (amount24h / txCount24h)"`
+	TxCount30d     int     `expr:"txCount30d" json:"txCount30d" doc:"user's transactions in the trailing 30 days, this one included"`
+	AvgAmount30d   float64 `expr:"avgAmount30d" json:"avgAmount30d" doc:"average amount of the user's previous transactions in the trailing 30 days (this one excluded); 0 without any"`
+	MaxAmount30d   float64 `expr:"maxAmount30d" json:"maxAmount30d" doc:"largest amount of the user's previous transactions in the trailing 30 days (this one excluded); 0 without any"`
+	AmountToAvg30d float64 `expr:"amountToAvg30d" json:"amountToAvg30d" doc:"amount / avgAmount30d; 0 without previous transactions in 30 days"`
+	AmountToMax30d float64 `expr:"amountToMax30d" json:"amountToMax30d" doc:"amount / maxAmount30d; 0 without previous transactions in 30 days"`
 	// SmallTxCount10m counts amounts under the configured small amount
 	// (SMALL_AMOUNT): card testers probe a stolen card with tiny payments.
-	SmallTxCount10m   int       `expr:"smallTxCount10m" json:"smallTxCount10m"`
-	MerchantCount10m  int       `expr:"merchantCount10m" json:"merchantCount10m"`
-	PrevTxAt          time.Time `expr:"-" json:"prevTxAt"`
-	DaysSincePrevious float64   `expr:"daysSincePrevious" json:"daysSincePrevious"`
-	TopMerchants      []string  `expr:"topMerchants" json:"topMerchants"`
-	KnownMerchant     bool      `expr:"knownMerchant" json:"knownMerchant"`
-	CreatedAt         time.Time `expr:"-" json:"createdAt"`
-	AccountAgeDays    float64   `expr:"accountAgeDays" json:"accountAgeDays"`
-	Role              string    `expr:"role" json:"role"`
-	VIP               bool      `expr:"vip" json:"vip"`
+	SmallTxCount10m   int       `expr:"smallTxCount10m" json:"smallTxCount10m" doc:"user's transactions under SMALL_AMOUNT (default 10) in the trailing 10 minutes, this one included"`
+	MerchantCount10m  int       `expr:"merchantCount10m" json:"merchantCount10m" doc:"distinct merchants the user paid in the trailing 10 minutes, this one included"`
+	PrevTxAt          time.Time `expr:"-" json:"prevTxAt,omitzero"`
+	DaysSincePrevious float64   `expr:"daysSincePrevious" json:"daysSincePrevious" doc:"days since the user's previous transaction, however long ago; -1 for a first transaction"`
+	TopMerchants      []string  `expr:"topMerchants" json:"topMerchants" doc:"user's most frequent merchants over 7 days, at most 5"`
+	KnownMerchant     bool      `expr:"knownMerchant" json:"knownMerchant" doc:"merchant is among user.topMerchants"`
+	CreatedAt         time.Time `expr:"-" json:"createdAt,omitzero"`
+	AccountAgeDays    float64   `expr:"accountAgeDays" json:"accountAgeDays" doc:"days between account creation and occurredAt"`
+	Role              string    `expr:"role" json:"role" doc:"user role: USER, VIP, ANALYST, ADMIN, SERVICE"`
+	VIP               bool      `expr:"vip" json:"vip" doc:"user role is VIP"`
 }
 
 // DeviceFeatures describes the device the transaction came from. New means
@@ -79,25 +80,25 @@ type UserFeatures struct {
 // must look before recording it; UserFirstSeen is when this user first used
 // it, zero the first time. Derived: Present, AgeDays and UserAgeDays.
 type DeviceFeatures struct {
-	ID        string `expr:"id" json:"id"`
-	Present   bool   `expr:"present" json:"present"`
-	New       bool   `expr:"new" json:"new"`
-	UserCount int    `expr:"userCount" json:"userCount"`
+	ID        string `expr:"id" json:"id" doc:"client device fingerprint; empty when none was supplied"`
+	Present   bool   `expr:"present" json:"present" doc:"a device fingerprint was supplied"`
+	New       bool   `expr:"new" json:"new" doc:"device not seen for this user in the 7 days before this transaction"`
+	UserCount int    `expr:"userCount" json:"userCount" doc:"distinct users seen on this device, this one included, counting others only if they came to it no later than a day after this user did (see \"Device users\" below)"`
 	// UserCount24h and UserCount7d count the distinct users who transacted
 	// on the device in the window, this one included: a device ring's
 	// synthetic accounts share one phone. Others count only if they came to
 	// the device no later than a day after this user did, so throwaway
 	// accounts borrowing an established customer's fingerprint flag
 	// themselves, not the customer (the store computes it; see README).
-	UserCount24h int    `expr:"userCount24h" json:"userCount24h"`
-	UserCount7d  int    `expr:"userCount7d" json:"userCount7d"`
-	Status       string `expr:"status" json:"status"`
+	UserCount24h int    `expr:"userCount24h" json:"userCount24h" doc:"distinct users who transacted on this device in the trailing 24 hours, this one included, counting others only if they came to the device no later than a day after this user did (over the device's latest 200 transactions)"`
+	UserCount7d  int    `expr:"userCount7d" json:"userCount7d" doc:"as userCount24h, over the trailing 7 days"`
+	Status       string `expr:"status" json:"status" doc:"device status: NORMAL, ABNORMAL, BLACKLISTED"`
 	// FirstSeen is hidden from rules, which use AgeDays: a time would invite
 	// comparisons against the wall clock.
-	FirstSeen     time.Time `expr:"-" json:"firstSeen"`
-	AgeDays       float64   `expr:"ageDays" json:"ageDays"`
-	UserFirstSeen time.Time `expr:"-" json:"userFirstSeen"`
-	UserAgeDays   float64   `expr:"userAgeDays" json:"userAgeDays"`
+	FirstSeen     time.Time `expr:"-" json:"firstSeen,omitzero"`
+	AgeDays       float64   `expr:"ageDays" json:"ageDays" doc:"days between the device's first sighting and occurredAt"`
+	UserFirstSeen time.Time `expr:"-" json:"userFirstSeen,omitzero"`
+	UserAgeDays   float64   `expr:"userAgeDays" json:"userAgeDays" doc:"days since this user first used this device (transaction or login); 0 the first time"`
 }
 
 // GeoFeatures describes where the transaction happened and how far and fast
@@ -105,21 +106,21 @@ type DeviceFeatures struct {
 // transaction), which the store gives as HasPrevious and the Prev* fields.
 // Derived: DistanceKm, ElapsedMinutes and SpeedKmh.
 type GeoFeatures struct {
-	Present   bool    `expr:"present" json:"present"`
-	Latitude  float64 `expr:"latitude" json:"latitude"`
-	Longitude float64 `expr:"longitude" json:"longitude"`
-	Country   string  `expr:"country" json:"country"`
-	City      string  `expr:"city" json:"city"`
+	Present   bool    `expr:"present" json:"present" doc:"a location was supplied"`
+	Latitude  float64 `expr:"latitude" json:"latitude" doc:"latitude of this transaction"`
+	Longitude float64 `expr:"longitude" json:"longitude" doc:"longitude of this transaction"`
+	Country   string  `expr:"country" json:"country" doc:"country of this transaction"`
+	City      string  `expr:"city" json:"city" doc:"city of this transaction"`
 	// NewCountry: the user paid from places in the previous 30 days, none in this country.
-	NewCountry     bool      `expr:"newCountry" json:"newCountry"`
-	HasPrevious    bool      `expr:"hasPrevious" json:"hasPrevious"`
-	PrevLatitude   float64   `expr:"prevLatitude" json:"prevLatitude"`
-	PrevLongitude  float64   `expr:"prevLongitude" json:"prevLongitude"`
-	PrevCountry    string    `expr:"prevCountry" json:"prevCountry"`
-	PrevAt         time.Time `expr:"-" json:"prevAt"`
-	DistanceKm     float64   `expr:"distanceKm" json:"distanceKm"`
-	ElapsedMinutes float64   `expr:"elapsedMinutes" json:"elapsedMinutes"`
-	SpeedKmh       float64   `expr:"speedKmh" json:"speedKmh"`
+	NewCountry     bool      `expr:"newCountry" json:"newCountry" doc:"a country is given, the user has located transactions in the previous 30 days, and none in this country"`
+	HasPrevious    bool      `expr:"hasPrevious" json:"hasPrevious" doc:"a location and the user's previous location (login or transaction) are both known"`
+	PrevLatitude   float64   `expr:"prevLatitude" json:"prevLatitude" doc:"latitude of the previous location"`
+	PrevLongitude  float64   `expr:"prevLongitude" json:"prevLongitude" doc:"longitude of the previous location"`
+	PrevCountry    string    `expr:"prevCountry" json:"prevCountry" doc:"country of the previous location"`
+	PrevAt         time.Time `expr:"-" json:"prevAt,omitzero"`
+	DistanceKm     float64   `expr:"distanceKm" json:"distanceKm" doc:"great-circle distance from the previous location, km"`
+	ElapsedMinutes float64   `expr:"elapsedMinutes" json:"elapsedMinutes" doc:"minutes since the previous location"`
+	SpeedKmh       float64   `expr:"speedKmh" json:"speedKmh" doc:"distanceKm over the elapsed time, km/h (see TravelSpeed)"`
 }
 
 // FeatureDoc documents one feature as rule conditions name it.
@@ -129,63 +130,50 @@ type FeatureDoc struct {
 	Description string
 }
 
-// FeatureDocs lists every feature a condition can read, in struct order.
-var FeatureDocs = []FeatureDoc{
-	{"amount", "float", "transaction amount in its currency"},
-	{"currency", "string", "ISO 4217 currency code"},
-	{"merchant", "string", "merchant ID"},
-	{"merchantCategory", "string", "merchant category"},
-	{"channel", "string", "payment channel"},
-	{"hour", "int", "hour of day of occurredAt, UTC (0-23)"},
-	{"weekday", "int", "day of week of occurredAt, UTC (0 = Sunday … 6 = Saturday)"},
-	{"localHour", "int", "hour of day of occurredAt in timeZone (0-23)"},
-	{"timeZone", "string", "time zone of the transaction's place: its country's (by longitude where a country has several), else the nearest whole-hour offset to its longitude; without a location, the user's previous location's; else UTC"},
-	{"merchantUsers24h", "int", "distinct users who paid this merchant in the trailing 24 hours, this one included (counted over the merchant's latest 200 payments); 0 without a merchant"},
-	{"merchantAgeDays", "float", "days since anyone first paid this merchant; 0 for a first payment or without a merchant"},
-	{"user.txCount10m", "int", "user's transactions in the trailing 10 minutes, this one included"},
-	{"user.txCount1h", "int", "user's transactions in the trailing hour, this one included"},
-	{"user.txCount24h", "int", "user's transactions in the trailing 24 hours, this one included"},
-	{"user.txCount7d", "int", "user's transactions in the trailing 7 days, this one included"},
-	{"user.amount10m", "float", "user's amount in the trailing 10 minutes, this one included"},
-	{"user.amount1h", "float", "user's amount in the trailing hour, this one included"},
-	{"user.amount24h", "float", "user's amount in the trailing 24 hours, this one included"},
-	{"user.amount7d", "float", "user's amount in the trailing 7 days, this one included"},
-	{"user.avgAmount24h", "float", "user's average amount over the trailing 24 hours (amount24h / txCount24h)"},
-	{"user.txCount30d", "int", "user's transactions in the trailing 30 days, this one included"},
-	{"user.avgAmount30d", "float", "average amount of the user's previous transactions in the trailing 30 days (this one excluded); 0 without any"},
-	{"user.maxAmount30d", "float", "largest amount of the user's previous transactions in the trailing 30 days (this one excluded); 0 without any"},
-	{"user.amountToAvg30d", "float", "amount / avgAmount30d; 0 without previous transactions in 30 days"},
-	{"user.amountToMax30d", "float", "amount / maxAmount30d; 0 without previous transactions in 30 days"},
-	{"user.smallTxCount10m", "int", "user's transactions under SMALL_AMOUNT (default 10) in the trailing 10 minutes, this one included"},
-	{"user.merchantCount10m", "int", "distinct merchants the user paid in the trailing 10 minutes, this one included"},
-	{"user.daysSincePrevious", "float", "days since the user's previous transaction, however long ago; -1 for a first transaction"},
-	{"user.topMerchants", "[]string", "user's most frequent merchants over 7 days, at most 5"},
-	{"user.knownMerchant", "bool", "merchant is among user.topMerchants"},
-	{"user.accountAgeDays", "float", "days between account creation and occurredAt"},
-	{"user.role", "string", "user role: USER, VIP, ANALYST, ADMIN, SERVICE"},
-	{"user.vip", "bool", "user role is VIP"},
-	{"device.id", "string", "client device fingerprint; empty when none was supplied"},
-	{"device.present", "bool", "a device fingerprint was supplied"},
-	{"device.new", "bool", "device not seen for this user in the 7 days before this transaction"},
-	{"device.userCount", "int", "distinct users seen on this device, this one included, counting others only if they came to it no later than a day after this user did (see \"Device users\" below)"},
-	{"device.userCount24h", "int", "distinct users who transacted on this device in the trailing 24 hours, this one included, counting others only if they came to the device no later than a day after this user did (over the device's latest 200 transactions)"},
-	{"device.userCount7d", "int", "as userCount24h, over the trailing 7 days"},
-	{"device.status", "string", "device status: NORMAL, ABNORMAL, BLACKLISTED"},
-	{"device.ageDays", "float", "days between the device's first sighting and occurredAt"},
-	{"device.userAgeDays", "float", "days since this user first used this device (transaction or login); 0 the first time"},
-	{"geo.present", "bool", "a location was supplied"},
-	{"geo.latitude", "float", "latitude of this transaction"},
-	{"geo.longitude", "float", "longitude of this transaction"},
-	{"geo.country", "string", "country of this transaction"},
-	{"geo.city", "string", "city of this transaction"},
-	{"geo.newCountry", "bool", "a country is given, the user has located transactions in the previous 30 days, and none in this country"},
-	{"geo.hasPrevious", "bool", "a location and the user's previous location (login or transaction) are both known"},
-	{"geo.prevLatitude", "float", "latitude of the previous location"},
-	{"geo.prevLongitude", "float", "longitude of the previous location"},
-	{"geo.prevCountry", "string", "country of the previous location"},
-	{"geo.distanceKm", "float", "great-circle distance from the previous location, km"},
-	{"geo.elapsedMinutes", "float", "minutes since the previous location"},
-	{"geo.speedKmh", "float", "distanceKm over the elapsed time, km/h (see TravelSpeed)"},
+// FeatureDocs lists every feature a condition can read, in struct order,
+// from the struct's own tags: a feature is declared once, as a field with
+// its expr name and doc.
+var FeatureDocs = func() []FeatureDoc {
+	var docs []FeatureDoc
+	walkFeatures(func(name string, field reflect.StructField, _ uintptr) {
+		docs = append(docs, FeatureDoc{Name: name, Type: featureType(field.Type), Description: field.Tag.Get("doc")})
+	})
+	return docs
+}()
+
+// walkFeatures calls fn for every feature a condition can read (fields with
+// an expr name, nested structs flattened to dotted names), with its offset
+// in Features; it panics on a feature without a doc tag, at init.
+func walkFeatures(fn func(name string, field reflect.StructField, offset uintptr)) {
+	var walk func(t reflect.Type, prefix string, base uintptr)
+	walk = func(t reflect.Type, prefix string, base uintptr) {
+		for i := range t.NumField() {
+			field := t.Field(i)
+			name := field.Tag.Get("expr")
+			switch {
+			case name == "" || name == "-":
+				continue
+			case field.Type.Kind() == reflect.Struct:
+				walk(field.Type, prefix+name+".", base+field.Offset)
+				continue
+			case field.Tag.Get("doc") == "":
+				panic("engine: feature " + prefix + name + " has no doc tag")
+			}
+			fn(prefix+name, field, base+field.Offset)
+		}
+	}
+	walk(reflect.TypeFor[Features](), "", 0)
+}
+
+// featureType names a feature's type as the docs show it.
+func featureType(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Float64:
+		return "float"
+	case reflect.Slice:
+		return "[]" + t.Elem().String()
+	}
+	return t.String()
 }
 
 // Derive computes the derived features from the raw ones the store filled:
@@ -260,91 +248,19 @@ func daysSince(start, at time.Time) float64 {
 	return at.Sub(start).Hours() / 24
 }
 
-// Snapshot returns the feature vector as JSON-friendly nested maps under the
-// same names conditions use, plus the times hidden from conditions (RFC 3339,
-// nil when unknown). It is stored with the detection.
-func (f *Features) Snapshot() map[string]any {
-	u, d, g := &f.User, &f.Device, &f.Geo
-	top := u.TopMerchants
-	if top == nil {
-		top = []string{} // [] rather than null in JSON
+// Snapshot returns the feature vector as JSON, under the names conditions
+// use, with the times hidden from conditions (RFC 3339, absent when
+// unknown). It is stored with the detection.
+func (f *Features) Snapshot() ([]byte, error) {
+	c := *f
+	if c.User.TopMerchants == nil {
+		c.User.TopMerchants = []string{} // [] rather than null
 	}
-	return map[string]any{
-		"amount":            f.Amount,
-		"currency":          f.Currency,
-		"merchant":          f.Merchant,
-		"merchantCategory":  f.MerchantCategory,
-		"channel":           f.Channel,
-		"hour":              f.Hour,
-		"weekday":           f.Weekday,
-		"localHour":         f.LocalHour,
-		"timeZone":          f.TimeZone,
-		"merchantUsers24h":  f.MerchantUsers24h,
-		"merchantFirstSeen": timeOrNil(f.MerchantFirstSeen),
-		"merchantAgeDays":   f.MerchantAgeDays,
-		"user": map[string]any{
-			"txCount10m":        u.TxCount10m,
-			"txCount1h":         u.TxCount1h,
-			"txCount24h":        u.TxCount24h,
-			"txCount7d":         u.TxCount7d,
-			"amount10m":         u.Amount10m,
-			"amount1h":          u.Amount1h,
-			"amount24h":         u.Amount24h,
-			"amount7d":          u.Amount7d,
-			"avgAmount24h":      u.AvgAmount24h,
-			"txCount30d":        u.TxCount30d,
-			"avgAmount30d":      u.AvgAmount30d,
-			"maxAmount30d":      u.MaxAmount30d,
-			"amountToAvg30d":    u.AmountToAvg30d,
-			"amountToMax30d":    u.AmountToMax30d,
-			"smallTxCount10m":   u.SmallTxCount10m,
-			"merchantCount10m":  u.MerchantCount10m,
-			"prevTxAt":          timeOrNil(u.PrevTxAt),
-			"daysSincePrevious": u.DaysSincePrevious,
-			"topMerchants":      slices.Clone(top),
-			"knownMerchant":     u.KnownMerchant,
-			"createdAt":         timeOrNil(u.CreatedAt),
-			"accountAgeDays":    u.AccountAgeDays,
-			"role":              u.Role,
-			"vip":               u.VIP,
-		},
-		"device": map[string]any{
-			"id":            d.ID,
-			"present":       d.Present,
-			"new":           d.New,
-			"userCount":     d.UserCount,
-			"userCount24h":  d.UserCount24h,
-			"userCount7d":   d.UserCount7d,
-			"userFirstSeen": timeOrNil(d.UserFirstSeen),
-			"userAgeDays":   d.UserAgeDays,
-			"status":        d.Status,
-			"firstSeen":     timeOrNil(d.FirstSeen),
-			"ageDays":       d.AgeDays,
-		},
-		"geo": map[string]any{
-			"present":        g.Present,
-			"latitude":       g.Latitude,
-			"longitude":      g.Longitude,
-			"country":        g.Country,
-			"city":           g.City,
-			"newCountry":     g.NewCountry,
-			"hasPrevious":    g.HasPrevious,
-			"prevLatitude":   g.PrevLatitude,
-			"prevLongitude":  g.PrevLongitude,
-			"prevCountry":    g.PrevCountry,
-			"prevAt":         timeOrNil(g.PrevAt),
-			"distanceKm":     g.DistanceKm,
-			"elapsedMinutes": g.ElapsedMinutes,
-			"speedKmh":       g.SpeedKmh,
-		},
+	b, err := json.Marshal(&c)
+	if err != nil {
+		return nil, fmt.Errorf("engine: feature snapshot: %w", err)
 	}
-}
-
-func timeOrNil(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UTC().Format(time.RFC3339Nano)
+	return b, nil
 }
 
 // ParseSnapshot rebuilds the feature vector a detection stored, so rules can be

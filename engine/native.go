@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/expr-lang/expr/ast"
 )
@@ -27,64 +28,30 @@ type (
 	stringsFn func(*Features) []string
 )
 
-// nativeFields maps each feature name to its accessor.
-var nativeFields = map[string]any{
-	"amount":                 floatFn(func(f *Features) float64 { return f.Amount }),
-	"currency":               stringFn(func(f *Features) string { return f.Currency }),
-	"merchant":               stringFn(func(f *Features) string { return f.Merchant }),
-	"merchantCategory":       stringFn(func(f *Features) string { return f.MerchantCategory }),
-	"channel":                stringFn(func(f *Features) string { return f.Channel }),
-	"hour":                   intFn(func(f *Features) int { return f.Hour }),
-	"weekday":                intFn(func(f *Features) int { return f.Weekday }),
-	"localHour":              intFn(func(f *Features) int { return f.LocalHour }),
-	"timeZone":               stringFn(func(f *Features) string { return f.TimeZone }),
-	"merchantUsers24h":       intFn(func(f *Features) int { return f.MerchantUsers24h }),
-	"merchantAgeDays":        floatFn(func(f *Features) float64 { return f.MerchantAgeDays }),
-	"user.txCount10m":        intFn(func(f *Features) int { return f.User.TxCount10m }),
-	"user.txCount1h":         intFn(func(f *Features) int { return f.User.TxCount1h }),
-	"user.txCount24h":        intFn(func(f *Features) int { return f.User.TxCount24h }),
-	"user.txCount7d":         intFn(func(f *Features) int { return f.User.TxCount7d }),
-	"user.amount10m":         floatFn(func(f *Features) float64 { return f.User.Amount10m }),
-	"user.amount1h":          floatFn(func(f *Features) float64 { return f.User.Amount1h }),
-	"user.amount24h":         floatFn(func(f *Features) float64 { return f.User.Amount24h }),
-	"user.amount7d":          floatFn(func(f *Features) float64 { return f.User.Amount7d }),
-	"user.avgAmount24h":      floatFn(func(f *Features) float64 { return f.User.AvgAmount24h }),
-	"user.txCount30d":        intFn(func(f *Features) int { return f.User.TxCount30d }),
-	"user.avgAmount30d":      floatFn(func(f *Features) float64 { return f.User.AvgAmount30d }),
-	"user.maxAmount30d":      floatFn(func(f *Features) float64 { return f.User.MaxAmount30d }),
-	"user.amountToAvg30d":    floatFn(func(f *Features) float64 { return f.User.AmountToAvg30d }),
-	"user.amountToMax30d":    floatFn(func(f *Features) float64 { return f.User.AmountToMax30d }),
-	"user.smallTxCount10m":   intFn(func(f *Features) int { return f.User.SmallTxCount10m }),
-	"user.merchantCount10m":  intFn(func(f *Features) int { return f.User.MerchantCount10m }),
-	"user.daysSincePrevious": floatFn(func(f *Features) float64 { return f.User.DaysSincePrevious }),
-	"user.topMerchants":      stringsFn(func(f *Features) []string { return f.User.TopMerchants }),
-	"user.knownMerchant":     boolFn(func(f *Features) bool { return f.User.KnownMerchant }),
-	"user.accountAgeDays":    floatFn(func(f *Features) float64 { return f.User.AccountAgeDays }),
-	"user.role":              stringFn(func(f *Features) string { return f.User.Role }),
-	"user.vip":               boolFn(func(f *Features) bool { return f.User.VIP }),
-	"device.id":              stringFn(func(f *Features) string { return f.Device.ID }),
-	"device.present":         boolFn(func(f *Features) bool { return f.Device.Present }),
-	"device.new":             boolFn(func(f *Features) bool { return f.Device.New }),
-	"device.userCount":       intFn(func(f *Features) int { return f.Device.UserCount }),
-	"device.userCount24h":    intFn(func(f *Features) int { return f.Device.UserCount24h }),
-	"device.userCount7d":     intFn(func(f *Features) int { return f.Device.UserCount7d }),
-	"device.userAgeDays":     floatFn(func(f *Features) float64 { return f.Device.UserAgeDays }),
-	"device.status":          stringFn(func(f *Features) string { return f.Device.Status }),
-	"device.ageDays":         floatFn(func(f *Features) float64 { return f.Device.AgeDays }),
-	"geo.present":            boolFn(func(f *Features) bool { return f.Geo.Present }),
-	"geo.latitude":           floatFn(func(f *Features) float64 { return f.Geo.Latitude }),
-	"geo.longitude":          floatFn(func(f *Features) float64 { return f.Geo.Longitude }),
-	"geo.country":            stringFn(func(f *Features) string { return f.Geo.Country }),
-	"geo.city":               stringFn(func(f *Features) string { return f.Geo.City }),
-	"geo.newCountry":         boolFn(func(f *Features) bool { return f.Geo.NewCountry }),
-	"geo.hasPrevious":        boolFn(func(f *Features) bool { return f.Geo.HasPrevious }),
-	"geo.prevLatitude":       floatFn(func(f *Features) float64 { return f.Geo.PrevLatitude }),
-	"geo.prevLongitude":      floatFn(func(f *Features) float64 { return f.Geo.PrevLongitude }),
-	"geo.prevCountry":        stringFn(func(f *Features) string { return f.Geo.PrevCountry }),
-	"geo.distanceKm":         floatFn(func(f *Features) float64 { return f.Geo.DistanceKm }),
-	"geo.elapsedMinutes":     floatFn(func(f *Features) float64 { return f.Geo.ElapsedMinutes }),
-	"geo.speedKmh":           floatFn(func(f *Features) float64 { return f.Geo.SpeedKmh }),
-}
+// nativeFields maps each feature name to its accessor, built from the
+// struct so a feature is declared once. An accessor reads the field at its
+// offset in Features: one load, as a hand-written closure would do.
+var nativeFields = func() map[string]any {
+	fields := map[string]any{}
+	walkFeatures(func(name string, field reflect.StructField, offset uintptr) {
+		at := func(f *Features) unsafe.Pointer { return unsafe.Add(unsafe.Pointer(f), offset) }
+		switch field.Type {
+		case reflect.TypeFor[bool]():
+			fields[name] = boolFn(func(f *Features) bool { return *(*bool)(at(f)) })
+		case reflect.TypeFor[int]():
+			fields[name] = intFn(func(f *Features) int { return *(*int)(at(f)) })
+		case reflect.TypeFor[float64]():
+			fields[name] = floatFn(func(f *Features) float64 { return *(*float64)(at(f)) })
+		case reflect.TypeFor[string]():
+			fields[name] = stringFn(func(f *Features) string { return *(*string)(at(f)) })
+		case reflect.TypeFor[[]string]():
+			fields[name] = stringsFn(func(f *Features) []string { return *(*[]string)(at(f)) })
+		default:
+			panic("engine: feature " + name + " has type " + field.Type.String() + ", which rules cannot read natively")
+		}
+	})
+	return fields
+}()
 
 // compileNative returns the condition as a closure, or nil when it uses
 // anything outside the supported subset.

@@ -2,7 +2,6 @@ package model
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"math/rand/v2"
@@ -58,7 +57,7 @@ func (fx *fixture) scan(dst any, query string, args ...any) {
 // and, unless label is empty, its label.
 func (fx *fixture) add(at time.Time, f *engine.Features, label domain.Label) {
 	fx.t.Helper()
-	snapshot, err := json.Marshal(f.Snapshot())
+	snapshot, err := f.Snapshot()
 	if err != nil {
 		fx.t.Fatal(err)
 	}

@@ -242,9 +242,9 @@ func (s *Service) record(ctx context.Context, sub *store.Submission, p auth.Prin
 	if loc := in.Location; loc != nil {
 		t.Latitude, t.Longitude, t.Country, t.City = &loc.Latitude, &loc.Longitude, loc.Country, loc.City
 	}
-	snapshot, err := json.Marshal(f.Snapshot())
+	snapshot, err := f.Snapshot()
 	if err != nil {
-		return nil, fmt.Errorf("submit: feature snapshot: %w", err)
+		return nil, fmt.Errorf("submit: %w", err)
 	}
 	d := &domain.Detection{
 		UserID: subject.ID, RiskScore: r.RiskScore, RiskLevel: domain.RiskLevel(r.Level),
