@@ -50,8 +50,15 @@ const (
 
 var statements = []struct{ name, sql string }{
 	{stmtSettings, settingsSQL}, {stmtLock, lockSQL}, {stmtFindKey, findKeySQL}, {stmtFeatures, featuresSQL},
-	{stmtRecord, recordSQL}, {stmtRecordEv, recordEventSQL},
+	{stmtRecord, record.sql}, {stmtRecordEv, recordEvent.sql},
 }
+
+// The writes name their parameters (@user_id): numbering more than forty
+// by hand is how a $17 ends up where $18 belongs.
+var (
+	record      = numbered(recordSQL)
+	recordEvent = numbered(recordEventSQL)
+)
 
 // settingsSQL sets, for the submission's transaction only, generic plans for
 // the prepared statements (PostgreSQL would otherwise re-plan the feature
@@ -199,21 +206,39 @@ func (s *Submission) Record(ctx context.Context, r *Record, commit bool) error {
 	if r.Key != nil {
 		key, hash = r.Key.Key, r.Key.RequestHash
 	}
-	args := []any{t.UserID, t.DeviceFingerprint, t.OccurredAt, t.Amount.String(), t.Currency, t.MerchantID, t.MerchantCategory,
-		t.Channel, t.IPAddress, t.Latitude, t.Longitude, t.Country, t.City, t.Status, t.SubmittedBy, t.SourceID,
-		d.RiskScore, d.RiskLevel, d.Decision, d.RuleScore, d.MLScore, d.ModelVersion, d.Reason, matched, []byte(d.Features),
-		d.LatencyMicros, r.AuditAction, audit, r.AuditIP, key, hash, shadow, contributions}
+	values := []namedValue{
+		{"user_id", t.UserID}, {"fingerprint", t.DeviceFingerprint}, {"occurred_at", t.OccurredAt},
+		{"amount", t.Amount.String()}, {"currency", t.Currency}, {"merchant_id", t.MerchantID},
+		{"merchant_category", t.MerchantCategory}, {"channel", t.Channel}, {"ip_address", t.IPAddress},
+		{"latitude", t.Latitude}, {"longitude", t.Longitude}, {"country", t.Country}, {"city", t.City},
+		{"status", t.Status}, {"submitted_by", t.SubmittedBy}, {"source_id", t.SourceID},
+		{"risk_score", d.RiskScore}, {"risk_level", d.RiskLevel}, {"decision", d.Decision}, {"rule_score", d.RuleScore},
+		{"ml_score", d.MLScore}, {"model_version", d.ModelVersion}, {"reason", d.Reason}, {"matched_rules", matched},
+		{"features", []byte(d.Features)}, {"latency_us", d.LatencyMicros}, {"shadow_rules", shadow},
+		{"model_contributions", contributions}, {"audit_action", r.AuditAction}, {"audit_details", audit},
+		{"audit_ip", r.AuditIP}, {"idempotency_key", key}, {"request_hash", hash},
+	}
+	statement, st := stmtRecord, record
+	if ev, a := r.Event, r.Alert; ev != nil {
+		statement, st = stmtRecordEv, recordEvent
+		values = append(values, namedValue{"event_type", ev.Type}, namedValue{"event_status", ev.Status},
+			namedValue{"event_title", ev.Title}, namedValue{"alert_status", a.Status}, namedValue{"alert_message", a.Message},
+			namedValue{"timeline_detected", domain.TimelineDetection}, namedValue{"detected_details", []byte(r.DetectedDetails)},
+			namedValue{"timeline_raised", domain.TimelineAlert}, namedValue{"raised_details", []byte(r.RaisedDetails)})
+	}
+	args, err := st.args(values)
+	if err != nil {
+		return err
+	}
 	err = s.pgx(func(c *pgx.Conn) error {
 		b := &pgx.Batch{}
 		if r.Event == nil {
-			b.Queue(stmtRecord, args...).QueryRow(func(row pgx.Row) error {
+			b.Queue(statement, args...).QueryRow(func(row pgx.Row) error {
 				return row.Scan(&t.ID, &t.CreatedAt, &t.DeviceID, &d.CreatedAt)
 			})
 		} else {
 			ev, a := r.Event, r.Alert
-			args = append(args, ev.Type, ev.Status, ev.Title, a.Status, a.Message,
-				domain.TimelineDetection, []byte(r.DetectedDetails), domain.TimelineAlert, []byte(r.RaisedDetails))
-			b.Queue(stmtRecordEv, args...).QueryRow(func(row pgx.Row) error {
+			b.Queue(statement, args...).QueryRow(func(row pgx.Row) error {
 				return row.Scan(&t.ID, &t.CreatedAt, &t.DeviceID, &d.CreatedAt,
 					&ev.ID, &ev.Version, &ev.CreatedAt, &ev.UpdatedAt, &a.ID, &a.Status, &a.CreatedAt)
 			})
@@ -315,45 +340,45 @@ func prepare(ctx context.Context, c *pgx.Conn) error {
 const recordCTE = `
 WITH dev AS (
 	INSERT INTO devices AS d (fingerprint, status, first_seen_at, last_seen_at)
-	SELECT $2::text, 'NORMAL', $3::timestamptz, $3::timestamptz WHERE $2::text IS NOT NULL
+	SELECT @fingerprint::text, 'NORMAL', @occurred_at::timestamptz, @occurred_at::timestamptz WHERE @fingerprint::text IS NOT NULL
 	ON CONFLICT (fingerprint) DO UPDATE SET
 		first_seen_at = LEAST(d.first_seen_at, EXCLUDED.first_seen_at),
 		last_seen_at = GREATEST(d.last_seen_at, EXCLUDED.last_seen_at)
 	RETURNING d.id
 ), link AS (
 	INSERT INTO user_devices AS ud (user_id, device_id, first_seen_at, last_seen_at)
-	SELECT $1::bigint, dev.id, $3, $3 FROM dev
+	SELECT @user_id::bigint, dev.id, @occurred_at, @occurred_at FROM dev
 	ON CONFLICT (user_id, device_id) DO UPDATE SET
 		first_seen_at = LEAST(ud.first_seen_at, EXCLUDED.first_seen_at),
 		last_seen_at = GREATEST(ud.last_seen_at, EXCLUDED.last_seen_at)
 ), t AS (
 	INSERT INTO transactions (user_id, amount, currency, merchant_id, merchant_category, channel, device_id,
 		device_fingerprint, ip_address, latitude, longitude, country, city, status, submitted_by, source_id, occurred_at)
-	SELECT $1, $4::numeric, $5::text, $6::text, $7::text, $8::text, (SELECT id FROM dev),
-		$2, $9::text, $10::float8, $11::float8, $12::text, $13::text, $14::text, $15::bigint, $16::bigint, $3
+	SELECT @user_id, @amount::numeric, @currency::text, @merchant_id::text, @merchant_category::text, @channel::text, (SELECT id FROM dev),
+		@fingerprint, @ip_address::text, @latitude::float8, @longitude::float8, @country::text, @city::text, @status::text, @submitted_by::bigint, @source_id::bigint, @occurred_at
 	RETURNING id, created_at, device_id
 ), det AS (
 	INSERT INTO detections (transaction_id, user_id, risk_score, risk_level, decision, rule_score, ml_score,
 		model_version, model_contributions, reason, matched_rules, shadow_rules, features, latency_us)
-	SELECT t.id, $1, $17::numeric, $18::text, $19::text, $20::int, $21::numeric, $22::text, $33::jsonb, $23::text,
-		$24::jsonb, $32::jsonb, $25::jsonb, $26::int
+	SELECT t.id, @user_id, @risk_score::numeric, @risk_level::text, @decision::text, @rule_score::int, @ml_score::numeric, @model_version::text, @model_contributions::jsonb, @reason::text,
+		@matched_rules::jsonb, @shadow_rules::jsonb, @features::jsonb, @latency_us::int
 	FROM t
 	RETURNING created_at
 ), loc AS (
 	-- The last known location only moves forward in time.
 	UPDATE users SET
-		last_latitude = CASE WHEN last_location_at IS NULL OR last_location_at <= $3 THEN $10 ELSE last_latitude END,
-		last_longitude = CASE WHEN last_location_at IS NULL OR last_location_at <= $3 THEN $11 ELSE last_longitude END,
-		last_country = CASE WHEN last_location_at IS NULL OR last_location_at <= $3 THEN $12 ELSE last_country END,
-		last_city = CASE WHEN last_location_at IS NULL OR last_location_at <= $3 THEN $13 ELSE last_city END,
-		last_location_at = GREATEST(last_location_at, $3)
-	WHERE id = $1 AND $10 IS NOT NULL AND $11 IS NOT NULL
+		last_latitude = CASE WHEN last_location_at IS NULL OR last_location_at <= @occurred_at THEN @latitude ELSE last_latitude END,
+		last_longitude = CASE WHEN last_location_at IS NULL OR last_location_at <= @occurred_at THEN @longitude ELSE last_longitude END,
+		last_country = CASE WHEN last_location_at IS NULL OR last_location_at <= @occurred_at THEN @country ELSE last_country END,
+		last_city = CASE WHEN last_location_at IS NULL OR last_location_at <= @occurred_at THEN @city ELSE last_city END,
+		last_location_at = GREATEST(last_location_at, @occurred_at)
+	WHERE id = @user_id AND @latitude IS NOT NULL AND @longitude IS NOT NULL
 ), audit AS (
 	INSERT INTO audit_logs (actor_id, action, target_type, target_id, details, ip_address)
-	SELECT $15, $27::text, 'transaction', t.id::text, $28::jsonb, $29::text FROM t
+	SELECT @submitted_by, @audit_action::text, 'transaction', t.id::text, @audit_details::jsonb, @audit_ip::text FROM t
 ), idem AS (
 	INSERT INTO idempotency_keys (caller_id, key, request_hash, user_id, transaction_id)
-	SELECT $15, $30::text, $31::bytea, $1, t.id FROM t WHERE $30::text IS NOT NULL
+	SELECT @submitted_by, @idempotency_key::text, @request_hash::bytea, @user_id, t.id FROM t WHERE @idempotency_key::text IS NOT NULL
 )`
 
 const recordSQL = recordCTE + `
@@ -363,17 +388,17 @@ SELECT t.id, t.created_at, t.device_id, det.created_at FROM t, det`
 // timeline with the detection and the alert, in that order.
 const recordEventSQL = recordCTE + `, ev AS (
 	INSERT INTO risk_events (user_id, transaction_id, type, level, status, risk_score, title, description)
-	SELECT $1, t.id, $34::text, $18, $35::text, $17, $36::text, $23 FROM t
+	SELECT @user_id, t.id, @event_type::text, @risk_level, @event_status::text, @risk_score, @event_title::text, @reason FROM t
 	RETURNING id, version, created_at, updated_at
 ), al AS (
 	INSERT INTO alerts (event_id, user_id, transaction_id, level, status, title, message)
-	SELECT ev.id, $1, t.id, $18, $37::text, $36, $38::text FROM ev, t
+	SELECT ev.id, @user_id, t.id, @risk_level, @alert_status::text, @event_title, @alert_message::text FROM ev, t
 	RETURNING id, status, created_at
 ), tl AS (
 	INSERT INTO event_timeline (event_id, kind, action, to_status, note, details)
-	SELECT ev.id, $39::text, 'DETECTED', $35, $23, $40::jsonb || jsonb_build_object('transactionId', t.id) FROM ev, t
+	SELECT ev.id, @timeline_detected::text, 'DETECTED', @event_status, @reason, @detected_details::jsonb || jsonb_build_object('transactionId', t.id) FROM ev, t
 	UNION ALL
-	SELECT ev.id, $41::text, 'ALERT_RAISED', $37, $36, $42::jsonb || jsonb_build_object('alertId', al.id) FROM ev, al
+	SELECT ev.id, @timeline_raised::text, 'ALERT_RAISED', @alert_status, @event_title, @raised_details::jsonb || jsonb_build_object('alertId', al.id) FROM ev, al
 )
 SELECT t.id, t.created_at, t.device_id, det.created_at, ev.id, ev.version, ev.created_at, ev.updated_at, al.id, al.status, al.created_at
 FROM t, det, ev, al`

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 
 	"github.com/smartfinance/riskgraph/internal/pgtest"
@@ -93,4 +94,27 @@ func explainFeatures(t *testing.T, db *bun.DB) string {
 		t.Fatal(err)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// TestRecordStatementsPrepare: PostgreSQL counts as many parameters in each
+// hot write as the names the call supplies.
+func TestRecordStatementsPrepare(t *testing.T) {
+	db, _ := pgtest.New(t)
+	for name, st := range store.RecordStatements {
+		conn, err := db.Conn(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = conn.Raw(func(dc any) error {
+			sd, err := dc.(*stdlib.Conn).Conn().Prepare(context.Background(), "", st.SQL)
+			if err == nil && len(sd.ParamOIDs) != st.Params {
+				t.Errorf("%s: PostgreSQL sees %d parameters, the statement names %d", name, len(sd.ParamOIDs), st.Params)
+			}
+			return err
+		})
+		conn.Close()
+		if err != nil {
+			t.Fatalf("%s: prepare: %v", name, err)
+		}
+	}
 }
