@@ -20,8 +20,10 @@ func (r *mutationResolver) Register(ctx context.Context, input model.RegisterInp
 
 // Login is the resolver for the login field.
 func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error) {
-	if err := validateLocation(input.Location); err != nil {
-		return nil, err
+	if input.Location != nil {
+		if err := input.Location.Validate(); err != nil {
+			return nil, err
+		}
 	}
 	if input.IPAddress != nil && *input.IPAddress != "" {
 		if err := validateIP("ipAddress", *input.IPAddress); err != nil {

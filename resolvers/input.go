@@ -2,7 +2,6 @@ package resolvers
 
 import (
 	"context"
-	"math"
 	"net/netip"
 
 	"github.com/smartfinance/riskgraph/graph/model"
@@ -15,7 +14,6 @@ import (
 // Sizes of free-text inputs, so nothing unbounded reaches the database.
 const (
 	maxUserAgentLen = 512
-	maxPlaceLen     = 100
 	maxNoteLen      = 2000
 )
 
@@ -25,25 +23,6 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
-}
-
-func validateLocation(loc *domain.Location) error {
-	if loc == nil {
-		return nil
-	}
-	if math.IsNaN(loc.Latitude) || loc.Latitude < -90 || loc.Latitude > 90 {
-		return apperr.Invalid("location.latitude", "must be between -90 and 90")
-	}
-	if math.IsNaN(loc.Longitude) || loc.Longitude < -180 || loc.Longitude > 180 {
-		return apperr.Invalid("location.longitude", "must be between -180 and 180")
-	}
-	if len(deref(loc.Country)) > maxPlaceLen {
-		return apperr.Invalid("location.country", "is too long")
-	}
-	if len(deref(loc.City)) > maxPlaceLen {
-		return apperr.Invalid("location.city", "is too long")
-	}
-	return nil
 }
 
 // validateIP accepts an IPv4 or IPv6 address.

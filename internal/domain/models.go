@@ -4,10 +4,13 @@ package domain
 
 import (
 	"encoding/json"
+	"math"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
+
+	"github.com/smartfinance/riskgraph/internal/apperr"
 )
 
 // Role is what a user may do; see DESIGN.md "Roles".
@@ -61,6 +64,25 @@ type Location struct {
 	Longitude float64
 	Country   *string
 	City      *string
+}
+
+// MaxPlaceLen bounds a location's country and city.
+const MaxPlaceLen = 100
+
+// Validate checks the coordinates and the names' lengths; errors name the
+// field as "location.latitude" and so on.
+func (l *Location) Validate() error {
+	switch {
+	case math.IsNaN(l.Latitude) || l.Latitude < -90 || l.Latitude > 90:
+		return apperr.Invalid("location.latitude", "must be between -90 and 90")
+	case math.IsNaN(l.Longitude) || l.Longitude < -180 || l.Longitude > 180:
+		return apperr.Invalid("location.longitude", "must be between -180 and 180")
+	case l.Country != nil && len(*l.Country) > MaxPlaceLen:
+		return apperr.Invalid("location.country", "is too long")
+	case l.City != nil && len(*l.City) > MaxPlaceLen:
+		return apperr.Invalid("location.city", "is too long")
+	}
+	return nil
 }
 
 // User is an account: a customer, staff member or payment system.

@@ -3,7 +3,6 @@ package submit
 import (
 	"crypto/sha256"
 	"encoding/json"
-	"math"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -42,7 +41,6 @@ const (
 	MaxClockSkew    = 5 * time.Minute
 	maxKeyLen       = 255
 	maxIDLen        = 128
-	maxPlaceLen     = 100
 )
 
 var maxAmount = decimal.New(1, 12)
@@ -85,18 +83,9 @@ func (in *Input) normalize(now time.Time) error {
 		}
 		*in.IPAddress = addr.String()
 	}
-	if loc := in.Location; loc != nil {
-		if math.IsNaN(loc.Latitude) || loc.Latitude < -90 || loc.Latitude > 90 {
-			return apperr.Invalid("location.latitude", "must be between -90 and 90")
-		}
-		if math.IsNaN(loc.Longitude) || loc.Longitude < -180 || loc.Longitude > 180 {
-			return apperr.Invalid("location.longitude", "must be between -180 and 180")
-		}
-		if loc.Country != nil && len(*loc.Country) > maxPlaceLen {
-			return apperr.Invalid("location.country", "is too long")
-		}
-		if loc.City != nil && len(*loc.City) > maxPlaceLen {
-			return apperr.Invalid("location.city", "is too long")
+	if in.Location != nil {
+		if err := in.Location.Validate(); err != nil {
+			return err
 		}
 	}
 	if in.OccurredAt != nil {
