@@ -158,7 +158,7 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 		}),
 		Sources:  a.sources,
 		Backtest: backtest.New(db, cfg.Scoring),
-		Training: fraudmodel.NewService(db, a.models),
+		Training: fraudmodel.NewService(db, a.models, cfg.Now),
 		Log:      log,
 		Now:      cfg.Now,
 	}
@@ -340,18 +340,22 @@ func page(next http.Handler) http.Handler {
 // closeSubscriptions ends every websocket connection.
 func (a *app) closeSubscriptions() { a.wsCancel() }
 
-// startBackground runs the LISTEN/NOTIFY listener (alerts and rule changes from
-// every instance) and the rule-hit flusher; it returns once the listener is listening.
+// startBackground runs the LISTEN/NOTIFY listener (alerts, rule, model and
+// session changes from every instance) and the rule-hit flusher; it returns once the listener is listening.
 func (a *app) startBackground(ctx context.Context, cfg config) error {
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.stopBackground = cancel
-	a.listener = pubsub.NewListener(cfg.DatabaseURL, a.db, a.hub, func(ctx context.Context) {
-		if err := a.rules.Reload(ctx); err != nil {
-			a.log.ErrorContext(ctx, "reload rules", "err", err)
-		}
-		if err := a.models.Reload(ctx); err != nil {
-			a.log.ErrorContext(ctx, "reload the active model", "err", err)
-		}
+	a.listener = pubsub.NewListener(cfg.DatabaseURL, a.db, a.hub, pubsub.Reloads{
+		Rules: func(ctx context.Context) {
+			if err := a.rules.Reload(ctx); err != nil {
+				a.log.ErrorContext(ctx, "reload rules", "err", err)
+			}
+		},
+		Model: func(ctx context.Context) {
+			if err := a.models.Reload(ctx); err != nil {
+				a.log.ErrorContext(ctx, "reload the active model", "err", err)
+			}
+		},
 	}, a.log)
 	a.listener.WatchSessions(pubsub.SessionHooks{Changed: a.ws.sessionChanged, Resync: a.resyncWebsockets})
 	a.background.Add(2)

@@ -363,12 +363,12 @@ func trainModel(ctx context.Context, db *bun.DB, args []string, stdout, stderr i
 	if _, err := dbmigrate.Migrate(ctx, db); err != nil {
 		return err
 	}
-	m, err := model.Train(ctx, db, opts)
+	m, err := model.Train(ctx, db, opts, time.Now())
 	if err != nil {
 		return commandError("train-model", err)
 	}
 	if *activate {
-		active, err := model.Activate(ctx, db, m.ID, nil)
+		active, err := model.Activate(ctx, db, m.ID, nil, time.Now())
 		if err != nil {
 			printModel(stdout, m)
 			return commandError("train-model: activate "+m.VersionName(), err)

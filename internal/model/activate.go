@@ -21,7 +21,7 @@ import (
 // (BAD_USER_INPUT), so activation never leaves instances without a model
 // they were told to use. Reload the local Registry afterwards to use it here
 // at once; the notification reaches it too.
-func Activate(ctx context.Context, db *bun.DB, id int64, actor *int64) (*domain.Model, error) {
+func Activate(ctx context.Context, db *bun.DB, id int64, actor *int64, now time.Time) (*domain.Model, error) {
 	var m *domain.Model
 	err := store.InTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		// Serialized, so concurrent activations take turns instead of one
@@ -43,7 +43,6 @@ func Activate(ctx context.Context, db *bun.DB, id int64, actor *int64) (*domain.
 		if err != nil {
 			return err
 		}
-		now := time.Now()
 		m.Active, m.ActivatedBy, m.ActivatedAt = true, actor, &now
 		if err := store.UpdateModelActivation(ctx, tx, m); err != nil {
 			return err

@@ -18,10 +18,13 @@ import (
 type Service struct {
 	db       *bun.DB
 	registry *Registry
+	now      func() time.Time
 }
 
-// NewService returns a service that keeps registry current.
-func NewService(db *bun.DB, registry *Registry) *Service { return &Service{db: db, registry: registry} }
+// NewService returns a service that keeps registry current; now is its clock.
+func NewService(db *bun.DB, registry *Registry, now func() time.Time) *Service {
+	return &Service{db: db, registry: registry, now: now}
+}
 
 // Train fits and stores a new inactive model version; one training runs at a
 // time across every instance (it reads up to MaxRows labelled detections).
@@ -35,12 +38,12 @@ func (s *Service) Train(ctx context.Context, p auth.Principal, opts TrainOptions
 	}
 	defer release()
 	opts.TrainedBy = &p.UserID
-	return Train(ctx, s.db, opts)
+	return Train(ctx, s.db, opts, s.now())
 }
 
 // Activate makes a model the one that scores.
 func (s *Service) Activate(ctx context.Context, p auth.Principal, id int64) (*domain.Model, error) {
-	m, err := Activate(ctx, s.db, id, &p.UserID)
+	m, err := Activate(ctx, s.db, id, &p.UserID, s.now())
 	if err != nil {
 		return nil, err
 	}

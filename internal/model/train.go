@@ -90,8 +90,9 @@ type example struct {
 // measures it on a held-out fifth of each class, and stores it as the next
 // version, inactive. It refuses (BAD_USER_INPUT) too few labels or a single
 // class.
-func Train(ctx context.Context, db *bun.DB, opts TrainOptions) (*domain.Model, error) {
-	opts, err := opts.normalize(time.Now())
+// now is the clock's reading, the end of the default period.
+func Train(ctx context.Context, db *bun.DB, opts TrainOptions, now time.Time) (*domain.Model, error) {
+	opts, err := opts.normalize(now)
 	if err != nil {
 		return nil, err
 	}

@@ -118,7 +118,7 @@ func separable(t *testing.T, db *bun.DB) *fixture {
 
 func train(t *testing.T, db *bun.DB, seed uint64) *domain.Model {
 	t.Helper()
-	m, err := Train(t.Context(), db, TrainOptions{From: periodStart, To: periodEnd, Seed: seed})
+	m, err := Train(t.Context(), db, TrainOptions{From: periodStart, To: periodEnd, Seed: seed}, time.Now())
 	if err != nil {
 		t.Fatalf("Train: %v", err)
 	}
@@ -133,7 +133,7 @@ func TestTrainSeparable(t *testing.T) {
 	fx.add(periodEnd, fx.fraud[0], domain.LabelLegitimate)
 
 	admin := fx.user
-	m, err := Train(t.Context(), db, TrainOptions{From: periodStart, To: periodEnd, Seed: 7, TrainedBy: &admin})
+	m, err := Train(t.Context(), db, TrainOptions{From: periodStart, To: periodEnd, Seed: 7, TrainedBy: &admin}, time.Now())
 	if err != nil {
 		t.Fatalf("Train: %v", err)
 	}
@@ -271,7 +271,7 @@ func TestTrainRefuses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			db, _ := pgtest.New(t)
 			tt.seed(newFixture(t, db))
-			m, err := Train(t.Context(), db, TrainOptions{From: tt.from, To: tt.to, L2: tt.l2})
+			m, err := Train(t.Context(), db, TrainOptions{From: tt.from, To: tt.to, L2: tt.l2}, time.Now())
 			if code := apperr.CodeOf(err); code != apperr.BadInput {
 				t.Fatalf("%s: got model %v, error %v (%s); want %s", tt.reason, m, err, code, apperr.BadInput)
 			}
@@ -306,7 +306,7 @@ func TestActivation(t *testing.T) {
 	reg := NewRegistry(db)
 	actor := fx.user
 
-	got, err := Activate(t.Context(), db, a.ID, &actor)
+	got, err := Activate(t.Context(), db, a.ID, &actor, time.Now())
 	if err != nil {
 		t.Fatalf("Activate a: %v", err)
 	}
@@ -325,14 +325,14 @@ func TestActivation(t *testing.T) {
 		t.Errorf("registry explanation: got %q, %+v; want v1 with contributions", version, top)
 	}
 
-	if _, err := Activate(t.Context(), db, b.ID, &actor); err != nil {
+	if _, err := Activate(t.Context(), db, b.ID, &actor, time.Now()); err != nil {
 		t.Fatalf("Activate b: %v", err)
 	}
 	if ids := activeIDs(t, db); !slices.Equal(ids, []int64{b.ID}) {
 		t.Errorf("active after activating b: got %v; want [%d]", ids, b.ID)
 	}
 	// Activating the active model again changes nothing.
-	if _, err := Activate(t.Context(), db, b.ID, &actor); err != nil {
+	if _, err := Activate(t.Context(), db, b.ID, &actor, time.Now()); err != nil {
 		t.Fatalf("Activate b again: %v", err)
 	}
 	// The database itself refuses a second active model.
@@ -362,10 +362,11 @@ func TestActivation(t *testing.T) {
 		t.Errorf("audit: got %v, %v; want %v", actions, err, want)
 	}
 
-	for _, f := range []func(context.Context, *bun.DB, int64, *int64) (*domain.Model, error){Activate, Deactivate} {
-		if _, err := f(t.Context(), db, 999999, &actor); !errors.Is(err, apperr.ErrNotFound) {
-			t.Errorf("unknown model: got %v; want NOT_FOUND", err)
-		}
+	if _, err := Activate(t.Context(), db, 999999, &actor, time.Now()); !errors.Is(err, apperr.ErrNotFound) {
+		t.Errorf("activate an unknown model: got %v; want NOT_FOUND", err)
+	}
+	if _, err := Deactivate(t.Context(), db, 999999, &actor); !errors.Is(err, apperr.ErrNotFound) {
+		t.Errorf("deactivate an unknown model: got %v; want NOT_FOUND", err)
 	}
 }
 
@@ -379,7 +380,7 @@ func TestUnloadableModel(t *testing.T) {
 	if _, err := db.NewUpdate().Model((*domain.Model)(nil)).Set("feature_names[1] = 'retired.feature'").Where("id = ?", m.ID).Exec(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Activate(t.Context(), db, m.ID, nil); apperr.CodeOf(err) != apperr.BadInput {
+	if _, err := Activate(t.Context(), db, m.ID, nil, time.Now()); apperr.CodeOf(err) != apperr.BadInput {
 		t.Errorf("Activate: got %v; want %s", err, apperr.BadInput)
 	}
 	if ids := activeIDs(t, db); len(ids) != 0 {
@@ -414,7 +415,7 @@ func TestRegistryWithoutModel(t *testing.T) {
 }
 
 // TestActivationReachesEveryInstance runs two instances' listeners, each
-// reloading its own registry on the rules channel as the server wires it.
+// reloading its own registry on the models channel as the server wires it.
 func TestActivationReachesEveryInstance(t *testing.T) {
 	db, dbURL := pgtest.New(t)
 	separable(t, db)
@@ -427,7 +428,7 @@ func TestActivationReachesEveryInstance(t *testing.T) {
 	var instances []*instance
 	for range 2 {
 		in := &instance{reg: NewRegistry(db), reloaded: make(chan error, 16)}
-		l := pubsub.NewListener(dbURL, db, pubsub.NewHub(), func(ctx context.Context) { in.reloaded <- in.reg.Reload(ctx) },
+		l := pubsub.NewListener(dbURL, db, pubsub.NewHub(), pubsub.Reloads{Model: func(ctx context.Context) { in.reloaded <- in.reg.Reload(ctx) }},
 			slog.New(slog.NewTextHandler(t.Output(), nil)))
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
@@ -440,7 +441,7 @@ func TestActivationReachesEveryInstance(t *testing.T) {
 		instances = append(instances, in)
 	}
 
-	if _, err := Activate(t.Context(), db, m.ID, nil); err != nil {
+	if _, err := Activate(t.Context(), db, m.ID, nil, time.Now()); err != nil {
 		t.Fatalf("Activate: %v", err)
 	}
 	for i, in := range instances {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,7 +27,7 @@ const (
 )
 
 // Listener holds a dedicated connection LISTENing on the channels and feeds
-// alerts to a Hub, rule changes to a callback and session changes to
+// alerts to a Hub, rule and model changes to Reloads and session changes to
 // SessionHooks.
 //
 // The Listener is the only publisher of notified alerts, on the instance that
@@ -36,7 +37,7 @@ type Listener struct {
 	dbURL   string
 	db      *bun.DB
 	hub     *Hub
-	onRules func(ctx context.Context)
+	reloads Reloads
 	log     *slog.Logger
 	// sessions is set by WatchSessions; its hooks may be nil.
 	sessions SessionHooks
@@ -47,17 +48,27 @@ type Listener struct {
 	cur *cursor
 }
 
+// Reloads are what an instance reloads when another changed it; either may be nil.
+type Reloads struct {
+	// Rules runs when rules may have changed (RulesChannel).
+	Rules func(ctx context.Context)
+	// Model runs when the active model may have changed (ModelsChannel).
+	Model func(ctx context.Context)
+}
+
 // NewListener returns a listener that connects to dbURL, publishes alerts to
-// hub and calls onRules (which may be nil) when rules may have changed. db
-// serves the catch-up queries after a reconnect; log may be nil.
-func NewListener(dbURL string, db *bun.DB, hub *Hub, onRules func(ctx context.Context), log *slog.Logger) *Listener {
-	if onRules == nil {
-		onRules = func(context.Context) {}
+// hub and runs reloads when rules or the model may have changed. db serves
+// the catch-up queries after a reconnect; log may be nil.
+func NewListener(dbURL string, db *bun.DB, hub *Hub, reloads Reloads, log *slog.Logger) *Listener {
+	for _, fn := range []*func(context.Context){&reloads.Rules, &reloads.Model} {
+		if *fn == nil {
+			*fn = func(context.Context) {}
+		}
 	}
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Listener{dbURL: dbURL, db: db, hub: hub, onRules: onRules, log: log, ready: make(chan struct{})}
+	return &Listener{dbURL: dbURL, db: db, hub: hub, reloads: reloads, log: log, ready: make(chan struct{})}
 }
 
 // Ready is closed once the first LISTEN is in place and caught up: every alert
@@ -67,10 +78,10 @@ func (l *Listener) Ready() <-chan struct{} { return l.ready }
 // Run listens until ctx ends, then closes its connection and returns nil. A
 // lost connection is re-established with capped exponential backoff; after
 // every connect it catches up on alerts whose notifications it may have
-// missed and calls onRules and SessionHooks.Resync, since rule and session
-// changes may have been missed too. It
+// missed and runs both reloads and SessionHooks.Resync, since rule, model
+// and session changes may have been missed too. It
 // returns an error only for a database URL it cannot parse. Call Run once at
-// a time; onRules runs on its goroutine, so notifications wait while it does.
+// a time; reloads run on its goroutine, so notifications wait while they do.
 func (l *Listener) Run(ctx context.Context) error {
 	cfg, err := pgx.ParseConfig(l.dbURL)
 	if err != nil {
@@ -122,22 +133,25 @@ func (l *Listener) session(ctx context.Context, cfg *pgx.ConnConfig) (live bool,
 		}
 		l.cur = newCursor(last)
 	}
-	listen := "LISTEN " + pgx.Identifier{AlertsChannel}.Sanitize() + "; LISTEN " + pgx.Identifier{RulesChannel}.Sanitize() +
-		"; LISTEN " + pgx.Identifier{SessionsChannel}.Sanitize()
-	if _, err := conn.Exec(ctx, listen); err != nil {
+	var listen strings.Builder
+	for _, channel := range []string{AlertsChannel, RulesChannel, ModelsChannel, SessionsChannel} {
+		listen.WriteString("LISTEN " + pgx.Identifier{channel}.Sanitize() + "; ")
+	}
+	if _, err := conn.Exec(ctx, listen.String()); err != nil {
 		return false, fmt.Errorf("listen: %w", err)
 	}
 	// Notifications sent while nothing listened are lost: check the live
 	// sessions again in case one ended (first, so that no alert caught up
 	// below reaches a connection revoked meanwhile), read the alerts from the
-	// table, and reload rules in case one changed.
+	// table, and reload rules and the model in case one changed.
 	if l.sessions.Resync != nil {
 		l.sessions.Resync(ctx)
 	}
 	if err := l.catchUp(ctx); err != nil {
 		return false, fmt.Errorf("catch up: %w", err)
 	}
-	l.onRules(ctx)
+	l.reloads.Rules(ctx)
+	l.reloads.Model(ctx)
 	l.readyOnce.Do(func() { close(l.ready) })
 
 	for {
@@ -184,7 +198,9 @@ func (l *Listener) handle(ctx context.Context, n *pgconn.Notification) {
 		}
 		l.publish(a)
 	case RulesChannel:
-		l.onRules(ctx)
+		l.reloads.Rules(ctx)
+	case ModelsChannel:
+		l.reloads.Model(ctx)
 	case SessionsChannel:
 		var c SessionChange
 		if err := json.Unmarshal([]byte(n.Payload), &c); err != nil {

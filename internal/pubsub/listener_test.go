@@ -87,7 +87,7 @@ type instance struct {
 func startInstance(t *testing.T, db *bun.DB, dbURL string) *instance {
 	t.Helper()
 	in := &instance{hub: NewHub(), rules: make(chan struct{}, 64), sessions: make(chan SessionChange, 64), resyncs: make(chan struct{}, 64)}
-	in.listener = NewListener(dbURL, db, in.hub, func(context.Context) { in.rules <- struct{}{} }, slog.New(slog.NewTextHandler(t.Output(), nil)))
+	in.listener = NewListener(dbURL, db, in.hub, Reloads{Rules: func(context.Context) { in.rules <- struct{}{} }}, slog.New(slog.NewTextHandler(t.Output(), nil)))
 	in.listener.WatchSessions(SessionHooks{
 		Changed: func(c SessionChange) { in.sessions <- c },
 		Resync:  func(context.Context) { in.resyncs <- struct{}{} },
@@ -291,7 +291,7 @@ func TestRunReturnsWhenContextEnds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			logged := make(logSignal, 1)
-			l := NewListener(tt.url, db, NewHub(), nil, slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), logged), nil)))
+			l := NewListener(tt.url, db, NewHub(), Reloads{}, slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), logged), nil)))
 			ctx, cancel := context.WithCancel(t.Context())
 			done := make(chan error, 1)
 			go func() { done <- l.Run(ctx) }()
@@ -349,7 +349,7 @@ func waitNoListener(t *testing.T, db *bun.DB) {
 }
 
 func TestRunRejectsBadURL(t *testing.T) {
-	l := NewListener("postgres://%zz", nil, NewHub(), nil, nil)
+	l := NewListener("postgres://%zz", nil, NewHub(), Reloads{}, nil)
 	if err := l.Run(t.Context()); err == nil {
 		t.Error("got nil error for an unparseable URL; want one")
 	}

@@ -11,12 +11,10 @@ import (
 )
 
 // NotifyModelChanged signals every instance, once db's transaction commits,
-// that the active model may have changed. It rides the rules channel: the
-// Listener already calls its callback there, and again after every reconnect
-// in case a notification was missed, so an instance that reloads its model
-// in that callback too never keeps scoring with a stale one.
+// that the active model may have changed; the Listener reloads it then, and
+// after every reconnect in case a notification was missed.
 func NotifyModelChanged(ctx context.Context, db bun.IDB, modelID int64) error {
-	if _, err := db.ExecContext(ctx, "SELECT pg_notify(?, ?)", RulesChannel, "model:"+strconv.FormatInt(modelID, 10)); err != nil {
+	if _, err := db.ExecContext(ctx, "SELECT pg_notify(?, ?)", ModelsChannel, strconv.FormatInt(modelID, 10)); err != nil {
 		return store.Classify(fmt.Errorf("pubsub: notify model %d changed: %w", modelID, err))
 	}
 	return nil

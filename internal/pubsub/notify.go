@@ -3,7 +3,8 @@
 // to each instance's subscribers.
 //
 // Writers queue a notification inside the transaction that makes the change
-// (NotifyAlert, NotifyRulesChanged; database triggers for session changes);
+// (NotifyAlert, NotifyRulesChanged, NotifyModelChanged; database triggers
+// for session changes);
 // PostgreSQL delivers it at COMMIT and drops it on rollback. Every instance
 // runs one Listener, which feeds its Hub.
 package pubsub
@@ -27,6 +28,7 @@ import (
 const (
 	AlertsChannel = "riskgraph_alerts"
 	RulesChannel  = "riskgraph_rules"
+	ModelsChannel = "riskgraph_models"
 )
 
 // maxPayload is PostgreSQL's limit on a notification payload; payloads must be shorter.
