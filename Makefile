@@ -59,7 +59,7 @@ build: ## build bin/riskgraph
 generate: ## go generate ./... (gqlgen)
 	$(GO) generate ./...
 
-lint: ## gofmt -l (must be empty) and go vet
+lint: ## gofmt -l (must be empty), go vet, staticcheck, go mod tidy -diff
 	@files="$$(gofmt -l .)"; \
 	if [ -n "$$files" ]; then \
 		echo "gofmt: these files need formatting (run gofmt -w):" >&2; \
@@ -67,6 +67,8 @@ lint: ## gofmt -l (must be empty) and go vet
 		exit 1; \
 	fi
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+	$(GO) mod tidy -diff
 
 migrate: ## apply database migrations (same database as run)
 	@$(RESOLVE_DB_URL); \

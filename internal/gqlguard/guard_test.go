@@ -126,7 +126,7 @@ func TestMeasure(t *testing.T) {
 		{"mutation { a: login(input: {username: \"u\", password: \"p\"}) { accessToken } ...L } fragment L on Mutation { login(input: {username: \"u\", password: \"p\"}) { accessToken } }", 2, 4, 1, 2, false},
 	}
 	for _, tt := range tests {
-		doc, errs := gqlparser.LoadQuery(schema, tt.query)
+		doc, errs := gqlparser.LoadQueryWithRules(schema, tt.query, nil)
 		if len(errs) > 0 {
 			t.Fatal(errs)
 		}

@@ -172,7 +172,7 @@ func (l *Listener) catchUp(ctx context.Context) error {
 		var alerts []domain.Alert
 		q := l.db.NewSelect().Model(&alerts).Where("id > ?", l.cur.last)
 		if gaps := l.cur.missing(); len(gaps) > 0 {
-			q = q.WhereOr("id IN (?)", bun.In(gaps))
+			q = q.WhereOr("id IN (?)", bun.List(gaps))
 		}
 		if err := q.Order("id").Limit(catchUpPage).Scan(ctx); err != nil {
 			return err

@@ -75,7 +75,7 @@ func DataSourceByID(ctx context.Context, db bun.IDB, id int64) (*domain.DataSour
 // DataSourcesByIDs loads sources in any order; missing IDs are absent.
 func DataSourcesByIDs(ctx context.Context, db bun.IDB, ids []int64) ([]*domain.DataSource, error) {
 	var ss []*domain.DataSource
-	err := selectDataSources(db, &ss).Where("ds.id IN (?)", bun.In(ids)).Scan(ctx)
+	err := selectDataSources(db, &ss).Where("ds.id IN (?)", bun.List(ids)).Scan(ctx)
 	return ss, mapErr(err)
 }
 

@@ -40,7 +40,7 @@ func DeviceByID(ctx context.Context, db bun.IDB, id int64) (*domain.Device, erro
 // DevicesByIDs loads devices in any order.
 func DevicesByIDs(ctx context.Context, db bun.IDB, ids []int64) ([]*domain.Device, error) {
 	var ds []*domain.Device
-	err := db.NewSelect().Model(&ds).Where("id IN (?)", bun.In(ids)).Scan(ctx)
+	err := db.NewSelect().Model(&ds).Where("id IN (?)", bun.List(ids)).Scan(ctx)
 	return ds, mapErr(err)
 }
 
@@ -75,7 +75,7 @@ func DevicesByUserIDs(ctx context.Context, db bun.IDB, userIDs []int64) (map[int
 			       row_number() OVER (PARTITION BY ud.user_id ORDER BY ud.last_seen_at DESC, ud.device_id) AS rn
 			FROM user_devices ud WHERE ud.user_id IN (?)
 		) x JOIN devices d ON d.id = x.device_id
-		WHERE x.rn <= ? ORDER BY owner_id, x.rn`, bun.In(userIDs), MaxRelated).Scan(ctx, &rows)
+		WHERE x.rn <= ? ORDER BY owner_id, x.rn`, bun.List(userIDs), MaxRelated).Scan(ctx, &rows)
 	if err != nil {
 		return nil, mapErr(err)
 	}
@@ -99,7 +99,7 @@ func UsersByDeviceIDs(ctx context.Context, db bun.IDB, deviceIDs []int64) (map[i
 			       row_number() OVER (PARTITION BY ud.device_id ORDER BY ud.last_seen_at DESC, ud.user_id) AS rn
 			FROM user_devices ud WHERE ud.device_id IN (?)
 		) x JOIN users u ON u.id = x.user_id
-		WHERE x.rn <= ? ORDER BY owner_id, x.rn`, bun.In(deviceIDs), MaxRelated).Scan(ctx, &rows)
+		WHERE x.rn <= ? ORDER BY owner_id, x.rn`, bun.List(deviceIDs), MaxRelated).Scan(ctx, &rows)
 	if err != nil {
 		return nil, mapErr(err)
 	}

@@ -35,14 +35,14 @@ func RiskEventByID(ctx context.Context, db bun.IDB, id int64) (*domain.RiskEvent
 // RiskEventsByIDs loads events in any order.
 func RiskEventsByIDs(ctx context.Context, db bun.IDB, ids []int64) ([]*domain.RiskEvent, error) {
 	var es []*domain.RiskEvent
-	err := db.NewSelect().Model(&es).Where("id IN (?)", bun.In(ids)).Scan(ctx)
+	err := db.NewSelect().Model(&es).Where("id IN (?)", bun.List(ids)).Scan(ctx)
 	return es, mapErr(err)
 }
 
 // RiskEventsByTransactionIDs loads the events opened by transactions.
 func RiskEventsByTransactionIDs(ctx context.Context, db bun.IDB, ids []int64) ([]*domain.RiskEvent, error) {
 	var es []*domain.RiskEvent
-	err := db.NewSelect().Model(&es).Where("transaction_id IN (?)", bun.In(ids)).Scan(ctx)
+	err := db.NewSelect().Model(&es).Where("transaction_id IN (?)", bun.List(ids)).Scan(ctx)
 	return es, mapErr(err)
 }
 
@@ -56,14 +56,14 @@ func AlertByID(ctx context.Context, db bun.IDB, id int64) (*domain.Alert, error)
 // AlertsByIDs loads alerts in any order.
 func AlertsByIDs(ctx context.Context, db bun.IDB, ids []int64) ([]*domain.Alert, error) {
 	var as []*domain.Alert
-	err := db.NewSelect().Model(&as).Where("id IN (?)", bun.In(ids)).Scan(ctx)
+	err := db.NewSelect().Model(&as).Where("id IN (?)", bun.List(ids)).Scan(ctx)
 	return as, mapErr(err)
 }
 
 // AlertsByEventIDs loads each event's alerts, oldest first.
 func AlertsByEventIDs(ctx context.Context, db bun.IDB, ids []int64) (map[int64][]*domain.Alert, error) {
 	var as []*domain.Alert
-	if err := db.NewSelect().Model(&as).Where("event_id IN (?)", bun.In(ids)).Order("id").Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&as).Where("event_id IN (?)", bun.List(ids)).Order("id").Scan(ctx); err != nil {
 		return nil, mapErr(err)
 	}
 	out := make(map[int64][]*domain.Alert, len(ids))
@@ -76,7 +76,7 @@ func AlertsByEventIDs(ctx context.Context, db bun.IDB, ids []int64) (map[int64][
 // TimelineByEventIDs loads each event's timeline in order.
 func TimelineByEventIDs(ctx context.Context, db bun.IDB, ids []int64) (map[int64][]*domain.TimelineEntry, error) {
 	var es []*domain.TimelineEntry
-	if err := db.NewSelect().Model(&es).Where("event_id IN (?)", bun.In(ids)).Order("id").Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&es).Where("event_id IN (?)", bun.List(ids)).Order("id").Scan(ctx); err != nil {
 		return nil, mapErr(err)
 	}
 	out := make(map[int64][]*domain.TimelineEntry, len(ids))

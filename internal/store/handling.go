@@ -51,7 +51,7 @@ func HandlingRecordsByEventIDs(ctx context.Context, db bun.IDB, ids []int64) (ma
 	}
 	err := db.NewRaw(`SELECT coalesce(hr.event_id, a.event_id) AS owner_id, hr.*
 		FROM handling_records hr LEFT JOIN alerts a ON a.id = hr.alert_id
-		WHERE hr.event_id IN (?0) OR a.event_id IN (?0) ORDER BY hr.id`, bun.In(ids)).Scan(ctx, &rows)
+		WHERE hr.event_id IN (?0) OR a.event_id IN (?0) ORDER BY hr.id`, bun.List(ids)).Scan(ctx, &rows)
 	if err != nil {
 		return nil, mapErr(err)
 	}

@@ -29,6 +29,6 @@ func UpsertLabel(ctx context.Context, db bun.IDB, l *domain.TransactionLabel, ke
 // LabelsByTransactionIDs loads labels in any order.
 func LabelsByTransactionIDs(ctx context.Context, db bun.IDB, ids []int64) ([]*domain.TransactionLabel, error) {
 	var ls []*domain.TransactionLabel
-	err := db.NewSelect().Model(&ls).Where("transaction_id IN (?)", bun.In(ids)).Scan(ctx)
+	err := db.NewSelect().Model(&ls).Where("transaction_id IN (?)", bun.List(ids)).Scan(ctx)
 	return ls, mapErr(err)
 }

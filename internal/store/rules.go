@@ -88,7 +88,7 @@ func RuleVersionsByRuleIDs(ctx context.Context, db bun.IDB, ruleIDs []int64) (ma
 		return out, nil
 	}
 	var vs []*domain.RuleVersion
-	err := db.NewSelect().Model(&vs).Where("rule_id IN (?)", bun.In(ruleIDs)).
+	err := db.NewSelect().Model(&vs).Where("rule_id IN (?)", bun.List(ruleIDs)).
 		Order("rule_id ASC", "version DESC").Scan(ctx)
 	if err != nil {
 		return nil, mapErr(err)

@@ -96,7 +96,7 @@ func SessionStates(ctx context.Context, db bun.IDB, ids []uuid.UUID, now time.Ti
 		Active bool
 	}
 	err := db.NewRaw(`SELECT s.id, u.role, u.status, s.revoked_at IS NULL AND s.expires_at > ? AS active
-		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id IN (?)`, now, bun.In(ids)).Scan(ctx, &rows)
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id IN (?)`, now, bun.List(ids)).Scan(ctx, &rows)
 	if err != nil {
 		return nil, mapErr(err)
 	}

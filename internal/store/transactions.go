@@ -32,14 +32,14 @@ func TransactionByID(ctx context.Context, db bun.IDB, id int64) (*domain.Transac
 // TransactionsByIDs loads transactions in any order.
 func TransactionsByIDs(ctx context.Context, db bun.IDB, ids []int64) ([]*domain.Transaction, error) {
 	var ts []*domain.Transaction
-	err := db.NewSelect().Model(&ts).Where("id IN (?)", bun.In(ids)).Scan(ctx)
+	err := db.NewSelect().Model(&ts).Where("id IN (?)", bun.List(ids)).Scan(ctx)
 	return ts, mapErr(err)
 }
 
 // DetectionsByTransactionIDs loads detections in any order.
 func DetectionsByTransactionIDs(ctx context.Context, db bun.IDB, ids []int64) ([]*domain.Detection, error) {
 	var ds []*domain.Detection
-	err := db.NewSelect().Model(&ds).Where("transaction_id IN (?)", bun.In(ids)).Scan(ctx)
+	err := db.NewSelect().Model(&ds).Where("transaction_id IN (?)", bun.List(ids)).Scan(ctx)
 	return ds, mapErr(err)
 }
 

@@ -33,7 +33,7 @@ func UserByUsername(ctx context.Context, db bun.IDB, username string) (*domain.U
 // UsersByIDs loads users in any order; missing IDs are absent.
 func UsersByIDs(ctx context.Context, db bun.IDB, ids []int64) ([]*domain.User, error) {
 	var users []*domain.User
-	err := db.NewSelect().Model(&users).Where("id IN (?)", bun.In(ids)).Scan(ctx)
+	err := db.NewSelect().Model(&users).Where("id IN (?)", bun.List(ids)).Scan(ctx)
 	return users, mapErr(err)
 }
 
