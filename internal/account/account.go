@@ -172,7 +172,7 @@ func (s *Service) EnsureUser(ctx context.Context, in NewUser, skipPolicy bool) (
 	if err == nil {
 		return false, nil
 	}
-	if !errors.Is(err, store.ErrNotFound) {
+	if !errors.Is(err, apperr.ErrNotFound) {
 		return false, err
 	}
 	u, err := s.prepareUser(ctx, in, skipPolicy)

@@ -2,6 +2,8 @@ package account
 
 import (
 	"context"
+
+	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/domain"
 
 	"github.com/uptrace/bun"
@@ -20,10 +22,10 @@ func (s *Service) Device(ctx context.Context, p auth.Principal, id int64) (*doma
 			return nil, err
 		}
 		if !ok {
-			return nil, store.ErrNotFound
+			return nil, apperr.ErrNotFound
 		}
 	default:
-		return nil, store.ErrNotFound
+		return nil, apperr.ErrNotFound
 	}
 	return store.DeviceByID(ctx, s.db, id)
 }

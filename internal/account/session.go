@@ -65,7 +65,7 @@ func (s *Service) Login(ctx context.Context, username, password string, client C
 				return nil, nil
 			}
 			u, err := store.UserByUsername(ctx, s.db, name)
-			if errors.Is(err, store.ErrNotFound) {
+			if errors.Is(err, apperr.ErrNotFound) {
 				return nil, nil
 			}
 			return u, err
@@ -175,7 +175,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*AuthPayloa
 	err := store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		now := s.now()
 		tok, sess, err := store.RefreshTokenForUpdate(ctx, tx, hash)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, apperr.ErrNotFound) {
 			return errSessionEnded
 		}
 		if err != nil {
@@ -223,7 +223,7 @@ func (s *Service) Logout(ctx context.Context, p *auth.Principal, refreshToken *s
 		switch {
 		case refreshToken != nil && *refreshToken != "":
 			_, sess, err := store.RefreshTokenForUpdate(ctx, tx, auth.HashRefreshToken(*refreshToken))
-			if errors.Is(err, store.ErrNotFound) {
+			if errors.Is(err, apperr.ErrNotFound) {
 				return nil // nothing to end; logout is idempotent
 			}
 			if err != nil {
@@ -289,7 +289,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (auth.Principa
 		return auth.Principal{}, apperr.New(apperr.Unauthenticated, "invalid or expired access token")
 	}
 	st, err := store.LoadSessionState(ctx, s.db, p.UserID, p.SessionID, s.now())
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (!st.Active || st.Status != domain.UserActive)) {
+	if errors.Is(err, apperr.ErrNotFound) || (err == nil && (!st.Active || st.Status != domain.UserActive)) {
 		return auth.Principal{}, errSessionEnded
 	}
 	if err != nil {

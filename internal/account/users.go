@@ -25,7 +25,7 @@ func CanSeeUser(p auth.Principal, userID int64) bool {
 // User loads a user the caller may see; anything else is NOT_FOUND.
 func (s *Service) User(ctx context.Context, p auth.Principal, id int64) (*domain.User, error) {
 	if !CanSeeUser(p, id) {
-		return nil, store.ErrNotFound
+		return nil, apperr.ErrNotFound
 	}
 	return store.UserByID(ctx, s.db, id)
 }

@@ -11,7 +11,7 @@ import (
 
 // RiskProfile summarizes a user's activity as of now and scores it (see
 // profileReasons). It reads everything in one round trip; a missing user is
-// store.ErrNotFound.
+// apperr.ErrNotFound.
 func (s *Service) RiskProfile(ctx context.Context, userID int64) (*domain.RiskProfile, error) {
 	now := s.now()
 	f, err := store.UserRiskFacts(ctx, s.db, userID, now)

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/domain"
-	"github.com/smartfinance/riskgraph/internal/store"
 )
 
 // summarize renders a profile with every figure exact; times are hours before the clock.
@@ -199,7 +199,7 @@ func TestRiskProfile(t *testing.T) {
 
 func TestRiskProfileMissingUser(t *testing.T) {
 	f := newFixture(t)
-	if _, err := f.svc.RiskProfile(f.ctx, 424242); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("got %v, want store.ErrNotFound", err)
+	if _, err := f.svc.RiskProfile(f.ctx, 424242); !errors.Is(err, apperr.ErrNotFound) {
+		t.Errorf("got %v, want apperr.ErrNotFound", err)
 	}
 }

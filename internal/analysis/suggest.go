@@ -78,7 +78,7 @@ type geoFeatures struct {
 // each with the figures behind it, from the event's matched rules and feature
 // snapshot, its device, the user's risk profile and the users linked to them.
 // There is always at least one: INVESTIGATE when nothing specific applies.
-// A missing event is store.ErrNotFound.
+// A missing event is apperr.ErrNotFound.
 func (s *Service) Suggestions(ctx context.Context, eventID int64) ([]*domain.Suggestion, error) {
 	f, err := store.RiskEventFacts(ctx, s.db, eventID)
 	if err != nil {

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/domain"
-	"github.com/smartfinance/riskgraph/internal/store"
 )
 
 var (
@@ -147,7 +147,7 @@ func TestSuggestions(t *testing.T) {
 
 func TestSuggestionsMissingEvent(t *testing.T) {
 	f := newFixture(t)
-	if _, err := f.svc.Suggestions(f.ctx, 424242); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("got %v, want store.ErrNotFound", err)
+	if _, err := f.svc.Suggestions(f.ctx, 424242); !errors.Is(err, apperr.ErrNotFound) {
+		t.Errorf("got %v, want apperr.ErrNotFound", err)
 	}
 }

@@ -34,6 +34,8 @@ type Error struct {
 	RetryAfter time.Duration
 	// Err is the cause, kept for logs only.
 	Err error
+	// sentinel marks the package's Err* values, which errors.Is matches by code.
+	sentinel bool
 }
 
 func (e *Error) Error() string {
@@ -45,10 +47,10 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Is makes errors.Is match any *Error of the same code, so sentinels work.
+// Is makes errors.Is(err, ErrNotFound) and the like match any *Error of the sentinel's code.
 func (e *Error) Is(target error) bool {
-	var t *Error
-	return errors.As(target, &t) && t.Code == e.Code && t.Message == ""
+	t, ok := target.(*Error)
+	return ok && t.sentinel && t.Code == e.Code
 }
 
 // New returns an error of the given code and message.
@@ -64,13 +66,14 @@ func Wrap(code Code, msg string, err error) *Error {
 	return &Error{Code: code, Message: msg, Err: err}
 }
 
-// Sentinels for errors.Is checks: they match any error of their code.
+// The one family of each kind: returned as they are, and as errors.Is targets
+// they match any error of their code, whatever its message.
 var (
-	ErrNotFound        = &Error{Code: NotFound}
-	ErrConflict        = &Error{Code: Conflict}
-	ErrUnauthenticated = &Error{Code: Unauthenticated}
-	ErrForbidden       = &Error{Code: Forbidden}
-	ErrUnavailable     = &Error{Code: Unavailable}
+	ErrNotFound        = &Error{Code: NotFound, Message: "not found", sentinel: true}
+	ErrConflict        = &Error{Code: Conflict, Message: "conflicts with existing data", sentinel: true}
+	ErrUnauthenticated = &Error{Code: Unauthenticated, Message: "authentication required", sentinel: true}
+	ErrForbidden       = &Error{Code: Forbidden, Message: "not allowed", sentinel: true}
+	ErrUnavailable     = &Error{Code: Unavailable, Message: "temporarily unavailable; retry", sentinel: true}
 )
 
 // CodeOf returns the code of err, Internal when it carries none.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/auth"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/page"
@@ -62,7 +63,7 @@ func (s *Service) Transaction(ctx context.Context, p auth.Principal, id int64) (
 		return nil, err
 	}
 	if !CanSeeTransaction(p, t) {
-		return nil, store.ErrNotFound
+		return nil, apperr.ErrNotFound
 	}
 	return t, nil
 }
@@ -83,7 +84,7 @@ func (s *Service) RiskEvent(ctx context.Context, p auth.Principal, id int64) (*d
 		return nil, err
 	}
 	if !CanSeeCase(p, e.UserID) {
-		return nil, store.ErrNotFound
+		return nil, apperr.ErrNotFound
 	}
 	return e, nil
 }
@@ -101,7 +102,7 @@ func (s *Service) Alert(ctx context.Context, p auth.Principal, id int64) (*domai
 		return nil, err
 	}
 	if !CanSeeCase(p, a.UserID) {
-		return nil, store.ErrNotFound
+		return nil, apperr.ErrNotFound
 	}
 	return a, nil
 }

@@ -66,7 +66,7 @@ func (s *Service) LabelTransaction(ctx context.Context, p auth.Principal, id int
 			return err
 		}
 		if !CanSeeTransaction(p, t) {
-			return store.ErrNotFound
+			return apperr.ErrNotFound
 		}
 		l, err = label(ctx, tx, p, t.UserID, t.ID, value, source, note)
 		return err

@@ -35,7 +35,7 @@ func (s *Service) Quality(ctx context.Context, sourceID *int64, from, to time.Ti
 		return nil, err
 	}
 	if sourceID != nil && len(freshness) == 0 {
-		return nil, store.ErrNotFound
+		return nil, apperr.ErrNotFound
 	}
 	now := s.now()
 	for _, f := range freshness {

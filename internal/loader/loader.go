@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/vikstrous/dataloadgen"
 
+	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/store"
 )
@@ -156,11 +157,11 @@ func For(ctx context.Context) *Loaders {
 	return ctx.Value(ctxKey{}).(*Loaders)
 }
 
-// One loads a single related object; a missing one is store.ErrNotFound.
+// One loads a single related object; a missing one is apperr.ErrNotFound.
 func One[K comparable, V any](ctx context.Context, l *dataloadgen.Loader[K, V], key K) (V, error) {
 	v, err := l.Load(ctx, key)
 	if errors.Is(err, dataloadgen.ErrNotFound) {
-		return v, store.ErrNotFound
+		return v, apperr.ErrNotFound
 	}
 	return v, err
 }

@@ -186,7 +186,7 @@ type RiskFacts struct {
 // windows ending at now, detections by level over 30 days, events by status
 // (all time), devices (all time, and how many other users share), countries of
 // transactions and successful logins over 30 days, and the last successful
-// login. Every part is an index range scan on the user. A missing user is ErrNotFound.
+// login. Every part is an index range scan on the user. A missing user is apperr.ErrNotFound.
 func UserRiskFacts(ctx context.Context, db bun.IDB, userID int64, now time.Time) (*RiskFacts, error) {
 	f := new(RiskFacts)
 	err := db.NewRaw(`
@@ -270,7 +270,7 @@ type EventFacts struct {
 	OtherFraud  int `bun:"other_fraud"`
 }
 
-// RiskEventFacts loads an event's facts in one round trip; a missing event is ErrNotFound.
+// RiskEventFacts loads an event's facts in one round trip; a missing event is apperr.ErrNotFound.
 func RiskEventFacts(ctx context.Context, db bun.IDB, eventID int64) (*EventFacts, error) {
 	f := new(EventFacts)
 	err := db.NewRaw(`

@@ -52,7 +52,7 @@ func UpdateDataSource(ctx context.Context, db bun.IDB, s *domain.DataSource) err
 		return mapDataSourceErr(err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return ErrNotFound
+		return apperr.ErrNotFound
 	}
 	return nil
 }

@@ -51,12 +51,6 @@ func Open(ctx context.Context, url string, pool PoolConfig) (*bun.DB, error) {
 	return db, nil
 }
 
-// Errors returned by queries; they carry their client code.
-var (
-	ErrNotFound = apperr.New(apperr.NotFound, "not found")
-	ErrConflict = apperr.New(apperr.Conflict, "conflicts with existing data")
-)
-
 // Classify maps a database error to its domain error for code outside this
 // package that talks to the database directly (LISTEN/NOTIFY).
 func Classify(err error) error { return mapErr(err) }
@@ -71,7 +65,7 @@ func mapErr(err error) error {
 		return err // already classified, possibly with a more specific message
 	}
 	if errors.Is(err, sql.ErrNoRows) {
-		return ErrNotFound
+		return apperr.ErrNotFound
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return apperr.Wrap(apperr.Unavailable, "the operation took too long", err)

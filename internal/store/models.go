@@ -7,6 +7,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/page"
 )
@@ -114,7 +115,7 @@ func UpdateModelActivation(ctx context.Context, db bun.IDB, m *domain.Model) err
 		return mapErr(err)
 	}
 	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return ErrNotFound
+		return apperr.ErrNotFound
 	}
 	return nil
 }

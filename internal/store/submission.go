@@ -82,7 +82,7 @@ const findKeySQL = `SELECT request_hash, user_id, transaction_id FROM idempotenc
 
 // BeginSubmission pins a connection, begins a transaction, locks the subject
 // user and, when key is given, reads the caller's stored idempotency key
-// (nil when there is none) — in one round trip. A missing user is ErrNotFound.
+// (nil when there is none) — in one round trip. A missing user is apperr.ErrNotFound.
 // The caller must Close the submission.
 func BeginSubmission(ctx context.Context, db *bun.DB, userID, callerID int64, key *string) (*Submission, *Subject, *IdempotencyKey, error) {
 	conn, err := db.Conn(ctx)

@@ -2,15 +2,16 @@ package store
 
 import (
 	"context"
-	"github.com/smartfinance/riskgraph/internal/domain"
 	"time"
 
 	"github.com/uptrace/bun"
 
+	"github.com/smartfinance/riskgraph/internal/apperr"
+	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/page"
 )
 
-// InsertUser creates a user; a taken username is ErrConflict.
+// InsertUser creates a user; a taken username is apperr.ErrConflict.
 func InsertUser(ctx context.Context, db bun.IDB, u *domain.User) error {
 	_, err := db.NewInsert().Model(u).Returning("*").Exec(ctx)
 	return mapErr(err)
@@ -124,13 +125,13 @@ func AdminExists(ctx context.Context, db bun.IDB) (bool, error) {
 	return ok, mapErr(err)
 }
 
-// mapNoRows turns an UPDATE … RETURNING that touched nothing into ErrNotFound.
+// mapNoRows turns an UPDATE … RETURNING that touched nothing into apperr.ErrNotFound.
 func mapNoRows(err error, id int64) error {
 	if err != nil {
 		return mapErr(err)
 	}
 	if id == 0 {
-		return ErrNotFound
+		return apperr.ErrNotFound
 	}
 	return nil
 }

@@ -102,7 +102,7 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in Input) (*Resu
 	// Payments are customers': staff and service accounts are no one's
 	// payment subject, so a case can never be opened (and acted on) against them.
 	if !subject.Role.Customer() {
-		return nil, store.ErrNotFound
+		return nil, apperr.ErrNotFound
 	}
 	if prior != nil {
 		if !bytes.Equal(prior.RequestHash, reqHash) {
@@ -152,7 +152,7 @@ func subjectOf(p auth.Principal, userID *int64) (int64, error) {
 	switch {
 	case p.Role.Customer():
 		if userID != nil && *userID != p.UserID {
-			return 0, store.ErrNotFound
+			return 0, apperr.ErrNotFound
 		}
 		return p.UserID, nil
 	case p.Role == domain.RoleService || p.Role == domain.RoleAdmin:
@@ -342,7 +342,7 @@ func load(ctx context.Context, db bun.IDB, txID int64) (*Result, error) {
 	}
 	ds, err := store.DetectionsByTransactionIDs(ctx, db, []int64{txID})
 	if err != nil || len(ds) == 0 {
-		return nil, errors.Join(err, store.ErrNotFound)
+		return nil, errors.Join(err, apperr.ErrNotFound)
 	}
 	res := &Result{Transaction: t, Detection: ds[0]}
 	evs, err := store.RiskEventsByTransactionIDs(ctx, db, []int64{txID})
