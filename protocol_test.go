@@ -53,7 +53,7 @@ func TestGraphQLOverHTTPAudit(t *testing.T) {
 			e, _ := newEnvWith(t, tt.adjust)
 			raw, err := nodeCommand(t, "audit.mjs", e.srv.URL+"/graphql").CombinedOutput()
 			out := strings.TrimSpace(string(raw))
-			t.Log(out)
+			t.Logf("%s server: %s", tt.name, out)
 			if err != nil {
 				t.Fatalf("audit not clean (%v):\n%s", err, out)
 			}
