@@ -255,7 +255,7 @@ func TestRequestErrorsFollowGraphQLOverHTTP(t *testing.T) {
 	})
 	t.Run("mutation over GET", func(t *testing.T) {
 		a := e.send(t, http.MethodGet, "?query="+url.QueryEscape("mutation { logout }"), nil, "")
-		if a.status != http.StatusMethodNotAllowed || a.header.Get("Allow") != http.MethodPost {
+		if a.status != http.StatusMethodNotAllowed || a.header.Get("Allow") != http.MethodPost || a.code() != "BAD_USER_INPUT" {
 			t.Fatalf("got HTTP %d (Allow %q) %s, want 405 Allow: POST", a.status, a.header.Get("Allow"), a.body)
 		}
 	})

@@ -10,6 +10,8 @@ import (
 	"net/http"
 
 	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/smartfinance/riskgraph/internal/apperr"
 )
 
 // Spec wraps one of gqlgen's HTTP transports (POST, GET). gqlgen sets an
@@ -18,8 +20,8 @@ import (
 // mutation over GET. Such an answer is rewritten as the specification says:
 // with application/json, 200 (gqlgen answers 422), since the body is a
 // well-formed GraphQL response; with application/graphql-response+json,
-// gqlgen's 400; a mutation over GET, 405 with Allow: POST (gqlgen's 406); and
-// never with a "data" entry, as nothing was executed.
+// gqlgen's 400; a mutation over GET, 405 with Allow: POST (gqlgen's 406);
+// never with a "data" entry, as nothing was executed; and always with a code.
 func Spec(t graphql.Transport) graphql.Transport { return spec{t} }
 
 type spec struct{ graphql.Transport }
@@ -66,19 +68,33 @@ func (w *requestErrorWriter) finish() {
 		w.Header().Set("Allow", http.MethodPost)
 	}
 	w.ResponseWriter.WriteHeader(status)
-	w.ResponseWriter.Write(withoutData(w.body.Bytes())) //nolint:errcheck // the client is gone
+	w.ResponseWriter.Write(requestError(w.body.Bytes())) //nolint:errcheck // the client is gone
 }
 
-// withoutData drops the "data" entry gqlgen writes (as null) into every response.
-func withoutData(body []byte) []byte {
+// requestError rewrites the body gqlgen wrote for a request error: without
+// the "data" entry it writes (as null) into every response, and with
+// BAD_USER_INPUT on the errors its transports word themselves (such as
+// "GET requests only allow query operations"), which carry no code.
+func requestError(body []byte) []byte {
 	var members map[string]json.RawMessage
 	if json.Unmarshal(body, &members) != nil {
 		return body
 	}
-	if _, ok := members["data"]; !ok {
-		return body
-	}
 	delete(members, "data")
+	var errs []map[string]any
+	if json.Unmarshal(members["errors"], &errs) == nil {
+		for _, e := range errs {
+			ext, _ := e["extensions"].(map[string]any)
+			if ext == nil {
+				ext = map[string]any{}
+				e["extensions"] = ext
+			}
+			if _, ok := ext["code"]; !ok {
+				ext["code"] = string(apperr.BadInput)
+			}
+		}
+		members["errors"], _ = json.Marshal(errs)
+	}
 	out, err := json.Marshal(members)
 	if err != nil {
 		return body
