@@ -18,7 +18,8 @@ protocol-clients: $(PROTOCOL_CLIENTS)/node_modules/.package-lock.json
 $(PROTOCOL_CLIENTS)/node_modules/.package-lock.json: $(PROTOCOL_CLIENTS)/package-lock.json
 	@if ! command -v npm >/dev/null; then \
 		echo "npm not found: installing Node.js with apt-get" >&2; \
-		apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; \
+		apt-get update -qq && apt-get install -y -qq nodejs >/dev/null; \
+		command -v npm >/dev/null || apt-get install -y -qq npm >/dev/null; \
 	fi
 	cd $(PROTOCOL_CLIENTS) && npm ci --no-audit --no-fund
 
