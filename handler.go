@@ -40,6 +40,7 @@ import (
 	"github.com/smartfinance/riskgraph/internal/datasource"
 	"github.com/smartfinance/riskgraph/internal/demo"
 	"github.com/smartfinance/riskgraph/internal/gqlguard"
+	"github.com/smartfinance/riskgraph/internal/gqlhttp"
 	"github.com/smartfinance/riskgraph/internal/loader"
 	fraudmodel "github.com/smartfinance/riskgraph/internal/model"
 	"github.com/smartfinance/riskgraph/internal/monitor"
@@ -165,7 +166,7 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 	gql := a.graphQLServer(cfg, res)
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", a.withClient(gqlguard.Body(cfg.Limits.MaxBodyBytes, gql)))
+	mux.Handle("/graphql", gqlhttp.CORS(cfg.AllowedOrigins, a.withClient(gqlguard.Body(cfg.Limits.MaxBodyBytes, gql))))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) }) //nolint:errcheck
 	mux.HandleFunc("GET /readyz", a.ready)
 	if cfg.MetricsAddr == "" {
@@ -196,8 +197,8 @@ func (a *app) graphQLServer(cfg config, res *resolvers.Resolver) *handler.Server
 		PayloadReadLimit:      ptr(cfg.Limits.MaxBodyBytes),
 	})
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(gqlhttp.Spec(transport.GET{}))
+	srv.AddTransport(gqlhttp.Spec(transport.POST{}))
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheEntries))
 	srv.SetParserTokenLimit(cfg.Limits.ParserTokens)
 	if cfg.Introspection {

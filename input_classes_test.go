@@ -84,8 +84,9 @@ func TestDecimalInputsAreBounded(t *testing.T) {
 			t.Run(site+" literal "+literal, func(t *testing.T) {
 				doc := strings.NewReplacer("($v: Decimal!)", "", "($v: Decimal)", "", "$v", literal).Replace(query)
 				res, took := e.timedPost(t, alice.AccessToken, doc, nil)
-				if res.code() != "BAD_USER_INPUT" || took > pathologicalBound {
-					t.Fatalf("%s: got %+v in %v, want BAD_USER_INPUT within %v", doc, res.Errors, took, pathologicalBound)
+				// Inside an input object the validator already refuses an oversized number literal.
+				if code := res.code(); code != "BAD_USER_INPUT" && code != "GRAPHQL_VALIDATION_FAILED" || took > pathologicalBound {
+					t.Fatalf("%s: got %+v in %v, want BAD_USER_INPUT or GRAPHQL_VALIDATION_FAILED within %v", doc, res.Errors, took, pathologicalBound)
 				}
 			})
 		}

@@ -91,7 +91,7 @@ func TestPasswordCheckingFieldsOnePerOperation(t *testing.T) {
 		{"one fragment spread twice", "", "mutation { ...F ...F } fragment F on Mutation { a: " + login + " }"},
 		{"field and nested fragments", s.AccessToken, "mutation { " + change + " ...F } fragment F on Mutation { ...G } fragment G on Mutation { x: " + login + " }"},
 		{"inline fragments", "", "mutation { ... on Mutation { a: " + login + " } ... { b: " + login + " } }"},
-		{"skipped one still counts", "", "mutation { a: " + login + " b: " + login[:5] + " @skip(if: true)" + login[5:] + " }"},
+		{"skipped one still counts", "", "mutation { a: " + login + " b: " + strings.Replace(login, ") {", ") @skip(if: true) {", 1) + " }"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			logs := e.count(t, "SELECT count(*) FROM login_logs")

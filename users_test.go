@@ -203,7 +203,7 @@ func TestDeviceStatusByAnalyst(t *testing.T) {
 	if out.SetDeviceStatus.Status != "ABNORMAL" || len(out.SetDeviceStatus.Users) != 2 {
 		t.Fatalf("setDeviceStatus: got %+v, want ABNORMAL with 2 users", out.SetDeviceStatus)
 	}
-	e.mustFail(t, analyst.AccessToken, `mutation($id: ID!) { setDeviceStatus(id: $id, status: STOLEN) { status } }`, map[string]any{"id": id}, "BAD_USER_INPUT")
+	e.mustFail(t, analyst.AccessToken, `mutation($id: ID!) { setDeviceStatus(id: $id, status: STOLEN) { status } }`, map[string]any{"id": id}, "GRAPHQL_VALIDATION_FAILED")
 }
 
 func TestHealthAndReadiness(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -46,7 +47,7 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		var parsed *gqlerror.Error
 		if errors.As(err, &parsed) && parsed.Err == nil {
 			// Parser, validation and input-coercion errors are the client's and safe to show.
-			ext := map[string]any{"code": string(apperr.BadInput)}
+			ext := map[string]any{"code": clientCode(parsed)}
 			if field, ok := parsed.Extensions["field"]; ok {
 				ext["field"] = field
 			}
@@ -61,6 +62,27 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			Extensions: map[string]any{"code": string(apperr.Internal)},
 		}
 	}
+}
+
+// persistedQueryNotFound is what gqlgen's APQ extension answers for a hash it
+// doesn't hold; Apollo's and urql's persisted-query clients resend the full
+// query on it.
+const persistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND"
+
+// clientCode keeps the codes GraphQL clients act on that gqlgen set on a
+// request error: a document that does not parse or validate, an APQ miss.
+// Everything else the client sent wrong — variables that don't coerce (as
+// Apollo Server answers them), our own operation guards — is BAD_USER_INPUT.
+func clientCode(err *gqlerror.Error) string {
+	switch code, _ := err.Extensions["code"].(string); code {
+	case errcode.ParseFailed, persistedQueryNotFound:
+		return code
+	case errcode.ValidationFailed:
+		if len(err.Path) == 0 || err.Path[0] != ast.PathName("variable") {
+			return code
+		}
+	}
+	return string(apperr.BadInput)
 }
 
 // argumentField names the input an argument error is about, as use cases name

@@ -12,6 +12,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -27,12 +28,21 @@ import (
 // type. A JSON body must be one object (batched arrays are refused) and is
 // never echoed back in an error; its media type is compared as RFC 9110 says
 // (case-insensitively, parameters allowed) and passed on in canonical form.
+// A request that is not a well-formed GraphQL-over-HTTP request (no query,
+// parameters of the wrong type) is answered 400 here, whatever it accepts.
 func Body(maxBytes int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
 			if int64(len(r.URL.RawQuery)) > maxBytes {
 				reject(w, http.StatusRequestURITooLong, fmt.Sprintf("query string exceeds %d bytes: send the operation in a POST body", maxBytes))
 				return
+			}
+			// A websocket upgrade carries its operations in messages, not in its URL.
+			if r.Method == http.MethodGet && r.Header.Get("Upgrade") == "" {
+				if msg := checkParams(r.URL.RawQuery); msg != "" {
+					reject(w, http.StatusBadRequest, msg)
+					return
+				}
 			}
 			next.ServeHTTP(w, r)
 			return
@@ -86,7 +96,45 @@ func checkShape(body []byte) string {
 			return fmt.Sprintf("%q has the wrong type", name)
 		}
 	}
-	return ""
+	return missingQuery(fields["query"], fields["extensions"])
+}
+
+// checkParams is checkShape for a GET's query string, whose variables and
+// extensions are JSON texts.
+func checkParams(rawQuery string) string {
+	params, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return "query string could not be decoded"
+	}
+	fields := map[string]json.RawMessage{}
+	for _, name := range []string{"query", "variables", "extensions"} {
+		v := params.Get(name)
+		if v == "" {
+			continue
+		}
+		if name == "query" {
+			fields[name], _ = json.Marshal(v)
+			continue
+		}
+		var object map[string]json.RawMessage
+		if json.Unmarshal([]byte(v), &object) != nil {
+			return fmt.Sprintf("%q must be a JSON object", name)
+		}
+		fields[name] = json.RawMessage(v)
+	}
+	return missingQuery(fields["query"], fields["extensions"])
+}
+
+// missingQuery refuses a request without a query unless it names a persisted one.
+func missingQuery(query, extensions json.RawMessage) string {
+	if len(query) > 0 && string(query) != "null" {
+		return ""
+	}
+	var ext struct{ PersistedQuery json.RawMessage }
+	if json.Unmarshal(extensions, &ext) == nil && len(ext.PersistedQuery) > 0 && string(ext.PersistedQuery) != "null" {
+		return ""
+	}
+	return "request has no query"
 }
 
 func reject(w http.ResponseWriter, status int, msg string) {
