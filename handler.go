@@ -46,6 +46,7 @@ import (
 	"github.com/smartfinance/riskgraph/internal/monitor"
 	"github.com/smartfinance/riskgraph/internal/pubsub"
 	"github.com/smartfinance/riskgraph/internal/ratelimit"
+	"github.com/smartfinance/riskgraph/internal/requestid"
 	"github.com/smartfinance/riskgraph/internal/rules"
 	"github.com/smartfinance/riskgraph/internal/submit"
 	"github.com/smartfinance/riskgraph/resolvers"
@@ -105,6 +106,7 @@ type app struct {
 const ruleHitFlushInterval = 2 * time.Second
 
 func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app, error) {
+	log = slog.New(requestid.LogHandler(log.Handler()))
 	tokens, err := auth.NewTokens(cfg.JWTSecret, cfg.Now)
 	if err != nil {
 		return nil, err
@@ -175,7 +177,7 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 	if cfg.Playground {
 		mux.Handle("GET /{$}", page(playground.Handler("SmartFinance Risk Graph", "/graphql")))
 	}
-	a.handler = a.logRequests(securityHeaders(mux))
+	a.handler = requestid.Middleware(a.logRequests(securityHeaders(mux)))
 	return a, nil
 }
 
@@ -411,9 +413,9 @@ func (a *app) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		if isWebsocket(r) {
 			// A hijacked connection has no status worth wrapping for.
-			a.log.Info("websocket opened", "remote", a.clientIP(r))
+			a.log.InfoContext(r.Context(), "websocket opened", "remote", a.clientIP(r))
 			next.ServeHTTP(w, r)
-			a.log.Info("websocket closed", "remote", a.clientIP(r), "duration", time.Since(start))
+			a.log.InfoContext(r.Context(), "websocket closed", "remote", a.clientIP(r), "duration", time.Since(start))
 			return
 		}
 		if a.draining.Load() {
