@@ -40,7 +40,7 @@ import (
 	"github.com/smartfinance/riskgraph/engine"
 	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/domain"
-	"github.com/smartfinance/riskgraph/internal/model"
+	"github.com/smartfinance/riskgraph/internal/fraudmodel"
 	"github.com/smartfinance/riskgraph/internal/store"
 )
 
@@ -328,7 +328,7 @@ func trainModel(ctx context.Context, db *bun.DB, args []string, stdout, stderr i
 	from := fs.String("from", "", "labelled transactions that occurred from this time on, RFC 3339 (default: 30 days before -to)")
 	to := fs.String("to", "", "up to (not including) this time, RFC 3339 (default: now)")
 	seed := fs.Uint64("seed", 1, "shuffles the train/held-out split: the same labels and seed give the same model")
-	l2 := fs.Float64("l2", model.DefaultL2, "L2 regularisation strength")
+	l2 := fs.Float64("l2", fraudmodel.DefaultL2, "L2 regularisation strength")
 	activate := fs.Bool("activate", false, "activate the new version: every running server reloads and scores with it")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: riskgraph train-model [flags]")
@@ -345,7 +345,7 @@ func trainModel(ctx context.Context, db *bun.DB, args []string, stdout, stderr i
 		fs.Usage()
 		return fmt.Errorf("train-model: unexpected argument %q", fs.Arg(0))
 	}
-	opts := model.TrainOptions{Seed: *seed, L2: *l2}
+	opts := fraudmodel.TrainOptions{Seed: *seed, L2: *l2}
 	for _, t := range []struct {
 		name, value string
 		dst         *time.Time
@@ -363,12 +363,12 @@ func trainModel(ctx context.Context, db *bun.DB, args []string, stdout, stderr i
 	if _, err := dbmigrate.Migrate(ctx, db); err != nil {
 		return err
 	}
-	m, err := model.Train(ctx, db, opts, time.Now())
+	m, err := fraudmodel.Train(ctx, db, opts, time.Now())
 	if err != nil {
 		return commandError("train-model", err)
 	}
 	if *activate {
-		active, err := model.Activate(ctx, db, m.ID, nil, time.Now())
+		active, err := fraudmodel.Activate(ctx, db, m.ID, nil, time.Now())
 		if err != nil {
 			printModel(stdout, m)
 			return commandError("train-model: activate "+m.VersionName(), err)
@@ -405,7 +405,7 @@ func printModel(w io.Writer, m *domain.Model) {
 	fmt.Fprintf(w, "  period     %s to %s\n", mt.From.Format(time.RFC3339), mt.To.Format(time.RFC3339))
 	labels := split(all)
 	if mt.Truncated {
-		labels += fmt.Sprintf(", the newest %d of more", model.MaxRows)
+		labels += fmt.Sprintf(", the newest %d of more", fraudmodel.MaxRows)
 	}
 	fmt.Fprintf(w, "  labels     %s\n", labels)
 	fmt.Fprintf(w, "  train      %s, seed %d, L2 %g, %d iterations (%s)\n", split(mt.Train), mt.Seed, mt.L2, mt.Iterations, mt.Optimizer)

@@ -3974,6 +3974,97 @@ extend type Mutation {
   handleRiskEvent(id: ID!, input: HandleRiskEventInput!): RiskEvent! @hasRole(roles: [ANALYST, ADMIN])
 }
 `, BuiltIn: false},
+	{Name: "../schema/fraudmodel.graphqls", Input: `"A fraud model trained on labelled transactions; when active it supplies Detection.mlScore on every instance."
+type Model {
+  id: ID!
+  "Increases by one with every model trained."
+  version: Int!
+  algorithm: String!
+  "Inputs derived from the feature vector, in coefficient order."
+  featureNames: [String!]!
+  coefficients: [Float!]!
+  intercept: Float!
+  metrics: ModelMetrics!
+  active: Boolean!
+  activatedAt: Time
+  createdAt: Time!
+}
+
+"Held-out evaluation (a fifth of the labels, split per class) and the training record."
+type ModelMetrics {
+  from: Time!
+  to: Time!
+  seed: String!
+  l2: Float!
+  truncated: Boolean!
+  train: ModelSplit!
+  heldOut: ModelSplit!
+  threshold: Float!
+  truePositives: Int!
+  falsePositives: Int!
+  trueNegatives: Int!
+  falseNegatives: Int!
+  "Null when nothing held out was predicted fraud."
+  precision: Float
+  recall: Float!
+  auc: Float!
+  iterations: Int!
+  optimizer: String!
+}
+
+type ModelSplit {
+  rows: Int!
+  fraud: Int!
+  legitimate: Int!
+}
+
+"One feature's push on the model's log-odds of fraud."
+type ModelContribution {
+  feature: String!
+  value: Float!
+  contribution: Float!
+}
+
+input TrainModelInput {
+  "Labelled transactions that occurred in [from, to); default the last 30 days."
+  from: Time
+  to: Time
+  "Shuffles the train/held-out split; default 1."
+  seed: Int
+  "L2 regularisation; default 0.01."
+  l2: Float
+}
+
+type ModelEdge {
+  cursor: String!
+  node: Model!
+}
+
+type ModelConnection {
+  edges: [ModelEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+extend type Detection {
+  "The active model's top feature contributions; null when no model scored, and for service accounts."
+  modelContributions: [ModelContribution!]
+}
+
+extend type Query {
+  "Newest first."
+  models(first: Int, after: String): ModelConnection! @hasRole(roles: [ANALYST, ADMIN])
+  model(id: ID!): Model @hasRole(roles: [ANALYST, ADMIN])
+}
+
+extend type Mutation {
+  "Trains a new (inactive) model version on labelled feature snapshots and reports its held-out figures."
+  trainModel(input: TrainModelInput): Model! @hasRole(roles: [ADMIN])
+  "Makes the model the one that scores, on every instance; at most one is active."
+  activateModel(id: ID!): Model! @hasRole(roles: [ADMIN])
+  deactivateModel(id: ID!): Model! @hasRole(roles: [ADMIN])
+}
+`, BuiltIn: false},
 	{Name: "../schema/monitor.graphqls", Input: `"One security- or business-relevant action."
 type AuditLog {
   id: ID!
@@ -4206,97 +4297,6 @@ type BacktestResult {
 extend type Query {
   "Replays a draft rule over stored history without changing anything."
   backtestRule(input: BacktestInput!): BacktestResult! @hasRole(roles: [ANALYST, ADMIN])
-}
-
-"A fraud model trained on labelled transactions; when active it supplies Detection.mlScore on every instance."
-type Model {
-  id: ID!
-  "Increases by one with every model trained."
-  version: Int!
-  algorithm: String!
-  "Inputs derived from the feature vector, in coefficient order."
-  featureNames: [String!]!
-  coefficients: [Float!]!
-  intercept: Float!
-  metrics: ModelMetrics!
-  active: Boolean!
-  activatedAt: Time
-  createdAt: Time!
-}
-
-"Held-out evaluation (a fifth of the labels, split per class) and the training record."
-type ModelMetrics {
-  from: Time!
-  to: Time!
-  seed: String!
-  l2: Float!
-  truncated: Boolean!
-  train: ModelSplit!
-  heldOut: ModelSplit!
-  threshold: Float!
-  truePositives: Int!
-  falsePositives: Int!
-  trueNegatives: Int!
-  falseNegatives: Int!
-  "Null when nothing held out was predicted fraud."
-  precision: Float
-  recall: Float!
-  auc: Float!
-  iterations: Int!
-  optimizer: String!
-}
-
-type ModelSplit {
-  rows: Int!
-  fraud: Int!
-  legitimate: Int!
-}
-
-"One feature's push on the model's log-odds of fraud."
-type ModelContribution {
-  feature: String!
-  value: Float!
-  contribution: Float!
-}
-
-input TrainModelInput {
-  "Labelled transactions that occurred in [from, to); default the last 30 days."
-  from: Time
-  to: Time
-  "Shuffles the train/held-out split; default 1."
-  seed: Int
-  "L2 regularisation; default 0.01."
-  l2: Float
-}
-
-type ModelEdge {
-  cursor: String!
-  node: Model!
-}
-
-type ModelConnection {
-  edges: [ModelEdge!]!
-  pageInfo: PageInfo!
-  totalCount: Int!
-}
-
-extend type Detection {
-  "The active model's top feature contributions; null when no model scored, and for service accounts."
-  modelContributions: [ModelContribution!]
-}
-
-extend type Query {
-  "Newest first."
-  models(first: Int, after: String): ModelConnection! @hasRole(roles: [ANALYST, ADMIN])
-  model(id: ID!): Model @hasRole(roles: [ANALYST, ADMIN])
-}
-
-extend type Mutation {
-  "Trains a new (inactive) model version on labelled feature snapshots and reports its held-out figures."
-  trainModel(input: TrainModelInput): Model! @hasRole(roles: [ADMIN])
-  "Makes the model the one that scores, on every instance; at most one is active."
-  activateModel(id: ID!): Model! @hasRole(roles: [ADMIN])
-  deactivateModel(id: ID!): Model! @hasRole(roles: [ADMIN])
 }
 `, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `"An RFC 3339 timestamp."

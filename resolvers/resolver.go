@@ -14,7 +14,7 @@ import (
 	"github.com/smartfinance/riskgraph/internal/cases"
 	"github.com/smartfinance/riskgraph/internal/datasource"
 	"github.com/smartfinance/riskgraph/internal/domain"
-	fraudmodel "github.com/smartfinance/riskgraph/internal/model"
+	"github.com/smartfinance/riskgraph/internal/fraudmodel"
 	"github.com/smartfinance/riskgraph/internal/monitor"
 	"github.com/smartfinance/riskgraph/internal/page"
 	"github.com/smartfinance/riskgraph/internal/pubsub"

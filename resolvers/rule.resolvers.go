@@ -7,26 +7,14 @@ package resolvers
 
 import (
 	"context"
-	"strconv"
 
 	"github.com/smartfinance/riskgraph/graph"
 	"github.com/smartfinance/riskgraph/graph/model"
 	"github.com/smartfinance/riskgraph/internal/backtest"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/loader"
-	"github.com/smartfinance/riskgraph/internal/page"
 	"github.com/smartfinance/riskgraph/internal/rules"
 )
-
-// Algorithm is the resolver for the algorithm field.
-func (r *modelResolver) Algorithm(ctx context.Context, obj *domain.Model) (string, error) {
-	return string(obj.Algorithm), nil
-}
-
-// Seed is the resolver for the seed field.
-func (r *modelMetricsResolver) Seed(ctx context.Context, obj *domain.ModelMetrics) (string, error) {
-	return strconv.FormatUint(obj.Seed, 10), nil
-}
 
 // UpsertRule is the resolver for the upsertRule field.
 func (r *mutationResolver) UpsertRule(ctx context.Context, input model.RuleInput) (*domain.Rule, error) {
@@ -39,21 +27,6 @@ func (r *mutationResolver) UpsertRule(ctx context.Context, input model.RuleInput
 // SetRuleEnabled is the resolver for the setRuleEnabled field.
 func (r *mutationResolver) SetRuleEnabled(ctx context.Context, id int64, enabled bool) (*domain.Rule, error) {
 	return r.Rulebook.SetEnabled(ctx, principal(ctx), id, enabled)
-}
-
-// TrainModel is the resolver for the trainModel field.
-func (r *mutationResolver) TrainModel(ctx context.Context, input *model.TrainModelInput) (*domain.Model, error) {
-	return r.trainModel(ctx, input)
-}
-
-// ActivateModel is the resolver for the activateModel field.
-func (r *mutationResolver) ActivateModel(ctx context.Context, id int64) (*domain.Model, error) {
-	return r.Training.Activate(ctx, principal(ctx), id)
-}
-
-// DeactivateModel is the resolver for the deactivateModel field.
-func (r *mutationResolver) DeactivateModel(ctx context.Context, id int64) (*domain.Model, error) {
-	return r.Training.Deactivate(ctx, principal(ctx), id)
 }
 
 // Rule is the resolver for the rule field.
@@ -84,42 +57,12 @@ func (r *queryResolver) BacktestRule(ctx context.Context, input model.BacktestIn
 	}, nil
 }
 
-// Models is the resolver for the models field.
-func (r *queryResolver) Models(ctx context.Context, first *int, after *string) (*model.ModelConnection, error) {
-	req, err := page.Parse(first, after)
-	if err != nil {
-		return nil, err
-	}
-	res, err := r.Training.Models(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	es, info := edges(res, func(m *domain.Model) int64 { return m.ID },
-		func(c string, m *domain.Model) *model.ModelEdge { return &model.ModelEdge{Cursor: c, Node: m} })
-	return &model.ModelConnection{Edges: es, PageInfo: info, TotalCount: res.TotalCount}, nil
-}
-
-// Model is the resolver for the model field.
-func (r *queryResolver) Model(ctx context.Context, id int64) (*domain.Model, error) {
-	return r.Training.Model(ctx, id)
-}
-
 // Versions is the resolver for the versions field.
 func (r *ruleResolver) Versions(ctx context.Context, obj *domain.Rule) ([]*domain.RuleVersion, error) {
 	return loader.List(ctx, loader.For(ctx).RuleVersions, obj.ID)
 }
 
-// Model returns graph.ModelResolver implementation.
-func (r *Resolver) Model() graph.ModelResolver { return &modelResolver{r} }
-
-// ModelMetrics returns graph.ModelMetricsResolver implementation.
-func (r *Resolver) ModelMetrics() graph.ModelMetricsResolver { return &modelMetricsResolver{r} }
-
 // Rule returns graph.RuleResolver implementation.
 func (r *Resolver) Rule() graph.RuleResolver { return &ruleResolver{r} }
 
-type (
-	modelResolver        struct{ *Resolver }
-	modelMetricsResolver struct{ *Resolver }
-	ruleResolver         struct{ *Resolver }
-)
+type ruleResolver struct{ *Resolver }

@@ -19,7 +19,7 @@ import (
 	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/auth"
 	"github.com/smartfinance/riskgraph/internal/domain"
-	"github.com/smartfinance/riskgraph/internal/model"
+	"github.com/smartfinance/riskgraph/internal/fraudmodel"
 	"github.com/smartfinance/riskgraph/internal/store"
 )
 
@@ -31,7 +31,7 @@ type Rules interface {
 
 // Models supplies the active fraud model, nil when none is active.
 type Models interface {
-	Current() *model.Scorer
+	Current() *fraudmodel.Scorer
 }
 
 // AlertNotifier queues an alert for delivery at commit.
@@ -122,7 +122,7 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in Input) (*Resu
 	if err != nil {
 		return nil, err
 	}
-	var active *model.Scorer
+	var active *fraudmodel.Scorer
 	if s.models != nil {
 		active = s.models.Current() // one snapshot, so the score and its explanation agree
 	}
@@ -232,7 +232,7 @@ var statusFor = map[engine.Decision]domain.TransactionStatus{
 // risk event, its timeline and alert, then commits — all in one round trip
 // unless an alert must be queued for delivery at commit.
 func (s *Service) record(ctx context.Context, sub *store.Submission, p auth.Principal, subject *store.Subject, in *Input, reqHash []byte,
-	at time.Time, f *engine.Features, r engine.Result, active *model.Scorer, latency time.Duration,
+	at time.Time, f *engine.Features, r engine.Result, active *fraudmodel.Scorer, latency time.Duration,
 ) (*Result, error) {
 	t := &domain.Transaction{
 		UserID: subject.ID, Amount: in.Amount, Currency: in.Currency, MerchantID: in.MerchantID,

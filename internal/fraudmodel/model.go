@@ -3,7 +3,7 @@
 // (Features), fitted with gonum on labelled feature snapshots, versioned in
 // the models table, and — once activated — supplying mlScore to the fusion on
 // every instance through a Registry.
-package model
+package fraudmodel
 
 import (
 	"cmp"

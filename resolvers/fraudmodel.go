@@ -6,7 +6,7 @@ import (
 	"github.com/smartfinance/riskgraph/graph/model"
 	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/domain"
-	fraudmodel "github.com/smartfinance/riskgraph/internal/model"
+	"github.com/smartfinance/riskgraph/internal/fraudmodel"
 )
 
 // trainModel fills training defaults: the last 30 days, seed 1, the default L2.
