@@ -572,8 +572,8 @@ func (ec *executionContext) fieldContext_Subscription_alertRaised(ctx context.Co
 
 // region    **************************** input.gotpl *****************************
 
-func (ec *executionContext) unmarshalInputAlertFilter(ctx context.Context, obj any) (model.AlertFilter, error) {
-	var it model.AlertFilter
+func (ec *executionContext) unmarshalInputAlertFilter(ctx context.Context, obj any) (domain.AlertFilter, error) {
+	var it domain.AlertFilter
 	if obj == nil {
 		return it, nil
 	}
@@ -1142,7 +1142,7 @@ func (ec *executionContext) marshalOAlert2ᚖgithubᚗcomᚋsmartfinanceᚋriskg
 	return ec._Alert(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOAlertFilter2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐAlertFilter(ctx context.Context, v any) (*model.AlertFilter, error) {
+func (ec *executionContext) unmarshalOAlertFilter2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐAlertFilter(ctx context.Context, v any) (*domain.AlertFilter, error) {
 	if v == nil {
 		return nil, nil
 	}

@@ -1251,8 +1251,8 @@ func (ec *executionContext) unmarshalInputHandleRiskEventInput(ctx context.Conte
 	return it, nil
 }
 
-func (ec *executionContext) unmarshalInputRiskEventFilter(ctx context.Context, obj any) (model.RiskEventFilter, error) {
-	var it model.RiskEventFilter
+func (ec *executionContext) unmarshalInputRiskEventFilter(ctx context.Context, obj any) (domain.RiskEventFilter, error) {
+	var it domain.RiskEventFilter
 	if obj == nil {
 		return it, nil
 	}
@@ -2265,7 +2265,7 @@ func (ec *executionContext) marshalORiskEvent2ᚖgithubᚗcomᚋsmartfinanceᚋr
 	return ec._RiskEvent(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalORiskEventFilter2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐRiskEventFilter(ctx context.Context, v any) (*model.RiskEventFilter, error) {
+func (ec *executionContext) unmarshalORiskEventFilter2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐRiskEventFilter(ctx context.Context, v any) (*domain.RiskEventFilter, error) {
 	if v == nil {
 		return nil, nil
 	}

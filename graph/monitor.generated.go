@@ -1391,8 +1391,8 @@ func (ec *executionContext) fieldContext_TrendPoint_alerts(_ context.Context, fi
 
 // region    **************************** input.gotpl *****************************
 
-func (ec *executionContext) unmarshalInputAuditLogFilter(ctx context.Context, obj any) (model.AuditLogFilter, error) {
-	var it model.AuditLogFilter
+func (ec *executionContext) unmarshalInputAuditLogFilter(ctx context.Context, obj any) (domain.AuditLogFilter, error) {
+	var it domain.AuditLogFilter
 	if obj == nil {
 		return it, nil
 	}
@@ -1418,21 +1418,21 @@ func (ec *executionContext) unmarshalInputAuditLogFilter(ctx context.Context, ob
 			it.ActorID = data
 		case "action":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("action"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOString2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Action = data
 		case "targetType":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetType"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOString2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.TargetType = data
 		case "targetId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetId"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOString2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -2152,7 +2152,7 @@ func (ec *executionContext) marshalNTrendPoint2ᚖgithubᚗcomᚋsmartfinanceᚋ
 	return ec._TrendPoint(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOAuditLogFilter2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐAuditLogFilter(ctx context.Context, v any) (*model.AuditLogFilter, error) {
+func (ec *executionContext) unmarshalOAuditLogFilter2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐAuditLogFilter(ctx context.Context, v any) (*domain.AuditLogFilter, error) {
 	if v == nil {
 		return nil, nil
 	}

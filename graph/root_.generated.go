@@ -12,6 +12,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/smartfinance/riskgraph/graph/model"
 	"github.com/smartfinance/riskgraph/internal/domain"
+	"github.com/smartfinance/riskgraph/internal/rules"
+	"github.com/smartfinance/riskgraph/internal/submit"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -334,12 +336,12 @@ type ComplexityRoot struct {
 		Register          func(childComplexity int, input model.RegisterInput) int
 		SetDeviceStatus   func(childComplexity int, id int64, status domain.DeviceStatus, reason *string) int
 		SetRuleEnabled    func(childComplexity int, id int64, enabled bool) int
-		SubmitTransaction func(childComplexity int, input model.SubmitTransactionInput) int
+		SubmitTransaction func(childComplexity int, input submit.Input) int
 		TrainModel        func(childComplexity int, input *model.TrainModelInput) int
 		UpdateDataSource  func(childComplexity int, id int64, input model.DataSourceUpdate) int
 		UpdateUserRole    func(childComplexity int, id int64, role domain.Role) int
 		UpdateUserStatus  func(childComplexity int, id int64, status domain.UserStatus, reason *string) int
-		UpsertRule        func(childComplexity int, input model.RuleInput) int
+		UpsertRule        func(childComplexity int, input rules.Input) int
 	}
 
 	PageInfo struct {
@@ -357,8 +359,8 @@ type ComplexityRoot struct {
 
 	Query struct {
 		Alert          func(childComplexity int, id int64) int
-		Alerts         func(childComplexity int, filter *model.AlertFilter, first *int, after *string) int
-		AuditLogs      func(childComplexity int, filter *model.AuditLogFilter, first *int, after *string) int
+		Alerts         func(childComplexity int, filter *domain.AlertFilter, first *int, after *string) int
+		AuditLogs      func(childComplexity int, filter *domain.AuditLogFilter, first *int, after *string) int
 		BacktestRule   func(childComplexity int, input model.BacktestInput) int
 		DataQuality    func(childComplexity int, sourceID *int64, from *time.Time, to *time.Time) int
 		DataSource     func(childComplexity int, id int64) int
@@ -369,15 +371,15 @@ type ComplexityRoot struct {
 		Models         func(childComplexity int, first *int, after *string) int
 		RiskEvent      func(childComplexity int, id int64) int
 		RiskEventStats func(childComplexity int, from time.Time, to time.Time) int
-		RiskEvents     func(childComplexity int, filter *model.RiskEventFilter, first *int, after *string) int
+		RiskEvents     func(childComplexity int, filter *domain.RiskEventFilter, first *int, after *string) int
 		RiskTrend      func(childComplexity int, from time.Time, to time.Time, bucket *model.TrendBucket) int
 		Rule           func(childComplexity int, id int64) int
 		Rules          func(childComplexity int) int
 		SystemStatus   func(childComplexity int) int
 		Transaction    func(childComplexity int, id int64) int
-		Transactions   func(childComplexity int, filter *model.TransactionFilter, first *int, after *string) int
+		Transactions   func(childComplexity int, filter *domain.TransactionFilter, first *int, after *string) int
 		User           func(childComplexity int, id int64) int
-		Users          func(childComplexity int, filter *model.UserFilter, first *int, after *string) int
+		Users          func(childComplexity int, filter *domain.UserFilter, first *int, after *string) int
 	}
 
 	RelatedUser struct {
@@ -600,7 +602,7 @@ type ComplexityRoot struct {
 		RiskProfile  func(childComplexity int) int
 		Role         func(childComplexity int) int
 		Status       func(childComplexity int) int
-		Transactions func(childComplexity int, filter *model.TransactionFilter, first *int, after *string) int
+		Transactions func(childComplexity int, filter *domain.TransactionFilter, first *int, after *string) int
 		Username     func(childComplexity int) int
 	}
 
@@ -1935,7 +1937,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.SubmitTransaction(childComplexity, args["input"].(model.SubmitTransactionInput)), true
+		return e.ComplexityRoot.Mutation.SubmitTransaction(childComplexity, args["input"].(submit.Input)), true
 	case "Mutation.trainModel":
 		if e.ComplexityRoot.Mutation.TrainModel == nil {
 			break
@@ -1990,7 +1992,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpsertRule(childComplexity, args["input"].(model.RuleInput)), true
+		return e.ComplexityRoot.Mutation.UpsertRule(childComplexity, args["input"].(rules.Input)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -2057,7 +2059,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Alerts(childComplexity, args["filter"].(*model.AlertFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Alerts(childComplexity, args["filter"].(*domain.AlertFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.auditLogs":
 		if e.ComplexityRoot.Query.AuditLogs == nil {
 			break
@@ -2068,7 +2070,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.AuditLogs(childComplexity, args["filter"].(*model.AuditLogFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.AuditLogs(childComplexity, args["filter"].(*domain.AuditLogFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.backtestRule":
 		if e.ComplexityRoot.Query.BacktestRule == nil {
 			break
@@ -2180,7 +2182,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.RiskEvents(childComplexity, args["filter"].(*model.RiskEventFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.RiskEvents(childComplexity, args["filter"].(*domain.RiskEventFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.riskTrend":
 		if e.ComplexityRoot.Query.RiskTrend == nil {
 			break
@@ -2236,7 +2238,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Transactions(childComplexity, args["filter"].(*model.TransactionFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Transactions(childComplexity, args["filter"].(*domain.TransactionFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.user":
 		if e.ComplexityRoot.Query.User == nil {
 			break
@@ -2258,7 +2260,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Users(childComplexity, args["filter"].(*model.UserFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Users(childComplexity, args["filter"].(*domain.UserFilter), args["first"].(*int), args["after"].(*string)), true
 
 	case "RelatedUser.depth":
 		if e.ComplexityRoot.RelatedUser.Depth == nil {
@@ -3276,7 +3278,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.User.Transactions(childComplexity, args["filter"].(*model.TransactionFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.User.Transactions(childComplexity, args["filter"].(*domain.TransactionFilter), args["first"].(*int), args["after"].(*string)), true
 	case "User.username":
 		if e.ComplexityRoot.User.Username == nil {
 			break

@@ -14,6 +14,7 @@ import (
 	"github.com/shopspring/decimal"
 	"github.com/smartfinance/riskgraph/graph/model"
 	"github.com/smartfinance/riskgraph/internal/domain"
+	"github.com/smartfinance/riskgraph/internal/rules"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -1120,8 +1121,8 @@ func (ec *executionContext) unmarshalInputBacktestInput(ctx context.Context, obj
 	return it, nil
 }
 
-func (ec *executionContext) unmarshalInputRuleInput(ctx context.Context, obj any) (model.RuleInput, error) {
-	var it model.RuleInput
+func (ec *executionContext) unmarshalInputRuleInput(ctx context.Context, obj any) (rules.Input, error) {
+	var it rules.Input
 	if obj == nil {
 		return it, nil
 	}
@@ -1635,7 +1636,7 @@ func (ec *executionContext) marshalNRuleAction2githubᚗcomᚋsmartfinanceᚋris
 	return res
 }
 
-func (ec *executionContext) unmarshalNRuleInput2githubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐRuleInput(ctx context.Context, v any) (model.RuleInput, error) {
+func (ec *executionContext) unmarshalNRuleInput2githubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋrulesᚐInput(ctx context.Context, v any) (rules.Input, error) {
 	res, err := ec.unmarshalInputRuleInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }

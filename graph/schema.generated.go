@@ -16,7 +16,9 @@ import (
 	"github.com/shopspring/decimal"
 	"github.com/smartfinance/riskgraph/graph/model"
 	"github.com/smartfinance/riskgraph/internal/domain"
+	"github.com/smartfinance/riskgraph/internal/rules"
 	"github.com/smartfinance/riskgraph/internal/scalar"
+	"github.com/smartfinance/riskgraph/internal/submit"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -37,9 +39,9 @@ type MutationResolver interface {
 	TrainModel(ctx context.Context, input *model.TrainModelInput) (*domain.Model, error)
 	ActivateModel(ctx context.Context, id int64) (*domain.Model, error)
 	DeactivateModel(ctx context.Context, id int64) (*domain.Model, error)
-	UpsertRule(ctx context.Context, input model.RuleInput) (*domain.Rule, error)
+	UpsertRule(ctx context.Context, input rules.Input) (*domain.Rule, error)
 	SetRuleEnabled(ctx context.Context, id int64, enabled bool) (*domain.Rule, error)
-	SubmitTransaction(ctx context.Context, input model.SubmitTransactionInput) (*model.SubmitTransactionPayload, error)
+	SubmitTransaction(ctx context.Context, input submit.Input) (*model.SubmitTransactionPayload, error)
 	LabelTransaction(ctx context.Context, id int64, label domain.Label, source *string, note *string) (*domain.TransactionLabel, error)
 	CreateUser(ctx context.Context, input model.CreateUserInput) (*domain.User, error)
 	UpdateUserRole(ctx context.Context, id int64, role domain.Role) (*domain.User, error)
@@ -47,16 +49,16 @@ type MutationResolver interface {
 }
 type QueryResolver interface {
 	Alert(ctx context.Context, id int64) (*domain.Alert, error)
-	Alerts(ctx context.Context, filter *model.AlertFilter, first *int, after *string) (*model.AlertConnection, error)
+	Alerts(ctx context.Context, filter *domain.AlertFilter, first *int, after *string) (*model.AlertConnection, error)
 	DataSources(ctx context.Context) ([]*domain.DataSource, error)
 	DataSource(ctx context.Context, id int64) (*domain.DataSource, error)
 	DataQuality(ctx context.Context, sourceID *int64, from *time.Time, to *time.Time) (*domain.DataQuality, error)
 	Device(ctx context.Context, id int64) (*domain.Device, error)
 	RiskEvent(ctx context.Context, id int64) (*domain.RiskEvent, error)
-	RiskEvents(ctx context.Context, filter *model.RiskEventFilter, first *int, after *string) (*model.RiskEventConnection, error)
+	RiskEvents(ctx context.Context, filter *domain.RiskEventFilter, first *int, after *string) (*model.RiskEventConnection, error)
 	Models(ctx context.Context, first *int, after *string) (*model.ModelConnection, error)
 	Model(ctx context.Context, id int64) (*domain.Model, error)
-	AuditLogs(ctx context.Context, filter *model.AuditLogFilter, first *int, after *string) (*model.AuditLogConnection, error)
+	AuditLogs(ctx context.Context, filter *domain.AuditLogFilter, first *int, after *string) (*model.AuditLogConnection, error)
 	RiskEventStats(ctx context.Context, from time.Time, to time.Time) (*domain.RiskEventStats, error)
 	RiskTrend(ctx context.Context, from time.Time, to time.Time, bucket *model.TrendBucket) ([]*domain.TrendPoint, error)
 	SystemStatus(ctx context.Context) (*domain.SystemStatus, error)
@@ -64,10 +66,10 @@ type QueryResolver interface {
 	Rules(ctx context.Context) ([]*domain.Rule, error)
 	BacktestRule(ctx context.Context, input model.BacktestInput) (*model.BacktestResult, error)
 	Transaction(ctx context.Context, id int64) (*domain.Transaction, error)
-	Transactions(ctx context.Context, filter *model.TransactionFilter, first *int, after *string) (*model.TransactionConnection, error)
+	Transactions(ctx context.Context, filter *domain.TransactionFilter, first *int, after *string) (*model.TransactionConnection, error)
 	Me(ctx context.Context) (*domain.User, error)
 	User(ctx context.Context, id int64) (*domain.User, error)
-	Users(ctx context.Context, filter *model.UserFilter, first *int, after *string) (*model.UserConnection, error)
+	Users(ctx context.Context, filter *domain.UserFilter, first *int, after *string) (*model.UserConnection, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -366,8 +368,8 @@ func (ec *executionContext) field_Mutation_submitTransaction_args(ctx context.Co
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.SubmitTransactionInput, error) {
-			return ec.unmarshalNSubmitTransactionInput2githubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐSubmitTransactionInput(ctx, v)
+		func(ctx context.Context, v any) (submit.Input, error) {
+			return ec.unmarshalNSubmitTransactionInput2githubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋsubmitᚐInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -468,8 +470,8 @@ func (ec *executionContext) field_Mutation_upsertRule_args(ctx context.Context, 
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.RuleInput, error) {
-			return ec.unmarshalNRuleInput2githubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐRuleInput(ctx, v)
+		func(ctx context.Context, v any) (rules.Input, error) {
+			return ec.unmarshalNRuleInput2githubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋrulesᚐInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -510,8 +512,8 @@ func (ec *executionContext) field_Query_alerts_args(ctx context.Context, rawArgs
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
-		func(ctx context.Context, v any) (*model.AlertFilter, error) {
-			return ec.unmarshalOAlertFilter2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐAlertFilter(ctx, v)
+		func(ctx context.Context, v any) (*domain.AlertFilter, error) {
+			return ec.unmarshalOAlertFilter2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐAlertFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -540,8 +542,8 @@ func (ec *executionContext) field_Query_auditLogs_args(ctx context.Context, rawA
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
-		func(ctx context.Context, v any) (*model.AuditLogFilter, error) {
-			return ec.unmarshalOAuditLogFilter2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐAuditLogFilter(ctx, v)
+		func(ctx context.Context, v any) (*domain.AuditLogFilter, error) {
+			return ec.unmarshalOAuditLogFilter2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐAuditLogFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -714,8 +716,8 @@ func (ec *executionContext) field_Query_riskEvents_args(ctx context.Context, raw
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
-		func(ctx context.Context, v any) (*model.RiskEventFilter, error) {
-			return ec.unmarshalORiskEventFilter2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐRiskEventFilter(ctx, v)
+		func(ctx context.Context, v any) (*domain.RiskEventFilter, error) {
+			return ec.unmarshalORiskEventFilter2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐRiskEventFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -802,8 +804,8 @@ func (ec *executionContext) field_Query_transactions_args(ctx context.Context, r
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
-		func(ctx context.Context, v any) (*model.TransactionFilter, error) {
-			return ec.unmarshalOTransactionFilter2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐTransactionFilter(ctx, v)
+		func(ctx context.Context, v any) (*domain.TransactionFilter, error) {
+			return ec.unmarshalOTransactionFilter2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐTransactionFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -846,8 +848,8 @@ func (ec *executionContext) field_Query_users_args(ctx context.Context, rawArgs 
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
-		func(ctx context.Context, v any) (*model.UserFilter, error) {
-			return ec.unmarshalOUserFilter2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐUserFilter(ctx, v)
+		func(ctx context.Context, v any) (*domain.UserFilter, error) {
+			return ec.unmarshalOUserFilter2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐUserFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1769,7 +1771,7 @@ func (ec *executionContext) _Mutation_upsertRule(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpsertRule(ctx, fc.Args["input"].(model.RuleInput))
+			return ec.Resolvers.Mutation().UpsertRule(ctx, fc.Args["input"].(rules.Input))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -1893,7 +1895,7 @@ func (ec *executionContext) _Mutation_submitTransaction(ctx context.Context, fie
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SubmitTransaction(ctx, fc.Args["input"].(model.SubmitTransactionInput))
+			return ec.Resolvers.Mutation().SubmitTransaction(ctx, fc.Args["input"].(submit.Input))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2357,7 +2359,7 @@ func (ec *executionContext) _Query_alerts(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Alerts(ctx, fc.Args["filter"].(*model.AlertFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Alerts(ctx, fc.Args["filter"].(*domain.AlertFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2717,7 +2719,7 @@ func (ec *executionContext) _Query_riskEvents(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().RiskEvents(ctx, fc.Args["filter"].(*model.RiskEventFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().RiskEvents(ctx, fc.Args["filter"].(*domain.RiskEventFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2903,7 +2905,7 @@ func (ec *executionContext) _Query_auditLogs(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().AuditLogs(ctx, fc.Args["filter"].(*model.AuditLogFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().AuditLogs(ctx, fc.Args["filter"].(*domain.AuditLogFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3375,7 +3377,7 @@ func (ec *executionContext) _Query_transactions(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Transactions(ctx, fc.Args["filter"].(*model.TransactionFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Transactions(ctx, fc.Args["filter"].(*domain.TransactionFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3544,7 +3546,7 @@ func (ec *executionContext) _Query_users(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Users(ctx, fc.Args["filter"].(*model.UserFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Users(ctx, fc.Args["filter"].(*domain.UserFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next

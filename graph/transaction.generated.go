@@ -15,6 +15,7 @@ import (
 	"github.com/shopspring/decimal"
 	"github.com/smartfinance/riskgraph/graph/model"
 	"github.com/smartfinance/riskgraph/internal/domain"
+	"github.com/smartfinance/riskgraph/internal/submit"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -1451,8 +1452,8 @@ func (ec *executionContext) fieldContext_TransactionLabel_updatedAt(_ context.Co
 
 // region    **************************** input.gotpl *****************************
 
-func (ec *executionContext) unmarshalInputSubmitTransactionInput(ctx context.Context, obj any) (model.SubmitTransactionInput, error) {
-	var it model.SubmitTransactionInput
+func (ec *executionContext) unmarshalInputSubmitTransactionInput(ctx context.Context, obj any) (submit.Input, error) {
+	var it submit.Input
 	if obj == nil {
 		return it, nil
 	}
@@ -1485,7 +1486,7 @@ func (ec *executionContext) unmarshalInputSubmitTransactionInput(ctx context.Con
 			it.Amount = data
 		case "currency":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOString2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -1558,8 +1559,8 @@ func (ec *executionContext) unmarshalInputSubmitTransactionInput(ctx context.Con
 	return it, nil
 }
 
-func (ec *executionContext) unmarshalInputTransactionFilter(ctx context.Context, obj any) (model.TransactionFilter, error) {
-	var it model.TransactionFilter
+func (ec *executionContext) unmarshalInputTransactionFilter(ctx context.Context, obj any) (domain.TransactionFilter, error) {
+	var it domain.TransactionFilter
 	if obj == nil {
 		return it, nil
 	}
@@ -2481,7 +2482,7 @@ func (ec *executionContext) marshalNRiskLevel2githubᚗcomᚋsmartfinanceᚋrisk
 	return res
 }
 
-func (ec *executionContext) unmarshalNSubmitTransactionInput2githubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐSubmitTransactionInput(ctx context.Context, v any) (model.SubmitTransactionInput, error) {
+func (ec *executionContext) unmarshalNSubmitTransactionInput2githubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋsubmitᚐInput(ctx context.Context, v any) (submit.Input, error) {
 	res, err := ec.unmarshalInputSubmitTransactionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -2637,7 +2638,7 @@ func (ec *executionContext) marshalOTransaction2ᚖgithubᚗcomᚋsmartfinance�
 	return ec._Transaction(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOTransactionFilter2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐTransactionFilter(ctx context.Context, v any) (*model.TransactionFilter, error) {
+func (ec *executionContext) unmarshalOTransactionFilter2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐTransactionFilter(ctx context.Context, v any) (*domain.TransactionFilter, error) {
 	if v == nil {
 		return nil, nil
 	}

@@ -26,7 +26,7 @@ type UserResolver interface {
 	LoginLogs(ctx context.Context, obj *domain.User, first *int) ([]*domain.LoginLog, error)
 	RelatedUsers(ctx context.Context, obj *domain.User, depth *int) ([]*domain.RelatedUser, error)
 	RiskProfile(ctx context.Context, obj *domain.User) (*domain.RiskProfile, error)
-	Transactions(ctx context.Context, obj *domain.User, filter *model.TransactionFilter, first *int, after *string) (*model.TransactionConnection, error)
+	Transactions(ctx context.Context, obj *domain.User, filter *domain.TransactionFilter, first *int, after *string) (*model.TransactionConnection, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -65,8 +65,8 @@ func (ec *executionContext) field_User_transactions_args(ctx context.Context, ra
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
-		func(ctx context.Context, v any) (*model.TransactionFilter, error) {
-			return ec.unmarshalOTransactionFilter2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐTransactionFilter(ctx, v)
+		func(ctx context.Context, v any) (*domain.TransactionFilter, error) {
+			return ec.unmarshalOTransactionFilter2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐTransactionFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -711,7 +711,7 @@ func (ec *executionContext) _User_transactions(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.User().Transactions(ctx, obj, fc.Args["filter"].(*model.TransactionFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.User().Transactions(ctx, obj, fc.Args["filter"].(*domain.TransactionFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.TransactionConnection) graphql.Marshaler {
@@ -942,8 +942,8 @@ func (ec *executionContext) unmarshalInputCreateUserInput(ctx context.Context, o
 	return it, nil
 }
 
-func (ec *executionContext) unmarshalInputUserFilter(ctx context.Context, obj any) (model.UserFilter, error) {
-	var it model.UserFilter
+func (ec *executionContext) unmarshalInputUserFilter(ctx context.Context, obj any) (domain.UserFilter, error) {
+	var it domain.UserFilter
 	if obj == nil {
 		return it, nil
 	}
@@ -976,7 +976,7 @@ func (ec *executionContext) unmarshalInputUserFilter(ctx context.Context, obj an
 			it.Role = data
 		case "search":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("search"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOString2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -1580,7 +1580,7 @@ func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋsmartfinanceᚋriskgr
 	return ec._User(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOUserFilter2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐUserFilter(ctx context.Context, v any) (*model.UserFilter, error) {
+func (ec *executionContext) unmarshalOUserFilter2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐUserFilter(ctx context.Context, v any) (*domain.UserFilter, error) {
 	if v == nil {
 		return nil, nil
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/loader"
 	"github.com/smartfinance/riskgraph/internal/page"
-	"github.com/smartfinance/riskgraph/internal/store"
 )
 
 // Event is the resolver for the event field.
@@ -56,16 +55,12 @@ func (r *queryResolver) Alert(ctx context.Context, id int64) (*domain.Alert, err
 }
 
 // Alerts is the resolver for the alerts field.
-func (r *queryResolver) Alerts(ctx context.Context, filter *model.AlertFilter, first *int, after *string) (*model.AlertConnection, error) {
+func (r *queryResolver) Alerts(ctx context.Context, filter *domain.AlertFilter, first *int, after *string) (*model.AlertConnection, error) {
 	req, err := page.Parse(first, after)
 	if err != nil {
 		return nil, err
 	}
-	var f store.AlertFilter
-	if filter != nil {
-		f = store.AlertFilter{Level: filter.Level, Status: filter.Status, From: filter.From, To: filter.To}
-	}
-	res, err := r.Cases.Alerts(ctx, principal(ctx), f, req)
+	res, err := r.Cases.Alerts(ctx, principal(ctx), deref(filter), req)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,7 @@ package resolvers
 
 import (
 	"github.com/smartfinance/riskgraph/graph"
-	"github.com/smartfinance/riskgraph/graph/model"
+	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/page"
 )
 
@@ -18,16 +18,16 @@ func Complexity() graph.ComplexityRoot {
 		}
 		return page.DefaultSize
 	}
-	// Relations hold at most store.MaxRelated rows but typically a handful:
+	// Relations hold at most a hundred rows (store.MaxRelated) but typically a handful:
 	// pricing them at the cap would refuse ordinary two-level queries.
 	related := func(child int) int { return 1 + child*relatedFanOut }
 	var c graph.ComplexityRoot
-	c.Query.Users = func(child int, _ *model.UserFilter, first *int, _ *string) int { return 1 + child*rows(first) }
-	c.Query.Transactions = func(child int, _ *model.TransactionFilter, first *int, _ *string) int { return 1 + child*rows(first) }
-	c.Query.RiskEvents = func(child int, _ *model.RiskEventFilter, first *int, _ *string) int { return 1 + child*rows(first) }
-	c.Query.Alerts = func(child int, _ *model.AlertFilter, first *int, _ *string) int { return 1 + child*rows(first) }
-	c.Query.AuditLogs = func(child int, _ *model.AuditLogFilter, first *int, _ *string) int { return 1 + child*rows(first) }
-	c.User.Transactions = func(child int, _ *model.TransactionFilter, first *int, _ *string) int { return 1 + child*rows(first) }
+	c.Query.Users = func(child int, _ *domain.UserFilter, first *int, _ *string) int { return 1 + child*rows(first) }
+	c.Query.Transactions = func(child int, _ *domain.TransactionFilter, first *int, _ *string) int { return 1 + child*rows(first) }
+	c.Query.RiskEvents = func(child int, _ *domain.RiskEventFilter, first *int, _ *string) int { return 1 + child*rows(first) }
+	c.Query.Alerts = func(child int, _ *domain.AlertFilter, first *int, _ *string) int { return 1 + child*rows(first) }
+	c.Query.AuditLogs = func(child int, _ *domain.AuditLogFilter, first *int, _ *string) int { return 1 + child*rows(first) }
+	c.User.Transactions = func(child int, _ *domain.TransactionFilter, first *int, _ *string) int { return 1 + child*rows(first) }
 	c.User.LoginLogs = func(child int, first *int) int { return 1 + child*rows(first) }
 	c.User.RelatedUsers = func(child int, _ *int) int { return related(child) }
 	c.User.Devices = related

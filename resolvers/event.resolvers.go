@@ -14,7 +14,6 @@ import (
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/loader"
 	"github.com/smartfinance/riskgraph/internal/page"
-	"github.com/smartfinance/riskgraph/internal/store"
 )
 
 // Actor is the resolver for the actor field.
@@ -48,17 +47,12 @@ func (r *queryResolver) RiskEvent(ctx context.Context, id int64) (*domain.RiskEv
 }
 
 // RiskEvents is the resolver for the riskEvents field.
-func (r *queryResolver) RiskEvents(ctx context.Context, filter *model.RiskEventFilter, first *int, after *string) (*model.RiskEventConnection, error) {
+func (r *queryResolver) RiskEvents(ctx context.Context, filter *domain.RiskEventFilter, first *int, after *string) (*model.RiskEventConnection, error) {
 	req, err := page.Parse(first, after)
 	if err != nil {
 		return nil, err
 	}
-	var f store.RiskEventFilter
-	if filter != nil {
-		f = store.RiskEventFilter{Status: filter.Status, Level: filter.Level, Type: filter.Type, AssigneeID: filter.AssigneeID,
-			UserID: filter.UserID, From: filter.From, To: filter.To}
-	}
-	res, err := r.Cases.RiskEvents(ctx, principal(ctx), f, req)
+	res, err := r.Cases.RiskEvents(ctx, principal(ctx), deref(filter), req)
 	if err != nil {
 		return nil, err
 	}

@@ -6,23 +6,15 @@ import (
 	"github.com/smartfinance/riskgraph/graph/model"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/page"
-	"github.com/smartfinance/riskgraph/internal/store"
 )
 
 // transactions lists transactions, optionally of one user (User.transactions).
-func (r *Resolver) transactions(ctx context.Context, filter *model.TransactionFilter, userID *int64, first *int, after *string) (*model.TransactionConnection, error) {
+func (r *Resolver) transactions(ctx context.Context, filter *domain.TransactionFilter, userID *int64, first *int, after *string) (*model.TransactionConnection, error) {
 	req, err := page.Parse(first, after)
 	if err != nil {
 		return nil, err
 	}
-	var f store.TransactionFilter
-	if filter != nil {
-		f = store.TransactionFilter{UserID: filter.UserID, Decision: filter.Decision, RiskLevel: filter.RiskLevel, From: filter.From, To: filter.To}
-		if filter.MinAmount != nil {
-			s := filter.MinAmount.String()
-			f.MinAmount = &s
-		}
-	}
+	f := deref(filter)
 	if userID != nil {
 		f.UserID = userID
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/loader"
 	"github.com/smartfinance/riskgraph/internal/page"
-	"github.com/smartfinance/riskgraph/internal/store"
 )
 
 // Actor is the resolver for the actor field.
@@ -26,17 +25,12 @@ func (r *auditLogResolver) Actor(ctx context.Context, obj *domain.AuditLog) (*do
 }
 
 // AuditLogs is the resolver for the auditLogs field.
-func (r *queryResolver) AuditLogs(ctx context.Context, filter *model.AuditLogFilter, first *int, after *string) (*model.AuditLogConnection, error) {
+func (r *queryResolver) AuditLogs(ctx context.Context, filter *domain.AuditLogFilter, first *int, after *string) (*model.AuditLogConnection, error) {
 	req, err := page.Parse(first, after)
 	if err != nil {
 		return nil, err
 	}
-	var f store.AuditFilter
-	if filter != nil {
-		f = store.AuditFilter{ActorID: filter.ActorID, Action: deref(filter.Action), TargetType: deref(filter.TargetType),
-			TargetID: deref(filter.TargetID), From: filter.From, To: filter.To}
-	}
-	res, err := r.Audit.AuditLogs(ctx, f, req)
+	res, err := r.Audit.AuditLogs(ctx, deref(filter), req)
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,6 @@ import (
 	"github.com/smartfinance/riskgraph/internal/page"
 	"github.com/smartfinance/riskgraph/internal/pubsub"
 	"github.com/smartfinance/riskgraph/internal/rules"
-	"github.com/smartfinance/riskgraph/internal/store"
 	"github.com/smartfinance/riskgraph/internal/submit"
 )
 
@@ -46,5 +45,5 @@ const subscriberBuffer = 64
 
 // AuditReader lists audit entries.
 type AuditReader interface {
-	AuditLogs(ctx context.Context, f store.AuditFilter, req page.Request) (page.Result[*domain.AuditLog], error)
+	AuditLogs(ctx context.Context, f domain.AuditLogFilter, req page.Request) (page.Result[*domain.AuditLog], error)
 }

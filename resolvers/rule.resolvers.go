@@ -17,11 +17,8 @@ import (
 )
 
 // UpsertRule is the resolver for the upsertRule field.
-func (r *mutationResolver) UpsertRule(ctx context.Context, input model.RuleInput) (*domain.Rule, error) {
-	return r.Rulebook.Upsert(ctx, principal(ctx), rules.Input{
-		ID: input.ID, Name: input.Name, Description: input.Description, Condition: input.Condition, Score: input.Score,
-		Priority: input.Priority, Type: input.Type, Action: input.Action, Enabled: input.Enabled, Shadow: input.Shadow,
-	})
+func (r *mutationResolver) UpsertRule(ctx context.Context, input rules.Input) (*domain.Rule, error) {
+	return r.Rulebook.Upsert(ctx, principal(ctx), input)
 }
 
 // SetRuleEnabled is the resolver for the setRuleEnabled field.

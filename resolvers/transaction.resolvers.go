@@ -17,12 +17,8 @@ import (
 )
 
 // SubmitTransaction is the resolver for the submitTransaction field.
-func (r *mutationResolver) SubmitTransaction(ctx context.Context, input model.SubmitTransactionInput) (*model.SubmitTransactionPayload, error) {
-	res, err := r.Submit.Submit(ctx, principal(ctx), submit.Input{
-		UserID: input.UserID, SourceID: input.SourceID, Amount: input.Amount, Currency: deref(input.Currency), MerchantID: input.MerchantID,
-		MerchantCategory: input.MerchantCategory, Channel: input.Channel, DeviceID: input.DeviceID,
-		IPAddress: input.IPAddress, Location: input.Location, OccurredAt: input.OccurredAt, IdempotencyKey: input.IdempotencyKey,
-	})
+func (r *mutationResolver) SubmitTransaction(ctx context.Context, input submit.Input) (*model.SubmitTransactionPayload, error) {
+	res, err := r.Submit.Submit(ctx, principal(ctx), input)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +41,7 @@ func (r *queryResolver) Transaction(ctx context.Context, id int64) (*domain.Tran
 }
 
 // Transactions is the resolver for the transactions field.
-func (r *queryResolver) Transactions(ctx context.Context, filter *model.TransactionFilter, first *int, after *string) (*model.TransactionConnection, error) {
+func (r *queryResolver) Transactions(ctx context.Context, filter *domain.TransactionFilter, first *int, after *string) (*model.TransactionConnection, error) {
 	return r.transactions(ctx, filter, nil, first, after)
 }
 
@@ -103,7 +99,7 @@ func (r *transactionLabelResolver) LabelledBy(ctx context.Context, obj *domain.T
 }
 
 // Transactions is the resolver for the transactions field.
-func (r *userResolver) Transactions(ctx context.Context, obj *domain.User, filter *model.TransactionFilter, first *int, after *string) (*model.TransactionConnection, error) {
+func (r *userResolver) Transactions(ctx context.Context, obj *domain.User, filter *domain.TransactionFilter, first *int, after *string) (*model.TransactionConnection, error) {
 	return r.transactions(ctx, filter, &obj.ID, first, after)
 }
 

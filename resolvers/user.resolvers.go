@@ -16,7 +16,6 @@ import (
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/loader"
 	"github.com/smartfinance/riskgraph/internal/page"
-	"github.com/smartfinance/riskgraph/internal/store"
 )
 
 // Device is the resolver for the device field.
@@ -58,17 +57,14 @@ func (r *queryResolver) User(ctx context.Context, id int64) (*domain.User, error
 }
 
 // Users is the resolver for the users field.
-func (r *queryResolver) Users(ctx context.Context, filter *model.UserFilter, first *int, after *string) (*model.UserConnection, error) {
+func (r *queryResolver) Users(ctx context.Context, filter *domain.UserFilter, first *int, after *string) (*model.UserConnection, error) {
 	req, err := page.Parse(first, after)
 	if err != nil {
 		return nil, err
 	}
-	var f store.UserFilter
-	if filter != nil {
-		f = store.UserFilter{Status: filter.Status, Role: filter.Role, Search: strings.TrimSpace(deref(filter.Search))}
-		if len(f.Search) > 100 {
-			return nil, apperr.Invalid("filter.search", "is too long")
-		}
+	f := deref(filter)
+	if f.Search = strings.TrimSpace(f.Search); len(f.Search) > 100 {
+		return nil, apperr.Invalid("filter.search", "is too long")
 	}
 	res, err := r.Accounts.Users(ctx, f, req)
 	if err != nil {
@@ -90,7 +86,7 @@ func (r *userResolver) LoginLogs(ctx context.Context, obj *domain.User, first *i
 	if err != nil {
 		return nil, err
 	}
-	return loader.List(ctx, loader.For(ctx).LoginLogByUser, store.LoginLogKey{UserID: obj.ID, Limit: req.Size})
+	return loader.List(ctx, loader.For(ctx).LoginLogByUser, loader.LoginLogKey{UserID: obj.ID, Limit: req.Size})
 }
 
 // LoginLog returns graph.LoginLogResolver implementation.

@@ -25,15 +25,6 @@ type AlertEdge struct {
 	Node   *domain.Alert `json:"node"`
 }
 
-type AlertFilter struct {
-	Level  *domain.RiskLevel   `json:"level,omitempty"`
-	Status *domain.AlertStatus `json:"status,omitempty"`
-	// createdAt ≥ from
-	From *time.Time `json:"from,omitempty"`
-	// createdAt < to
-	To *time.Time `json:"to,omitempty"`
-}
-
 type AuditLogConnection struct {
 	Edges      []*AuditLogEdge `json:"edges"`
 	PageInfo   *PageInfo       `json:"pageInfo"`
@@ -43,15 +34,6 @@ type AuditLogConnection struct {
 type AuditLogEdge struct {
 	Cursor string           `json:"cursor"`
 	Node   *domain.AuditLog `json:"node"`
-}
-
-type AuditLogFilter struct {
-	ActorID    *int64     `json:"actorId,omitempty"`
-	Action     *string    `json:"action,omitempty"`
-	TargetType *string    `json:"targetType,omitempty"`
-	TargetID   *string    `json:"targetId,omitempty"`
-	From       *time.Time `json:"from,omitempty"`
-	To         *time.Time `json:"to,omitempty"`
 }
 
 type AuthPayload struct {
@@ -204,57 +186,6 @@ type RiskEventEdge struct {
 	Node   *domain.RiskEvent `json:"node"`
 }
 
-type RiskEventFilter struct {
-	Status     *domain.EventStatus `json:"status,omitempty"`
-	Level      *domain.RiskLevel   `json:"level,omitempty"`
-	Type       *string             `json:"type,omitempty"`
-	AssigneeID *int64              `json:"assigneeId,omitempty"`
-	UserID     *int64              `json:"userId,omitempty"`
-	// createdAt ≥ from
-	From *time.Time `json:"from,omitempty"`
-	// createdAt < to
-	To *time.Time `json:"to,omitempty"`
-}
-
-type RuleInput struct {
-	// Omit to create; give to update (omitted optional fields keep their values).
-	ID          *int64  `json:"id,omitempty"`
-	Name        string  `json:"name"`
-	Description *string `json:"description,omitempty"`
-	// An expression over the features, or a seed-004 JSON condition (a string starting with '{').
-	Condition string `json:"condition"`
-	Score     int    `json:"score"`
-	Priority  *int   `json:"priority,omitempty"`
-	// Category, e.g. AMOUNT, VELOCITY, DEVICE, GEO; default CUSTOM.
-	Type    *string            `json:"type,omitempty"`
-	Action  *domain.RuleAction `json:"action,omitempty"`
-	Enabled *bool              `json:"enabled,omitempty"`
-	// SHADOW state: watch the rule on live traffic without scoring it; default false.
-	Shadow *bool `json:"shadow,omitempty"`
-}
-
-type SubmitTransactionInput struct {
-	// Whose transaction: required for SERVICE and ADMIN; customers submit as themselves.
-	UserID *int64 `json:"userId,omitempty"`
-	// Greater than 0, at most 1e12, at most 2 fraction digits.
-	Amount decimal.Decimal `json:"amount"`
-	// ISO 4217 code; default CNY.
-	Currency         *string `json:"currency,omitempty"`
-	MerchantID       *string `json:"merchantId,omitempty"`
-	MerchantCategory *string `json:"merchantCategory,omitempty"`
-	Channel          *string `json:"channel,omitempty"`
-	// The client's device fingerprint.
-	DeviceID  *string          `json:"deviceId,omitempty"`
-	IPAddress *string          `json:"ipAddress,omitempty"`
-	Location  *domain.Location `json:"location,omitempty"`
-	// When the payment happened: at most 30 days ago (backfill) and 5 minutes ahead; default now.
-	OccurredAt *time.Time `json:"occurredAt,omitempty"`
-	// Retries with the same key (per caller) return the first result; the same key with another body is a CONFLICT.
-	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
-	// The data source the transaction came through.
-	SourceID *int64 `json:"sourceId,omitempty"`
-}
-
 type SubmitTransactionPayload struct {
 	Transaction *domain.Transaction `json:"transaction"`
 	Detection   *domain.Detection   `json:"detection"`
@@ -288,17 +219,6 @@ type TransactionEdge struct {
 	Node   *domain.Transaction `json:"node"`
 }
 
-type TransactionFilter struct {
-	UserID    *int64            `json:"userId,omitempty"`
-	Decision  *domain.Decision  `json:"decision,omitempty"`
-	RiskLevel *domain.RiskLevel `json:"riskLevel,omitempty"`
-	// occurredAt ≥ from
-	From *time.Time `json:"from,omitempty"`
-	// occurredAt < to
-	To        *time.Time       `json:"to,omitempty"`
-	MinAmount *decimal.Decimal `json:"minAmount,omitempty"`
-}
-
 type UserConnection struct {
 	Edges      []*UserEdge `json:"edges"`
 	PageInfo   *PageInfo   `json:"pageInfo"`
@@ -308,13 +228,6 @@ type UserConnection struct {
 type UserEdge struct {
 	Cursor string       `json:"cursor"`
 	Node   *domain.User `json:"node"`
-}
-
-type UserFilter struct {
-	Status *domain.UserStatus `json:"status,omitempty"`
-	Role   *domain.Role       `json:"role,omitempty"`
-	// Substring of the username or email, case-insensitive.
-	Search *string `json:"search,omitempty"`
 }
 
 type AlertAction string

@@ -36,7 +36,7 @@ func (s *Service) Me(ctx context.Context, p auth.Principal) (*domain.User, error
 }
 
 // Users lists users for staff.
-func (s *Service) Users(ctx context.Context, f store.UserFilter, req page.Request) (page.Result[*domain.User], error) {
+func (s *Service) Users(ctx context.Context, f domain.UserFilter, req page.Request) (page.Result[*domain.User], error) {
 	return store.ListUsers(ctx, s.db, f, req)
 }
 

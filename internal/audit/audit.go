@@ -19,6 +19,6 @@ type Reader struct{ db bun.IDB }
 func NewReader(db bun.IDB) *Reader { return &Reader{db: db} }
 
 // AuditLogs pages through entries, newest first.
-func (r *Reader) AuditLogs(ctx context.Context, f store.AuditFilter, req page.Request) (page.Result[*domain.AuditLog], error) {
+func (r *Reader) AuditLogs(ctx context.Context, f domain.AuditLogFilter, req page.Request) (page.Result[*domain.AuditLog], error) {
 	return store.ListAudit(ctx, r.db, f, req)
 }

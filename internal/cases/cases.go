@@ -69,7 +69,7 @@ func (s *Service) Transaction(ctx context.Context, p auth.Principal, id int64) (
 }
 
 // Transactions lists the transactions the caller may see.
-func (s *Service) Transactions(ctx context.Context, p auth.Principal, f store.TransactionFilter, req page.Request) (page.Result[*domain.Transaction], error) {
+func (s *Service) Transactions(ctx context.Context, p auth.Principal, f domain.TransactionFilter, req page.Request) (page.Result[*domain.Transaction], error) {
 	ownOnly(p, &f.UserID)
 	if p.Role == domain.RoleService {
 		f.SubmittedBy = &p.UserID
@@ -90,7 +90,7 @@ func (s *Service) RiskEvent(ctx context.Context, p auth.Principal, id int64) (*d
 }
 
 // RiskEvents lists the events the caller may see.
-func (s *Service) RiskEvents(ctx context.Context, p auth.Principal, f store.RiskEventFilter, req page.Request) (page.Result[*domain.RiskEvent], error) {
+func (s *Service) RiskEvents(ctx context.Context, p auth.Principal, f domain.RiskEventFilter, req page.Request) (page.Result[*domain.RiskEvent], error) {
 	ownOnly(p, &f.UserID)
 	return store.ListRiskEvents(ctx, s.db, f, req)
 }
@@ -108,7 +108,7 @@ func (s *Service) Alert(ctx context.Context, p auth.Principal, id int64) (*domai
 }
 
 // Alerts lists the alerts the caller may see.
-func (s *Service) Alerts(ctx context.Context, p auth.Principal, f store.AlertFilter, req page.Request) (page.Result[*domain.Alert], error) {
+func (s *Service) Alerts(ctx context.Context, p auth.Principal, f domain.AlertFilter, req page.Request) (page.Result[*domain.Alert], error) {
 	ownOnly(p, &f.UserID)
 	return store.ListAlerts(ctx, s.db, f, req)
 }

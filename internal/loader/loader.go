@@ -15,6 +15,9 @@ import (
 	"github.com/smartfinance/riskgraph/internal/store"
 )
 
+// LoginLogKey asks for a user's newest Limit login logs (LoginLogByUser's key).
+type LoginLogKey = store.LoginLogKey
+
 // Loaders are one operation's batching loaders.
 type Loaders struct {
 	UserByID        *dataloadgen.Loader[int64, *domain.User]

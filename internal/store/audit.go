@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"github.com/smartfinance/riskgraph/internal/domain"
-	"time"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -29,16 +28,7 @@ func Audit(ctx context.Context, db bun.IDB, actorID *int64, action, targetType, 
 	return mapErr(err)
 }
 
-// AuditFilter narrows an audit listing.
-type AuditFilter struct {
-	ActorID    *int64
-	Action     string
-	TargetType string
-	TargetID   string
-	From, To   *time.Time
-}
-
-func (f AuditFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
+func applyAuditFilter(q *bun.SelectQuery, f domain.AuditLogFilter) *bun.SelectQuery {
 	q = whereEq(q, "actor_id", f.ActorID)
 	if f.Action != "" {
 		q = q.Where("action = ?", f.Action)
@@ -53,6 +43,6 @@ func (f AuditFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 }
 
 // ListAudit pages through audit entries, newest first.
-func ListAudit(ctx context.Context, db bun.IDB, f AuditFilter, p page.Request) (page.Result[*domain.AuditLog], error) {
-	return listPage[domain.AuditLog](ctx, db, "id", false, f.apply, p)
+func ListAudit(ctx context.Context, db bun.IDB, f domain.AuditLogFilter, p page.Request) (page.Result[*domain.AuditLog], error) {
+	return listPage[domain.AuditLog](ctx, db, "id", false, filtered(applyAuditFilter, f), p)
 }

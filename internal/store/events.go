@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"time"
 
 	"github.com/uptrace/bun"
 
@@ -86,17 +85,7 @@ func TimelineByEventIDs(ctx context.Context, db bun.IDB, ids []int64) (map[int64
 	return out, nil
 }
 
-// RiskEventFilter narrows an event listing.
-type RiskEventFilter struct {
-	Status     *domain.EventStatus
-	Level      *domain.RiskLevel
-	Type       *string
-	AssigneeID *int64
-	UserID     *int64
-	From, To   *time.Time
-}
-
-func (f RiskEventFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
+func applyRiskEventFilter(q *bun.SelectQuery, f domain.RiskEventFilter) *bun.SelectQuery {
 	q = whereEq(q, "status", f.Status)
 	q = whereEq(q, "level", f.Level)
 	q = whereEq(q, "type", f.Type)
@@ -106,19 +95,11 @@ func (f RiskEventFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 }
 
 // ListRiskEvents pages through events, newest first.
-func ListRiskEvents(ctx context.Context, db bun.IDB, f RiskEventFilter, p page.Request) (page.Result[*domain.RiskEvent], error) {
-	return listPage[domain.RiskEvent](ctx, db, "id", false, f.apply, p)
+func ListRiskEvents(ctx context.Context, db bun.IDB, f domain.RiskEventFilter, p page.Request) (page.Result[*domain.RiskEvent], error) {
+	return listPage[domain.RiskEvent](ctx, db, "id", false, filtered(applyRiskEventFilter, f), p)
 }
 
-// AlertFilter narrows an alert listing.
-type AlertFilter struct {
-	Level    *domain.RiskLevel
-	Status   *domain.AlertStatus
-	UserID   *int64
-	From, To *time.Time
-}
-
-func (f AlertFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
+func applyAlertFilter(q *bun.SelectQuery, f domain.AlertFilter) *bun.SelectQuery {
 	q = whereEq(q, "level", f.Level)
 	q = whereEq(q, "status", f.Status)
 	q = whereEq(q, "user_id", f.UserID)
@@ -126,6 +107,6 @@ func (f AlertFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 }
 
 // ListAlerts pages through alerts, newest first.
-func ListAlerts(ctx context.Context, db bun.IDB, f AlertFilter, p page.Request) (page.Result[*domain.Alert], error) {
-	return listPage[domain.Alert](ctx, db, "id", false, f.apply, p)
+func ListAlerts(ctx context.Context, db bun.IDB, f domain.AlertFilter, p page.Request) (page.Result[*domain.Alert], error) {
+	return listPage[domain.Alert](ctx, db, "id", false, filtered(applyAlertFilter, f), p)
 }

@@ -52,3 +52,8 @@ func whereSince(q *bun.SelectQuery, column string, from, to *time.Time) *bun.Sel
 	}
 	return q
 }
+
+// filtered binds a filter to the function that applies it, for listPage.
+func filtered[F any](apply func(*bun.SelectQuery, F) *bun.SelectQuery, f F) func(*bun.SelectQuery) *bun.SelectQuery {
+	return func(q *bun.SelectQuery) *bun.SelectQuery { return apply(q, f) }
+}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"time"
 
 	"github.com/uptrace/bun"
 
@@ -43,23 +42,12 @@ func DetectionsByTransactionIDs(ctx context.Context, db bun.IDB, ids []int64) ([
 	return ds, mapErr(err)
 }
 
-// TransactionFilter narrows a transaction listing.
-type TransactionFilter struct {
-	UserID    *int64
-	Decision  *domain.Decision
-	RiskLevel *domain.RiskLevel
-	From, To  *time.Time
-	MinAmount *string
-	// SubmittedBy narrows to one submitter's transactions (a payment system's own).
-	SubmittedBy *int64
-}
-
-func (f TransactionFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
+func applyTransactionFilter(q *bun.SelectQuery, f domain.TransactionFilter) *bun.SelectQuery {
 	q = whereEq(q, "t.user_id", f.UserID)
 	q = whereEq(q, "t.submitted_by", f.SubmittedBy)
 	q = whereSince(q, "t.occurred_at", f.From, f.To)
 	if f.MinAmount != nil {
-		q = q.Where("t.amount >= ?::numeric", *f.MinAmount)
+		q = q.Where("t.amount >= ?::numeric", f.MinAmount.String())
 	}
 	if f.Decision != nil || f.RiskLevel != nil {
 		q = q.Join("JOIN detections AS dt ON dt.transaction_id = t.id AND dt.user_id = t.user_id")
@@ -70,6 +58,6 @@ func (f TransactionFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 }
 
 // ListTransactions pages through transactions, newest first.
-func ListTransactions(ctx context.Context, db bun.IDB, f TransactionFilter, p page.Request) (page.Result[*domain.Transaction], error) {
-	return listPage[domain.Transaction](ctx, db, "t.id", false, f.apply, p)
+func ListTransactions(ctx context.Context, db bun.IDB, f domain.TransactionFilter, p page.Request) (page.Result[*domain.Transaction], error) {
+	return listPage[domain.Transaction](ctx, db, "t.id", false, filtered(applyTransactionFilter, f), p)
 }

@@ -38,15 +38,7 @@ func UsersByIDs(ctx context.Context, db bun.IDB, ids []int64) ([]*domain.User, e
 	return users, mapErr(err)
 }
 
-// UserFilter narrows a user listing.
-type UserFilter struct {
-	Status *domain.UserStatus
-	Role   *domain.Role
-	// Search matches a substring of username or email.
-	Search string
-}
-
-func (f UserFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
+func applyUserFilter(q *bun.SelectQuery, f domain.UserFilter) *bun.SelectQuery {
 	if f.Status != nil {
 		q = q.Where("status = ?", *f.Status)
 	}
@@ -63,8 +55,8 @@ func (f UserFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 }
 
 // ListUsers pages through users in ID order.
-func ListUsers(ctx context.Context, db bun.IDB, f UserFilter, p page.Request) (page.Result[*domain.User], error) {
-	return listPage[domain.User](ctx, db, "id", true, f.apply, p)
+func ListUsers(ctx context.Context, db bun.IDB, f domain.UserFilter, p page.Request) (page.Result[*domain.User], error) {
+	return listPage[domain.User](ctx, db, "id", true, filtered(applyUserFilter, f), p)
 }
 
 // UserRoleForUpdate locks a user's row and returns its role, so a change
