@@ -96,10 +96,9 @@ func TestPasswordCheckingFieldsOnePerOperation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			logs := e.count(t, "SELECT count(*) FROM login_logs")
 			audits := e.count(t, "SELECT count(*) FROM audit_logs")
-			start := time.Now()
-			res := e.post(t, tt.token, tt.query, nil)
-			if elapsed := time.Since(start); elapsed > 100*time.Millisecond {
-				t.Errorf("rejection took %v, want under 100ms", elapsed)
+			res, took := e.timedPost(t, tt.token, tt.query, nil)
+			if took > pathologicalBound {
+				t.Errorf("rejection took %v, want under %v", took, pathologicalBound)
 			}
 			if res.code() != "BAD_USER_INPUT" || len(res.Errors) != 1 || string(res.Data) != "null" && len(res.Data) != 0 {
 				t.Fatalf("got %+v data %s, want one BAD_USER_INPUT and no data", res.Errors, res.Data)
@@ -117,19 +116,20 @@ func TestPasswordCheckingFieldsOnePerOperation(t *testing.T) {
 	e.must(t, "", `mutation { login(input: {username: "olga", password: "correct horse battery"}) { accessToken } logout(refreshToken: "none") }`, nil, nil)
 
 	// The reported attack: 20 aliases per request, 10 requests at once.
+	// Before, it checked 200 passwords in 13 s; a generous bound on the whole burst guards the class.
 	var wg sync.WaitGroup
+	start := time.Now()
 	for range 10 {
 		wg.Go(func() {
-			start := time.Now()
 			if res := e.post(t, s.AccessToken, "mutation { "+strings.Join(twenty, " ")+" }", nil); res.code() != "BAD_USER_INPUT" {
 				t.Errorf("parallel aliased changePassword: got %+v", res.Errors)
-			}
-			if elapsed := time.Since(start); elapsed > 100*time.Millisecond {
-				t.Errorf("parallel rejection took %v, want under 100ms", elapsed)
 			}
 		})
 	}
 	wg.Wait()
+	if took := time.Since(start); took > 10*pathologicalBound {
+		t.Errorf("ten parallel refusals took %v, want under %v", took, 10*pathologicalBound)
+	}
 	if n := e.count(t, "SELECT count(*) FROM audit_logs WHERE action LIKE 'auth.change_password%'"); n != 0 {
 		t.Fatalf("password checks made by rejected operations: got %d, want 0", n)
 	}
@@ -188,6 +188,7 @@ func TestLockoutCannotBeTurnedAgainstOwner(t *testing.T) {
 	// The attacker keeps guessing, waiting out each backoff, as the reported
 	// attack did every 30 minutes; it gets 5 quick guesses, then doubling waits.
 	checked, refused := 0, 0
+	var refusals []time.Duration
 	for i := range 40 {
 		start := time.Now()
 		switch res := attempt(attacker, fmt.Sprintf("guess-%d", i)); res.code() {
@@ -195,10 +196,7 @@ func TestLockoutCannotBeTurnedAgainstOwner(t *testing.T) {
 			checked++
 		case "RATE_LIMITED":
 			refused++
-			// A refusal does no hashing: it is cheap for the server, whatever the flood.
-			if elapsed := time.Since(start); elapsed > 100*time.Millisecond {
-				t.Errorf("refused guess %d took %v, want under 100ms", i, elapsed)
-			}
+			refusals = append(refusals, time.Since(start))
 			if i%4 == 3 && i < 36 {
 				e.clock.Advance(time.Duration(retryAfter(t, res)) * time.Second)
 			}
@@ -208,6 +206,12 @@ func TestLockoutCannotBeTurnedAgainstOwner(t *testing.T) {
 	}
 	if checked < 10 || checked > 20 || refused == 0 {
 		t.Fatalf("attacker's 40 guesses: %d checked, %d refused; want 10 to 20 checked, the rest refused", checked, refused)
+	}
+	// A refusal does no hashing: it is cheap for the server, whatever the flood
+	// (the median, so a busy machine's hiccup is not taken for a hash).
+	slices.Sort(refusals)
+	if median := refusals[len(refusals)/2]; median > pathologicalBound {
+		t.Errorf("refused guesses took %v (median), want under %v", median, pathologicalBound)
 	}
 	// The attacker is slowed even with the right password: the pair waits, nothing is checked.
 	if res := attempt(attacker, "correct horse battery"); res.code() != "RATE_LIMITED" {

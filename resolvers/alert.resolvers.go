@@ -10,6 +10,7 @@ import (
 
 	"github.com/smartfinance/riskgraph/graph"
 	"github.com/smartfinance/riskgraph/graph/model"
+	"github.com/smartfinance/riskgraph/internal/access"
 	"github.com/smartfinance/riskgraph/internal/cases"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/loader"
@@ -38,7 +39,7 @@ func (r *alertResolver) HandledBy(ctx context.Context, obj *domain.Alert) (*doma
 
 // HandleNote is the resolver for the handleNote field.
 func (r *alertResolver) HandleNote(ctx context.Context, obj *domain.Alert) (*string, error) {
-	if !principal(ctx).Role.Staff() {
+	if !access.SeeInvestigation(principal(ctx)) {
 		return nil, nil
 	}
 	return obj.HandleNote, nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/smartfinance/riskgraph/graph"
 	"github.com/smartfinance/riskgraph/graph/model"
+	"github.com/smartfinance/riskgraph/internal/access"
 	"github.com/smartfinance/riskgraph/internal/datasource"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/loader"
@@ -72,7 +73,7 @@ func (r *queryResolver) DataQuality(ctx context.Context, sourceID *int64, from *
 
 // Source is the resolver for the source field.
 func (r *transactionResolver) Source(ctx context.Context, obj *domain.Transaction) (*domain.DataSource, error) {
-	if obj.SourceID == nil || !principal(ctx).Role.Staff() {
+	if obj.SourceID == nil || !access.SeeInvestigation(principal(ctx)) {
 		return nil, nil // data sources are staff-only, like the dataSource query
 	}
 	return loader.Maybe(ctx, loader.For(ctx).DataSourceByID, *obj.SourceID)

@@ -9,7 +9,7 @@ import (
 	"context"
 
 	"github.com/smartfinance/riskgraph/graph"
-	"github.com/smartfinance/riskgraph/internal/account"
+	"github.com/smartfinance/riskgraph/internal/access"
 	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/loader"
@@ -24,7 +24,7 @@ func (r *deviceResolver) Users(ctx context.Context, obj *domain.Device) ([]*doma
 	p := principal(ctx)
 	visible := users[:0:0]
 	for _, u := range users {
-		if account.CanSeeUser(p, u.ID) {
+		if access.SeeUser(p, u.ID) {
 			visible = append(visible, u)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/smartfinance/riskgraph/graph"
 	"github.com/smartfinance/riskgraph/graph/model"
+	"github.com/smartfinance/riskgraph/internal/access"
 	"github.com/smartfinance/riskgraph/internal/cases"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/loader"
@@ -27,7 +28,7 @@ func (r *handlingRecordResolver) Alert(ctx context.Context, obj *domain.Handling
 		return nil, nil
 	}
 	a, err := loader.Maybe(ctx, loader.For(ctx).AlertByID, *obj.AlertID)
-	if err != nil || a == nil || !cases.CanSeeCase(principal(ctx), a.UserID) {
+	if err != nil || a == nil || !access.SeeCase(principal(ctx), a.UserID) {
 		return nil, err
 	}
 	return a, nil
@@ -80,8 +81,8 @@ func (r *riskEventResolver) Alerts(ctx context.Context, obj *domain.RiskEvent) (
 
 // Timeline is the resolver for the timeline field.
 func (r *riskEventResolver) Timeline(ctx context.Context, obj *domain.RiskEvent) ([]*domain.TimelineEntry, error) {
-	if !principal(ctx).Role.Staff() {
-		return []*domain.TimelineEntry{}, nil // analysts' notes are not the customer's or the payment system's
+	if !access.SeeInvestigation(principal(ctx)) {
+		return []*domain.TimelineEntry{}, nil
 	}
 	return loader.List(ctx, loader.For(ctx).TimelineByEvent, obj.ID)
 }
@@ -93,7 +94,7 @@ func (r *riskEventResolver) Assignee(ctx context.Context, obj *domain.RiskEvent)
 
 // HandlingRecords is the resolver for the handlingRecords field.
 func (r *riskEventResolver) HandlingRecords(ctx context.Context, obj *domain.RiskEvent) ([]*domain.HandlingRecord, error) {
-	if !principal(ctx).Role.Staff() {
+	if !access.SeeInvestigation(principal(ctx)) {
 		return []*domain.HandlingRecord{}, nil
 	}
 	return loader.List(ctx, loader.For(ctx).HandlingByEvent, obj.ID)
@@ -101,7 +102,7 @@ func (r *riskEventResolver) HandlingRecords(ctx context.Context, obj *domain.Ris
 
 // Suggestions is the resolver for the suggestions field.
 func (r *riskEventResolver) Suggestions(ctx context.Context, obj *domain.RiskEvent) ([]*domain.Suggestion, error) {
-	if !principal(ctx).Role.Staff() {
+	if !access.SeeInvestigation(principal(ctx)) {
 		return []*domain.Suggestion{}, nil
 	}
 	return r.Analysis.Suggestions(ctx, obj.ID)

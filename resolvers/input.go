@@ -5,6 +5,7 @@ import (
 	"net/netip"
 
 	"github.com/smartfinance/riskgraph/graph/model"
+	"github.com/smartfinance/riskgraph/internal/access"
 	"github.com/smartfinance/riskgraph/internal/account"
 	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/auth"
@@ -41,7 +42,7 @@ func validateIP(field, ip string) error {
 // always the client's own claim.
 func clientInfo(ctx context.Context, ip, userAgent, deviceID *string, loc *domain.Location) account.ClientInfo {
 	info := account.ClientInfo{IPAddress: auth.ClientIP(ctx), UserAgent: userAgentFrom(ctx), DeviceFingerprint: deref(deviceID)}
-	if p, ok := auth.FromContext(ctx); ok && p.Role == domain.RoleService {
+	if p, ok := auth.FromContext(ctx); ok && access.StateClientFacts(p) {
 		if ip != nil && *ip != "" {
 			info.IPAddress = *ip
 		}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/smartfinance/riskgraph/graph"
 	"github.com/smartfinance/riskgraph/graph/model"
-	"github.com/smartfinance/riskgraph/internal/cases"
+	"github.com/smartfinance/riskgraph/internal/access"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/loader"
 	"github.com/smartfinance/riskgraph/internal/submit"
@@ -24,7 +24,7 @@ func (r *mutationResolver) SubmitTransaction(ctx context.Context, input submit.I
 	}
 	out := &model.SubmitTransactionPayload{Transaction: res.Transaction, Detection: visibleDetection(ctx, res.Detection)}
 	// The case it opened follows the case rules, as Transaction.riskEvent does.
-	if cases.CanSeeCase(principal(ctx), res.Transaction.UserID) {
+	if access.SeeCase(principal(ctx), res.Transaction.UserID) {
 		out.RiskEvent, out.Alert = res.RiskEvent, res.Alert
 	}
 	return out, nil
@@ -52,7 +52,7 @@ func (r *transactionResolver) User(ctx context.Context, obj *domain.Transaction)
 
 // Device is the resolver for the device field.
 func (r *transactionResolver) Device(ctx context.Context, obj *domain.Transaction) (*domain.Device, error) {
-	if obj.DeviceID == nil || principal(ctx).Role == domain.RoleService {
+	if obj.DeviceID == nil || !access.SeeTransactionDevice(principal(ctx)) {
 		return nil, nil
 	}
 	return loader.Maybe(ctx, loader.For(ctx).DeviceByID, *obj.DeviceID)
@@ -74,20 +74,16 @@ func (r *transactionResolver) RiskEvent(ctx context.Context, obj *domain.Transac
 
 // Label is the resolver for the label field.
 func (r *transactionResolver) Label(ctx context.Context, obj *domain.Transaction) (*domain.TransactionLabel, error) {
-	p := principal(ctx)
-	if p.Role.Customer() {
-		return nil, nil // labels are the institution's judgement, not the customer's data
-	}
 	l, err := loader.Maybe(ctx, loader.For(ctx).LabelByTx, obj.ID)
-	if err != nil || l == nil || (!p.Role.Staff() && l.Source == cases.SourceAnalyst) {
-		return nil, err // a payment system sees its own feed's labels, never an analyst's verdict
+	if err != nil || l == nil || !access.SeeLabel(principal(ctx), l) {
+		return nil, err
 	}
 	return l, nil
 }
 
 // Note is the resolver for the note field.
 func (r *transactionLabelResolver) Note(ctx context.Context, obj *domain.TransactionLabel) (string, error) {
-	if !principal(ctx).Role.Staff() {
+	if !access.SeeInvestigation(principal(ctx)) {
 		return "", nil
 	}
 	return obj.Note, nil

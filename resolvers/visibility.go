@@ -6,8 +6,7 @@ import (
 
 	"github.com/vikstrous/dataloadgen"
 
-	"github.com/smartfinance/riskgraph/internal/account"
-	"github.com/smartfinance/riskgraph/internal/cases"
+	"github.com/smartfinance/riskgraph/internal/access"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/loader"
 )
@@ -16,7 +15,7 @@ import (
 // look-ups; what the caller may not see resolves to null.
 
 func visibleUser(ctx context.Context, id int64) (*domain.User, error) {
-	if !account.CanSeeUser(principal(ctx), id) {
+	if !access.SeeUser(principal(ctx), id) {
 		return nil, nil
 	}
 	return loader.Maybe(ctx, loader.For(ctx).UserByID, id)
@@ -31,19 +30,15 @@ func visibleUserPtr(ctx context.Context, id *int64) (*domain.User, error) {
 
 func visibleTransaction(ctx context.Context, id int64) (*domain.Transaction, error) {
 	t, err := loader.Maybe(ctx, loader.For(ctx).TransactionByID, id)
-	if err != nil || t == nil || !cases.CanSeeTransaction(principal(ctx), t) {
+	if err != nil || t == nil || !access.SeeTransaction(principal(ctx), t) {
 		return nil, err
 	}
 	return t, nil
 }
 
-// visibleDetection is the detection as the caller may see it. A payment system
-// gets the verdict and the matched rules that explain it, not what only staff
-// (and the customer, about themselves) may read: the feature vector (the
-// user's history across every channel), rules still in trial, and the model's
-// per-feature explanation.
+// visibleDetection is the detection as the caller may see it (access.SeeDetectionDetail).
 func visibleDetection(ctx context.Context, d *domain.Detection) *domain.Detection {
-	if p := principal(ctx); p.Role.Staff() || p.Role.Customer() {
+	if access.SeeDetectionDetail(principal(ctx)) {
 		return d
 	}
 	v := *d
@@ -54,7 +49,7 @@ func visibleDetection(ctx context.Context, d *domain.Detection) *domain.Detectio
 // visibleEvent loads an event through one of the event loaders.
 func visibleEvent(ctx context.Context, l *dataloadgen.Loader[int64, *domain.RiskEvent], key int64) (*domain.RiskEvent, error) {
 	e, err := loader.Maybe(ctx, l, key)
-	if err != nil || e == nil || !cases.CanSeeCase(principal(ctx), e.UserID) {
+	if err != nil || e == nil || !access.SeeCase(principal(ctx), e.UserID) {
 		return nil, err
 	}
 	return e, nil

@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 
+	"github.com/smartfinance/riskgraph/internal/access"
 	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/domain"
 
@@ -14,9 +15,9 @@ import (
 
 // Device loads a device the caller may see: staff any, customers only their own.
 func (s *Service) Device(ctx context.Context, p auth.Principal, id int64) (*domain.Device, error) {
-	switch {
-	case p.Role.Staff():
-	case p.Role.Customer():
+	switch access.Devices(p) {
+	case access.AllDevices:
+	case access.OwnDevices:
 		ok, err := store.UserUsesDevice(ctx, s.db, p.UserID, id)
 		if err != nil {
 			return nil, err

@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"github.com/smartfinance/riskgraph/internal/access"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"strconv"
 	"time"
@@ -16,15 +17,9 @@ import (
 	"github.com/smartfinance/riskgraph/internal/store"
 )
 
-// CanSeeUser is the object-level rule for user data: staff see everyone,
-// customers only themselves, service accounts nobody's profile.
-func CanSeeUser(p auth.Principal, userID int64) bool {
-	return p.Role.Staff() || (p.Role.Customer() && p.UserID == userID)
-}
-
 // User loads a user the caller may see; anything else is NOT_FOUND.
 func (s *Service) User(ctx context.Context, p auth.Principal, id int64) (*domain.User, error) {
-	if !CanSeeUser(p, id) {
+	if !access.SeeUser(p, id) {
 		return nil, apperr.ErrNotFound
 	}
 	return store.UserByID(ctx, s.db, id)
@@ -40,14 +35,11 @@ func (s *Service) Users(ctx context.Context, f domain.UserFilter, req page.Reque
 	return store.ListUsers(ctx, s.db, f, req)
 }
 
-// errOutranked answers a change to an account, or a grant of a role, that is not below the caller's.
-var errOutranked = apperr.New(apperr.Forbidden, "you may act only on accounts, and grant only roles, below your own")
-
 // CreateUser lets an admin create an account of a role below its own; further
 // admins come from the ADMIN_USERNAME bootstrap, never from another admin.
 func (s *Service) CreateUser(ctx context.Context, p auth.Principal, in NewUser) (*domain.User, error) {
-	if !p.Role.Outranks(in.Role) {
-		return nil, errOutranked
+	if err := access.ChangeAccount(p, in.Role); err != nil {
+		return nil, err
 	}
 	u, err := s.prepareUser(ctx, in, false)
 	if err != nil {
@@ -67,12 +59,12 @@ func (s *Service) UpdateUserRole(ctx context.Context, p auth.Principal, id int64
 	if id == p.UserID {
 		return nil, apperr.Invalid("id", "you cannot change your own role")
 	}
-	if !p.Role.Outranks(role) {
-		return nil, errOutranked
+	if err := access.ChangeAccount(p, role); err != nil {
+		return nil, err
 	}
 	var u *domain.User
 	err := store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		if err := lockOutranked(ctx, tx, p.Role, id); err != nil {
+		if err := lockOutranked(ctx, tx, p, id); err != nil {
 			return err
 		}
 		var err error
@@ -91,7 +83,7 @@ func (s *Service) UpdateUserStatus(ctx context.Context, p auth.Principal, id int
 	}
 	var u *domain.User
 	err := store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		if err := lockOutranked(ctx, tx, p.Role, id); err != nil {
+		if err := lockOutranked(ctx, tx, p, id); err != nil {
 			return err
 		}
 		var err error
@@ -102,15 +94,12 @@ func (s *Service) UpdateUserStatus(ctx context.Context, p auth.Principal, id int
 }
 
 // lockOutranked locks the user's row and refuses the change unless the caller's role outranks theirs.
-func lockOutranked(ctx context.Context, tx bun.IDB, caller domain.Role, id int64) error {
+func lockOutranked(ctx context.Context, tx bun.IDB, p auth.Principal, id int64) error {
 	role, err := store.UserRoleForUpdate(ctx, tx, id)
 	if err != nil {
 		return err
 	}
-	if !caller.Outranks(role) {
-		return errOutranked
-	}
-	return nil
+	return access.ChangeAccount(p, role)
 }
 
 // LockCustomer locks a user's row and refuses unless they are a customer:
@@ -121,7 +110,7 @@ func LockCustomer(ctx context.Context, tx bun.IDB, id int64) error {
 	if err != nil {
 		return err
 	}
-	if !role.Customer() {
+	if !access.CaseTarget(role) {
 		return apperr.New(apperr.Forbidden, "case actions reach customers only, never staff or service accounts")
 	}
 	return nil

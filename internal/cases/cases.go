@@ -10,6 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/smartfinance/riskgraph/internal/access"
 	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/auth"
 	"github.com/smartfinance/riskgraph/internal/domain"
@@ -26,43 +27,13 @@ type Service struct {
 // New returns a case service.
 func New(db *bun.DB, now func() time.Time) *Service { return &Service{db: db, now: now} }
 
-// CanSeeTransaction: staff see every transaction, customers their own, and a
-// payment system the ones it submitted (never what another channel saw of the user).
-func CanSeeTransaction(p auth.Principal, t *domain.Transaction) bool {
-	switch {
-	case p.Role.Staff():
-		return true
-	case p.Role.Customer():
-		return t.UserID == p.UserID
-	case p.Role == domain.RoleService:
-		return t.SubmittedBy == p.UserID
-	}
-	return false
-}
-
-// CanSeeCase: staff see every event and alert, customers their own.
-func CanSeeCase(p auth.Principal, userID int64) bool {
-	return p.Role.Staff() || (p.Role.Customer() && p.UserID == userID)
-}
-
-// ownOnly narrows a customer's listing to themselves; a filter naming another user finds nothing.
-func ownOnly(p auth.Principal, userID **int64) {
-	if p.Role.Customer() {
-		self := p.UserID
-		if *userID != nil && **userID != self {
-			self = 0 // no user has ID 0
-		}
-		*userID = &self
-	}
-}
-
 // Transaction loads a transaction the caller may see.
 func (s *Service) Transaction(ctx context.Context, p auth.Principal, id int64) (*domain.Transaction, error) {
 	t, err := store.TransactionByID(ctx, s.db, id)
 	if err != nil {
 		return nil, err
 	}
-	if !CanSeeTransaction(p, t) {
+	if !access.SeeTransaction(p, t) {
 		return nil, apperr.ErrNotFound
 	}
 	return t, nil
@@ -70,10 +41,7 @@ func (s *Service) Transaction(ctx context.Context, p auth.Principal, id int64) (
 
 // Transactions lists the transactions the caller may see.
 func (s *Service) Transactions(ctx context.Context, p auth.Principal, f domain.TransactionFilter, req page.Request) (page.Result[*domain.Transaction], error) {
-	ownOnly(p, &f.UserID)
-	if p.Role == domain.RoleService {
-		f.SubmittedBy = &p.UserID
-	}
+	access.NarrowTransactions(p, &f)
 	return store.ListTransactions(ctx, s.db, f, req)
 }
 
@@ -83,7 +51,7 @@ func (s *Service) RiskEvent(ctx context.Context, p auth.Principal, id int64) (*d
 	if err != nil {
 		return nil, err
 	}
-	if !CanSeeCase(p, e.UserID) {
+	if !access.SeeCase(p, e.UserID) {
 		return nil, apperr.ErrNotFound
 	}
 	return e, nil
@@ -91,7 +59,7 @@ func (s *Service) RiskEvent(ctx context.Context, p auth.Principal, id int64) (*d
 
 // RiskEvents lists the events the caller may see.
 func (s *Service) RiskEvents(ctx context.Context, p auth.Principal, f domain.RiskEventFilter, req page.Request) (page.Result[*domain.RiskEvent], error) {
-	ownOnly(p, &f.UserID)
+	access.OwnOnly(p, &f.UserID)
 	return store.ListRiskEvents(ctx, s.db, f, req)
 }
 
@@ -101,7 +69,7 @@ func (s *Service) Alert(ctx context.Context, p auth.Principal, id int64) (*domai
 	if err != nil {
 		return nil, err
 	}
-	if !CanSeeCase(p, a.UserID) {
+	if !access.SeeCase(p, a.UserID) {
 		return nil, apperr.ErrNotFound
 	}
 	return a, nil
@@ -109,6 +77,6 @@ func (s *Service) Alert(ctx context.Context, p auth.Principal, id int64) (*domai
 
 // Alerts lists the alerts the caller may see.
 func (s *Service) Alerts(ctx context.Context, p auth.Principal, f domain.AlertFilter, req page.Request) (page.Result[*domain.Alert], error) {
-	ownOnly(p, &f.UserID)
+	access.OwnOnly(p, &f.UserID)
 	return store.ListAlerts(ctx, s.db, f, req)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/smartfinance/riskgraph/internal/access"
 	"github.com/smartfinance/riskgraph/internal/account"
 	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/auth"
@@ -106,7 +107,7 @@ func (s *Service) HandleEvent(ctx context.Context, p auth.Principal, id int64, i
 		switch in.Action {
 		case ActionAssign:
 			assignee, err := store.UserByID(ctx, tx, *in.AssigneeID)
-			if err != nil || !assignee.Role.Staff() {
+			if err != nil || !access.Assignable(assignee.Role) {
 				return apperr.Invalid("assigneeId", "must be an analyst or admin")
 			}
 			ev.AssigneeID = &assignee.ID
@@ -128,7 +129,7 @@ func (s *Service) HandleEvent(ctx context.Context, p auth.Principal, id int64, i
 		}
 		// A verdict is ground truth for backtests and model training.
 		if verdict, ok := verdictLabels[in.Action]; ok {
-			if _, err := label(ctx, tx, p, ev.UserID, ev.TransactionID, verdict, SourceAnalyst, in.Note); err != nil {
+			if _, err := label(ctx, tx, p, ev.UserID, ev.TransactionID, verdict, access.LabelAnalyst, in.Note); err != nil {
 				return err
 			}
 		}

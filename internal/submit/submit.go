@@ -16,6 +16,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/smartfinance/riskgraph/engine"
+	"github.com/smartfinance/riskgraph/internal/access"
 	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/auth"
 	"github.com/smartfinance/riskgraph/internal/domain"
@@ -84,7 +85,7 @@ type Result struct {
 // Submit scores and records one transaction for the caller.
 func (s *Service) Submit(ctx context.Context, p auth.Principal, in Input) (*Result, error) {
 	start := time.Now()
-	userID, err := subjectOf(p, in.UserID)
+	userID, err := access.SubmitFor(p, in.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +102,7 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in Input) (*Resu
 	defer sub.Close()
 	// Payments are customers': staff and service accounts are no one's
 	// payment subject, so a case can never be opened (and acted on) against them.
-	if !subject.Role.Customer() {
+	if !access.CaseTarget(subject.Role) {
 		return nil, apperr.ErrNotFound
 	}
 	if prior != nil {
@@ -144,24 +145,6 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in Input) (*Resu
 		s.observer.Scored(res.Detection, engineLatency, time.Since(start))
 	}
 	return res, nil
-}
-
-// subjectOf decides whose transaction this is: customers submit as themselves,
-// SERVICE and ADMIN must name the user, who must be a customer (checked under the user's lock).
-func subjectOf(p auth.Principal, userID *int64) (int64, error) {
-	switch {
-	case p.Role.Customer():
-		if userID != nil && *userID != p.UserID {
-			return 0, apperr.ErrNotFound
-		}
-		return p.UserID, nil
-	case p.Role == domain.RoleService || p.Role == domain.RoleAdmin:
-		if userID == nil {
-			return 0, apperr.Invalid("userId", "is required when submitting for another user")
-		}
-		return *userID, nil
-	}
-	return 0, apperr.New(apperr.Forbidden, "your role may not submit transactions")
 }
 
 // features loads the stored features and completes the vector.
