@@ -65,14 +65,14 @@ func testConfig(dbURL string, clock *testClock) config {
 // seededRules is how many rules a test server starts with: both packs.
 func seededRules() int { return len(engine.BuiltinRules()) + len(engine.DefaultRulePack()) }
 
-func newEnv(t *testing.T) *testEnv {
+func newEnv(t testing.TB) *testEnv {
 	t.Helper()
 	db, dbURL := pgtest.New(t)
 	return newEnvOn(t, db, dbURL)
 }
 
 // newEnvOn starts another instance on an existing database (scale-out tests).
-func newEnvOn(t *testing.T, db *bun.DB, dbURL string) *testEnv {
+func newEnvOn(t testing.TB, db *bun.DB, dbURL string) *testEnv {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
@@ -113,7 +113,7 @@ func (r gqlResponse) code() string {
 }
 
 // post sends one GraphQL request with an optional bearer token.
-func (e *testEnv) post(t *testing.T, token, query string, vars map[string]any) gqlResponse {
+func (e *testEnv) post(t testing.TB, token, query string, vars map[string]any) gqlResponse {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(body))
@@ -136,7 +136,7 @@ func (e *testEnv) post(t *testing.T, token, query string, vars map[string]any) g
 }
 
 // must runs a request that must succeed and decodes its data into out.
-func (e *testEnv) must(t *testing.T, token, query string, vars map[string]any, out any) {
+func (e *testEnv) must(t testing.TB, token, query string, vars map[string]any, out any) {
 	t.Helper()
 	res := e.post(t, token, query, vars)
 	if len(res.Errors) > 0 {
@@ -171,7 +171,7 @@ type session struct {
 
 const loginMutation = `mutation($in: LoginInput!) { login(input: $in) { accessToken refreshToken user { id username role } } }`
 
-func (e *testEnv) login(t *testing.T, username, password string) session {
+func (e *testEnv) login(t testing.TB, username, password string) session {
 	t.Helper()
 	var out struct{ Login session }
 	e.must(t, "", loginMutation, map[string]any{"in": map[string]any{"username": username, "password": password}}, &out)
@@ -179,7 +179,7 @@ func (e *testEnv) login(t *testing.T, username, password string) session {
 }
 
 // user creates an account of any role directly and logs it in.
-func (e *testEnv) user(t *testing.T, username string, role domain.Role) session {
+func (e *testEnv) user(t testing.TB, username string, role domain.Role) session {
 	t.Helper()
 	const password = "correct horse battery"
 	if _, err := e.app.accounts.EnsureUser(context.Background(), account.NewUser{Username: username, Password: password, Role: role}, false); err != nil {
