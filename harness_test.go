@@ -74,14 +74,32 @@ func newEnv(t testing.TB) *testEnv {
 // newEnvOn starts another instance on an existing database (scale-out tests).
 func newEnvOn(t testing.TB, db *bun.DB, dbURL string) *testEnv {
 	t.Helper()
+	return newEnvOnWith(t, db, dbURL, nil)
+}
+
+// newEnvOnWith starts an instance whose test configuration edit changes; one
+// that asks for demo data (cfg.Demo) also gets the server's start-up
+// bootstrap, as `riskgraph` runs it.
+func newEnvOnWith(t testing.TB, db *bun.DB, dbURL string, edit func(*config)) *testEnv {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	clock := &testClock{}
-	a, err := newApp(context.Background(), testConfig(dbURL, clock), db, log)
+	cfg := testConfig(dbURL, clock)
+	if edit != nil {
+		edit(&cfg)
+	}
+	a, err := newApp(context.Background(), cfg, db, log)
 	if err != nil {
 		t.Fatalf("newApp: %v", err)
+	}
+	if cfg.Demo {
+		if err := a.bootstrap(context.Background(), cfg); err != nil {
+			a.Close()
+			t.Fatalf("bootstrap: %v", err)
+		}
 	}
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(func() {
