@@ -98,7 +98,7 @@ func Watch(ctx context.Context, opts Options, out io.Writer) error {
 				return err
 			}
 			if seen++; opts.Count > 0 && seen >= opts.Count {
-				send(message{ID: "1", Type: "complete"}) //nolint:errcheck // leaving anyway
+				send(message{ID: "1", Type: "complete"})          //nolint:errcheck // leaving anyway
 				conn.Close(websocket.StatusNormalClosure, "done") //nolint:errcheck
 				return nil
 			}
