@@ -477,7 +477,7 @@ func (a *app) bootstrap(ctx context.Context, cfg config) error {
 	if !cfg.Demo {
 		return nil
 	}
-	a.log.Info("loading demo data: accounts, and on a first start a week of payments (about a minute)")
+	a.log.Info("loading demo data: accounts and, on a first start, a week of payments")
 	seeded, err := demo.Seed(ctx, a.accounts, cfg.DemoPassword)
 	if err != nil {
 		return err

@@ -21,7 +21,15 @@ import (
 	"github.com/smartfinance/riskgraph/internal/pgtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func TestMain(m *testing.M) {
+	// The README walkthrough runs `bin/riskgraph`: this test binary, acting as
+	// the command (main is the same code either way).
+	if os.Getenv(asCommandEnv) == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(pgtest.Main(m))
+}
 
 // testJWTSecret lets tests forge tokens to prove the server refuses them.
 var testJWTSecret = []byte("test-secret-test-secret-test-secret!")
