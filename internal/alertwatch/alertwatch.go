@@ -92,7 +92,7 @@ func Watch(ctx context.Context, opts Options, out io.Writer) error {
 				Errors []struct{ Message string }
 			}
 			if err := json.Unmarshal(m.Payload, &p); err != nil || len(p.Errors) > 0 || p.Data.AlertRaised == nil {
-				return fmt.Errorf("subscription: %s", errorText(m.Payload))
+				return fmt.Errorf("subscription refused: %s", errorText(m.Payload))
 			}
 			if _, err := fmt.Fprintf(out, "%s\n", p.Data.AlertRaised); err != nil {
 				return err
