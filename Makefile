@@ -40,7 +40,7 @@ help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
 	@echo
-	@echo "variables: DATABASE_URL, DEMO (default 1), APP_ENV (default development),"
+	@echo "variables: DATABASE_URL, DEMO (default 1), DEMO_PASSWORD, APP_ENV (default development),"
 	@echo "           RACE=1, TESTFLAGS, GOFLAGS, PG_PRIVATE_PORT (default 54329)"
 
 run: ## run the server with demo data (DATABASE_URL, else local or private PostgreSQL)
