@@ -3,7 +3,8 @@
 // connection; `make test` sets it), else DATABASE_URL.
 //
 // Database names carry the process ID of the test process that started the
-// run (rgtest_<run>_…, rgempty_<run>_…, rgtemplate_<run>_…). Fuzzing workers
+// run (rgtest_<run>_…, rgempty_<run>_…, rgtemplate_<run>_…), then PGTEST_TAG
+// when set. Fuzzing workers
 // are child processes that inherit it, and the go command kills a worker that
 // takes over a second to exit, cleanups and all; so Main, in the run's own
 // process, finally drops whatever any process of the run left behind.
@@ -44,6 +45,19 @@ var runID = func() string {
 // runRoot reports whether this process started the run (it is not a fuzzing worker).
 func runRoot() bool { return runID == strconv.Itoa(os.Getpid()) }
 
+// tag, from PGTEST_TAG (a few lower-case letters or digits), goes into every
+// database name so that CI can tell its own databases from those of other
+// runs on a shared server (scripts/test-dbs.sh).
+var tag = func() string {
+	t := os.Getenv("PGTEST_TAG")
+	for _, r := range t {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') || len(t) > 16 {
+			return ""
+		}
+	}
+	return t
+}()
+
 var (
 	templateOnce sync.Once
 	templateName string
@@ -74,7 +88,12 @@ func URLFor(tb testing.TB, adminURL, dbname string) string {
 }
 
 func uniqueName(prefix string) string {
-	return fmt.Sprintf("%s_%s_%s", prefix, runID, strings.ToLower(rand.Text()[:10]))
+	if tag != "" {
+		prefix += "_" + runID + "_" + tag
+	} else {
+		prefix += "_" + runID
+	}
+	return prefix + "_" + strings.ToLower(rand.Text()[:10])
 }
 
 // New returns a bun.DB on a new, fully migrated database that is dropped when the test ends.
