@@ -4,9 +4,9 @@
 # Prints, one per line and sorted, the databases tests create on the server
 # ADMIN_URL points at (as printed by scripts/pg.sh): internal/pgtest's
 # rgtest_<run>_…, rgempty_<run>_… and rgtemplate_<run>_…, and
-# internal/devserver's riskgraph_<name>_…. With TAG, only pgtest databases of
-# runs made with PGTEST_TAG=TAG; without it, every such database except
-# pgtest ones whose run's process is still alive here.
+# internal/devserver's riskgraph_<name>_…. With TAG, pgtest databases only of
+# runs made with PGTEST_TAG=TAG; without it, all but those whose run's process
+# is still alive here.
 # CI runs it before and after the tests: anything new is a database a test
 # failed to drop. The tag keeps other runs on a shared server out of it.
 set -euo pipefail
@@ -30,7 +30,7 @@ fi
 }
 pattern='^(rgtest|rgempty|rgtemplate|riskgraph)_'
 if [ -n "$tag" ]; then
-	pattern="^rg(test|empty|template)_[0-9]+_${tag}_"
+	pattern="^(rg(test|empty|template)_[0-9]+_${tag}_|riskgraph_)"
 fi
 "$psql" "$1" -XAtq -v ON_ERROR_STOP=1 -v pattern="$pattern" <<'SQL' |
 SELECT datname FROM pg_database WHERE datname ~ :'pattern' ORDER BY 1;
