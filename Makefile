@@ -40,13 +40,17 @@ help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
 	@echo
-	@echo "variables: DATABASE_URL, DEMO (default 1), APP_ENV (default development),"
+	@echo "variables: DATABASE_URL, DEMO (default 1), DEMO_PASSWORD, APP_ENV (default development),"
 	@echo "           RACE=1, TESTFLAGS, GOFLAGS, PG_PRIVATE_PORT (default 54329)"
 
 run: ## run the server with demo data (DATABASE_URL, else local or private PostgreSQL)
+	@echo "make run: finding the database (DATABASE_URL, else PostgreSQL on 127.0.0.1:5432, else a private cluster in .data/)"
 	@$(RESOLVE_DB_URL); \
+	echo "make run: building $(BIN) (a first build downloads and compiles the dependencies: a minute or two)"; \
+	$(GO) build -o $(BIN) .; \
+	echo "make run: starting the server: it migrates, loads the demo data, then logs the URL to open"; \
 	export DATABASE_URL="$$url" DEMO="$(DEMO)" APP_ENV="$(APP_ENV)"; \
-	exec $(GO) run .
+	exec $(BIN)
 
 test: ## run all tests against a real PostgreSQL (RACE=1 for -race)
 	@admin="$${TEST_DATABASE_URL:-}"; \

@@ -41,3 +41,38 @@ func TestRulePacksConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestListenURL(t *testing.T) {
+	for _, tt := range []struct{ addr, want string }{
+		{":8080", "http://localhost:8080/"},
+		{"0.0.0.0:9000", "http://localhost:9000/"},
+		{"[::]:8080", "http://localhost:8080/"},
+		{"127.0.0.1:8080", "http://127.0.0.1:8080/"},
+		{"example.com:80", "http://example.com:80/"},
+		{"[::1]:8080", "http://[::1]:8080/"},
+	} {
+		if got := listenURL(tt.addr); got != tt.want {
+			t.Errorf("listenURL(%q) = %q; want %q", tt.addr, got, tt.want)
+		}
+	}
+}
+
+func TestDemoPasswordConfig(t *testing.T) {
+	env := func(pw string) func(string) string {
+		return func(key string) string {
+			switch key {
+			case "DEMO_PASSWORD":
+				return pw
+			case "DATABASE_URL":
+				return "postgres://localhost/riskgraph"
+			}
+			return ""
+		}
+	}
+	if _, _, err := loadConfig(env("short")); err == nil || !strings.Contains(err.Error(), "DEMO_PASSWORD must be") {
+		t.Errorf("DEMO_PASSWORD=short: got %v; want the policy's error", err)
+	}
+	if cfg, _, err := loadConfig(env("a demo passphrase")); err != nil || cfg.DemoPassword != "a demo passphrase" {
+		t.Errorf("DEMO_PASSWORD=a demo passphrase: got %q, %v", cfg.DemoPassword, err)
+	}
+}

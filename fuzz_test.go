@@ -6,16 +6,9 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/smartfinance/riskgraph/internal/domain"
-)
-
-var (
-	fuzzEnvOnce sync.Once
-	fuzzEnv     *testEnv
-	fuzzToken   string
 )
 
 // FuzzRequestDecoder throws arbitrary bodies at /graphql: every answer must be
@@ -35,14 +28,11 @@ func FuzzRequestDecoder(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
+	// One server for every input, built on f so its cleanups (server, database)
+	// run when the fuzz target ends, in every fuzzing worker too.
+	fuzzEnv := newEnv(f)
+	fuzzToken := fuzzEnv.user(f, "fuzzer", domain.RoleAdmin).AccessToken
 	f.Fuzz(func(t *testing.T, body []byte) {
-		fuzzEnvOnce.Do(func() {
-			fuzzEnv = newEnv(&testing.T{})
-			fuzzToken = fuzzEnv.user(&testing.T{}, "fuzzer", domain.RoleAdmin).AccessToken
-		})
-		if fuzzEnv == nil || fuzzToken == "" {
-			t.Fatal("fuzz environment failed to start")
-		}
 		req, _ := http.NewRequest(http.MethodPost, fuzzEnv.srv.URL+"/graphql", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+fuzzToken)

@@ -484,6 +484,7 @@ func (a *app) bootstrap(ctx context.Context, cfg config) error {
 	if !cfg.Demo {
 		return nil
 	}
+	a.log.Info("loading demo data: accounts and, on a first start, a week of payments")
 	seeded, err := demo.Seed(ctx, a.accounts, cfg.DemoPassword)
 	if err != nil {
 		return err
@@ -502,8 +503,12 @@ func (a *app) bootstrap(ctx context.Context, cfg config) error {
 			demo.SeedPassword, seeded.StaffPassword)
 	case len(seeded.Created) > 0:
 		a.log.Info("demo accounts created", "users", seeded.Created)
+	case len(seeded.Reset) > 0:
+		a.log.Info("demo staff passwords set from DEMO_PASSWORD", "users", seeded.Reset)
+	case cfg.DemoPassword != "":
+		a.log.Info("demo accounts ready; staff passwords are DEMO_PASSWORD")
 	default:
-		a.log.Info("demo accounts already exist; passwords unchanged")
+		a.log.Info("demo accounts already exist; passwords unchanged (lost them? restart with DEMO_PASSWORD set, or run riskgraph reset-password)")
 	}
 	return nil
 }

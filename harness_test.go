@@ -21,7 +21,15 @@ import (
 	"github.com/smartfinance/riskgraph/internal/pgtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func TestMain(m *testing.M) {
+	// The README walkthrough runs `bin/riskgraph`: this test binary, acting as
+	// the command (main is the same code either way).
+	if os.Getenv(asCommandEnv) == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(pgtest.Main(m))
+}
 
 // testJWTSecret lets tests forge tokens to prove the server refuses them.
 var testJWTSecret = []byte("test-secret-test-secret-test-secret!")
@@ -65,23 +73,41 @@ func testConfig(dbURL string, clock *testClock) config {
 // seededRules is how many rules a test server starts with: both packs.
 func seededRules() int { return len(engine.BuiltinRules()) + len(engine.DefaultRulePack()) }
 
-func newEnv(t *testing.T) *testEnv {
+func newEnv(t testing.TB) *testEnv {
 	t.Helper()
 	db, dbURL := pgtest.New(t)
 	return newEnvOn(t, db, dbURL)
 }
 
 // newEnvOn starts another instance on an existing database (scale-out tests).
-func newEnvOn(t *testing.T, db *bun.DB, dbURL string) *testEnv {
+func newEnvOn(t testing.TB, db *bun.DB, dbURL string) *testEnv {
+	t.Helper()
+	return newEnvOnWith(t, db, dbURL, nil)
+}
+
+// newEnvOnWith starts an instance whose test configuration edit changes; one
+// that asks for demo data (cfg.Demo) also gets the server's start-up
+// bootstrap, as `riskgraph` runs it.
+func newEnvOnWith(t testing.TB, db *bun.DB, dbURL string, edit func(*config)) *testEnv {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	clock := &testClock{}
-	a, err := newApp(context.Background(), testConfig(dbURL, clock), db, log)
+	cfg := testConfig(dbURL, clock)
+	if edit != nil {
+		edit(&cfg)
+	}
+	a, err := newApp(context.Background(), cfg, db, log)
 	if err != nil {
 		t.Fatalf("newApp: %v", err)
+	}
+	if cfg.Demo {
+		if err := a.bootstrap(context.Background(), cfg); err != nil {
+			a.Close()
+			t.Fatalf("bootstrap: %v", err)
+		}
 	}
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(func() {
@@ -113,7 +139,7 @@ func (r gqlResponse) code() string {
 }
 
 // post sends one GraphQL request with an optional bearer token.
-func (e *testEnv) post(t *testing.T, token, query string, vars map[string]any) gqlResponse {
+func (e *testEnv) post(t testing.TB, token, query string, vars map[string]any) gqlResponse {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(body))
@@ -136,7 +162,7 @@ func (e *testEnv) post(t *testing.T, token, query string, vars map[string]any) g
 }
 
 // must runs a request that must succeed and decodes its data into out.
-func (e *testEnv) must(t *testing.T, token, query string, vars map[string]any, out any) {
+func (e *testEnv) must(t testing.TB, token, query string, vars map[string]any, out any) {
 	t.Helper()
 	res := e.post(t, token, query, vars)
 	if len(res.Errors) > 0 {
@@ -171,7 +197,7 @@ type session struct {
 
 const loginMutation = `mutation($in: LoginInput!) { login(input: $in) { accessToken refreshToken user { id username role } } }`
 
-func (e *testEnv) login(t *testing.T, username, password string) session {
+func (e *testEnv) login(t testing.TB, username, password string) session {
 	t.Helper()
 	var out struct{ Login session }
 	e.must(t, "", loginMutation, map[string]any{"in": map[string]any{"username": username, "password": password}}, &out)
@@ -179,7 +205,7 @@ func (e *testEnv) login(t *testing.T, username, password string) session {
 }
 
 // user creates an account of any role directly and logs it in.
-func (e *testEnv) user(t *testing.T, username string, role domain.Role) session {
+func (e *testEnv) user(t testing.TB, username string, role domain.Role) session {
 	t.Helper()
 	const password = "correct horse battery"
 	if _, err := e.app.accounts.EnsureUser(context.Background(), account.NewUser{Username: username, Password: password, Role: role}, false); err != nil {

@@ -12,6 +12,13 @@
 //	                               the model every running server scores with
 //	                               (flags: -from, -to, -seed, -l2, -activate;
 //	                               riskgraph train-model -h lists them)
+//	riskgraph reset-password USER  set a user's password, read from stdin
+//	                               (no echo at a terminal); ends its sessions,
+//	                               clears its failed logins, audited
+//	riskgraph alerts [flags]       print alerts from a running server, one
+//	                               JSON line each, until Ctrl-C (flags: -url,
+//	                               -min-level, -count, -token; the token
+//	                               defaults to $RISKGRAPH_TOKEN)
 package main
 
 import (
@@ -22,6 +29,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/pprof"
 	"net/netip"
@@ -39,6 +47,7 @@ import (
 	"github.com/smartfinance/riskgraph/dbmigrate"
 	"github.com/smartfinance/riskgraph/engine"
 	"github.com/smartfinance/riskgraph/internal/apperr"
+	"github.com/smartfinance/riskgraph/internal/auth"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/fraudmodel"
 	"github.com/smartfinance/riskgraph/internal/store"
@@ -179,6 +188,11 @@ func loadConfig(getenv func(string) string) (cfg config, warnings []string, err 
 		errs = append(errs, errors.New("DEMO=1 is refused when APP_ENV=production: demo accounts have known passwords"))
 	}
 	cfg.DemoPassword = getenv("DEMO_PASSWORD")
+	if cfg.DemoPassword != "" {
+		if perr := auth.ValidateNewPassword(cfg.DemoPassword); perr != nil {
+			errs = append(errs, fmt.Errorf("DEMO_PASSWORD %w", perr))
+		}
+	}
 	cfg.AdminUsername = str("ADMIN_USERNAME", "")
 	cfg.AdminPassword = getenv("ADMIN_PASSWORD")
 	if (cfg.AdminUsername == "") != (cfg.AdminPassword == "") {
@@ -277,6 +291,12 @@ func main() {
 }
 
 func run(args []string) error {
+	if len(args) > 0 && args[0] == "alerts" {
+		// A client of a running server: it needs no configuration or database.
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return alertsCommand(ctx, args[1:], os.Getenv("RISKGRAPH_TOKEN"), os.Stdout, os.Stderr)
+	}
 	cfg, warnings, err := loadConfig(os.Getenv)
 	if err != nil {
 		return fmt.Errorf("configuration:\n  %w", indentErrors(err))
@@ -309,10 +329,12 @@ func run(args []string) error {
 		return dbmigrate.Rollback(ctx, db)
 	case "train-model":
 		return trainModel(ctx, db, args[1:], os.Stdout, os.Stderr)
+	case "reset-password":
+		return resetPassword(ctx, cfg, db, log, args[1:], os.Stdin, os.Stderr)
 	case "serve":
 		return serve(ctx, cfg, db, log)
 	default:
-		return fmt.Errorf("unknown command %q (want migrate, rollback, train-model or nothing)", command)
+		return fmt.Errorf("unknown command %q (want migrate, rollback, train-model, reset-password, alerts or nothing)", command)
 	}
 }
 
@@ -423,6 +445,7 @@ func printModel(w io.Writer, m *domain.Model) {
 }
 
 func serve(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) error {
+	log.Info("migrating the database")
 	version, err := dbmigrate.Migrate(ctx, db)
 	if err != nil {
 		return err
@@ -460,7 +483,7 @@ func serve(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) error 
 		go func() { errc <- http.ListenAndServe(cfg.PprofAddr, pprofMux()) }()
 		log.Info("pprof listening", "addr", cfg.PprofAddr)
 	}
-	log.Info("listening", "addr", cfg.Addr, "env", cfg.Env, "playground", cfg.Playground)
+	log.Info("listening: open "+listenURL(cfg.Addr), "url", listenURL(cfg.Addr), "addr", cfg.Addr, "env", cfg.Env, "playground", cfg.Playground)
 
 	select {
 	case err := <-errc:
@@ -482,6 +505,19 @@ func serve(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) error 
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// listenURL is the address to open in a browser for a listen address: a
+// wildcard host (":8080", "0.0.0.0:8080", "[::]:8080") is this machine.
+func listenURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr + "/"
+	}
+	if ip, err := netip.ParseAddr(host); host == "" || err == nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
 }
 
 func pprofMux() http.Handler {

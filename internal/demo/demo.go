@@ -18,14 +18,19 @@ type Accounts struct {
 	// StaffPassword is the password given to newly created staff accounts, "" when all existed.
 	StaffPassword string
 	Created       []string
+	// Reset are the existing staff accounts whose password Seed set to staffPassword.
+	Reset []string
 }
 
 // Seed creates alice (USER) and bob (VIP) with the seed password, and analyst,
 // admin and gateway (SERVICE) with staffPassword, or a random one when empty.
-// Existing accounts are left untouched, so restarts are idempotent.
+// A staffPassword given (DEMO_PASSWORD) is applied at every start, also to
+// staff accounts that exist, so a lost demo password is recovered by
+// restarting with a new one; without it existing accounts are left untouched.
 func Seed(ctx context.Context, accounts *account.Service, staffPassword string) (Accounts, error) {
 	var out Accounts
-	if staffPassword == "" {
+	given := staffPassword != ""
+	if !given {
 		staffPassword = rand.Text()
 	}
 	users := []struct {
@@ -46,10 +51,19 @@ func Seed(ctx context.Context, accounts *account.Service, staffPassword string) 
 		if err != nil {
 			return out, fmt.Errorf("demo: create %s: %w", u.name, err)
 		}
-		if created {
+		switch {
+		case created:
 			out.Created = append(out.Created, u.name)
 			if !u.skipPolicy {
 				out.StaffPassword = staffPassword
+			}
+		case given && !u.skipPolicy:
+			reset, err := accounts.ResetPassword(ctx, u.name, staffPassword, "DEMO_PASSWORD")
+			if err != nil {
+				return out, fmt.Errorf("demo: set the password of %s from DEMO_PASSWORD: %w", u.name, err)
+			}
+			if reset {
+				out.Reset = append(out.Reset, u.name)
 			}
 		}
 	}

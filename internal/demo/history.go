@@ -90,6 +90,19 @@ func History(ctx context.Context, svc Services) (int, error) {
 	rng := rand.New(rand.NewPCG(42, 2026))
 	now := svc.Now().UTC()
 	start := now.Add(-7 * 24 * time.Hour)
+	// Accounts opened long before the week of history, so account age and the
+	// device-user signals read the demo as a real book of customers would.
+	opened := map[string]time.Time{"admin": start.AddDate(0, -6, 0), "analyst": start.AddDate(0, -6, 0),
+		"gateway": start.AddDate(0, -6, 0), "alice": start.AddDate(0, -4, 0), "bob": start.AddDate(-2, 0, 0)}
+	for i, u := range customers {
+		opened[u.Username] = start.AddDate(0, 0, -30-9*i)
+	}
+	for name, at := range opened {
+		if _, err := svc.DB.NewUpdate().Model((*domain.User)(nil)).Set("created_at = ?", at).
+			Where("username = ?", name).Exec(ctx); err != nil {
+			return 0, fmt.Errorf("demo: backdate %s: %w", name, err)
+		}
+	}
 	var plan []plannedTx
 	for i, u := range customers {
 		home := cities[i%len(cities)]

@@ -116,3 +116,9 @@ func SweepLoginAttempts(ctx context.Context, db bun.IDB, idleSince, familiarSinc
 		AND (last_success_at IS NULL OR last_success_at < ?)`, idleSince, familiarSince).Exec(ctx)
 	return mapErr(err)
 }
+
+// ClearLoginAttempts forgets an account's failed logins from every address.
+func ClearLoginAttempts(ctx context.Context, db bun.IDB, account string) error {
+	_, err := db.NewRaw(`DELETE FROM login_attempts WHERE account = ?`, account).Exec(ctx)
+	return mapErr(err)
+}
