@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +20,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/smartfinance/riskgraph/internal/console"
 	"github.com/smartfinance/riskgraph/internal/demo"
 )
 
@@ -223,8 +227,11 @@ func TestConsoleInBrowser(t *testing.T) {
 	// Rules: an administrator disables one and still sees it disabled after a reload.
 	b.signIn("admin", staffPassword)
 	b.nav("Rules", `document.querySelectorAll('[data-testid=rules] tbody tr[data-enabled=true]').length > 0`)
-	rule := b.attr(`[data-testid=rules] tbody tr[data-enabled=true]`, "data-rule")
+	const rule = "high velocity"
 	row := fmt.Sprintf(`[data-testid=rules] tr[data-rule=%q]`, rule)
+	if enabled := b.attr(row, "data-enabled"); enabled != "true" {
+		t.Fatalf("rule %q starts enabled=%s", rule, enabled)
+	}
 	b.run(chromedp.Click(chromedp.CSS(row + ` input[type=checkbox]`)))
 	b.waitFor(fmt.Sprintf(`document.querySelector('%s')?.dataset.enabled === 'false'`, row))
 	b.run(chromedp.Reload())
@@ -266,6 +273,8 @@ func TestConsoleInBrowser(t *testing.T) {
 	// GraphiQL from embedded files.
 	b.run(chromedp.Navigate(e.srv.URL + "/playground"))
 	b.waitFor(`!!document.querySelector('.graphiql-container') && !!document.querySelector('.graphiql-query-editor .CodeMirror')`)
+	b.run(chromedp.Click(chromedp.CSS(`.graphiql-execute-button`)))
+	b.waitFor(`(document.querySelector('.graphiql-response')?.textContent || '').includes('"Query"')`)
 	b.screenshot("playground")
 
 	b.mu.Lock()
@@ -292,4 +301,74 @@ func exceptionText(d *runtime.ExceptionDetails) string {
 		return d.Exception.Description
 	}
 	return d.Text
+}
+
+// TestConsoleServing covers how the bundle is served: the page at / and on
+// every app route, hashed assets cached for good, missing files a 404, the
+// playground only where enabled, and the API paths untouched.
+func TestConsoleServing(t *testing.T) {
+	get := func(t *testing.T, e *testEnv, method, path string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, e.srv.URL+path, nil)
+		resp, err := e.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp, string(body)
+	}
+	e, _ := newEnvWith(t, func(c *config) { c.Playground = true })
+	for _, path := range []string{"/", "/cases/12", "/transactions?decision=REJECT", "/index.html"} {
+		resp, body := get(t, e, http.MethodGet, path)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, `<div id="root">`) {
+			t.Errorf("GET %s: HTTP %d, want the console page", path, resp.StatusCode)
+		}
+		if csp := resp.Header.Get("Content-Security-Policy"); csp != console.Policy {
+			t.Errorf("GET %s: CSP %q, want the console's", path, csp)
+		}
+		if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
+			t.Errorf("GET %s: Cache-Control %q: the page must not be cached (it names the current bundle)", path, cc)
+		}
+		if strings.Contains(body, "<script>") || strings.Contains(body, "<style") {
+			t.Errorf("GET %s: inline script or style, which the CSP forbids", path)
+		}
+	}
+	// Every file the two pages load is in the bundle, served with its type and cached for good.
+	_, index := get(t, e, http.MethodGet, "/")
+	_, playground := get(t, e, http.MethodGet, "/playground")
+	refs := regexp.MustCompile(`(?:src|href)="(/assets/[^"]+)"`).FindAllStringSubmatch(index+playground, -1)
+	if len(refs) < 3 || !strings.Contains(playground, `id="graphiql"`) {
+		t.Fatalf("pages reference %d assets; playground page: %.200s", len(refs), playground)
+	}
+	for _, m := range refs {
+		resp, _ := get(t, e, http.MethodGet, m[1])
+		if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") {
+			t.Errorf("GET %s: HTTP %d, Cache-Control %q", m[1], resp.StatusCode, resp.Header.Get("Cache-Control"))
+		}
+		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/javascript") && !strings.HasPrefix(ct, "text/css") {
+			t.Errorf("GET %s: Content-Type %q", m[1], ct)
+		}
+	}
+	for path, want := range map[string]int{"/assets/missing.js": 404, "/favicon.ico": 404, "/healthz": 200} {
+		if resp, _ := get(t, e, http.MethodGet, path); resp.StatusCode != want {
+			t.Errorf("GET %s: HTTP %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+	if resp, _ := get(t, e, http.MethodPost, "/cases"); resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST /cases: HTTP %d, want 405", resp.StatusCode)
+	}
+
+	// Production: the console stays, the playground is gone.
+	p, _ := newEnvWith(t, func(c *config) {
+		c.Env, c.Introspection, c.Playground, c.MetricsAddr = "production", false, false, "127.0.0.1:0"
+	})
+	if resp, body := get(t, p, http.MethodGet, "/"); resp.StatusCode != http.StatusOK || !strings.Contains(body, `<div id="root">`) {
+		t.Errorf("production GET /: HTTP %d, want the console", resp.StatusCode)
+	}
+	for _, path := range []string{"/playground", "/metrics"} {
+		if resp, _ := get(t, p, http.MethodGet, path); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("production GET %s: HTTP %d, want 404", path, resp.StatusCode)
+		}
+	}
 }

@@ -9,8 +9,17 @@ import './playground.css';
 const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
 const fetcher = createGraphiQLFetcher({ url: '/graphql', subscriptionUrl: `${scheme}//${location.host}/graphql` });
 
+// Signing in is a mutation like any other: its accessToken goes in Headers.
+const defaultQuery = `# SmartFinance Risk Graph. To act as someone, run
+#   mutation { login(input: {username: "analyst", password: "…"}) { accessToken } }
+# and put {"Authorization": "Bearer <accessToken>"} in Headers below.
+query Ping {
+  __typename
+}
+`;
+
 createRoot(document.getElementById('graphiql')!).render(
   <StrictMode>
-    <GraphiQL fetcher={fetcher} />
+    <GraphiQL fetcher={fetcher} defaultQuery={defaultQuery} />
   </StrictMode>,
 );
