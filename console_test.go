@@ -186,8 +186,9 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 	}
 	e.must(t, gateway.AccessToken, `mutation($in: SubmitTransactionInput!) { submitTransaction(input: $in) { transaction { id } detection { riskLevel } } }`,
-		map[string]any{"in": map[string]any{"userId": found.Users.Edges[0].Node.ID, "amount": "15000.00", "deviceId": "fp-shared-emulator",
-			"ipAddress": "203.0.113.21", "merchantId": "m-luxury"}}, &submitted)
+		map[string]any{"in": map[string]any{"userId": found.Users.Edges[0].Node.ID, "amount": "15000.00", "deviceId": "fp-console-laptop",
+			"ipAddress": "198.51.100.7", "merchantId": "m-luxury",
+			"location": map[string]any{"latitude": 51.5072, "longitude": -0.1276, "country": "GB", "city": "London"}}}, &submitted)
 	txID := submitted.SubmitTransaction.Transaction.ID
 	b.waitFor(fmt.Sprintf(`!!document.querySelector('tr[data-tx-id="%s"]')`, txID))
 	latency := time.Since(sent)
@@ -198,7 +199,16 @@ func TestConsoleInBrowser(t *testing.T) {
 	if unread := b.text(`[data-testid=unread]`); !strings.HasPrefix(unread, "1 ") {
 		t.Errorf("unread count %q, want 1 after one live alert", unread)
 	}
+	if level := submitted.SubmitTransaction.Detection.RiskLevel; level != "HIGH" {
+		t.Fatalf("the test transaction scored %s; it must be HIGH to show the notice", level)
+	}
+	if notice := b.text(`.high-notice`); !strings.Contains(notice, "HIGH alert") {
+		t.Errorf("no visible notice for the HIGH alert: %q", notice)
+	}
 	b.screenshot("alerts")
+	alertRow := fmt.Sprintf(`tr[data-tx-id="%s"]`, txID)
+	b.run(chromedp.Click(chromedp.Search(fmt.Sprintf(`//tr[@data-tx-id="%s"]//button[.="Acknowledge"]`, txID))))
+	b.waitFor(fmt.Sprintf(`document.querySelector('%s').textContent.includes('ACKNOWLEDGED')`, alertRow))
 
 	// Case detail: start, confirm fraud; both steps in the timeline; the graph draws nodes.
 	b.run(chromedp.Click(chromedp.CSS(fmt.Sprintf(`tr[data-tx-id="%s"] a`, txID))), chromedp.WaitVisible(chromedp.CSS(`#case-title`)))
