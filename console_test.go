@@ -120,8 +120,14 @@ func (b *browser) screenshot(name string) {
 
 func (b *browser) signIn(username, password string) {
 	b.t.Helper()
+	b.run(chromedp.Navigate(b.base + "/"))
+	b.fillSignIn(username, password)
+}
+
+// fillSignIn signs in on the form the page shows, wherever it is.
+func (b *browser) fillSignIn(username, password string) {
+	b.t.Helper()
 	b.run(
-		chromedp.Navigate(b.base+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name=username]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), username),
 		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), password),
@@ -250,6 +256,21 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("rule %q after a reload: enabled=%s, want false", rule, enabled)
 	}
 	b.screenshot("rules")
+
+	// Expiry: past the access token's 15 minutes the next request refreshes the
+	// session in the background and the page carries on; past the refresh
+	// token's 30 days the console asks to sign in again over the same page.
+	e.clock.Advance(16 * time.Minute)
+	b.nav("Transactions", `document.querySelectorAll('[data-testid=transactions] tbody tr').length > 0`)
+	if who := b.text(`[data-testid=who]`); !strings.HasPrefix(who, "admin") {
+		t.Fatalf("after the access token expired the page shows %q, want admin still signed in", who)
+	}
+	e.clock.Advance(31 * 24 * time.Hour)
+	b.run(chromedp.Click(chromedp.Search(`//header//a[text()="Dashboard"]`)), chromedp.WaitVisible(chromedp.CSS(`.signin .notice`)))
+	b.screenshot("expired")
+	b.fillSignIn("admin", staffPassword)
+	b.waitFor(`location.pathname === '/dashboard' && Number(document.querySelector('[data-testid=trend]')?.dataset.points) > 0`)
+	t.Logf("expiry: a stale access token was refreshed in the background; an ended session asked to sign in and came back to /dashboard")
 	b.signOut()
 
 	// A customer sees only their own data and no staff screen.

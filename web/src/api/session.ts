@@ -65,7 +65,8 @@ function set(next: SessionState) {
   clearTimeout(timer);
   if (next.session) {
     sessionStorage.setItem(storageKey, next.session.refreshToken);
-    const wait = Math.max(5_000, next.session.expiresAt - Date.now() - refreshAhead);
+    // setTimeout fires at once beyond 2^31 ms, so the wait is capped.
+    const wait = Math.min(Math.max(5_000, next.session.expiresAt - Date.now() - refreshAhead), 2 ** 31 - 1);
     timer = setTimeout(() => void refresh(), wait);
   } else {
     sessionStorage.removeItem(storageKey);
@@ -73,8 +74,23 @@ function set(next: SessionState) {
   listeners.forEach((l) => l(state));
 }
 
+// localExpiry is when the token expires by this machine's clock: its lifetime
+// (exp − iat in the token) from now, so a skewed clock on either side cannot
+// make the console refresh in a loop or never.
+export function localExpiry(accessToken: string, expiresAt: string, now = Date.now()): number {
+  try {
+    const claims = JSON.parse(atob(accessToken.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+    if (typeof claims.exp === 'number' && typeof claims.iat === 'number' && claims.exp > claims.iat) {
+      return now + (claims.exp - claims.iat) * 1000;
+    }
+  } catch {
+    // Not a JWT we can read: trust the server's expiresAt.
+  }
+  return Date.parse(expiresAt);
+}
+
 function fromPayload(p: { accessToken: string; refreshToken: string; expiresAt: string; user: SessionUser }): Session {
-  return { accessToken: p.accessToken, refreshToken: p.refreshToken, expiresAt: Date.parse(p.expiresAt), user: p.user };
+  return { accessToken: p.accessToken, refreshToken: p.refreshToken, expiresAt: localExpiry(p.accessToken, p.expiresAt), user: p.user };
 }
 
 export const getState = () => state;
