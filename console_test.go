@@ -227,6 +227,13 @@ func TestConsoleInBrowser(t *testing.T) {
 	t.Logf("case workflow: START and CONFIRM_FRAUD in the timeline; related-users graph drew %s nodes", nodes)
 	b.screenshot("case")
 
+	// Customer 360 from the case: devices with status actions, transactions, sign-ins.
+	b.run(chromedp.Click(chromedp.Search(`//dd/a[starts-with(@href,"/users/")]`)))
+	b.waitFor(`document.querySelectorAll('[data-testid=customer-transactions] tbody tr').length > 0`)
+	b.run(chromedp.Click(chromedp.Search(`//tr[@data-device="fp-console-laptop"]//button[.="Mark abnormal"]`)))
+	b.waitFor(`document.querySelector('tr[data-device="fp-console-laptop"]').textContent.includes('ABNORMAL')`)
+	b.screenshot("customer360")
+
 	b.nav("Cases", `document.querySelectorAll('tr[data-event-id]').length > 0`)
 	b.screenshot("cases")
 	b.nav("Transactions", `document.querySelectorAll('[data-testid=transactions] tbody tr').length > 0`)

@@ -12,6 +12,8 @@ import { TransactionList } from './screens/transactions/TransactionList';
 import { TransactionDetail } from './screens/transactions/TransactionDetail';
 import { Rules } from './screens/rules/Rules';
 import { MyAccount } from './screens/account/MyAccount';
+import { Customers } from './screens/customers/Customers';
+import { Customer360 } from './screens/customers/Customer360';
 
 // The dashboard carries the chart library: loaded only when opened.
 const Dashboard = lazy(() => import('./screens/dashboard/Dashboard'));
@@ -45,6 +47,7 @@ export function App() {
                 <NavLink to="/alerts">Alerts</NavLink>
                 <NavLink to="/cases">Cases</NavLink>
                 <NavLink to="/transactions">Transactions</NavLink>
+                <NavLink to="/users">Customers</NavLink>
                 <NavLink to="/dashboard">Dashboard</NavLink>
                 <NavLink to="/rules">Rules</NavLink>
               </>
@@ -70,6 +73,8 @@ export function App() {
                   <Route path="/alerts" element={<Alerts />} />
                   <Route path="/cases" element={<CaseList me={user.id} />} />
                   <Route path="/cases/:id" element={<CaseDetail me={user.id} />} />
+                  <Route path="/users" element={<Customers />} />
+                  <Route path="/users/:id" element={<Customer360 admin={user.role === 'ADMIN'} />} />
                   <Route path="/dashboard" element={<Dashboard />} />
                   <Route path="/rules" element={<Rules admin={user.role === 'ADMIN'} />} />
                 </>

@@ -105,7 +105,7 @@ export function CaseDetail({ me }: { me: string }) {
           {tx && (
             <dl className="facts">
               <dt>Amount</dt><dd>{tx.amount} {tx.currency}</dd>
-              <dt>Customer</dt><dd>{ev.user?.username} <Badge value={ev.user?.status} /></dd>
+              <dt>Customer</dt><dd>{ev.user && <Link to={`/users/${ev.user.id}`}>{ev.user.username}</Link>} <Badge value={ev.user?.status} /></dd>
               <dt>Merchant</dt><dd>{tx.merchantId ?? '—'}</dd>
               <dt>Device</dt><dd>{tx.device?.fingerprint ?? tx.deviceFingerprint ?? '—'} <Badge value={tx.device?.status} /></dd>
               <dt>Place</dt><dd>{[tx.location?.city, tx.location?.country].filter(Boolean).join(', ') || '—'} · {tx.ipAddress}</dd>

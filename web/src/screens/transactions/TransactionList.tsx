@@ -63,7 +63,7 @@ export function TransactionList({ staff }: { staff: boolean }) {
             <tr key={t.id} data-user={t.user?.username}>
               <td>{when(t.occurredAt)}</td>
               <td><Link to={`/transactions/${t.id}`}>#{t.id}</Link></td>
-              {staff && <td>{t.user?.username}</td>}
+              {staff && <td>{t.user && <Link to={`/users/${t.user.id}`}>{t.user.username}</Link>}</td>}
               <td className="num">{t.amount} {t.currency}</td>
               <td>{t.merchantId}</td>
               <td className="num">{t.detection?.riskScore.toFixed(0)}</td>
