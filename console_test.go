@@ -100,7 +100,16 @@ func get[T any](b *browser, a chromedp.Action[T]) T {
 // waitFor polls a script until it returns true (the context bounds the wait).
 func (b *browser) waitFor(script string) {
 	b.t.Helper()
-	get(b, chromedp.Poll[bool](script, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second)))
+	_, err := chromedp.Run(b.ctx, chromedp.Poll[bool](script, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second)))
+	if err != nil {
+		// What the page showed instead, for the failure report.
+		shot := filepath.Join(os.TempDir(), fmt.Sprintf("console-failure-%d.png", time.Now().UnixNano()))
+		if png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100)); err == nil {
+			_ = os.WriteFile(shot, png, 0o644)
+		}
+		main, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.body.innerText.slice(0, 1500)`))
+		b.t.Fatalf("waiting for %s: %v\npage (screenshot %s):\n%s", script, err, shot, main)
+	}
 }
 
 func (b *browser) text(sel string) string {
@@ -264,6 +273,23 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	b.screenshot("rules")
 
+	// The editor: a condition the compiler refuses shows its message under the
+	// field; a fixed one saves as version 2, whose diff shows; a backtest counts.
+	b.run(chromedp.Click(chromedp.CSS(`button[aria-label="Open large amount"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=versions] li`)))
+	b.setValue(`textarea[name=condition]`, "amount >= ")
+	b.run(chromedp.Click(chromedp.Search(`//button[.="Save as a new version"]`)))
+	b.waitFor(`(document.querySelector('#condition-error')?.textContent || '').includes('check the input')`)
+	compileError := b.text(`#condition-error`)
+	b.setValue(`textarea[name=condition]`, "amount >= 12000")
+	b.run(chromedp.Click(chromedp.Search(`//button[.="Save as a new version"]`)))
+	b.waitFor(`(document.querySelector('[data-testid=versions]')?.textContent || '').includes('amount >= 12000')`)
+	b.run(chromedp.Click(chromedp.Search(`//button[.="Run backtest"]`)))
+	b.waitFor(`(document.querySelector('[data-testid=backtest]')?.textContent || '').includes('Hits')`)
+	b.screenshot("rule-editor")
+	t.Logf("rule editor: compile error shown inline (%q), v2 saved with its diff, backtest: %s",
+		compileError, strings.Join(strings.Fields(b.text(`[data-testid=backtest] dd:nth-of-type(2)`)), " "))
+
 	// Expiry: past the access token's 15 minutes the next request refreshes the
 	// session in the background and the page carries on; past the refresh
 	// token's 30 days the console asks to sign in again over the same page.
@@ -327,6 +353,16 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("browser: %s", p)
 	}
 	t.Logf("browser test: %d requests, all to 127.0.0.1; %v", len(b.requests), time.Since(started).Round(100*time.Millisecond))
+}
+
+// setValue replaces a form field's value the way typing would, so React sees it.
+func (b *browser) setValue(sel, value string) {
+	b.t.Helper()
+	get(b, chromedp.Evaluate[bool](fmt.Sprintf(`(() => {
+		const el = document.querySelector(%q);
+		Object.getOwnPropertyDescriptor(Object.getPrototypeOf(el), 'value').set.call(el, %q);
+		return el.dispatchEvent(new Event('input', {bubbles: true}));
+	})()`, sel, value)))
 }
 
 func (b *browser) attr(sel, name string) string {

@@ -32,6 +32,10 @@ type Documents = {
     "\n  query Users($filter: UserFilter, $first: Int, $after: String) {\n    users(filter: $filter, first: $first, after: $after) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id username email role status createdAt lastLoginAt } }\n    }\n  }\n": typeof types.UsersDocument,
     "\n  query Dashboard($from: Time!, $to: Time!, $bucket: TrendBucket) {\n    riskEventStats(from: $from, to: $to) {\n      total open handled meanTimeToHandle\n      byLevel { key count } byStatus { key count } byType { key count }\n    }\n    riskTrend(from: $from, to: $to, bucket: $bucket) { bucketStart transactions low medium high events alerts reject review }\n    systemStatus {\n      version uptimeSeconds activeSubscriptions migrationVersion rulesLoaded transactionsLastMinute\n      database { reachable latencyMs openConnections inUse idle maxOpen waitCount }\n      scoringLatency { samples p50 p95 p99 }\n      engineLatency { samples p50 p95 p99 }\n    }\n  }\n": typeof types.DashboardDocument,
     "\n  query Related($id: ID!, $depth: Int) {\n    user(id: $id) {\n      id username\n      relatedUsers(depth: $depth) {\n        depth\n        user { id username status }\n        evidence { kind value fromUser { id } toUser { id } }\n      }\n    }\n  }\n": typeof types.RelatedDocument,
+    "\n  query RuleDetail($id: ID!) {\n    rule(id: $id) {\n      id name description condition score priority type action enabled shadow version\n      versions { version name description condition expression score priority type action enabled shadow createdAt }\n    }\n  }\n": typeof types.RuleDetailDocument,
+    "\n  query LatestFeatures { transactions(first: 1) { edges { node { detection { features } } } } }\n": typeof types.LatestFeaturesDocument,
+    "\n  mutation UpsertRule($input: RuleInput!) { upsertRule(input: $input) { id name version enabled shadow expression } }\n": typeof types.UpsertRuleDocument,
+    "\n  query Backtest($input: BacktestInput!) {\n    backtestRule(input: $input) {\n      expression evaluated hits hitRate labelledFraud labelledLegitimate fraudCaught legitimateHit\n      precision recall addedFlagged addedFlaggedVolume truncated\n    }\n  }\n": typeof types.BacktestDocument,
     "\n  query Rules { rules { id name description expression score priority type action enabled shadow version builtin hitCount lastHitAt } }\n": typeof types.RulesDocument,
     "\n  mutation SetRuleEnabled($id: ID!, $enabled: Boolean!) { setRuleEnabled(id: $id, enabled: $enabled) { id enabled version } }\n": typeof types.SetRuleEnabledDocument,
     "\n  fragment DetectionView on Detection {\n    riskScore riskLevel decision ruleScore mlScore modelVersion reason features latencyMicros\n    matchedRules { ruleId name version score type action reason }\n    shadowRules { ruleId name version score reason }\n  }\n": typeof types.DetectionViewFragmentDoc,
@@ -57,6 +61,10 @@ const documents: Documents = {
     "\n  query Users($filter: UserFilter, $first: Int, $after: String) {\n    users(filter: $filter, first: $first, after: $after) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id username email role status createdAt lastLoginAt } }\n    }\n  }\n": types.UsersDocument,
     "\n  query Dashboard($from: Time!, $to: Time!, $bucket: TrendBucket) {\n    riskEventStats(from: $from, to: $to) {\n      total open handled meanTimeToHandle\n      byLevel { key count } byStatus { key count } byType { key count }\n    }\n    riskTrend(from: $from, to: $to, bucket: $bucket) { bucketStart transactions low medium high events alerts reject review }\n    systemStatus {\n      version uptimeSeconds activeSubscriptions migrationVersion rulesLoaded transactionsLastMinute\n      database { reachable latencyMs openConnections inUse idle maxOpen waitCount }\n      scoringLatency { samples p50 p95 p99 }\n      engineLatency { samples p50 p95 p99 }\n    }\n  }\n": types.DashboardDocument,
     "\n  query Related($id: ID!, $depth: Int) {\n    user(id: $id) {\n      id username\n      relatedUsers(depth: $depth) {\n        depth\n        user { id username status }\n        evidence { kind value fromUser { id } toUser { id } }\n      }\n    }\n  }\n": types.RelatedDocument,
+    "\n  query RuleDetail($id: ID!) {\n    rule(id: $id) {\n      id name description condition score priority type action enabled shadow version\n      versions { version name description condition expression score priority type action enabled shadow createdAt }\n    }\n  }\n": types.RuleDetailDocument,
+    "\n  query LatestFeatures { transactions(first: 1) { edges { node { detection { features } } } } }\n": types.LatestFeaturesDocument,
+    "\n  mutation UpsertRule($input: RuleInput!) { upsertRule(input: $input) { id name version enabled shadow expression } }\n": types.UpsertRuleDocument,
+    "\n  query Backtest($input: BacktestInput!) {\n    backtestRule(input: $input) {\n      expression evaluated hits hitRate labelledFraud labelledLegitimate fraudCaught legitimateHit\n      precision recall addedFlagged addedFlaggedVolume truncated\n    }\n  }\n": types.BacktestDocument,
     "\n  query Rules { rules { id name description expression score priority type action enabled shadow version builtin hitCount lastHitAt } }\n": types.RulesDocument,
     "\n  mutation SetRuleEnabled($id: ID!, $enabled: Boolean!) { setRuleEnabled(id: $id, enabled: $enabled) { id enabled version } }\n": types.SetRuleEnabledDocument,
     "\n  fragment DetectionView on Detection {\n    riskScore riskLevel decision ruleScore mlScore modelVersion reason features latencyMicros\n    matchedRules { ruleId name version score type action reason }\n    shadowRules { ruleId name version score reason }\n  }\n": types.DetectionViewFragmentDoc,
@@ -150,6 +158,22 @@ export function graphql(source: "\n  query Dashboard($from: Time!, $to: Time!, $
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query Related($id: ID!, $depth: Int) {\n    user(id: $id) {\n      id username\n      relatedUsers(depth: $depth) {\n        depth\n        user { id username status }\n        evidence { kind value fromUser { id } toUser { id } }\n      }\n    }\n  }\n"): (typeof documents)["\n  query Related($id: ID!, $depth: Int) {\n    user(id: $id) {\n      id username\n      relatedUsers(depth: $depth) {\n        depth\n        user { id username status }\n        evidence { kind value fromUser { id } toUser { id } }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query RuleDetail($id: ID!) {\n    rule(id: $id) {\n      id name description condition score priority type action enabled shadow version\n      versions { version name description condition expression score priority type action enabled shadow createdAt }\n    }\n  }\n"): (typeof documents)["\n  query RuleDetail($id: ID!) {\n    rule(id: $id) {\n      id name description condition score priority type action enabled shadow version\n      versions { version name description condition expression score priority type action enabled shadow createdAt }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query LatestFeatures { transactions(first: 1) { edges { node { detection { features } } } } }\n"): (typeof documents)["\n  query LatestFeatures { transactions(first: 1) { edges { node { detection { features } } } } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpsertRule($input: RuleInput!) { upsertRule(input: $input) { id name version enabled shadow expression } }\n"): (typeof documents)["\n  mutation UpsertRule($input: RuleInput!) { upsertRule(input: $input) { id name version enabled shadow expression } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Backtest($input: BacktestInput!) {\n    backtestRule(input: $input) {\n      expression evaluated hits hitRate labelledFraud labelledLegitimate fraudCaught legitimateHit\n      precision recall addedFlagged addedFlaggedVolume truncated\n    }\n  }\n"): (typeof documents)["\n  query Backtest($input: BacktestInput!) {\n    backtestRule(input: $input) {\n      expression evaluated hits hitRate labelledFraud labelledLegitimate fraudCaught legitimateHit\n      precision recall addedFlagged addedFlaggedVolume truncated\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
