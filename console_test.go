@@ -290,6 +290,19 @@ func TestConsoleInBrowser(t *testing.T) {
 	t.Logf("rule editor: compile error shown inline (%q), v2 saved with its diff, backtest: %s",
 		compileError, strings.Join(strings.Fields(b.text(`[data-testid=backtest] dd:nth-of-type(2)`)), " "))
 
+	// Administration: accounts and roles, the audit log (the rule edits above
+	// are in it), data sources with their secrets masked, models.
+	b.nav("Administration", `document.querySelectorAll('[data-testid=admin-users] tbody tr').length > 0`)
+	b.run(chromedp.Click(chromedp.Search(`//button[@role="tab"][.="Audit log"]`)))
+	b.waitFor(`(document.querySelector('[data-testid=audit]')?.textContent || '').includes('rule.')`)
+	b.screenshot("admin-audit")
+	b.run(chromedp.Click(chromedp.Search(`//button[@role="tab"][.="Data sources"]`)))
+	b.waitFor(`document.querySelectorAll('[data-testid=sources] tbody tr').length > 0`)
+	if sources := b.text(`[data-testid=sources]`); !strings.Contains(sources, `"***"`) || strings.Contains(sources, "demo-password") {
+		t.Errorf("data sources must show their secrets masked: %s", sources)
+	}
+	b.screenshot("admin-sources")
+
 	// Expiry: past the access token's 15 minutes the next request refreshes the
 	// session in the background and the page carries on; past the refresh
 	// token's 30 days the console asks to sign in again over the same page.

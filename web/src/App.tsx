@@ -14,6 +14,7 @@ import { Rules } from './screens/rules/Rules';
 import { MyAccount } from './screens/account/MyAccount';
 import { Customers } from './screens/customers/Customers';
 import { Customer360 } from './screens/customers/Customer360';
+import { Admin } from './screens/admin/Admin';
 
 // The dashboard carries the chart library: loaded only when opened.
 const Dashboard = lazy(() => import('./screens/dashboard/Dashboard'));
@@ -50,6 +51,7 @@ export function App() {
                 <NavLink to="/users">Customers</NavLink>
                 <NavLink to="/dashboard">Dashboard</NavLink>
                 <NavLink to="/rules">Rules</NavLink>
+                <NavLink to="/admin">{user.role === 'ADMIN' ? 'Administration' : 'Data and models'}</NavLink>
               </>
             ) : (
               <>
@@ -77,6 +79,7 @@ export function App() {
                   <Route path="/users/:id" element={<Customer360 admin={user.role === 'ADMIN'} />} />
                   <Route path="/dashboard" element={<Dashboard />} />
                   <Route path="/rules" element={<Rules admin={user.role === 'ADMIN'} />} />
+                  <Route path="/admin" element={<Admin admin={user.role === 'ADMIN'} />} />
                 </>
               )}
               <Route path="*" element={<p className="error" role="alert">This page does not exist or is not available to your role.</p>} />

@@ -18,6 +18,15 @@ type Documents = {
     "\n  mutation Refresh($token: String!) {\n    refreshToken(refreshToken: $token) { accessToken refreshToken expiresAt user { id username role } }\n  }\n": typeof types.RefreshDocument,
     "\n  mutation Logout($token: String) { logout(refreshToken: $token) }\n": typeof types.LogoutDocument,
     "\n  query Me {\n    me {\n      id username email role status createdAt lastLoginAt\n      lastLocation { city country }\n      devices { id fingerprint status firstSeenAt lastSeenAt }\n      loginLogs(first: 10) { id success failureReason ipAddress createdAt location { city country } }\n    }\n  }\n": typeof types.MeDocument,
+    "\n  query AdminUsers($first: Int, $after: String) {\n    users(first: $first, after: $after) {\n      totalCount pageInfo { hasNextPage endCursor }\n      edges { node { id username email role status lastLoginAt } }\n    }\n  }\n": typeof types.AdminUsersDocument,
+    "mutation CreateUser($input: CreateUserInput!) { createUser(input: $input) { id username role } }": typeof types.CreateUserDocument,
+    "mutation SetRole($id: ID!, $role: Role!) { updateUserRole(id: $id, role: $role) { id role } }": typeof types.SetRoleDocument,
+    "\n  query Audit($filter: AuditLogFilter, $first: Int, $after: String) {\n    auditLogs(filter: $filter, first: $first, after: $after) {\n      totalCount pageInfo { hasNextPage endCursor }\n      edges { node { id action targetType targetId details ipAddress createdAt actor { username } } }\n    }\n  }\n": typeof types.AuditDocument,
+    "\n  query Sources {\n    dataSources { id name kind description config status lastSeenAt }\n    dataQuality {\n      completeness { total missingDevice missingIp missingLocation missingMerchant score }\n      freshness { sourceName newestAt ageSeconds }\n      anomalies { day count mean zScore direction }\n    }\n  }\n": typeof types.SourcesDocument,
+    "\n  query Models {\n    models(first: 20) { edges { node {\n      id version algorithm active activatedAt createdAt\n      metrics { heldOut { rows fraud legitimate } train { rows } precision recall auc threshold truePositives falsePositives trueNegatives falseNegatives }\n    } } }\n  }\n": typeof types.ModelsDocument,
+    "mutation TrainModel { trainModel { id version } }": typeof types.TrainModelDocument,
+    "mutation ActivateModel($id: ID!) { activateModel(id: $id) { id active } }": typeof types.ActivateModelDocument,
+    "mutation DeactivateModel($id: ID!) { deactivateModel(id: $id) { id active } }": typeof types.DeactivateModelDocument,
     "\n  fragment AlertRow on Alert {\n    id level status title message createdAt\n    event { id status }\n    user { id username }\n    transaction { id amount currency }\n  }\n": typeof types.AlertRowFragmentDoc,
     "\n  query AlertsSince($filter: AlertFilter, $first: Int) {\n    alerts(filter: $filter, first: $first) { edges { node { ...AlertRow } } }\n  }\n": typeof types.AlertsSinceDocument,
     "\n  subscription AlertRaised($minLevel: RiskLevel) { alertRaised(minLevel: $minLevel) { ...AlertRow } }\n": typeof types.AlertRaisedDocument,
@@ -47,6 +56,15 @@ const documents: Documents = {
     "\n  mutation Refresh($token: String!) {\n    refreshToken(refreshToken: $token) { accessToken refreshToken expiresAt user { id username role } }\n  }\n": types.RefreshDocument,
     "\n  mutation Logout($token: String) { logout(refreshToken: $token) }\n": types.LogoutDocument,
     "\n  query Me {\n    me {\n      id username email role status createdAt lastLoginAt\n      lastLocation { city country }\n      devices { id fingerprint status firstSeenAt lastSeenAt }\n      loginLogs(first: 10) { id success failureReason ipAddress createdAt location { city country } }\n    }\n  }\n": types.MeDocument,
+    "\n  query AdminUsers($first: Int, $after: String) {\n    users(first: $first, after: $after) {\n      totalCount pageInfo { hasNextPage endCursor }\n      edges { node { id username email role status lastLoginAt } }\n    }\n  }\n": types.AdminUsersDocument,
+    "mutation CreateUser($input: CreateUserInput!) { createUser(input: $input) { id username role } }": types.CreateUserDocument,
+    "mutation SetRole($id: ID!, $role: Role!) { updateUserRole(id: $id, role: $role) { id role } }": types.SetRoleDocument,
+    "\n  query Audit($filter: AuditLogFilter, $first: Int, $after: String) {\n    auditLogs(filter: $filter, first: $first, after: $after) {\n      totalCount pageInfo { hasNextPage endCursor }\n      edges { node { id action targetType targetId details ipAddress createdAt actor { username } } }\n    }\n  }\n": types.AuditDocument,
+    "\n  query Sources {\n    dataSources { id name kind description config status lastSeenAt }\n    dataQuality {\n      completeness { total missingDevice missingIp missingLocation missingMerchant score }\n      freshness { sourceName newestAt ageSeconds }\n      anomalies { day count mean zScore direction }\n    }\n  }\n": types.SourcesDocument,
+    "\n  query Models {\n    models(first: 20) { edges { node {\n      id version algorithm active activatedAt createdAt\n      metrics { heldOut { rows fraud legitimate } train { rows } precision recall auc threshold truePositives falsePositives trueNegatives falseNegatives }\n    } } }\n  }\n": types.ModelsDocument,
+    "mutation TrainModel { trainModel { id version } }": types.TrainModelDocument,
+    "mutation ActivateModel($id: ID!) { activateModel(id: $id) { id active } }": types.ActivateModelDocument,
+    "mutation DeactivateModel($id: ID!) { deactivateModel(id: $id) { id active } }": types.DeactivateModelDocument,
     "\n  fragment AlertRow on Alert {\n    id level status title message createdAt\n    event { id status }\n    user { id username }\n    transaction { id amount currency }\n  }\n": types.AlertRowFragmentDoc,
     "\n  query AlertsSince($filter: AlertFilter, $first: Int) {\n    alerts(filter: $filter, first: $first) { edges { node { ...AlertRow } } }\n  }\n": types.AlertsSinceDocument,
     "\n  subscription AlertRaised($minLevel: RiskLevel) { alertRaised(minLevel: $minLevel) { ...AlertRow } }\n": types.AlertRaisedDocument,
@@ -102,6 +120,42 @@ export function graphql(source: "\n  mutation Logout($token: String) { logout(re
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query Me {\n    me {\n      id username email role status createdAt lastLoginAt\n      lastLocation { city country }\n      devices { id fingerprint status firstSeenAt lastSeenAt }\n      loginLogs(first: 10) { id success failureReason ipAddress createdAt location { city country } }\n    }\n  }\n"): (typeof documents)["\n  query Me {\n    me {\n      id username email role status createdAt lastLoginAt\n      lastLocation { city country }\n      devices { id fingerprint status firstSeenAt lastSeenAt }\n      loginLogs(first: 10) { id success failureReason ipAddress createdAt location { city country } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AdminUsers($first: Int, $after: String) {\n    users(first: $first, after: $after) {\n      totalCount pageInfo { hasNextPage endCursor }\n      edges { node { id username email role status lastLoginAt } }\n    }\n  }\n"): (typeof documents)["\n  query AdminUsers($first: Int, $after: String) {\n    users(first: $first, after: $after) {\n      totalCount pageInfo { hasNextPage endCursor }\n      edges { node { id username email role status lastLoginAt } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation CreateUser($input: CreateUserInput!) { createUser(input: $input) { id username role } }"): (typeof documents)["mutation CreateUser($input: CreateUserInput!) { createUser(input: $input) { id username role } }"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation SetRole($id: ID!, $role: Role!) { updateUserRole(id: $id, role: $role) { id role } }"): (typeof documents)["mutation SetRole($id: ID!, $role: Role!) { updateUserRole(id: $id, role: $role) { id role } }"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Audit($filter: AuditLogFilter, $first: Int, $after: String) {\n    auditLogs(filter: $filter, first: $first, after: $after) {\n      totalCount pageInfo { hasNextPage endCursor }\n      edges { node { id action targetType targetId details ipAddress createdAt actor { username } } }\n    }\n  }\n"): (typeof documents)["\n  query Audit($filter: AuditLogFilter, $first: Int, $after: String) {\n    auditLogs(filter: $filter, first: $first, after: $after) {\n      totalCount pageInfo { hasNextPage endCursor }\n      edges { node { id action targetType targetId details ipAddress createdAt actor { username } } }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Sources {\n    dataSources { id name kind description config status lastSeenAt }\n    dataQuality {\n      completeness { total missingDevice missingIp missingLocation missingMerchant score }\n      freshness { sourceName newestAt ageSeconds }\n      anomalies { day count mean zScore direction }\n    }\n  }\n"): (typeof documents)["\n  query Sources {\n    dataSources { id name kind description config status lastSeenAt }\n    dataQuality {\n      completeness { total missingDevice missingIp missingLocation missingMerchant score }\n      freshness { sourceName newestAt ageSeconds }\n      anomalies { day count mean zScore direction }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Models {\n    models(first: 20) { edges { node {\n      id version algorithm active activatedAt createdAt\n      metrics { heldOut { rows fraud legitimate } train { rows } precision recall auc threshold truePositives falsePositives trueNegatives falseNegatives }\n    } } }\n  }\n"): (typeof documents)["\n  query Models {\n    models(first: 20) { edges { node {\n      id version algorithm active activatedAt createdAt\n      metrics { heldOut { rows fraud legitimate } train { rows } precision recall auc threshold truePositives falsePositives trueNegatives falseNegatives }\n    } } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation TrainModel { trainModel { id version } }"): (typeof documents)["mutation TrainModel { trainModel { id version } }"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation ActivateModel($id: ID!) { activateModel(id: $id) { id active } }"): (typeof documents)["mutation ActivateModel($id: ID!) { activateModel(id: $id) { id active } }"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation DeactivateModel($id: ID!) { deactivateModel(id: $id) { id active } }"): (typeof documents)["mutation DeactivateModel($id: ID!) { deactivateModel(id: $id) { id active } }"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
