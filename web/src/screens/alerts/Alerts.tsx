@@ -1,6 +1,6 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { Link } from 'react-router';
-import { useClient, useMutation, useSubscription } from 'urql';
+import { useClient, useMutation, type CombinedError } from 'urql';
 import { graphql } from '../../gql';
 import type { AlertRowFragment, RiskLevel } from '../../gql/graphql';
 import { useApi } from '../../api/context';
@@ -36,7 +36,7 @@ export function Alerts() {
   const [minLevel, setMinLevel] = useState<RiskLevel>('LOW');
   const [, redraw] = useState(0);
   const [live, setLive] = useState(false);
-  const [loadError, setLoadError] = useState<unknown>(null);
+  const [loadError, setLoadError] = useState<CombinedError | null>(null);
   const feed = useMemo(
     () =>
       new AlertFeed<AlertRowFragment>(async (from) => {
@@ -47,7 +47,7 @@ export function Alerts() {
     [client],
   );
   const [notice, setNotice] = useState<AlertRowFragment | null>(null);
-  const seen = useRef(new Set<string>());
+  const [subError, setSubError] = useState<CombinedError | null>(null);
 
   useEffect(
     () => api.onConnected(() => {
@@ -59,15 +59,18 @@ export function Alerts() {
   useEffect(() => api.ws.on('closed', () => setLive(false)), [api]);
 
   // The subscription asks for everything; the level filter is applied here so
-  // changing it neither drops the socket nor loses alerts.
-  const [sub] = useSubscription({ query: AlertRaised, variables: { minLevel: 'LOW' } });
+  // changing it neither drops the socket nor loses alerts. Every event is
+  // handled as it arrives (a hook's latest-value state could skip one).
   useEffect(() => {
-    const a = sub.data?.alertRaised;
-    if (!a || seen.current.has(a.id)) return;
-    seen.current.add(a.id);
-    feed.received(a);
-    if (a.level === 'HIGH') setNotice(a);
-  }, [sub.data, feed]);
+    const { unsubscribe } = client.subscription(AlertRaised, { minLevel: 'LOW' }).subscribe((res) => {
+      setSubError(res.error ?? null);
+      const a = res.data?.alertRaised;
+      if (!a) return;
+      feed.received(a);
+      if (a.level === 'HIGH') setNotice(a);
+    });
+    return unsubscribe;
+  }, [client, feed]);
 
   const [handled, handle] = useMutation(HandleAlert);
   async function act(id: string, action: 'ACKNOWLEDGE' | 'RESOLVE') {
@@ -97,7 +100,7 @@ export function Alerts() {
           <button onClick={() => setNotice(null)} aria-label="Dismiss notice">×</button>
         </div>
       )}
-      <ErrorNotice error={sub.error ?? handled.error ?? (loadError as never)} />
+      <ErrorNotice error={subError ?? handled.error ?? loadError} />
       <table className="grid">
         <thead><tr><th>Raised</th><th>Level</th><th>Status</th><th>Alert</th><th>Customer</th><th>Amount</th><th>Actions</th></tr></thead>
         <tbody>
