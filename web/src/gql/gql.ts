@@ -28,7 +28,7 @@ type Documents = {
     "mutation ActivateModel($id: ID!) { activateModel(id: $id) { id active } }": typeof types.ActivateModelDocument,
     "mutation DeactivateModel($id: ID!) { deactivateModel(id: $id) { id active } }": typeof types.DeactivateModelDocument,
     "\n  fragment AlertRow on Alert {\n    id level status title message createdAt\n    event { id status }\n    user { id username }\n    transaction { id amount currency }\n  }\n": typeof types.AlertRowFragmentDoc,
-    "\n  query AlertsSince($filter: AlertFilter, $first: Int) {\n    alerts(filter: $filter, first: $first) { edges { node { ...AlertRow } } }\n  }\n": typeof types.AlertsSinceDocument,
+    "\n  query AlertsSince($filter: AlertFilter, $first: Int, $after: String) {\n    alerts(filter: $filter, first: $first, after: $after) {\n      pageInfo { hasNextPage endCursor }\n      edges { node { ...AlertRow } }\n    }\n  }\n": typeof types.AlertsSinceDocument,
     "\n  subscription AlertRaised($minLevel: RiskLevel) { alertRaised(minLevel: $minLevel) { ...AlertRow } }\n": typeof types.AlertRaisedDocument,
     "\n  mutation HandleAlert($id: ID!, $input: HandleAlertInput!) { handleAlert(id: $id, input: $input) { ...AlertRow } }\n": typeof types.HandleAlertDocument,
     "\n  query Case($id: ID!) {\n    riskEvent(id: $id) {\n      id title description type level status riskScore version createdAt updatedAt\n      assignee { id username }\n      user {\n        id username status role\n        riskProfile { score level reasons { factor points detail } }\n      }\n      transaction {\n        id amount currency merchantId channel ipAddress occurredAt status deviceFingerprint\n        device { id fingerprint status }\n        location { city country }\n        detection { ...DetectionView }\n      }\n      alerts { id level status title createdAt }\n      timeline { id kind action note fromStatus toStatus createdAt actor { username } }\n      suggestions { action reason priority }\n    }\n  }\n": typeof types.CaseDocument,
@@ -66,7 +66,7 @@ const documents: Documents = {
     "mutation ActivateModel($id: ID!) { activateModel(id: $id) { id active } }": types.ActivateModelDocument,
     "mutation DeactivateModel($id: ID!) { deactivateModel(id: $id) { id active } }": types.DeactivateModelDocument,
     "\n  fragment AlertRow on Alert {\n    id level status title message createdAt\n    event { id status }\n    user { id username }\n    transaction { id amount currency }\n  }\n": types.AlertRowFragmentDoc,
-    "\n  query AlertsSince($filter: AlertFilter, $first: Int) {\n    alerts(filter: $filter, first: $first) { edges { node { ...AlertRow } } }\n  }\n": types.AlertsSinceDocument,
+    "\n  query AlertsSince($filter: AlertFilter, $first: Int, $after: String) {\n    alerts(filter: $filter, first: $first, after: $after) {\n      pageInfo { hasNextPage endCursor }\n      edges { node { ...AlertRow } }\n    }\n  }\n": types.AlertsSinceDocument,
     "\n  subscription AlertRaised($minLevel: RiskLevel) { alertRaised(minLevel: $minLevel) { ...AlertRow } }\n": types.AlertRaisedDocument,
     "\n  mutation HandleAlert($id: ID!, $input: HandleAlertInput!) { handleAlert(id: $id, input: $input) { ...AlertRow } }\n": types.HandleAlertDocument,
     "\n  query Case($id: ID!) {\n    riskEvent(id: $id) {\n      id title description type level status riskScore version createdAt updatedAt\n      assignee { id username }\n      user {\n        id username status role\n        riskProfile { score level reasons { factor points detail } }\n      }\n      transaction {\n        id amount currency merchantId channel ipAddress occurredAt status deviceFingerprint\n        device { id fingerprint status }\n        location { city country }\n        detection { ...DetectionView }\n      }\n      alerts { id level status title createdAt }\n      timeline { id kind action note fromStatus toStatus createdAt actor { username } }\n      suggestions { action reason priority }\n    }\n  }\n": types.CaseDocument,
@@ -163,7 +163,7 @@ export function graphql(source: "\n  fragment AlertRow on Alert {\n    id level 
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query AlertsSince($filter: AlertFilter, $first: Int) {\n    alerts(filter: $filter, first: $first) { edges { node { ...AlertRow } } }\n  }\n"): (typeof documents)["\n  query AlertsSince($filter: AlertFilter, $first: Int) {\n    alerts(filter: $filter, first: $first) { edges { node { ...AlertRow } } }\n  }\n"];
+export function graphql(source: "\n  query AlertsSince($filter: AlertFilter, $first: Int, $after: String) {\n    alerts(filter: $filter, first: $first, after: $after) {\n      pageInfo { hasNextPage endCursor }\n      edges { node { ...AlertRow } }\n    }\n  }\n"): (typeof documents)["\n  query AlertsSince($filter: AlertFilter, $first: Int, $after: String) {\n    alerts(filter: $filter, first: $first, after: $after) {\n      pageInfo { hasNextPage endCursor }\n      edges { node { ...AlertRow } }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -16,8 +16,11 @@ graphql(`
   }
 `);
 const AlertsSince = graphql(`
-  query AlertsSince($filter: AlertFilter, $first: Int) {
-    alerts(filter: $filter, first: $first) { edges { node { ...AlertRow } } }
+  query AlertsSince($filter: AlertFilter, $first: Int, $after: String) {
+    alerts(filter: $filter, first: $first, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      edges { node { ...AlertRow } }
+    }
   }
 `);
 const AlertRaised = graphql(`
@@ -36,12 +39,16 @@ export function Alerts() {
   const [minLevel, setMinLevel] = useState<RiskLevel>('LOW');
   const [, redraw] = useState(0);
   const [live, setLive] = useState(false);
+  const [olderCursor, setOlderCursor] = useState<string | null>(null);
   const [loadError, setLoadError] = useState<CombinedError | null>(null);
   const feed = useMemo(
     () =>
       new AlertFeed<AlertRowFragment>(async (from) => {
         const res = await client.query(AlertsSince, { filter: { from }, first: 100 }, { requestPolicy: 'network-only' }).toPromise();
         setLoadError(res.error ?? null);
+        const page = res.data?.alerts.pageInfo;
+        // The first read starts the "older" cursor; a catch-up never moves it.
+        if (!from && page) setOlderCursor(page.hasNextPage ? page.endCursor ?? null : null);
         return res.data?.alerts.edges.map((e) => e.node) ?? [];
       }, () => redraw((n) => n + 1)),
     [client],
@@ -71,6 +78,15 @@ export function Alerts() {
     });
     return unsubscribe;
   }, [client, feed]);
+
+  async function loadOlder() {
+    const res = await client.query(AlertsSince, { first: 100, after: olderCursor }, { requestPolicy: 'network-only' }).toPromise();
+    setLoadError(res.error ?? null);
+    if (!res.data) return;
+    feed.older(res.data.alerts.edges.map((e) => e.node));
+    const page = res.data.alerts.pageInfo;
+    setOlderCursor(page.hasNextPage ? page.endCursor ?? null : null);
+  }
 
   const [handled, handle] = useMutation(HandleAlert);
   async function act(id: string, action: 'ACKNOWLEDGE' | 'RESOLVE') {
@@ -122,6 +138,7 @@ export function Alerts() {
         </tbody>
       </table>
       {shown.length === 0 && <p className="muted">No alerts yet at this level.</p>}
+      {olderCursor && <button onClick={() => void loadOlder()}>Load older alerts</button>}
     </section>
   );
 }

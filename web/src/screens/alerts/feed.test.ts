@@ -41,3 +41,14 @@ describe('AlertFeed', () => {
     expect(feed.unread.size).toBe(0);
   });
 });
+
+describe('AlertFeed.older', () => {
+  it('adds history behind the newest without marking it unread', () => {
+    const feed = new AlertFeed<FeedAlert>(async () => [], () => {});
+    feed.received(alert(9, 30));
+    feed.older([alert(2, 1), alert(1, 0)]);
+    expect(feed.alerts.map((a) => a.id)).toEqual(['9', '2', '1']);
+    expect([...feed.unread]).toEqual(['9']);
+    expect(feed.newest).toBe('2026-12-06T10:30:00Z');
+  });
+});

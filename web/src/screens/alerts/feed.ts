@@ -13,7 +13,7 @@ export class AlertFeed<A extends FeedAlert> {
   constructor(
     private fetchSince: (from: string | undefined) => Promise<A[]>,
     private changed: (feed: AlertFeed<A>) => void,
-    private limit = 200,
+    private limit = 2000,
   ) {}
 
   // newest is where a catch-up starts: the server's filter is createdAt ≥ from,
@@ -24,6 +24,11 @@ export class AlertFeed<A extends FeedAlert> {
 
   received(a: A) {
     this.merge([a], true);
+  }
+
+  // older adds a page of history read further back (never unread).
+  older(page: A[]) {
+    this.merge(page, false);
   }
 
   async connected() {
