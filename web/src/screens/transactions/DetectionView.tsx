@@ -7,6 +7,7 @@ graphql(`
     riskScore riskLevel decision ruleScore mlScore modelVersion reason features latencyMicros
     matchedRules { ruleId name version score type action reason }
     shadowRules { ruleId name version score reason }
+    modelContributions { feature value contribution }
   }
 `);
 
@@ -39,6 +40,17 @@ export function DetectionView({ d }: { d: DetectionViewFragment }) {
             <tr key={m.ruleId}><td>{m.name} <span className="muted small">{m.type}{m.action === 'REJECT' ? ' · rejects' : ''}</span></td><td>v{m.version}</td><td className="num">+{m.score}</td><td>{m.reason}</td></tr>
           ))}</tbody>
         </table>
+      )}
+      {d.modelContributions && d.modelContributions.length > 0 && (
+        <>
+          <h3>Model: top contributions</h3>
+          <table className="grid compact" data-testid="contributions">
+            <thead><tr><th>Feature</th><th>Value</th><th>Push on the log-odds</th></tr></thead>
+            <tbody>{d.modelContributions.map((c) => (
+              <tr key={c.feature}><td>{c.feature}</td><td className="num">{c.value.toFixed(2)}</td><td className="num">{c.contribution > 0 ? '+' : ''}{c.contribution.toFixed(3)}</td></tr>
+            ))}</tbody>
+          </table>
+        </>
       )}
       {d.shadowRules.length > 0 && <p className="muted">Shadow rules that matched: {d.shadowRules.map((s) => `${s.name} (v${s.version})`).join(', ')}</p>}
       <details>
