@@ -19,7 +19,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -37,6 +36,7 @@ import (
 	"github.com/smartfinance/riskgraph/internal/auth"
 	"github.com/smartfinance/riskgraph/internal/backtest"
 	"github.com/smartfinance/riskgraph/internal/cases"
+	"github.com/smartfinance/riskgraph/internal/console"
 	"github.com/smartfinance/riskgraph/internal/datasource"
 	"github.com/smartfinance/riskgraph/internal/demo"
 	"github.com/smartfinance/riskgraph/internal/fraudmodel"
@@ -50,6 +50,7 @@ import (
 	"github.com/smartfinance/riskgraph/internal/rules"
 	"github.com/smartfinance/riskgraph/internal/submit"
 	"github.com/smartfinance/riskgraph/resolvers"
+	"github.com/smartfinance/riskgraph/web"
 )
 
 // version is the build's version, set with -ldflags "-X main.version=…".
@@ -173,10 +174,17 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 	mux.HandleFunc("GET /readyz", a.ready)
 	if cfg.MetricsAddr == "" {
 		mux.Handle("GET /metrics", a.MetricsHandler())
+	} else {
+		mux.Handle("/metrics", http.NotFoundHandler()) // not the console's fallback page either
 	}
+	bundle := web.Dist()
 	if cfg.Playground {
-		mux.Handle("GET /{$}", page(playground.Handler("SmartFinance Risk Graph", "/graphql")))
+		mux.Handle("GET /playground", console.Playground(bundle))
+	} else {
+		mux.Handle("/playground", http.NotFoundHandler())
 	}
+	// The console at / in every environment; its own routes fall back to index.html.
+	mux.Handle("/", console.Handler(bundle))
 	a.handler = requestid.Middleware(a.logRequests(securityHeaders(mux)))
 	return a, nil
 }
@@ -328,14 +336,6 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Content-Security-Policy", apiPolicy)
 		h.Set("Cache-Control", "no-store")
-		next.ServeHTTP(w, r)
-	})
-}
-
-// page relaxes the content policy for a served page to what it loads, still unframeable.
-func page(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
 		next.ServeHTTP(w, r)
 	})
 }
