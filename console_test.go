@@ -27,10 +27,14 @@ import (
 // browser drives Debian's Chromium against one test server, recording every
 // request the page makes and every script error or content-policy refusal.
 type browser struct {
-	t        *testing.T
-	ctx      context.Context
-	cancel   context.CancelFunc
-	base     string
+	t      *testing.T
+	ctx    context.Context
+	cancel context.CancelFunc
+	base   string
+	// shots is where screenshots go: docs/console under make screenshots
+	// (CONSOLE_SCREENSHOTS), else a temporary folder, so make test leaves
+	// the committed ones alone.
+	shots    string
 	mu       sync.Mutex
 	requests []string
 	problems []string
@@ -49,7 +53,10 @@ func newBrowser(t *testing.T, base string) *browser {
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 	}
-	b := &browser{t: t, base: base}
+	b := &browser{t: t, base: base, shots: os.Getenv("CONSOLE_SCREENSHOTS")}
+	if b.shots == "" {
+		b.shots = t.TempDir()
+	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithListener(b.record))
 	t.Cleanup(func() { cancel(); cancelAlloc() })
@@ -117,12 +124,12 @@ func (b *browser) text(sel string) string {
 	return get(b, chromedp.Text(chromedp.CSS(sel)))
 }
 
-// screenshot saves the whole page to docs/console/<name>.png.
+// screenshot saves the whole page as <name>.png in b.shots.
 func (b *browser) screenshot(name string) {
 	b.t.Helper()
 	b.run(chromedp.Sleep(150 * time.Millisecond))
 	png := get(b, chromedp.FullScreenshot(100))
-	if err := os.WriteFile(filepath.Join("docs", "console", name+".png"), png, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(b.shots, name+".png"), png, 0o644); err != nil {
 		b.t.Fatal(err)
 	}
 }
@@ -157,7 +164,8 @@ func (b *browser) nav(label, ready string) {
 }
 
 // TestConsoleInBrowser walks the console's screens in headless Chromium
-// against a real server with the demo data, and writes docs/console/*.png.
+// against a real server with the demo data, and screenshots each screen
+// (docs/console/*.png with make screenshots).
 func TestConsoleInBrowser(t *testing.T) {
 	const staffPassword = "console-demo-password"
 	e, _ := newEnvWith(t, func(c *config) { c.Playground, c.Demo, c.DemoPassword = true, true, staffPassword })

@@ -6,11 +6,12 @@
 #   make web-test     the console's unit tests (Vitest)
 #   make web-check    rebuild and fail when the committed bundle differs (CI)
 #   make test-console the browser test alone, verbose (alert latency, case workflow, customer view)
+#   make screenshots  the browser test, writing docs/console/*.png (commit them)
 #   make chromium     install Debian's Chromium for the browser test (root; `make test` does it when missing)
 
 WEB_DEPS := web/node_modules/.package-lock.json
 
-.PHONY: web web-test web-check test-console chromium
+.PHONY: web web-test web-check test-console screenshots chromium
 
 # npm ci only when the lockfile changed since the last install.
 $(WEB_DEPS): web/package-lock.json web/package.json
@@ -49,7 +50,10 @@ chromium: ## install Debian's Chromium for the browser test when missing
 # `make test` runs the console's unit tests and the browser test too.
 test: chromium web-test
 
-test-console: chromium ## the browser test alone, verbose (writes docs/console/*.png)
+test-console: chromium ## the browser test alone, verbose
 	@admin="$${TEST_DATABASE_URL:-}"; \
 	if [ -z "$$admin" ]; then admin="$$(scripts/pg.sh)"; fi; \
 	TEST_DATABASE_URL="$$admin" exec $(GO) test -count=1 -run '^TestConsole' -v .
+
+screenshots: ## the browser test, writing the README's screenshots to docs/console/
+	@CONSOLE_SCREENSHOTS="$(CURDIR)/docs/console" $(MAKE) test-console
