@@ -254,6 +254,13 @@ func TestConsoleInBrowser(t *testing.T) {
 	b.nav("Cases", `document.querySelectorAll('tr[data-event-id]').length > 0`)
 	b.screenshot("cases")
 	b.nav("Transactions", `document.querySelectorAll('[data-testid=transactions] tbody tr').length > 0`)
+	// An amount range narrows the list (the case's 15,000 stays in it).
+	b.setValue(`input[name=minAmount]`, "10000")
+	b.setValue(`input[name=maxAmount]`, "20000")
+	b.waitFor(`(() => {
+		const amounts = [...document.querySelectorAll('[data-testid=transactions] tbody tr')].map((tr) => parseFloat(tr.cells[3].textContent));
+		return amounts.length > 0 && amounts.every((a) => a >= 10000 && a <= 20000);
+	})()`)
 	b.screenshot("transactions")
 	b.run(chromedp.Click(chromedp.Search(fmt.Sprintf(`//a[.="#%s"]`, txID))))
 	b.waitFor(`!!document.querySelector('[data-testid=matched-rules]')`)

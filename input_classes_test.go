@@ -40,6 +40,7 @@ func (e *testEnv) timedPost(t *testing.T, token, query string, vars map[string]a
 var decimalInputs = map[string]string{
 	"SubmitTransactionInput.amount": `mutation($v: Decimal!) { submitTransaction(input: {amount: $v}) { transaction { id } } }`,
 	"TransactionFilter.minAmount":   `query($v: Decimal) { transactions(filter: {minAmount: $v}) { totalCount } }`,
+	"TransactionFilter.maxAmount":   `query($v: Decimal) { transactions(filter: {maxAmount: $v}) { totalCount } }`,
 }
 
 func TestDecimalInputsAreBounded(t *testing.T) {

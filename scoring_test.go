@@ -522,6 +522,17 @@ func TestTransactionVisibility(t *testing.T) {
 	if filtered.Transactions.TotalCount != 2 {
 		t.Fatalf("filtered: got %d, want 2", filtered.Transactions.TotalCount)
 	}
+	// Amount bounds are inclusive: 15 and the two of 12000.
+	for _, tt := range []struct {
+		min, max string
+		want     int
+	}{{"15", "12000", 3}, {"15.01", "12000", 2}, {"0.01", "11999.99", 1}, {"16", "11999.99", 0}} {
+		e.must(t, analyst.AccessToken, `query($min: Decimal, $max: Decimal) { transactions(filter: {minAmount: $min, maxAmount: $max}) { totalCount } }`,
+			map[string]any{"min": tt.min, "max": tt.max}, &filtered)
+		if filtered.Transactions.TotalCount != tt.want {
+			t.Errorf("amounts from %s to %s: got %d, want %d", tt.min, tt.max, filtered.Transactions.TotalCount, tt.want)
+		}
+	}
 	var audit struct{ AuditLogs struct{ TotalCount int } }
 	admin := e.user(t, "root", domain.RoleAdmin)
 	e.must(t, admin.AccessToken, `{ auditLogs(filter: {action: "transaction.scored"}) { totalCount } }`, nil, &audit)

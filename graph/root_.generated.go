@@ -4472,7 +4472,10 @@ input TransactionFilter {
   from: Time
   "occurredAt < to"
   to: Time
+  "amount ≥ minAmount"
   minAmount: Decimal
+  "amount ≤ maxAmount"
+  maxAmount: Decimal
 }
 
 type TransactionEdge {

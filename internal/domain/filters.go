@@ -43,6 +43,7 @@ type TransactionFilter struct {
 	RiskLevel *RiskLevel
 	From, To  *time.Time
 	MinAmount *decimal.Decimal
+	MaxAmount *decimal.Decimal
 	// SubmittedBy narrows to one submitter's transactions (a payment system's own).
 	SubmittedBy *int64
 }

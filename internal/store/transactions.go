@@ -49,6 +49,9 @@ func applyTransactionFilter(q *bun.SelectQuery, f domain.TransactionFilter) *bun
 	if f.MinAmount != nil {
 		q = q.Where("t.amount >= ?::numeric", f.MinAmount.String())
 	}
+	if f.MaxAmount != nil {
+		q = q.Where("t.amount <= ?::numeric", f.MaxAmount.String())
+	}
 	if f.Decision != nil || f.RiskLevel != nil {
 		q = q.Join("JOIN detections AS dt ON dt.transaction_id = t.id AND dt.user_id = t.user_id")
 		q = whereEq(q, "dt.decision", f.Decision)

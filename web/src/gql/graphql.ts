@@ -202,6 +202,9 @@ export type TransactionFilter = {
   decision?: Decision | null | undefined;
   /** occurredAt ≥ from */
   from?: string | null | undefined;
+  /** amount ≤ maxAmount */
+  maxAmount?: string | null | undefined;
+  /** amount ≥ minAmount */
   minAmount?: string | null | undefined;
   riskLevel?: RiskLevel | null | undefined;
   /** occurredAt < to */

@@ -24,12 +24,13 @@ export function TransactionList({ staff }: { staff: boolean }) {
   const [decision, setDecision] = useState<Decision | ''>('');
   const [level, setLevel] = useState<RiskLevel | ''>('');
   const [minAmount, setMinAmount] = useState('');
+  const [maxAmount, setMaxAmount] = useState('');
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
   const cursor = useCursor();
   const filter = {
     userId: userId || undefined, decision: decision || undefined, riskLevel: level || undefined,
-    minAmount: minAmount || undefined, from: toInstant(from), to: toInstant(to),
+    minAmount: minAmount || undefined, maxAmount: maxAmount || undefined, from: toInstant(from), to: toInstant(to),
   };
   const [res] = useQuery({ query: Transactions, variables: { filter, first: 25, after: cursor.after } });
   const change = <T,>(set: (v: T) => void) => (v: T) => { set(v); cursor.reset(); };
@@ -50,7 +51,8 @@ export function TransactionList({ staff }: { staff: boolean }) {
             <option value="">any</option><option>LOW</option><option>MEDIUM</option><option>HIGH</option>
           </select>
         </Field>
-        <Field label="Amount at least"><input inputMode="decimal" value={minAmount} onChange={(e) => change(setMinAmount)(e.target.value.trim())} size={8} /></Field>
+        <Field label="Amount at least"><input name="minAmount" inputMode="decimal" value={minAmount} onChange={(e) => change(setMinAmount)(e.target.value.trim())} size={8} /></Field>
+        <Field label="Amount at most"><input name="maxAmount" inputMode="decimal" value={maxAmount} onChange={(e) => change(setMaxAmount)(e.target.value.trim())} size={8} /></Field>
         <Field label="From"><input type="datetime-local" value={from} onChange={(e) => change(setFrom)(e.target.value)} /></Field>
         <Field label="To"><input type="datetime-local" value={to} onChange={(e) => change(setTo)(e.target.value)} /></Field>
       </form>
