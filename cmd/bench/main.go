@@ -33,7 +33,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/smartfinance/riskgraph/internal/devserver"
+	"github.com/smartfinance/riskgraph/cmd/internal/devserver"
 )
 
 // plan sizes one run.

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/smartfinance/riskgraph/internal/devserver"
+	"github.com/smartfinance/riskgraph/cmd/internal/devserver"
 )
 
 // startServer runs the release build as its own process on a fresh database,

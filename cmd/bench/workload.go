@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/smartfinance/riskgraph/internal/devserver"
+	"github.com/smartfinance/riskgraph/cmd/internal/devserver"
 )
 
 // The realistic mix. Shares are per request unless said otherwise.

@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/smartfinance/riskgraph/internal/devserver"
+	"github.com/smartfinance/riskgraph/cmd/internal/devserver"
 )
 
 const (

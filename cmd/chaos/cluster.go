@@ -14,7 +14,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/smartfinance/riskgraph/internal/devserver"
+	"github.com/smartfinance/riskgraph/cmd/internal/devserver"
 )
 
 // cluster is the run's own PostgreSQL cluster, started by scripts/pg.sh in a

@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/smartfinance/riskgraph/internal/devserver"
+	"github.com/smartfinance/riskgraph/cmd/internal/devserver"
 )
 
 // shutdownTimeout is each server's SHUTDOWN_TIMEOUT; a SIGTERMed server must

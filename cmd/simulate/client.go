@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/smartfinance/riskgraph/internal/devserver"
+	"github.com/smartfinance/riskgraph/cmd/internal/devserver"
 )
 
 // client speaks GraphQL over HTTP to one server.

@@ -5,7 +5,7 @@ import (
 	"crypto/rand"
 	"os"
 
-	"github.com/smartfinance/riskgraph/internal/devserver"
+	"github.com/smartfinance/riskgraph/cmd/internal/devserver"
 )
 
 // ownServer is a release build of the server run as a child process against

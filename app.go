@@ -8,28 +8,15 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/uptrace/bun"
-	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
-	"github.com/vektah/gqlparser/v2/validator/core"
-	validation "github.com/vektah/gqlparser/v2/validator/rules"
 
-	"github.com/smartfinance/riskgraph/graph"
 	"github.com/smartfinance/riskgraph/internal/account"
 	"github.com/smartfinance/riskgraph/internal/analysis"
 	"github.com/smartfinance/riskgraph/internal/audit"
@@ -42,7 +29,6 @@ import (
 	"github.com/smartfinance/riskgraph/internal/fraudmodel"
 	"github.com/smartfinance/riskgraph/internal/gqlguard"
 	"github.com/smartfinance/riskgraph/internal/gqlhttp"
-	"github.com/smartfinance/riskgraph/internal/loader"
 	"github.com/smartfinance/riskgraph/internal/monitor"
 	"github.com/smartfinance/riskgraph/internal/pubsub"
 	"github.com/smartfinance/riskgraph/internal/ratelimit"
@@ -189,113 +175,6 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 	return a, nil
 }
 
-func (a *app) graphQLServer(cfg config, res *resolvers.Resolver) *handler.Server {
-	schema := graph.NewExecutableSchema(graph.Config{
-		Resolvers:  res,
-		Directives: graph.DirectiveRoot{HasRole: resolvers.HasRole},
-		Complexity: resolvers.Complexity(),
-	})
-	srv := handler.New(schema)
-	srv.AddTransport(transport.Websocket{
-		Implementation: closeCodes{inner: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{
-			OriginPatterns: cfg.AllowedOrigins,
-		}}, shutdown: a.wsCtx},
-		InitFunc:              a.websocketInit,
-		InitTimeout:           wsInitTimeout,
-		KeepAlivePingInterval: wsKeepAlive,
-		PingPongInterval:      wsPingPong,
-		PayloadReadLimit:      ptr(cfg.Limits.MaxBodyBytes),
-	})
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(gqlhttp.Spec(transport.GET{}))
-	srv.AddTransport(gqlhttp.Spec(transport.POST{}))
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheEntries))
-	srv.SetParserTokenLimit(cfg.Limits.ParserTokens)
-	if cfg.Introspection {
-		srv.Use(extension.Introspection{})
-	}
-	// Suggestions ("did you mean …") map the schema for an attacker: without
-	// introspection, no validation rule may offer one.
-	if hide := cfg.production() || !cfg.Introspection; hide {
-		srv.SetDisableSuggestion(true)
-		srv.SetValidationRulesFn(rulesWithoutSuggestions)
-	}
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](apqCacheEntries)})
-	srv.Use(&gqlguard.Limits{MaxDepth: cfg.Limits.MaxDepth, MaxAliases: cfg.Limits.MaxAliases,
-		MaxSelections: cfg.Limits.MaxSelections, Introspection: cfg.Introspection})
-	srv.Use(gqlguard.Text{MaxBytes: cfg.Limits.MaxStringBytes})
-	srv.Use(extension.FixedComplexityLimit(cfg.Limits.Complexity))
-	srv.Use(a.metrics.Extension())
-	// The operation deadline bounds each query and mutation (not subscriptions).
-	// It is set per root field: a deadline on the whole operation would make
-	// gqlgen answer an expired one with an empty response instead of an error.
-	srv.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
-		if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Subscription {
-			return next(ctx)
-		}
-		ctx, cancel := context.WithTimeout(ctx, a.limits.OperationTimeout)
-		defer cancel()
-		return next(ctx)
-	})
-	srv.SetErrorPresenter(resolvers.ErrorPresenter(a.log))
-	srv.SetRecoverFunc(resolvers.Recover(a.log))
-	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-		if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Subscription {
-			release, refused := a.admitSubscription(ctx)
-			if refused != nil {
-				return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
-					Message: refused.Message, Extensions: map[string]any{"code": string(refused.Code)},
-				}}})
-			}
-			context.AfterFunc(ctx, release)
-		}
-		return next(loader.With(ctx, a.db, loader.Services{RuleVersions: a.rules.Versions, DataSources: a.sources.ByIDs}))
-	})
-	return srv
-}
-
-// rulesWithoutSuggestions are gqlparser's default rules with every rule that
-// can name a schema member in its message swapped for its silent variant.
-func rulesWithoutSuggestions() *validation.Rules {
-	r := validation.NewDefaultRules()
-	for _, silent := range []core.Rule{
-		validation.FieldsOnCorrectTypeRuleWithoutSuggestions, validation.ScalarLeafsRuleWithoutSuggestions,
-		validation.KnownArgumentNamesRuleWithoutSuggestions, validation.KnownTypeNamesRuleWithoutSuggestions,
-		validation.ValuesOfCorrectTypeRuleWithoutSuggestions,
-	} {
-		r.ReplaceRule(strings.TrimSuffix(silent.Name, "WithoutSuggestions"), silent.RuleFunc)
-	}
-	return r
-}
-
-// withClient attaches the client's address and credentials to the request.
-func (a *app) withClient(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := auth.WithClientIP(r.Context(), a.clientIP(r))
-		ctx = resolvers.WithUserAgent(ctx, r.UserAgent())
-		if isWebsocket(r) {
-			a.serveWebsocket(w, r.WithContext(ctx), next)
-			return
-		}
-		if header := r.Header.Get("Authorization"); header != "" {
-			ctx = a.authenticate(ctx, header)
-		}
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
-}
-
-func (a *app) authenticate(ctx context.Context, header string) context.Context {
-	token, ok := strings.CutPrefix(header, "Bearer ")
-	if !ok {
-		token = ""
-	}
-	p, err := a.accounts.Authenticate(ctx, strings.TrimSpace(token))
-	if err != nil {
-		return auth.WithFailure(ctx, err)
-	}
-	return auth.WithPrincipal(ctx, p)
-}
-
 func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 	if a.draining.Load() {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
@@ -320,24 +199,6 @@ func (a *app) Handler() http.Handler { return a.handler }
 // METRICS_ADDR is empty (development), else on that listener alone.
 func (a *app) MetricsHandler() http.Handler {
 	return promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{})
-}
-
-// apiPolicy forbids everything to a document that is not a page: an API
-// answer rendered by mistake can load nothing and be framed by no one.
-const apiPolicy = "default-src 'none'; frame-ancestors 'none'"
-
-// securityHeaders marks every answer private to its client (tokens are in
-// API responses) and unframeable, with no content sniffing or referrer leaks.
-func securityHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", apiPolicy)
-		h.Set("Cache-Control", "no-store")
-		next.ServeHTTP(w, r)
-	})
 }
 
 // closeSubscriptions ends every websocket connection.
@@ -395,80 +256,6 @@ func (a *app) Close() {
 		a.background.Wait()
 	})
 }
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-func (a *app) logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		if isWebsocket(r) {
-			// A hijacked connection has no status worth wrapping for.
-			a.log.InfoContext(r.Context(), "websocket opened", "remote", a.clientIP(r))
-			next.ServeHTTP(w, r)
-			a.log.InfoContext(r.Context(), "websocket closed", "remote", a.clientIP(r), "duration", time.Since(start))
-			return
-		}
-		if a.draining.Load() {
-			w.Header().Set("Connection", "close")
-		}
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(sw, r)
-		level := slog.LevelInfo
-		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" {
-			level = slog.LevelDebug
-		}
-		a.log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path,
-			"status", sw.status, "duration", time.Since(start), "remote", a.clientIP(r))
-	})
-}
-
-// isWebsocket matches what gqlgen's websocket transport takes (any Upgrade
-// header), so no upgrade can skip the websocket path's cap and authentication.
-func isWebsocket(r *http.Request) bool {
-	return r.Header.Get("Upgrade") != ""
-}
-
-// clientIP is the request's client: the TCP peer, or, when the peer is a
-// trusted proxy, the nearest X-Forwarded-For hop that is not one (hops
-// further left were written by the client and prove nothing).
-func (a *app) clientIP(r *http.Request) string {
-	peer, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	client := peer.Addr().Unmap()
-	if !a.trusted(client) {
-		return client.String()
-	}
-	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			break
-		}
-		client = hop.Unmap()
-		if !a.trusted(client) {
-			break
-		}
-	}
-	return client.String()
-}
-
-func (a *app) trusted(addr netip.Addr) bool {
-	return slices.ContainsFunc(a.trustedProxies, func(p netip.Prefix) bool { return p.Contains(addr) })
-}
-
-func ptr[T any](v T) *T { return &v }
 
 // bootstrap creates the first admin and the demo data, as configured.
 func (a *app) bootstrap(ctx context.Context, cfg config) error {

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/smartfinance/riskgraph/internal/auth"
+	"github.com/smartfinance/riskgraph/resolvers"
+)
+
+// withClient attaches the client's address and credentials to the request.
+func (a *app) withClient(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := auth.WithClientIP(r.Context(), a.clientIP(r))
+		ctx = resolvers.WithUserAgent(ctx, r.UserAgent())
+		if isWebsocket(r) {
+			a.serveWebsocket(w, r.WithContext(ctx), next)
+			return
+		}
+		if header := r.Header.Get("Authorization"); header != "" {
+			ctx = a.authenticate(ctx, header)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func (a *app) authenticate(ctx context.Context, header string) context.Context {
+	token, ok := strings.CutPrefix(header, "Bearer ")
+	if !ok {
+		token = ""
+	}
+	p, err := a.accounts.Authenticate(ctx, strings.TrimSpace(token))
+	if err != nil {
+		return auth.WithFailure(ctx, err)
+	}
+	return auth.WithPrincipal(ctx, p)
+}
+
+// apiPolicy forbids everything to a document that is not a page: an API
+// answer rendered by mistake can load nothing and be framed by no one.
+const apiPolicy = "default-src 'none'; frame-ancestors 'none'"
+
+// securityHeaders marks every answer private to its client (tokens are in
+// API responses) and unframeable, with no content sniffing or referrer leaks.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", apiPolicy)
+		h.Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (a *app) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		if isWebsocket(r) {
+			// A hijacked connection has no status worth wrapping for.
+			a.log.InfoContext(r.Context(), "websocket opened", "remote", a.clientIP(r))
+			next.ServeHTTP(w, r)
+			a.log.InfoContext(r.Context(), "websocket closed", "remote", a.clientIP(r), "duration", time.Since(start))
+			return
+		}
+		if a.draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		level := slog.LevelInfo
+		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" {
+			level = slog.LevelDebug
+		}
+		a.log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path,
+			"status", sw.status, "duration", time.Since(start), "remote", a.clientIP(r))
+	})
+}
+
+// isWebsocket matches what gqlgen's websocket transport takes (any Upgrade
+// header), so no upgrade can skip the websocket path's cap and authentication.
+func isWebsocket(r *http.Request) bool {
+	return r.Header.Get("Upgrade") != ""
+}
+
+// clientIP is the request's client: the TCP peer, or, when the peer is a
+// trusted proxy, the nearest X-Forwarded-For hop that is not one (hops
+// further left were written by the client and prove nothing).
+func (a *app) clientIP(r *http.Request) string {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	client := peer.Addr().Unmap()
+	if !a.trusted(client) {
+		return client.String()
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		client = hop.Unmap()
+		if !a.trusted(client) {
+			break
+		}
+	}
+	return client.String()
+}
+
+func (a *app) trusted(addr netip.Addr) bool {
+	return slices.ContainsFunc(a.trustedProxies, func(p netip.Prefix) bool { return p.Contains(addr) })
+}
