@@ -134,10 +134,7 @@ type Transaction struct {
 
 // Location is where the transaction came from, if the client said.
 func (t *Transaction) Location() *Location {
-	if t.Latitude == nil || t.Longitude == nil {
-		return nil
-	}
-	return &Location{Latitude: *t.Latitude, Longitude: *t.Longitude, Country: t.Country, City: t.City}
+	return locationOf(t.Latitude, t.Longitude, t.Country, t.City)
 }
 
 // MatchedRule is a rule that fired in a detection, as it was at that version.

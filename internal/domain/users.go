@@ -66,6 +66,14 @@ type Location struct {
 	City      *string
 }
 
+// locationOf is the location stored in nullable columns; nil without coordinates.
+func locationOf(lat, lon *float64, country, city *string) *Location {
+	if lat == nil || lon == nil {
+		return nil
+	}
+	return &Location{Latitude: *lat, Longitude: *lon, Country: country, City: city}
+}
+
 // MaxPlaceLen bounds a location's country and city.
 const MaxPlaceLen = 100
 
@@ -107,10 +115,7 @@ type User struct {
 
 // LastLocation is the newest location seen at login or in a transaction.
 func (u *User) LastLocation() *Location {
-	if u.LastLatitude == nil || u.LastLongitude == nil {
-		return nil
-	}
-	return &Location{Latitude: *u.LastLatitude, Longitude: *u.LastLongitude, Country: u.LastCountry, City: u.LastCity}
+	return locationOf(u.LastLatitude, u.LastLongitude, u.LastCountry, u.LastCity)
 }
 
 // Session is one login; its refresh tokens rotate within it.
@@ -171,10 +176,7 @@ type LoginLog struct {
 
 // Location is where the client said the login came from.
 func (l *LoginLog) Location() *Location {
-	if l.Latitude == nil || l.Longitude == nil {
-		return nil
-	}
-	return &Location{Latitude: *l.Latitude, Longitude: *l.Longitude, Country: l.Country, City: l.City}
+	return locationOf(l.Latitude, l.Longitude, l.Country, l.City)
 }
 
 // AuditLog is one security- or business-relevant action.

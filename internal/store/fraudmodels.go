@@ -24,31 +24,13 @@ type LabelledRow struct {
 // more remained. It starts from the labels, which are few, so its cost does
 // not grow with unlabelled traffic.
 func EachLabelledDetection(ctx context.Context, db bun.IDB, from, to time.Time, limit int, fn func(*LabelledRow) error) (bool, error) {
-	rows, err := db.QueryContext(ctx, `SELECT t.id, dt.features, l.label
+	return eachBounded(ctx, db, limit, fn, func(r *LabelledRow) []any { return []any{&r.TransactionID, &r.Features, &r.Label} },
+		`SELECT t.id, dt.features, l.label
 		FROM transaction_labels l
 		JOIN transactions t ON t.user_id = l.user_id AND t.id = l.transaction_id
 		JOIN detections dt ON dt.user_id = l.user_id AND dt.transaction_id = l.transaction_id
 		WHERE t.occurred_at >= ? AND t.occurred_at < ?
 		ORDER BY t.occurred_at DESC, t.id DESC LIMIT ?`, from, to, limit+1)
-	if err != nil {
-		return false, mapErr(err)
-	}
-	defer rows.Close()
-	n := 0
-	for rows.Next() {
-		if n == limit {
-			return true, nil
-		}
-		var r LabelledRow
-		if err := rows.Scan(&r.TransactionID, &r.Features, &r.Label); err != nil {
-			return false, mapErr(err)
-		}
-		if err := fn(&r); err != nil {
-			return false, err
-		}
-		n++
-	}
-	return false, mapErr(rows.Err())
 }
 
 // LockModels serializes model writes (training's version allocation,
