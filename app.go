@@ -103,6 +103,7 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 		MaxBackoff:       cfg.Limits.LockoutDuration,
 		SlowAfter:        cfg.Limits.MaxFailedLogins,
 		HashConcurrency:  cfg.Limits.HashConcurrency,
+		SessionCacheTTL:  cfg.Limits.SessionCacheTTL,
 		LoginThrottle:    ratelimit.New(cfg.Limits.LoginsPerMinute, time.Minute, cfg.Now),
 		RegisterThrottle: ratelimit.New(cfg.Limits.RegistersPerMinute, time.Minute, cfg.Now),
 	})
@@ -221,7 +222,18 @@ func (a *app) startBackground(ctx context.Context, cfg config) error {
 			}
 		},
 	}, a.log)
-	a.listener.WatchSessions(pubsub.SessionHooks{Changed: a.ws.sessionChanged, Resync: a.resyncWebsockets})
+	// A session change ends this instance's cached state and live websockets
+	// alike; after a reconnect both are checked anew.
+	a.listener.WatchSessions(pubsub.SessionHooks{
+		Changed: func(ch pubsub.SessionChange) {
+			a.accounts.SessionChanged(ch.UserID)
+			a.ws.sessionChanged(ch)
+		},
+		Resync: func(ctx context.Context) {
+			a.accounts.ForgetSessions()
+			a.resyncWebsockets(ctx)
+		},
+	})
 	a.background.Add(2)
 	go func() {
 		defer a.background.Done()

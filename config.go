@@ -66,6 +66,7 @@ type limits struct {
 	WSMaxSubscriptions int
 	WSMaxUserSubs      int
 	WSMaxPerAddress    int
+	SessionCacheTTL    time.Duration
 	LoginFreeFailures  int
 	MaxFailedLogins    int
 	LockoutDuration    time.Duration
@@ -77,7 +78,7 @@ type limits struct {
 func defaultLimits() limits {
 	return limits{
 		MaxBodyBytes: 64 << 10, ParserTokens: 2000, MaxDepth: 10, MaxAliases: 20, MaxSelections: 2000, MaxStringBytes: 8192, Complexity: 5000,
-		OperationTimeout: 10 * time.Second, WSMaxSubscriptions: 20, WSMaxUserSubs: 50, WSMaxPerAddress: 32,
+		OperationTimeout: 10 * time.Second, WSMaxSubscriptions: 20, WSMaxUserSubs: 50, WSMaxPerAddress: 32, SessionCacheTTL: time.Second,
 		LoginFreeFailures: 5, MaxFailedLogins: 10, LockoutDuration: 30 * time.Minute, LoginsPerMinute: 20, RegistersPerMinute: 5,
 		HashConcurrency: runtime.GOMAXPROCS(0),
 	}
@@ -211,6 +212,13 @@ func loadConfig(getenv func(string) string) (cfg config, warnings []string, err 
 	l.WSMaxSubscriptions = integer("WS_MAX_SUBSCRIPTIONS", l.WSMaxSubscriptions, 1, 1000)
 	l.WSMaxUserSubs = integer("WS_MAX_SUBSCRIPTIONS_PER_USER", l.WSMaxUserSubs, 1, 100_000)
 	l.WSMaxPerAddress = integer("WS_MAX_PER_ADDRESS", l.WSMaxPerAddress, 1, 100_000)
+	if v := str("SESSION_CACHE_TTL", ""); v != "" {
+		d, perr := time.ParseDuration(v)
+		if perr != nil || d < 0 || d > time.Second {
+			errs = append(errs, fmt.Errorf("SESSION_CACHE_TTL=%q: want a duration from 0 (off) to 1s, the staleness bound", v))
+		}
+		l.SessionCacheTTL = d
+	}
 	l.LoginFreeFailures = integer("LOGIN_FREE_FAILURES", l.LoginFreeFailures, 1, 1000)
 	l.MaxFailedLogins = integer("LOGIN_MAX_FAILURES", l.MaxFailedLogins, 1, 100_000)
 	l.LockoutDuration = duration("LOCKOUT_DURATION", l.LockoutDuration)

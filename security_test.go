@@ -21,7 +21,7 @@ import (
 )
 
 // newEnvWith starts an instance with adjusted configuration and captured logs.
-func newEnvWith(t *testing.T, adjust func(*config)) (*testEnv, *bytes.Buffer) {
+func newEnvWith(t testing.TB, adjust func(*config)) (*testEnv, *bytes.Buffer) {
 	t.Helper()
 	db, dbURL := pgtest.New(t)
 	clock := &testClock{}

@@ -33,6 +33,7 @@ type Service struct {
 	dummyHash string
 	// lastSweep is when idle login attempts were last forgotten (Unix nanoseconds).
 	lastSweep atomic.Int64
+	sessions  *sessionCache
 }
 
 // Throttle limits attempts per key (the client's address).
@@ -54,6 +55,9 @@ type Policy struct {
 	// LoginThrottle and RegisterThrottle limit attempts per client address; nil allows all.
 	LoginThrottle    Throttle
 	RegisterThrottle Throttle
+	// SessionCacheTTL is how long a session's state may be served from memory
+	// (see sessionCache); 0 checks the database on every request.
+	SessionCacheTTL time.Duration
 }
 
 // New returns an account service.
@@ -65,7 +69,7 @@ func New(db *bun.DB, tokens *auth.Tokens, now func() time.Time, log *slog.Logger
 	backoff := store.Backoff{FreeFailures: max(policy.FreeFailures, 1), Base: backoffBase, Max: policy.MaxBackoff,
 		SlowAfter: max(policy.SlowAfter, 1), SlowMax: slowMaxFactor * policy.MaxBackoff, Familiar: familiarFor}
 	return &Service{db: db, tokens: tokens, now: now, log: log, policy: policy, backoff: backoff,
-		hasher: auth.NewHasher(policy.HashConcurrency), dummyHash: dummy}, nil
+		hasher: auth.NewHasher(policy.HashConcurrency), dummyHash: dummy, sessions: newSessionCache(policy.SessionCacheTTL)}, nil
 }
 
 // throttle refuses an attempt from an address that has made too many.

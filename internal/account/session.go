@@ -5,6 +5,7 @@ import (
 	"errors"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -172,6 +173,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*AuthPayloa
 	hash := auth.HashRefreshToken(refreshToken)
 	var payload *AuthPayload
 	var reused bool
+	var owner int64
 	err := store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		now := s.now()
 		tok, sess, err := store.RefreshTokenForUpdate(ctx, tx, hash)
@@ -182,7 +184,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*AuthPayloa
 			return err
 		}
 		if tok.RotatedAt != nil {
-			reused = true
+			reused, owner = true, sess.UserID
 			if err := store.RevokeSession(ctx, tx, sess.ID, now); err != nil {
 				return err
 			}
@@ -209,6 +211,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*AuthPayloa
 	})
 	if reused {
 		// The revocation committed; the caller still gets no tokens.
+		s.sessions.forgetUser(owner)
 		return nil, errSessionEnded
 	}
 	return payload, err
@@ -216,10 +219,15 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*AuthPayloa
 
 // Logout ends the session named by refreshToken, else the caller's own session.
 func (s *Service) Logout(ctx context.Context, p *auth.Principal, refreshToken *string) error {
+	var userID int64
+	defer func() { // after the commit, so no request reads the old state back in
+		if userID != 0 {
+			s.sessions.forgetUser(userID)
+		}
+	}()
 	return store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		now := s.now()
 		var sessionID uuid.UUID
-		var userID int64
 		switch {
 		case refreshToken != nil && *refreshToken != "":
 			_, sess, err := store.RefreshTokenForUpdate(ctx, tx, auth.HashRefreshToken(*refreshToken))
@@ -266,6 +274,7 @@ func (s *Service) ChangePassword(ctx context.Context, p auth.Principal, oldPassw
 	if err != nil {
 		return hashFailure(err)
 	}
+	defer s.sessions.forgetUser(u.ID)
 	return store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		if err := store.UpdatePassword(ctx, tx, u.ID, hash); err != nil {
 			return err
@@ -280,21 +289,39 @@ func (s *Service) ChangePassword(ctx context.Context, p auth.Principal, oldPassw
 	})
 }
 
-// Authenticate verifies an access token and checks, against the database, that
-// its session is live and its user active; the role comes from the database so
-// role changes apply at once.
+// Authenticate verifies an access token and checks that its session is live
+// and its user active, with the role from the database, as of at most
+// Policy.SessionCacheTTL ago (see sessionCache); changes this instance makes
+// apply to its next request.
 func (s *Service) Authenticate(ctx context.Context, token string) (auth.Principal, error) {
 	p, err := s.tokens.Verify(token)
 	if err != nil {
 		return auth.Principal{}, apperr.New(apperr.Unauthenticated, "invalid or expired access token")
 	}
-	st, err := store.LoadSessionState(ctx, s.db, p.UserID, p.SessionID, s.now())
-	if errors.Is(err, apperr.ErrNotFound) || (err == nil && (!st.Active || st.Status != domain.UserActive)) {
-		return auth.Principal{}, errSessionEnded
+	st, gen, cached := s.sessions.get(p.SessionID, p.UserID)
+	if !cached {
+		loadedAt := time.Now()
+		st, err = store.LoadSessionState(ctx, s.db, p.UserID, p.SessionID, s.now())
+		if errors.Is(err, apperr.ErrNotFound) {
+			return auth.Principal{}, errSessionEnded
+		}
+		if err != nil {
+			return auth.Principal{}, err
+		}
+		s.sessions.put(p.SessionID, p.UserID, st, gen, loadedAt)
 	}
-	if err != nil {
-		return auth.Principal{}, err
+	if !st.Active || st.Status != domain.UserActive {
+		return auth.Principal{}, errSessionEnded
 	}
 	p.Role = st.Role
 	return p, nil
 }
+
+// SessionChanged forgets what the instance cached about a user's sessions;
+// the session notifications call it on every instance, for every change
+// (logout, revocation, password, role, status), whoever made it.
+func (s *Service) SessionChanged(userID int64) { s.sessions.forgetUser(userID) }
+
+// ForgetSessions forgets every cached session: after the notifications
+// were interrupted, any of them may have changed.
+func (s *Service) ForgetSessions() { s.sessions.forgetUser(0) }
