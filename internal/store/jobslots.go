@@ -15,6 +15,8 @@ const jobLockSpace = 0x52474a42
 const (
 	JobBacktest = 1
 	JobTraining = 2
+	// JobReviewDeadline is the review-deadline sweep: one place, one instance at a time.
+	JobReviewDeadline = 3
 )
 
 // TryJobSlot takes one of slots places for a heavy job of a kind, across every
