@@ -47,7 +47,7 @@ type ResolvedAlert struct {
 func ResolveEventAlerts(ctx context.Context, db bun.IDB, eventID, by int64, at time.Time) ([]ResolvedAlert, error) {
 	var out []ResolvedAlert
 	err := db.NewRaw(`UPDATE alerts AS a SET status = ?0, handled_by = ?1, handled_at = ?2
-		FROM (SELECT id, status FROM alerts WHERE event_id = ?3 AND status IN (?4) ORDER BY id FOR UPDATE) AS old
+		FROM (SELECT id, status FROM alerts WHERE event_id = ?3 AND status IN (?4) ORDER BY id FOR NO KEY UPDATE) AS old
 		WHERE a.id = old.id
 		RETURNING a.id, old.status AS from_status`,
 		domain.AlertResolved, by, at, eventID, bun.List([]domain.AlertStatus{domain.AlertNew, domain.AlertAcknowledged})).
