@@ -30,11 +30,16 @@ func holdRule(t *testing.T, e *testEnv) {
 	e.must(t, admin.AccessToken, `mutation { upsertRule(input: {name: "hold for review", condition: "merchant == \"hold\"", score: 65}) { id } }`, nil, nil)
 }
 
-// held submits a payment the hold rule keeps PENDING_REVIEW.
-func held(t *testing.T, e *testEnv, token string) submitted {
+// held submits a payment the hold rule keeps PENDING_REVIEW, for the caller
+// or, by a payment system, for the user named.
+func held(t *testing.T, e *testEnv, token string, forUser ...string) submitted {
 	t.Helper()
-	res := e.submit(t, token, map[string]any{"amount": "120.00", "merchantId": "hold"})
-	if res.Transaction.Status != "PENDING_REVIEW" || res.Detection.Decision != "REVIEW" || res.RiskEvent == nil || res.Alert == nil {
+	in := map[string]any{"amount": "120.00", "merchantId": "hold"}
+	if len(forUser) > 0 {
+		in["userId"] = forUser[0]
+	}
+	res := e.submit(t, token, in)
+	if res.Transaction.Status != "PENDING_REVIEW" || res.Detection.Decision != "REVIEW" || (len(forUser) == 0 && (res.RiskEvent == nil || res.Alert == nil)) {
 		t.Fatalf("held payment: got status %s, decision %s, event %v, alert %v; want PENDING_REVIEW, REVIEW, both",
 			res.Transaction.Status, res.Detection.Decision, res.RiskEvent, res.Alert)
 	}
@@ -93,6 +98,16 @@ func TestReviewTransactionOnceThenConflict(t *testing.T) {
 	e.must(t, alice.AccessToken, `query($id: ID!) { transaction(id: $id) { id status reviewedAt reviewedBy { username } } }`, map[string]any{"id": id}, &mine)
 	if m := mine.Transaction; m.Status != "APPROVED" || m.ReviewedAt == nil || !m.ReviewedAt.Equal(*r.ReviewedAt) || m.ReviewedBy != nil {
 		t.Fatalf("the customer's view: got %+v, want APPROVED, the same reviewedAt, no reviewer", m)
+	}
+
+	// The payment system that submitted a held payment reads its outcome, not who decided.
+	gateway := e.user(t, "gateway", domain.RoleService)
+	bob := e.user(t, "bob", domain.RoleUser)
+	fed := held(t, e, gateway.AccessToken, bob.User.ID)
+	e.must(t, ana.AccessToken, reviewMutation, map[string]any{"id": fed.Transaction.ID, "in": map[string]any{"decision": "DECLINE"}}, nil)
+	e.must(t, gateway.AccessToken, `query($id: ID!) { transaction(id: $id) { id status reviewedAt reviewedBy { username } } }`, map[string]any{"id": fed.Transaction.ID}, &mine)
+	if m := mine.Transaction; m.Status != "DECLINED" || m.ReviewedAt == nil || m.ReviewedBy != nil {
+		t.Fatalf("SERVICE's view: got %+v, want DECLINED, reviewedAt set, no reviewer", m)
 	}
 
 	// On the event's timeline, once, with the note.

@@ -144,13 +144,25 @@ func (s *Service) HandleEvent(ctx context.Context, p auth.Principal, id int64, i
 				return err
 			}
 		}
-		if err := s.settleWithEvent(ctx, tx, p, ev, in, now, details); err != nil {
+		resolved, err := s.settleWithEvent(ctx, tx, p, ev, in, now, details)
+		if err != nil {
 			return err
 		}
 		if err := store.SaveRiskEvent(ctx, tx, ev); err != nil {
 			return err
 		}
-		return s.recordEventAction(ctx, tx, p, ev.ID, string(in.Action), from, ev.Status, in.Note, details)
+		if err := s.recordEventAction(ctx, tx, p, ev.ID, string(in.Action), from, ev.Status, in.Note, details); err != nil {
+			return err
+		}
+		// Each resolved alert's own history says why, after the step that caused it.
+		for _, a := range resolved {
+			from, to := string(a.From), string(domain.AlertResolved)
+			if err := store.InsertHandlingRecord(ctx, tx, &domain.HandlingRecord{AlertID: &a.ID, ActorID: &p.UserID, Action: string(AlertResolve),
+				FromStatus: &from, ToStatus: &to, Note: "resolved with its event (" + string(in.Action) + ")", CreatedAt: now}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return ev, err
 }
@@ -158,36 +170,31 @@ func (s *Service) HandleEvent(ctx context.Context, p auth.Principal, id int64, i
 // settleWithEvent carries a verdict to the event's held transaction and
 // resolves the open alerts of an event the step settles, in the step's
 // database transaction; details (the step's timeline and audit entry) say what changed.
-func (s *Service) settleWithEvent(ctx context.Context, tx bun.IDB, p auth.Principal, ev *domain.RiskEvent, in HandleEventInput, now time.Time, details map[string]any) error {
+func (s *Service) settleWithEvent(ctx context.Context, tx bun.IDB, p auth.Principal, ev *domain.RiskEvent, in HandleEventInput,
+	now time.Time, details map[string]any,
+) ([]store.ResolvedAlert, error) {
 	if to, ok := verdictStatus[in.Action]; ok {
 		_, settled, err := store.SettleHeld(ctx, tx, ev.TransactionID, to, &p.UserID, now)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if settled {
 			details["transactionStatus"] = to
 		}
 	}
 	if !settlingActions[in.Action] {
-		return nil
+		return nil, nil
 	}
 	resolved, err := store.ResolveEventAlerts(ctx, tx, ev.ID, p.UserID, now)
-	if err != nil {
-		return err
+	if err != nil || len(resolved) == 0 {
+		return nil, err
 	}
-	ids := make([]int64, 0, len(resolved))
-	for _, a := range resolved {
-		from, to := string(a.From), string(domain.AlertResolved)
-		if err := store.InsertHandlingRecord(ctx, tx, &domain.HandlingRecord{AlertID: &a.ID, ActorID: &p.UserID, Action: string(AlertResolve),
-			FromStatus: &from, ToStatus: &to, Note: "resolved with its event (" + string(in.Action) + ")", CreatedAt: now}); err != nil {
-			return err
-		}
-		ids = append(ids, a.ID)
+	ids := make([]int64, len(resolved))
+	for i, a := range resolved {
+		ids[i] = a.ID
 	}
-	if len(ids) > 0 {
-		details["resolvedAlertIds"] = ids
-	}
-	return nil
+	details["resolvedAlertIds"] = ids
+	return resolved, nil
 }
 
 // actOnFraud freezes the user and blacklists the device when the analyst asked to.
