@@ -101,48 +101,55 @@ type ReviewDeadline struct {
 	Action  domain.ReviewDecision
 }
 
-// sweepBatch bounds the IDs one query of the sweep reads.
+// sweepBatch is how many held transactions one database transaction of the sweep settles.
 const sweepBatch = 100
 
 // SweepOverdueReviews settles, as the system, every transaction held for
-// review longer than the deadline's timeout. One instance sweeps at a time (an
-// advisory lock): ran is false when another holds it.
+// review longer than the deadline's timeout. One instance sweeps at a time:
+// each batch holds an advisory lock for its database transaction, and ran is
+// false when another instance held it.
 func (s *Service) SweepOverdueReviews(ctx context.Context, d ReviewDeadline) (settled int, ran bool, err error) {
 	to, ok := reviewStatus[d.Action]
 	if !ok || d.Timeout <= 0 {
 		return 0, false, fmt.Errorf("review deadline: want a positive timeout and APPROVE or DECLINE, got %s and %q", d.Timeout, d.Action)
 	}
-	release, ok, err := store.TryJobSlot(ctx, s.db, store.JobReviewDeadline, 1)
-	if err != nil || !ok {
-		return 0, false, err
-	}
-	defer release()
+	cutoff := s.now().Add(-d.Timeout)
 	note := fmt.Sprintf("settled by the review deadline: held longer than %s", d.Timeout)
-	details := func() map[string]any { return map[string]any{"decision": d.Action, "timeout": d.Timeout.String()} }
 	for {
-		ids, err := store.OverdueHeld(ctx, s.db, s.now().Add(-d.Timeout), sweepBatch)
-		if err != nil {
-			return settled, true, err
-		}
-		for _, id := range ids {
-			var done bool
-			err := store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-				t, ok, err := store.SettleHeld(ctx, tx, id, to, nil, s.now())
-				if err != nil || !ok {
-					return err // reviewed meanwhile: nothing to do
-				}
-				done = true
-				return recordSettled(ctx, tx, nil, t, actionReviewDeadline, note, details(), "")
-			})
+		var batch int
+		var locked, more bool
+		err := store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+			var err error
+			if locked, err = store.TryJobXactLock(ctx, tx, store.JobReviewDeadline); err != nil || !locked {
+				return err
+			}
+			ids, err := store.OverdueHeld(ctx, tx, cutoff, sweepBatch)
 			if err != nil {
-				return settled, true, err
+				return err
 			}
-			if done {
-				settled++
+			more = len(ids) == sweepBatch
+			for _, id := range ids {
+				t, ok, err := store.SettleHeld(ctx, tx, id, to, nil, s.now())
+				if err != nil {
+					return err
+				}
+				if !ok {
+					continue // reviewed meanwhile
+				}
+				batch++
+				details := map[string]any{"decision": d.Action, "timeout": d.Timeout.String()}
+				if err := recordSettled(ctx, tx, nil, t, actionReviewDeadline, note, details, ""); err != nil {
+					return err
+				}
 			}
+			return nil
+		})
+		if err != nil || !locked {
+			return settled, ran, err
 		}
-		if len(ids) < sweepBatch {
-			return settled, true, nil
+		settled, ran = settled+batch, true
+		if !more {
+			return settled, ran, nil
 		}
 	}
 }
