@@ -127,6 +127,7 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 	if err := a.rules.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("load rules: %w", err)
 	}
+	a.cases = cases.New(db, cfg.Now)
 	if err := a.startBackground(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -134,7 +135,6 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 	a.sources = datasource.New(db, cfg.Now)
 	a.submit = submit.New(submit.Options{DB: db, Rules: a.rules, Config: cfg.Scoring, Notify: pubsub.NotifyAlert,
 		Models: a.models, Observer: a.metrics, Now: cfg.Now, Log: log})
-	a.cases = cases.New(db, cfg.Now)
 	res := &resolvers.Resolver{
 		Accounts: accounts,
 		Audit:    audit.NewReader(db),
@@ -206,7 +206,8 @@ func (a *app) MetricsHandler() http.Handler {
 func (a *app) closeSubscriptions() { a.wsCancel() }
 
 // startBackground runs the LISTEN/NOTIFY listener (alerts, rule, model and
-// session changes from every instance) and the rule-hit flusher; it returns once the listener is listening.
+// session changes from every instance), the rule-hit flusher and, when
+// configured, the review deadline; it returns once the listener is listening.
 func (a *app) startBackground(ctx context.Context, cfg config) error {
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.stopBackground = cancel
@@ -245,6 +246,13 @@ func (a *app) startBackground(ctx context.Context, cfg config) error {
 		defer a.background.Done()
 		a.rules.RunFlusher(bg, ruleHitFlushInterval)
 	}()
+	if d := cfg.ReviewDeadline; d.Timeout > 0 {
+		a.background.Add(1)
+		go func() {
+			defer a.background.Done()
+			a.cases.RunReviewDeadline(bg, d, a.log)
+		}()
+	}
 	select {
 	case <-a.listener.Ready():
 		return nil

@@ -114,6 +114,7 @@ var authzMatrix = map[string]cells{
 	"Mutation.submitTransaction": {unauth, allow, hidden, allow, hidden, forbid, allow, allow},   // for any user: SERVICE and ADMIN (issue 3: "userId (SERVICE/ADMIN only)")
 	"Mutation.labelTransaction":  {unauth, forbid, forbid, forbid, forbid, allow, allow, hidden}, // SERVICE: feeds such as chargebacks, on what it submitted (authzTargetMatrix)
 	"Mutation.handleRiskEvent":   {unauth, forbid, forbid, forbid, forbid, allow, allow, forbid},
+	"Mutation.reviewTransaction": {unauth, forbid, forbid, forbid, forbid, allow, allow, forbid}, // analysts settle held payments; a payment system never approves its own
 	"Mutation.handleAlert":       {unauth, forbid, forbid, forbid, forbid, allow, allow, forbid},
 	"Mutation.upsertRule":        {unauth, forbid, na, forbid, na, forbid, allow, forbid},
 	"Mutation.setRuleEnabled":    {unauth, forbid, na, forbid, na, forbid, allow, forbid},
@@ -169,6 +170,7 @@ var authzOps = map[string]authzOp{
 	"Mutation.submitTransaction": opSubmit,
 	"Mutation.labelTransaction":  opLabelTransaction,
 	"Mutation.handleRiskEvent":   opHandleRiskEvent,
+	"Mutation.reviewTransaction": opReviewTransaction,
 	"Mutation.handleAlert":       opHandleAlert,
 	"Mutation.upsertRule":        opUpsertRule,
 	"Mutation.setRuleEnabled":    opSetRuleEnabled,
@@ -297,6 +299,18 @@ var (
 		vars:  on("id", eventOf),
 		check: hasID(eventOf),
 	}
+	// A review is once, so every caller the role admits gets a fresh held
+	// payment on a throwaway user; the others name the fixture's transaction.
+	opReviewTransaction = authzOp{
+		query: `mutation($id: ID!) { reviewTransaction(id: $id, input: {decision: APPROVE}) { status } }`,
+		vars: func(t *testing.T, s *authzSuite, c authzCaller) (authzCaller, map[string]any) {
+			if !c.role.Staff() {
+				return c, map[string]any{"id": c.on.tx}
+			}
+			return c, map[string]any{"id": s.heldPayment(t, s.newUser(t))}
+		},
+		check: field("transaction status", []string{"status"}, "APPROVED"),
+	}
 	// Acknowledging is one-way, so every call gets a fresh alert: a customer's
 	// own or other user's, anyone else's on a throwaway user.
 	opHandleAlert = authzOp{
@@ -398,6 +412,7 @@ func newAuthzSuite(t *testing.T) *authzSuite {
 	var rule struct{ UpsertRule struct{ ID string } }
 	e.must(t, s.admin.AccessToken, `mutation { upsertRule(input: {name: "authz fixture", condition: "amount > 999999999999", score: 1, enabled: false}) { id } }`, nil, &rule)
 	s.rule = rule.UpsertRule.ID
+	e.must(t, s.admin.AccessToken, `mutation { upsertRule(input: {name: "authz hold", condition: "merchant == \"authz-hold\"", score: 65}) { id } }`, nil, nil)
 	s.source = s.newSource(t)
 	s.model = s.trainedModel(t)
 	s.loginUser = "login-target"
@@ -504,6 +519,17 @@ func (s *authzSuite) trainedModel(t *testing.T) string {
 	var out struct{ TrainModel struct{ ID string } }
 	s.e.must(t, s.admin.AccessToken, `mutation { trainModel { id } }`, nil, &out)
 	return out.TrainModel.ID
+}
+
+// heldPayment has the admin submit a payment for userID that the suite's
+// "authz hold" rule (score 65) holds for review, and returns its ID.
+func (s *authzSuite) heldPayment(t *testing.T, userID string) string {
+	t.Helper()
+	res := s.e.submit(t, s.admin.AccessToken, map[string]any{"userId": userID, "amount": "120.00", "merchantId": "authz-hold"})
+	if res.Transaction.Status != "PENDING_REVIEW" {
+		t.Fatalf("a held payment: got %s, want PENDING_REVIEW", res.Transaction.Status)
+	}
+	return res.Transaction.ID
 }
 
 // raiseAlert has the admin submit a 12000 transaction for userID and returns its (MEDIUM or HIGH) alert.

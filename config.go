@@ -14,6 +14,8 @@ import (
 
 	"github.com/smartfinance/riskgraph/engine"
 	"github.com/smartfinance/riskgraph/internal/auth"
+	"github.com/smartfinance/riskgraph/internal/cases"
+	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/store"
 )
 
@@ -47,6 +49,8 @@ type config struct {
 	// PprofAddr serves net/http/pprof on its own listener when set (never on ADDR).
 	PprofAddr string
 	Limits    limits
+	// ReviewDeadline settles transactions held for review too long; off when its Timeout is 0.
+	ReviewDeadline cases.ReviewDeadline
 	// Now is the clock; tests replace it, the server uses time.Now.
 	Now func() time.Time
 }
@@ -246,6 +250,16 @@ func loadConfig(getenv func(string) string) (cfg config, warnings []string, err 
 	}
 	if err := cfg.Scoring.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("scoring thresholds: %w", err))
+	}
+	cfg.ReviewDeadline.Timeout = duration("REVIEW_TIMEOUT", 0)
+	if t := cfg.ReviewDeadline.Timeout; t > 0 && t < time.Minute {
+		errs = append(errs, fmt.Errorf("REVIEW_TIMEOUT=%s: want at least 1m (or unset: no deadline)", t))
+	}
+	switch action := domain.ReviewDecision(strings.ToUpper(str("REVIEW_TIMEOUT_ACTION", string(domain.ReviewDecline)))); action {
+	case domain.ReviewApprove, domain.ReviewDecline:
+		cfg.ReviewDeadline.Action = action
+	default:
+		errs = append(errs, fmt.Errorf("REVIEW_TIMEOUT_ACTION=%q: want APPROVE or DECLINE", action))
 	}
 	cfg.Now = time.Now
 	if err := cfg.LogLevel.UnmarshalText([]byte(str("LOG_LEVEL", "info"))); err != nil {

@@ -4,6 +4,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/smartfinance/riskgraph/internal/cases"
+	"github.com/smartfinance/riskgraph/internal/domain"
 )
 
 func TestRulePacksConfig(t *testing.T) {
@@ -74,5 +78,32 @@ func TestDemoPasswordConfig(t *testing.T) {
 	}
 	if cfg, _, err := loadConfig(env("a demo passphrase")); err != nil || cfg.DemoPassword != "a demo passphrase" {
 		t.Errorf("DEMO_PASSWORD=a demo passphrase: got %q, %v", cfg.DemoPassword, err)
+	}
+}
+
+func TestReviewDeadlineConfig(t *testing.T) {
+	for _, tt := range []struct {
+		timeout, action, wantErr string
+		want                     cases.ReviewDeadline
+	}{
+		{"", "", "", cases.ReviewDeadline{Action: domain.ReviewDecline}},
+		{"4h", "", "", cases.ReviewDeadline{Timeout: 4 * time.Hour, Action: domain.ReviewDecline}},
+		{"90m", "approve", "", cases.ReviewDeadline{Timeout: 90 * time.Minute, Action: domain.ReviewApprove}},
+		{"30s", "", "want at least 1m", cases.ReviewDeadline{}},
+		{"soon", "", "REVIEW_TIMEOUT", cases.ReviewDeadline{}},
+		{"1h", "ESCALATE", "want APPROVE or DECLINE", cases.ReviewDeadline{}},
+	} {
+		env := map[string]string{"DATABASE_URL": "postgres://localhost/riskgraph", "REVIEW_TIMEOUT": tt.timeout, "REVIEW_TIMEOUT_ACTION": tt.action}
+		cfg, _, err := loadConfig(func(k string) string { return env[k] })
+		switch {
+		case tt.wantErr != "":
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("REVIEW_TIMEOUT=%q REVIEW_TIMEOUT_ACTION=%q: got error %v; want %q", tt.timeout, tt.action, err, tt.wantErr)
+			}
+		case err != nil:
+			t.Errorf("REVIEW_TIMEOUT=%q REVIEW_TIMEOUT_ACTION=%q: got error %v", tt.timeout, tt.action, err)
+		case cfg.ReviewDeadline != tt.want:
+			t.Errorf("REVIEW_TIMEOUT=%q REVIEW_TIMEOUT_ACTION=%q: got %+v; want %+v", tt.timeout, tt.action, cfg.ReviewDeadline, tt.want)
+		}
 	}
 }

@@ -88,7 +88,9 @@ func TestRiskEventWorkflow(t *testing.T) {
 	if tl[4].Note != "called the customer, no answer" || tl[6].Actor.Username != "lead" || *tl[7].FromStatus != "CONFIRMED_FRAUD" || *tl[7].ToStatus != "CLOSED" {
 		t.Fatalf("timeline details: got %+v", tl)
 	}
-	if len(ev.RiskEvent.HandlingRecords) != 6 || ev.RiskEvent.HandledAt == nil || ev.RiskEvent.ClosedAt == nil {
+	// The verdict resolved the event's alert: its RESOLVE record follows the step.
+	records := ev.RiskEvent.HandlingRecords
+	if len(records) != 7 || records[4].Action != "CONFIRM_FRAUD" || records[5].Action != "RESOLVE" || ev.RiskEvent.HandledAt == nil || ev.RiskEvent.ClosedAt == nil {
 		t.Fatalf("handling records / times: got %+v", ev.RiskEvent)
 	}
 	if ev.RiskEvent.User.Status != "FROZEN" {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/smartfinance/riskgraph/graph/model"
+	"github.com/smartfinance/riskgraph/internal/cases"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/rules"
 	"github.com/smartfinance/riskgraph/internal/submit"
@@ -334,6 +335,7 @@ type ComplexityRoot struct {
 		Logout            func(childComplexity int, refreshToken *string) int
 		RefreshToken      func(childComplexity int, refreshToken string) int
 		Register          func(childComplexity int, input model.RegisterInput) int
+		ReviewTransaction func(childComplexity int, id int64, input cases.ReviewInput) int
 		SetDeviceStatus   func(childComplexity int, id int64, status domain.DeviceStatus, reason *string) int
 		SetRuleEnabled    func(childComplexity int, id int64, enabled bool) int
 		SubmitTransaction func(childComplexity int, input submit.Input) int
@@ -549,6 +551,8 @@ type ComplexityRoot struct {
 		MerchantCategory  func(childComplexity int) int
 		MerchantID        func(childComplexity int) int
 		OccurredAt        func(childComplexity int) int
+		ReviewedAt        func(childComplexity int) int
+		ReviewedBy        func(childComplexity int) int
 		RiskEvent         func(childComplexity int) int
 		Source            func(childComplexity int) int
 		Status            func(childComplexity int) int
@@ -1905,6 +1909,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Register(childComplexity, args["input"].(model.RegisterInput)), true
+	case "Mutation.reviewTransaction":
+		if e.ComplexityRoot.Mutation.ReviewTransaction == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reviewTransaction_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReviewTransaction(childComplexity, args["id"].(int64), args["input"].(cases.ReviewInput)), true
 	case "Mutation.setDeviceStatus":
 		if e.ComplexityRoot.Mutation.SetDeviceStatus == nil {
 			break
@@ -3025,6 +3040,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Transaction.OccurredAt(childComplexity), true
+	case "Transaction.reviewedAt":
+		if e.ComplexityRoot.Transaction.ReviewedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.ReviewedAt(childComplexity), true
+	case "Transaction.reviewedBy":
+		if e.ComplexityRoot.Transaction.ReviewedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transaction.ReviewedBy(childComplexity), true
 	case "Transaction.riskEvent":
 		if e.ComplexityRoot.Transaction.RiskEvent == nil {
 			break
@@ -3394,6 +3421,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputLocationInput,
 		ec.unmarshalInputLoginInput,
 		ec.unmarshalInputRegisterInput,
+		ec.unmarshalInputReviewTransactionInput,
 		ec.unmarshalInputRiskEventFilter,
 		ec.unmarshalInputRuleInput,
 		ec.unmarshalInputSubmitTransactionInput,
@@ -3870,7 +3898,7 @@ type RiskEvent {
 
 type TimelineEntry {
   id: ID!
-  "DETECTION, ALERT or ACTION."
+  "DETECTION, ALERT, ACTION, or TRANSACTION (its held transaction settled: REVIEW or REVIEW_DEADLINE)."
   kind: String!
   action: String!
   actor: User
@@ -4535,6 +4563,37 @@ extend type Mutation {
   (default CHARGEBACK; ANALYST is refused), on transactions they submitted.
   """
   labelTransaction(id: ID!, label: Label!, source: String, note: String): TransactionLabel! @hasRole(roles: [ANALYST, ADMIN, SERVICE])
+}
+
+"An analyst's decision on a transaction held for manual review."
+enum ReviewDecision {
+  "PENDING_REVIEW → APPROVED: the payment goes ahead."
+  APPROVE
+  "PENDING_REVIEW → DECLINED."
+  DECLINE
+}
+
+input ReviewTransactionInput {
+  decision: ReviewDecision!
+  "At most 2000 characters; on the timeline of the transaction's risk event and in the audit log."
+  note: String
+}
+
+extend type Transaction {
+  "Who settled it from PENDING_REVIEW: the reviewing analyst, or the analyst whose verdict on its risk event settled it. Null while held, when the review deadline settled it (reviewedAt set), and for callers who may not see that account."
+  reviewedBy: User
+  "When it left PENDING_REVIEW; null while held and for transactions never held."
+  reviewedAt: Time
+}
+
+extend type Mutation {
+  """
+  Approves or declines a transaction held for review (PENDING_REVIEW), once: a second review, or a
+  review of a transaction not held, is a CONFLICT. The queue is transactions(filter: {status: PENDING_REVIEW}).
+  An event's verdict settles its held transaction too (CONFIRM_FRAUD declines, MARK_FALSE_POSITIVE approves),
+  and REVIEW_TIMEOUT, when set, settles forgotten ones.
+  """
+  reviewTransaction(id: ID!, input: ReviewTransactionInput!): Transaction! @hasRole(roles: [ANALYST, ADMIN])
 }
 `, BuiltIn: false},
 	{Name: "../schema/user.graphqls", Input: `enum UserStatus {
@@ -5519,6 +5578,10 @@ func (ec *executionContext) childFields_Transaction(ctx context.Context, field g
 		return ec.fieldContext_Transaction_source(ctx, field)
 	case "label":
 		return ec.fieldContext_Transaction_label(ctx, field)
+	case "reviewedBy":
+		return ec.fieldContext_Transaction_reviewedBy(ctx, field)
+	case "reviewedAt":
+		return ec.fieldContext_Transaction_reviewedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Transaction", field.Name)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/smartfinance/riskgraph/graph"
 	"github.com/smartfinance/riskgraph/graph/model"
 	"github.com/smartfinance/riskgraph/internal/access"
+	"github.com/smartfinance/riskgraph/internal/cases"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/loader"
 	"github.com/smartfinance/riskgraph/internal/submit"
@@ -33,6 +34,11 @@ func (r *mutationResolver) SubmitTransaction(ctx context.Context, input submit.I
 // LabelTransaction is the resolver for the labelTransaction field.
 func (r *mutationResolver) LabelTransaction(ctx context.Context, id int64, label domain.Label, source *string, note *string) (*domain.TransactionLabel, error) {
 	return r.Cases.LabelTransaction(ctx, principal(ctx), id, label, deref(source), deref(note))
+}
+
+// ReviewTransaction is the resolver for the reviewTransaction field.
+func (r *mutationResolver) ReviewTransaction(ctx context.Context, id int64, input cases.ReviewInput) (*domain.Transaction, error) {
+	return r.Cases.ReviewTransaction(ctx, principal(ctx), id, input)
 }
 
 // Transaction is the resolver for the transaction field.
@@ -81,9 +87,14 @@ func (r *transactionResolver) Label(ctx context.Context, obj *domain.Transaction
 	return l, nil
 }
 
+// ReviewedBy is the resolver for the reviewedBy field.
+func (r *transactionResolver) ReviewedBy(ctx context.Context, obj *domain.Transaction) (*domain.User, error) {
+	return visibleUserPtr(ctx, obj.ReviewedByID)
+}
+
 // Note is the resolver for the note field.
 func (r *transactionLabelResolver) Note(ctx context.Context, obj *domain.TransactionLabel) (string, error) {
-	if !access.SeeInvestigation(principal(ctx)) {
+	if !access.SeeLabelNote(principal(ctx), obj) {
 		return "", nil
 	}
 	return obj.Note, nil

@@ -58,6 +58,19 @@ func NarrowTransactions(p auth.Principal, f *domain.TransactionFilter) {
 	}
 }
 
+// Review: analysts (and admins) settle transactions held for manual review;
+// a payment system or a customer never approves a payment.
+func Review(p auth.Principal) bool { return p.Role.Staff() }
+
+// SeeLabelNote: a label's note is the institution's, except that a payment
+// system reads back the note of a label it wrote itself (its own feed's kind).
+func SeeLabelNote(p auth.Principal, l *domain.TransactionLabel) bool {
+	if SeeInvestigation(p) {
+		return true
+	}
+	return p.Role == domain.RoleService && SeeLabel(p, l) && l.LabelledByID != nil && *l.LabelledByID == p.UserID
+}
+
 // Assignable: cases are assigned to staff only.
 func Assignable(role domain.Role) bool { return role.Staff() }
 

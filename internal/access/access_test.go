@@ -40,8 +40,42 @@ func TestRulesByRole(t *testing.T) {
 		if SeeCase(p, other) != SeeUser(p, other) {
 			t.Errorf("%s: cases follow user visibility", r)
 		}
+		if Review(p) != r.Staff() {
+			t.Errorf("%s: review held transactions: got %v, want staff only", r, Review(p))
+		}
 	}
 }
+
+// TestSeeLabelNote: staff read every label's note; a payment system only the
+// note of a feed label it wrote itself.
+func TestSeeLabelNote(t *testing.T) {
+	const self, other = int64(1), int64(2)
+	tests := []struct {
+		name  string
+		label domain.TransactionLabel
+		want  map[domain.Role]bool
+	}{
+		{"its own feed label", domain.TransactionLabel{Source: LabelChargeback, LabelledByID: ptr(self)},
+			map[domain.Role]bool{domain.RoleService: true, domain.RoleAnalyst: true, domain.RoleAdmin: true}},
+		{"another feed's label", domain.TransactionLabel{Source: LabelChargeback, LabelledByID: ptr(other)},
+			map[domain.Role]bool{domain.RoleAnalyst: true, domain.RoleAdmin: true}},
+		{"an analyst's verdict", domain.TransactionLabel{Source: LabelAnalyst, LabelledByID: ptr(self)},
+			map[domain.Role]bool{domain.RoleAnalyst: true, domain.RoleAdmin: true}},
+		{"no author", domain.TransactionLabel{Source: LabelChargeback},
+			map[domain.Role]bool{domain.RoleAnalyst: true, domain.RoleAdmin: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, r := range roles {
+				if got := SeeLabelNote(auth.Principal{UserID: self, Role: r}, &tt.label); got != tt.want[r] {
+					t.Errorf("%s: got %v, want %v", r, got, tt.want[r])
+				}
+			}
+		})
+	}
+}
+
+func ptr(v int64) *int64 { return &v }
 
 func TestActing(t *testing.T) {
 	for _, caller := range roles {

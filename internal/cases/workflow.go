@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -52,6 +53,16 @@ var verdictLabels = map[EventAction]domain.Label{
 	ActionConfirmFraud:      domain.LabelFraud,
 	ActionMarkFalsePositive: domain.LabelLegitimate,
 }
+
+// verdictStatus is where a verdict leaves the event's transaction when it is
+// still held for review.
+var verdictStatus = map[EventAction]domain.TransactionStatus{
+	ActionConfirmFraud:      domain.TxDeclined,
+	ActionMarkFalsePositive: domain.TxApproved,
+}
+
+// settlingActions end the investigation: the event's open alerts resolve with it.
+var settlingActions = map[EventAction]bool{ActionConfirmFraud: true, ActionMarkFalsePositive: true, ActionClose: true}
 
 // HandleEventInput is one workflow step.
 type HandleEventInput struct {
@@ -133,12 +144,57 @@ func (s *Service) HandleEvent(ctx context.Context, p auth.Principal, id int64, i
 				return err
 			}
 		}
+		resolved, err := s.settleWithEvent(ctx, tx, p, ev, in, now, details)
+		if err != nil {
+			return err
+		}
 		if err := store.SaveRiskEvent(ctx, tx, ev); err != nil {
 			return err
 		}
-		return s.recordEventAction(ctx, tx, p, ev.ID, string(in.Action), from, ev.Status, in.Note, details)
+		if err := s.recordEventAction(ctx, tx, p, ev.ID, string(in.Action), from, ev.Status, in.Note, details); err != nil {
+			return err
+		}
+		// Each resolved alert's own history says why, after the step that caused it.
+		for _, a := range resolved {
+			from, to := string(a.From), string(domain.AlertResolved)
+			if err := store.InsertHandlingRecord(ctx, tx, &domain.HandlingRecord{AlertID: &a.ID, ActorID: &p.UserID, Action: string(AlertResolve),
+				FromStatus: &from, ToStatus: &to, Note: "resolved with its event (" + string(in.Action) + ")", CreatedAt: now}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return ev, err
+}
+
+// settleWithEvent carries a verdict to the event's held transaction and
+// resolves the open alerts of an event the step settles, in the step's
+// database transaction; details (the step's timeline and audit entry) say what changed.
+func (s *Service) settleWithEvent(ctx context.Context, tx bun.IDB, p auth.Principal, ev *domain.RiskEvent, in HandleEventInput,
+	now time.Time, details map[string]any,
+) ([]store.ResolvedAlert, error) {
+	if to, ok := verdictStatus[in.Action]; ok {
+		_, settled, err := store.SettleHeld(ctx, tx, ev.TransactionID, to, &p.UserID, now)
+		if err != nil {
+			return nil, err
+		}
+		if settled {
+			details["transactionStatus"] = to
+		}
+	}
+	if !settlingActions[in.Action] {
+		return nil, nil
+	}
+	resolved, err := store.ResolveEventAlerts(ctx, tx, ev.ID, p.UserID, now)
+	if err != nil || len(resolved) == 0 {
+		return nil, err
+	}
+	ids := make([]int64, len(resolved))
+	for i, a := range resolved {
+		ids[i] = a.ID
+	}
+	details["resolvedAlertIds"] = ids
+	return resolved, nil
 }
 
 // actOnFraud freezes the user and blacklists the device when the analyst asked to.

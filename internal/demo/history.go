@@ -222,11 +222,7 @@ func walkEvents(ctx context.Context, svc Services, analyst, admin auth.Principal
 		if i%5 == 4 {
 			actor = admin
 		}
-		for _, step := range flows[i%len(flows)] {
-			if _, err := svc.Cases.HandleEvent(ctx, actor, ev.ID, step); err != nil {
-				return fmt.Errorf("demo: handle event %d: %w", ev.ID, err)
-			}
-		}
+		// The alert is acknowledged first, as an analyst picks it up; a verdict then resolves it.
 		alerts, err := store.AlertsByEventIDs(ctx, svc.DB, []int64{ev.ID})
 		if err != nil {
 			return err
@@ -234,6 +230,11 @@ func walkEvents(ctx context.Context, svc Services, analyst, admin auth.Principal
 		if as := alerts[ev.ID]; len(as) > 0 && i%2 == 1 {
 			if _, err := svc.Cases.HandleAlert(ctx, actor, as[0].ID, cases.AlertAcknowledge, ""); err != nil {
 				return err
+			}
+		}
+		for _, step := range flows[i%len(flows)] {
+			if _, err := svc.Cases.HandleEvent(ctx, actor, ev.ID, step); err != nil {
+				return fmt.Errorf("demo: handle event %d: %w", ev.ID, err)
 			}
 		}
 	}

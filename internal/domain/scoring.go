@@ -130,6 +130,10 @@ type Transaction struct {
 	SourceID          *int64            `bun:"source_id"`
 	OccurredAt        time.Time         `bun:"occurred_at"`
 	CreatedAt         time.Time         `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+	// ReviewedByID and ReviewedAt record who settled a held transaction and
+	// when; ReviewedAt without ReviewedByID is the review deadline's doing.
+	ReviewedByID *int64     `bun:"reviewed_by"`
+	ReviewedAt   *time.Time `bun:"reviewed_at"`
 }
 
 // Location is where the transaction came from, if the client said.
@@ -226,6 +230,8 @@ const (
 	TimelineDetection = "DETECTION"
 	TimelineAlert     = "ALERT"
 	TimelineAction    = "ACTION"
+	// TimelineTransaction is a held transaction settled: reviewed, by a verdict or by the deadline.
+	TimelineTransaction = "TRANSACTION"
 )
 
 // AlertStatus is where an alert is in its handling.

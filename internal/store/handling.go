@@ -8,10 +8,13 @@ import (
 	"github.com/smartfinance/riskgraph/internal/domain"
 )
 
-// RiskEventForUpdate locks an event for a workflow step.
+// RiskEventForUpdate locks an event for a workflow step. NO KEY UPDATE
+// serializes handlers yet lets writers that only reference the event (a
+// timeline entry of a review or an alert's handling) proceed, so a step that
+// then settles the event's transaction or alerts can't deadlock with them.
 func RiskEventForUpdate(ctx context.Context, db bun.IDB, id int64) (*domain.RiskEvent, error) {
 	e := new(domain.RiskEvent)
-	err := db.NewSelect().Model(e).Where("id = ?", id).For("UPDATE").Scan(ctx)
+	err := db.NewSelect().Model(e).Where("id = ?", id).For("NO KEY UPDATE").Scan(ctx)
 	return e, mapErr(err)
 }
 

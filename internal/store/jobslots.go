@@ -15,6 +15,8 @@ const jobLockSpace = 0x52474a42
 const (
 	JobBacktest = 1
 	JobTraining = 2
+	// JobReviewDeadline is the review-deadline sweep: one instance at a time (TryJobXactLock).
+	JobReviewDeadline = 3
 )
 
 // TryJobSlot takes one of slots places for a heavy job of a kind, across every
@@ -43,4 +45,13 @@ func TryJobSlot(ctx context.Context, db *bun.DB, kind, slots int) (release func(
 	}
 	release()
 	return nil, false, nil
+}
+
+// TryJobXactLock takes a job kind's single place until tx ends, for jobs that
+// work in short database transactions and need no connection of their own
+// (so they run even on a one-connection pool). It excludes TryJobSlot's first
+// place of the same kind, and ok is false when another session holds it.
+func TryJobXactLock(ctx context.Context, tx bun.IDB, kind int) (ok bool, err error) {
+	err = tx.NewRaw("SELECT pg_try_advisory_xact_lock(?, ?)", jobLockSpace, kind<<8).Scan(ctx, &ok)
+	return ok, mapErr(err)
 }
