@@ -81,7 +81,7 @@ func listOrdered[T any](ctx context.Context, db bun.IDB, o keyset, filter func(*
 		cmp, dir = "<", " DESC"
 	}
 	q := filter(db.NewSelect().Model((*T)(nil))).
-		ColumnExpr(o.id+" AS id").ColumnExpr(o.key+"::text AS key").
+		ColumnExpr(o.id + " AS id").ColumnExpr(o.key + "::text AS key").
 		OrderExpr(o.key + dir).OrderExpr(o.id + dir).Limit(p.Limit())
 	if p.After > 0 {
 		if p.AfterKey == "" {
