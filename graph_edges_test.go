@@ -313,7 +313,7 @@ func TestRuleCode(t *testing.T) {
 		e.mustFail(t, admin.AccessToken, upsert, map[string]any{"in": map[string]any{"id": other.UpsertRule.ID, "name": "other", "code": "R001", "condition": "amount > 1", "score": 1}}, "CONFLICT")
 	})
 	t.Run("validated", func(t *testing.T) {
-		for _, code := range []string{"", "r001", "1R", "R 1", "R" + string(make([]byte, 32)), "RÜ1", "RABCDEFGHIJKLMNOPQRSTUVWXYZ0123456"} {
+		for _, code := range []string{"", "r001", "1R", "R 1", "R/1", "RÜ1", "RABCDEFGHIJKLMNOPQRSTUVWXYZ0123456"} {
 			res := e.mustFail(t, admin.AccessToken, upsert, map[string]any{"in": map[string]any{"name": "bad " + code, "code": code, "condition": "amount > 1", "score": 1}}, "BAD_USER_INPUT")
 			if res.Errors[0].Extensions["field"] != "code" {
 				t.Errorf("%q: got %+v; want an error on code", code, res.Errors)
