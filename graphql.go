@@ -84,7 +84,7 @@ func (a *app) graphQLServer(cfg config, res *resolvers.Resolver) *handler.Server
 			}
 			context.AfterFunc(ctx, release)
 		}
-		return next(loader.With(ctx, a.db, loader.Services{RuleVersions: a.rules.Versions, DataSources: a.sources.ByIDs}))
+		return next(loader.With(ctx, a.db, loader.Services{RuleVersions: a.rules.Versions, Rules: a.rules.RulesByIDs, DataSources: a.sources.ByIDs}))
 	})
 	return srv
 }

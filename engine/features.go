@@ -78,7 +78,8 @@ type UserFeatures struct {
 // DeviceFeatures describes the device the transaction came from. New means
 // not seen for this user in the 7 days before this transaction, so the store
 // must look before recording it; UserFirstSeen is when this user first used
-// it, zero the first time. Derived: Present, AgeDays and UserAgeDays.
+// it, zero the first time. Derived: Present, AgeDays, UserAgeDays,
+// LastSeenMinutes and NewToAll7d.
 type DeviceFeatures struct {
 	ID        string `expr:"id" json:"id" doc:"client device fingerprint; empty when none was supplied"`
 	Present   bool   `expr:"present" json:"present" doc:"a device fingerprint was supplied"`
@@ -99,6 +100,17 @@ type DeviceFeatures struct {
 	AgeDays       float64   `expr:"ageDays" json:"ageDays" doc:"days between the device's first sighting and occurredAt"`
 	UserFirstSeen time.Time `expr:"-" json:"userFirstSeen,omitzero"`
 	UserAgeDays   float64   `expr:"userAgeDays" json:"userAgeDays" doc:"days since this user first used this device (transaction or login); 0 the first time"`
+	// TxCount24h and Amount24h count every user's payments on the device: a
+	// phone cycling through accounts spends from all of them (seed 004).
+	TxCount24h int     `expr:"txCount24h" json:"txCount24h" doc:"every user's transactions on this device in the trailing 24 hours, this one included (over the device's latest 1,000 in the window); 0 without a device"`
+	Amount24h  float64 `expr:"amount24h" json:"amount24h" doc:"every user's amount on this device in the trailing 24 hours, this one included (over the same latest 1,000); 0 without a device"`
+	// LastSeen is the device's previous sighting by anyone, at or before this
+	// transaction in event time: a transaction or a successful login.
+	LastSeen        time.Time `expr:"-" json:"lastSeen,omitzero"`
+	LastSeenMinutes float64   `expr:"lastSeenMinutes" json:"lastSeenMinutes" doc:"minutes since the device's previous sighting (any user's transaction or successful login) at or before this transaction; -1 for a first sighting or without a device"`
+	// NewToAll7d is seed 004's new device: new to everyone, where New is new
+	// to this user.
+	NewToAll7d bool `expr:"newToAll7d" json:"newToAll7d" doc:"a device is given and no user used it (transaction or successful login) in the 7 days before this transaction; see new for this user alone"`
 }
 
 // GeoFeatures describes where the transaction happened and how far and fast
@@ -215,10 +227,14 @@ func (f *Features) Derive(occurredAt time.Time) {
 
 	d := &f.Device
 	d.Present = d.ID != ""
-	d.AgeDays, d.UserAgeDays = 0, 0
+	d.AgeDays, d.UserAgeDays, d.LastSeenMinutes, d.NewToAll7d = 0, 0, -1, false
 	if d.Present {
 		d.AgeDays = daysSince(d.FirstSeen, at)
 		d.UserAgeDays = daysSince(d.UserFirstSeen, at)
+		d.NewToAll7d = d.LastSeen.IsZero() || at.Sub(d.LastSeen) >= 7*24*time.Hour
+		if !d.LastSeen.IsZero() {
+			d.LastSeenMinutes = max(at.Sub(d.LastSeen).Minutes(), 0)
+		}
 	}
 
 	g := &f.Geo

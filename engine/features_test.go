@@ -63,6 +63,26 @@ func TestDerive(t *testing.T) {
 				t.Errorf("got present %v age %v; want false 0", f.Device.Present, f.Device.AgeDays)
 			}
 		}},
+		{"device never seen before", nil, func(t *testing.T, f *Features) {
+			if f.Device.LastSeenMinutes != -1 || !f.Device.NewToAll7d {
+				t.Errorf("got last seen %v new to all %v; want -1 true", f.Device.LastSeenMinutes, f.Device.NewToAll7d)
+			}
+		}},
+		{"device last seen", func(f *Features) { f.Device.LastSeen = at.Add(-90 * time.Minute) }, func(t *testing.T, f *Features) {
+			if f.Device.LastSeenMinutes != 90 || f.Device.NewToAll7d {
+				t.Errorf("got last seen %v new to all %v; want 90 false", f.Device.LastSeenMinutes, f.Device.NewToAll7d)
+			}
+		}},
+		{"device last seen seven days ago", func(f *Features) { f.Device.LastSeen = at.Add(-7 * 24 * time.Hour) }, func(t *testing.T, f *Features) {
+			if f.Device.LastSeenMinutes != 7*24*60 || !f.Device.NewToAll7d {
+				t.Errorf("got last seen %v new to all %v; want 10080 true", f.Device.LastSeenMinutes, f.Device.NewToAll7d)
+			}
+		}},
+		{"no device, seen", func(f *Features) { f.Device.ID, f.Device.LastSeen = "", at.Add(-time.Hour) }, func(t *testing.T, f *Features) {
+			if f.Device.LastSeenMinutes != -1 || f.Device.NewToAll7d {
+				t.Errorf("got last seen %v new to all %v; want -1 false", f.Device.LastSeenMinutes, f.Device.NewToAll7d)
+			}
+		}},
 		{"travel", nil, func(t *testing.T, f *Features) {
 			g := f.Geo
 			if !g.HasPrevious || g.ElapsedMinutes != 120 || math.Abs(g.SpeedKmh-g.DistanceKm/2) > 1e-9 || g.DistanceKm < 8000 {

@@ -1262,7 +1262,7 @@ func (ec *executionContext) unmarshalInputRiskEventFilter(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"status", "level", "type", "assigneeId", "userId", "from", "to"}
+	fieldsInOrder := [...]string{"status", "level", "type", "assigneeId", "userId", "from", "to", "minScore"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -1318,6 +1318,57 @@ func (ec *executionContext) unmarshalInputRiskEventFilter(ctx context.Context, o
 				return it, err
 			}
 			it.To = data
+		case "minScore":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minScore"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinScore = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRiskEventOrder(ctx context.Context, obj any) (domain.ListOrder, error) {
+	var it domain.ListOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["field"]; !present {
+		asMap["field"] = "CREATED_AT"
+	}
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "DESC"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNOrderField2githubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2githubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
 		}
 	}
 	return it, nil
@@ -2270,6 +2321,14 @@ func (ec *executionContext) unmarshalORiskEventFilter2ᚖgithubᚗcomᚋsmartfin
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputRiskEventFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalORiskEventOrder2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐListOrder(ctx context.Context, v any) (*domain.ListOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRiskEventOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

@@ -34,6 +34,7 @@ type ResolverRoot interface {
 	HandlingRecord() HandlingRecordResolver
 	LinkEvidence() LinkEvidenceResolver
 	LoginLog() LoginLogResolver
+	MatchedRule() MatchedRuleResolver
 	Model() ModelResolver
 	ModelMetrics() ModelMetricsResolver
 	Mutation() MutationResolver
@@ -186,15 +187,17 @@ type ComplexityRoot struct {
 		RiskScore          func(childComplexity int) int
 		RuleScore          func(childComplexity int) int
 		ShadowRules        func(childComplexity int) int
+		TransactionID      func(childComplexity int) int
 	}
 
 	Device struct {
-		Fingerprint func(childComplexity int) int
-		FirstSeenAt func(childComplexity int) int
-		ID          func(childComplexity int) int
-		LastSeenAt  func(childComplexity int) int
-		Status      func(childComplexity int) int
-		Users       func(childComplexity int) int
+		Fingerprint  func(childComplexity int) int
+		FirstSeenAt  func(childComplexity int) int
+		ID           func(childComplexity int) int
+		LastSeenAt   func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Transactions func(childComplexity int, first *int, after *string) int
+		Users        func(childComplexity int) int
 	}
 
 	HandlingRecord struct {
@@ -259,6 +262,7 @@ type ComplexityRoot struct {
 		Action  func(childComplexity int) int
 		Name    func(childComplexity int) int
 		Reason  func(childComplexity int) int
+		Rule    func(childComplexity int) int
 		RuleID  func(childComplexity int) int
 		Score   func(childComplexity int) int
 		Type    func(childComplexity int) int
@@ -373,13 +377,13 @@ type ComplexityRoot struct {
 		Models         func(childComplexity int, first *int, after *string) int
 		RiskEvent      func(childComplexity int, id int64) int
 		RiskEventStats func(childComplexity int, from time.Time, to time.Time) int
-		RiskEvents     func(childComplexity int, filter *domain.RiskEventFilter, first *int, after *string) int
+		RiskEvents     func(childComplexity int, filter *domain.RiskEventFilter, first *int, after *string, orderBy *domain.ListOrder) int
 		RiskTrend      func(childComplexity int, from time.Time, to time.Time, bucket *model.TrendBucket) int
-		Rule           func(childComplexity int, id int64) int
+		Rule           func(childComplexity int, id *int64, code *string) int
 		Rules          func(childComplexity int) int
 		SystemStatus   func(childComplexity int) int
 		Transaction    func(childComplexity int, id int64) int
-		Transactions   func(childComplexity int, filter *domain.TransactionFilter, first *int, after *string) int
+		Transactions   func(childComplexity int, filter *domain.TransactionFilter, first *int, after *string, orderBy *domain.ListOrder) int
 		User           func(childComplexity int, id int64) int
 		Users          func(childComplexity int, filter *domain.UserFilter, first *int, after *string) int
 	}
@@ -454,8 +458,10 @@ type ComplexityRoot struct {
 	Rule struct {
 		Action      func(childComplexity int) int
 		Builtin     func(childComplexity int) int
+		Code        func(childComplexity int) int
 		Condition   func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
+		CreatedBy   func(childComplexity int) int
 		Description func(childComplexity int) int
 		Enabled     func(childComplexity int) int
 		Expression  func(childComplexity int) int
@@ -468,6 +474,7 @@ type ComplexityRoot struct {
 		Shadow      func(childComplexity int) int
 		Type        func(childComplexity int) int
 		UpdatedAt   func(childComplexity int) int
+		UpdatedBy   func(childComplexity int) int
 		Version     func(childComplexity int) int
 		Versions    func(childComplexity int) int
 	}
@@ -606,7 +613,7 @@ type ComplexityRoot struct {
 		RiskProfile  func(childComplexity int) int
 		Role         func(childComplexity int) int
 		Status       func(childComplexity int) int
-		Transactions func(childComplexity int, filter *domain.TransactionFilter, first *int, after *string) int
+		Transactions func(childComplexity int, filter *domain.TransactionFilter, first *int, after *string, orderBy *domain.ListOrder) int
 		Username     func(childComplexity int) int
 	}
 
@@ -1222,6 +1229,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Detection.ShadowRules(childComplexity), true
+	case "Detection.id":
+		if e.ComplexityRoot.Detection.TransactionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Detection.TransactionID(childComplexity), true
 
 	case "Device.fingerprint":
 		if e.ComplexityRoot.Device.Fingerprint == nil {
@@ -1253,6 +1266,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Device.Status(childComplexity), true
+	case "Device.transactions":
+		if e.ComplexityRoot.Device.Transactions == nil {
+			break
+		}
+
+		args, err := ec.field_Device_transactions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Device.Transactions(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Device.users":
 		if e.ComplexityRoot.Device.Users == nil {
 			break
@@ -1507,6 +1531,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MatchedRule.Reason(childComplexity), true
+	case "MatchedRule.rule":
+		if e.ComplexityRoot.MatchedRule.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatchedRule.Rule(childComplexity), true
 	case "MatchedRule.ruleId":
 		if e.ComplexityRoot.MatchedRule.RuleID == nil {
 			break
@@ -2197,7 +2227,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.RiskEvents(childComplexity, args["filter"].(*domain.RiskEventFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.RiskEvents(childComplexity, args["filter"].(*domain.RiskEventFilter), args["first"].(*int), args["after"].(*string), args["orderBy"].(*domain.ListOrder)), true
 	case "Query.riskTrend":
 		if e.ComplexityRoot.Query.RiskTrend == nil {
 			break
@@ -2219,7 +2249,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Rule(childComplexity, args["id"].(int64)), true
+		return e.ComplexityRoot.Query.Rule(childComplexity, args["id"].(*int64), args["code"].(*string)), true
 	case "Query.rules":
 		if e.ComplexityRoot.Query.Rules == nil {
 			break
@@ -2253,7 +2283,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Transactions(childComplexity, args["filter"].(*domain.TransactionFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Transactions(childComplexity, args["filter"].(*domain.TransactionFilter), args["first"].(*int), args["after"].(*string), args["orderBy"].(*domain.ListOrder)), true
 	case "Query.user":
 		if e.ComplexityRoot.Query.User == nil {
 			break
@@ -2589,6 +2619,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Rule.Builtin(childComplexity), true
+	case "Rule.code":
+		if e.ComplexityRoot.Rule.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rule.Code(childComplexity), true
 	case "Rule.condition":
 		if e.ComplexityRoot.Rule.Condition == nil {
 			break
@@ -2601,6 +2637,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Rule.CreatedAt(childComplexity), true
+	case "Rule.createdBy":
+		if e.ComplexityRoot.Rule.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rule.CreatedBy(childComplexity), true
 	case "Rule.description":
 		if e.ComplexityRoot.Rule.Description == nil {
 			break
@@ -2673,6 +2715,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Rule.UpdatedAt(childComplexity), true
+	case "Rule.updatedBy":
+		if e.ComplexityRoot.Rule.UpdatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rule.UpdatedBy(childComplexity), true
 	case "Rule.version":
 		if e.ComplexityRoot.Rule.Version == nil {
 			break
@@ -3305,7 +3353,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.User.Transactions(childComplexity, args["filter"].(*domain.TransactionFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.User.Transactions(childComplexity, args["filter"].(*domain.TransactionFilter), args["first"].(*int), args["after"].(*string), args["orderBy"].(*domain.ListOrder)), true
 	case "User.username":
 		if e.ComplexityRoot.User.Username == nil {
 			break
@@ -3423,10 +3471,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRegisterInput,
 		ec.unmarshalInputReviewTransactionInput,
 		ec.unmarshalInputRiskEventFilter,
+		ec.unmarshalInputRiskEventOrder,
 		ec.unmarshalInputRuleInput,
 		ec.unmarshalInputSubmitTransactionInput,
 		ec.unmarshalInputTrainModelInput,
 		ec.unmarshalInputTransactionFilter,
+		ec.unmarshalInputTransactionOrder,
 		ec.unmarshalInputUserFilter,
 	)
 	first := true
@@ -3919,6 +3969,15 @@ input RiskEventFilter {
   from: Time
   "createdAt < to"
   to: Time
+  "riskScore ≥ minScore."
+  minScore: Float
+}
+
+"How a risk-event listing is sorted; ties are broken by ID. Cursors belong to one order: another order refuses them (BAD_USER_INPUT)."
+input RiskEventOrder {
+  "CREATED_AT: newest (or oldest) first; SCORE: the event's riskScore; AMOUNT: its transaction's amount."
+  field: OrderField! = CREATED_AT
+  direction: OrderDirection! = DESC
 }
 
 type RiskEventEdge {
@@ -3935,8 +3994,8 @@ type RiskEventConnection {
 extend type Query {
   "Customers may read only their own."
   riskEvent(id: ID!): RiskEvent @hasRole(roles: [USER, VIP, ANALYST, ADMIN])
-  "Newest first; customers see only their own."
-  riskEvents(filter: RiskEventFilter, first: Int, after: String): RiskEventConnection! @hasRole(roles: [USER, VIP, ANALYST, ADMIN])
+  "Newest first unless orderBy says otherwise; customers see only their own."
+  riskEvents(filter: RiskEventFilter, first: Int, after: String, orderBy: RiskEventOrder): RiskEventConnection! @hasRole(roles: [USER, VIP, ANALYST, ADMIN])
 }
 
 enum EventAction {
@@ -4220,6 +4279,8 @@ extend type Query {
 "A detection rule: a condition over the feature vector and what a match does."
 type Rule {
   id: ID!
+  "The caller-chosen handle, e.g. R001 (seed 004's rule IDs); unique; null when none was given."
+  code: String
   name: String!
   description: String!
   "As written: an expression (amount >= 10000 && user.txCount10m >= 5) or a seed-004 JSON document."
@@ -4242,6 +4303,10 @@ type Rule {
   lastHitAt: Time
   createdAt: Time!
   updatedAt: Time!
+  "Who created it; null for rules from before this was recorded, seed rules and deleted accounts."
+  createdBy: User
+  "Who changed it last; null for seed rules and deleted accounts."
+  updatedBy: User
   "Every version, newest first, the current one included."
   versions: [RuleVersion!]!
 }
@@ -4264,6 +4329,8 @@ type RuleVersion {
 input RuleInput {
   "Omit to create; give to update (omitted optional fields keep their values)."
   id: ID
+  "A unique handle such as R001: an upper-case letter, then up to 31 upper-case letters, digits, '_' or '-'. Omitted on update keeps the rule's code."
+  code: String
   name: String!
   description: String
   "An expression over the features, or a seed-004 JSON condition (a string starting with '{')."
@@ -4279,7 +4346,8 @@ input RuleInput {
 }
 
 extend type Query {
-  rule(id: ID!): Rule @hasRole(roles: [ANALYST, ADMIN])
+  "By id or by code (exactly one of them)."
+  rule(id: ID, code: String): Rule @hasRole(roles: [ANALYST, ADMIN])
   "All rules, highest priority first."
   rules: [Rule!]! @hasRole(roles: [ANALYST, ADMIN])
 }
@@ -4359,6 +4427,18 @@ type PageInfo {
   endCursor: String
 }
 
+"What a listing is sorted by (TransactionOrder, RiskEventOrder)."
+enum OrderField {
+  CREATED_AT
+  SCORE
+  AMOUNT
+}
+
+enum OrderDirection {
+  ASC
+  DESC
+}
+
 "A point on Earth with optional place names."
 type Location {
   latitude: Float!
@@ -4431,6 +4511,8 @@ type Transaction {
 
 "The scoring engine's verdict on one transaction."
 type Detection {
+  "Its transaction's ID: a transaction has one detection."
+  id: ID!
   "Final score: the rule score, fused with the model score when a model is active."
   riskScore: Float!
   riskLevel: RiskLevel!
@@ -4454,6 +4536,8 @@ type Detection {
 
 type MatchedRule {
   ruleId: ID!
+  "The rule as it is now; null once deleted."
+  rule: Rule @hasRole(roles: [ANALYST, ADMIN])
   name: String!
   "The rule's version when it matched."
   version: Int!
@@ -4504,6 +4588,20 @@ input TransactionFilter {
   minAmount: Decimal
   "amount ≤ maxAmount"
   maxAmount: Decimal
+  "Our Device.id (not the client's fingerprint)."
+  deviceId: ID
+  merchantId: String
+  "PENDING_REVIEW with orderBy {field: CREATED_AT, direction: ASC} is the review queue, oldest first."
+  status: TransactionStatus
+  "The detection's riskScore ≥ minScore."
+  minScore: Float
+}
+
+"How a transaction listing is sorted; ties are broken by ID. Cursors belong to one order: another order refuses them (BAD_USER_INPUT)."
+input TransactionOrder {
+  "CREATED_AT: receipt order; SCORE: the detection's riskScore; AMOUNT: the amount."
+  field: OrderField! = CREATED_AT
+  direction: OrderDirection! = DESC
 }
 
 type TransactionEdge {
@@ -4518,15 +4616,20 @@ type TransactionConnection {
 }
 
 extend type User {
-  "Newest first."
-  transactions(filter: TransactionFilter, first: Int, after: String): TransactionConnection!
+  "Newest first unless orderBy says otherwise."
+  transactions(filter: TransactionFilter, first: Int, after: String, orderBy: TransactionOrder): TransactionConnection!
+}
+
+extend type Device {
+  "Transactions made on this device, newest first: every user's for staff, a customer's own only for customers."
+  transactions(first: Int, after: String): TransactionConnection! @hasRole(roles: [USER, VIP, ANALYST, ADMIN])
 }
 
 extend type Query {
   "Customers may read only their own; service accounts only what they submitted."
   transaction(id: ID!): Transaction @hasRole(roles: [USER, VIP, ANALYST, ADMIN, SERVICE])
-  "Newest first; customers see only their own, service accounts only what they submitted."
-  transactions(filter: TransactionFilter, first: Int, after: String): TransactionConnection! @hasRole(roles: [USER, VIP, ANALYST, ADMIN, SERVICE])
+  "Newest first unless orderBy says otherwise; customers see only their own, service accounts only what they submitted."
+  transactions(filter: TransactionFilter, first: Int, after: String, orderBy: TransactionOrder): TransactionConnection! @hasRole(roles: [USER, VIP, ANALYST, ADMIN, SERVICE])
 }
 
 extend type Mutation {
@@ -4920,6 +5023,8 @@ func (ec *executionContext) childFields_DayVolume(ctx context.Context, field gra
 
 func (ec *executionContext) childFields_Detection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_Detection_id(ctx, field)
 	case "riskScore":
 		return ec.fieldContext_Detection_riskScore(ctx, field)
 	case "riskLevel":
@@ -4964,6 +5069,8 @@ func (ec *executionContext) childFields_Device(ctx context.Context, field graphq
 		return ec.fieldContext_Device_lastSeenAt(ctx, field)
 	case "users":
 		return ec.fieldContext_Device_users(ctx, field)
+	case "transactions":
+		return ec.fieldContext_Device_transactions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Device", field.Name)
 }
@@ -5088,6 +5195,8 @@ func (ec *executionContext) childFields_MatchedRule(ctx context.Context, field g
 	switch field.Name {
 	case "ruleId":
 		return ec.fieldContext_MatchedRule_ruleId(ctx, field)
+	case "rule":
+		return ec.fieldContext_MatchedRule_rule(ctx, field)
 	case "name":
 		return ec.fieldContext_MatchedRule_name(ctx, field)
 	case "version":
@@ -5380,6 +5489,8 @@ func (ec *executionContext) childFields_Rule(ctx context.Context, field graphql.
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Rule_id(ctx, field)
+	case "code":
+		return ec.fieldContext_Rule_code(ctx, field)
 	case "name":
 		return ec.fieldContext_Rule_name(ctx, field)
 	case "description":
@@ -5412,6 +5523,10 @@ func (ec *executionContext) childFields_Rule(ctx context.Context, field graphql.
 		return ec.fieldContext_Rule_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Rule_updatedAt(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_Rule_createdBy(ctx, field)
+	case "updatedBy":
+		return ec.fieldContext_Rule_updatedBy(ctx, field)
 	case "versions":
 		return ec.fieldContext_Rule_versions(ctx, field)
 	}

@@ -57,18 +57,18 @@ type QueryResolver interface {
 	DataQuality(ctx context.Context, sourceID *int64, from *time.Time, to *time.Time) (*domain.DataQuality, error)
 	Device(ctx context.Context, id int64) (*domain.Device, error)
 	RiskEvent(ctx context.Context, id int64) (*domain.RiskEvent, error)
-	RiskEvents(ctx context.Context, filter *domain.RiskEventFilter, first *int, after *string) (*model.RiskEventConnection, error)
+	RiskEvents(ctx context.Context, filter *domain.RiskEventFilter, first *int, after *string, orderBy *domain.ListOrder) (*model.RiskEventConnection, error)
 	Models(ctx context.Context, first *int, after *string) (*model.ModelConnection, error)
 	Model(ctx context.Context, id int64) (*domain.Model, error)
 	AuditLogs(ctx context.Context, filter *domain.AuditLogFilter, first *int, after *string) (*model.AuditLogConnection, error)
 	RiskEventStats(ctx context.Context, from time.Time, to time.Time) (*domain.RiskEventStats, error)
 	RiskTrend(ctx context.Context, from time.Time, to time.Time, bucket *model.TrendBucket) ([]*domain.TrendPoint, error)
 	SystemStatus(ctx context.Context) (*domain.SystemStatus, error)
-	Rule(ctx context.Context, id int64) (*domain.Rule, error)
+	Rule(ctx context.Context, id *int64, code *string) (*domain.Rule, error)
 	Rules(ctx context.Context) ([]*domain.Rule, error)
 	BacktestRule(ctx context.Context, input model.BacktestInput) (*model.BacktestResult, error)
 	Transaction(ctx context.Context, id int64) (*domain.Transaction, error)
-	Transactions(ctx context.Context, filter *domain.TransactionFilter, first *int, after *string) (*model.TransactionConnection, error)
+	Transactions(ctx context.Context, filter *domain.TransactionFilter, first *int, after *string, orderBy *domain.ListOrder) (*model.TransactionConnection, error)
 	Me(ctx context.Context) (*domain.User, error)
 	User(ctx context.Context, id int64) (*domain.User, error)
 	Users(ctx context.Context, filter *domain.UserFilter, first *int, after *string) (*model.UserConnection, error)
@@ -763,6 +763,14 @@ func (ec *executionContext) field_Query_riskEvents_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*domain.ListOrder, error) {
+			return ec.unmarshalORiskEventOrder2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐListOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg3
 	return args, nil
 }
 
@@ -800,13 +808,21 @@ func (ec *executionContext) field_Query_rule_args(ctx context.Context, rawArgs m
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (int64, error) {
-			return ec.unmarshalNID2int64(ctx, v)
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOID2ᚖint64(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg1
 	return args, nil
 }
 
@@ -851,6 +867,14 @@ func (ec *executionContext) field_Query_transactions_args(ctx context.Context, r
 		return nil, err
 	}
 	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*domain.ListOrder, error) {
+			return ec.unmarshalOTransactionOrder2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐListOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg3
 	return args, nil
 }
 
@@ -2805,7 +2829,7 @@ func (ec *executionContext) _Query_riskEvents(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().RiskEvents(ctx, fc.Args["filter"].(*domain.RiskEventFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().RiskEvents(ctx, fc.Args["filter"].(*domain.RiskEventFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["orderBy"].(*domain.ListOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3227,7 +3251,7 @@ func (ec *executionContext) _Query_rule(ctx context.Context, field graphql.Colle
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Rule(ctx, fc.Args["id"].(int64))
+			return ec.Resolvers.Query().Rule(ctx, fc.Args["id"].(*int64), fc.Args["code"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -3463,7 +3487,7 @@ func (ec *executionContext) _Query_transactions(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Transactions(ctx, fc.Args["filter"].(*domain.TransactionFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Transactions(ctx, fc.Args["filter"].(*domain.TransactionFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["orderBy"].(*domain.ListOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -4697,6 +4721,40 @@ func (ec *executionContext) marshalNJSON2encodingᚋjsonᚐRawMessage(ctx contex
 	}
 	_ = sel
 	res := scalar.MarshalJSON(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNOrderDirection2githubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐOrderDirection(ctx context.Context, v any) (domain.OrderDirection, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := domain.OrderDirection(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOrderDirection2githubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐOrderDirection(ctx context.Context, sel ast.SelectionSet, v domain.OrderDirection) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNOrderField2githubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐOrderField(ctx context.Context, v any) (domain.OrderField, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := domain.OrderField(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOrderField2githubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐOrderField(ctx context.Context, sel ast.SelectionSet, v domain.OrderField) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")

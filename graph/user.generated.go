@@ -26,7 +26,7 @@ type UserResolver interface {
 	LoginLogs(ctx context.Context, obj *domain.User, first *int) ([]*domain.LoginLog, error)
 	RelatedUsers(ctx context.Context, obj *domain.User, depth *int) ([]*domain.RelatedUser, error)
 	RiskProfile(ctx context.Context, obj *domain.User) (*domain.RiskProfile, error)
-	Transactions(ctx context.Context, obj *domain.User, filter *domain.TransactionFilter, first *int, after *string) (*model.TransactionConnection, error)
+	Transactions(ctx context.Context, obj *domain.User, filter *domain.TransactionFilter, first *int, after *string, orderBy *domain.ListOrder) (*model.TransactionConnection, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -88,6 +88,14 @@ func (ec *executionContext) field_User_transactions_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*domain.ListOrder, error) {
+			return ec.unmarshalOTransactionOrder2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐListOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg3
 	return args, nil
 }
 
@@ -711,7 +719,7 @@ func (ec *executionContext) _User_transactions(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.User().Transactions(ctx, obj, fc.Args["filter"].(*domain.TransactionFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.User().Transactions(ctx, obj, fc.Args["filter"].(*domain.TransactionFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["orderBy"].(*domain.ListOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.TransactionConnection) graphql.Marshaler {

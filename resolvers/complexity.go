@@ -23,11 +23,18 @@ func Complexity() graph.ComplexityRoot {
 	related := func(child int) int { return 1 + child*relatedFanOut }
 	var c graph.ComplexityRoot
 	c.Query.Users = func(child int, _ *domain.UserFilter, first *int, _ *string) int { return 1 + child*rows(first) }
-	c.Query.Transactions = func(child int, _ *domain.TransactionFilter, first *int, _ *string) int { return 1 + child*rows(first) }
-	c.Query.RiskEvents = func(child int, _ *domain.RiskEventFilter, first *int, _ *string) int { return 1 + child*rows(first) }
+	c.Query.Transactions = func(child int, _ *domain.TransactionFilter, first *int, _ *string, _ *domain.ListOrder) int {
+		return 1 + child*rows(first)
+	}
+	c.Query.RiskEvents = func(child int, _ *domain.RiskEventFilter, first *int, _ *string, _ *domain.ListOrder) int {
+		return 1 + child*rows(first)
+	}
 	c.Query.Alerts = func(child int, _ *domain.AlertFilter, first *int, _ *string) int { return 1 + child*rows(first) }
 	c.Query.AuditLogs = func(child int, _ *domain.AuditLogFilter, first *int, _ *string) int { return 1 + child*rows(first) }
-	c.User.Transactions = func(child int, _ *domain.TransactionFilter, first *int, _ *string) int { return 1 + child*rows(first) }
+	c.User.Transactions = func(child int, _ *domain.TransactionFilter, first *int, _ *string, _ *domain.ListOrder) int {
+		return 1 + child*rows(first)
+	}
+	c.Device.Transactions = func(child int, first *int, _ *string) int { return 1 + child*rows(first) }
 	c.User.LoginLogs = func(child int, first *int) int { return 1 + child*rows(first) }
 	c.User.RelatedUsers = func(child int, _ *int) int { return related(child) }
 	c.User.Devices = related

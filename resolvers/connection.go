@@ -10,10 +10,10 @@ func edges[T, E any](res page.Result[T], key func(T) int64, edge func(cursor str
 	out := make([]E, len(res.Rows))
 	info := &model.PageInfo{HasNextPage: res.HasNextPage}
 	for i, row := range res.Rows {
-		out[i] = edge(page.Cursor(key(row)), row)
+		out[i] = edge(res.Cursor(i, key(row)), row)
 	}
 	if n := len(out); n > 0 {
-		first, last := page.Cursor(key(res.Rows[0])), page.Cursor(key(res.Rows[n-1]))
+		first, last := res.Cursor(0, key(res.Rows[0])), res.Cursor(n-1, key(res.Rows[n-1]))
 		info.StartCursor, info.EndCursor = &first, &last
 	}
 	return out, info

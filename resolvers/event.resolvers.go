@@ -48,12 +48,13 @@ func (r *queryResolver) RiskEvent(ctx context.Context, id int64) (*domain.RiskEv
 }
 
 // RiskEvents is the resolver for the riskEvents field.
-func (r *queryResolver) RiskEvents(ctx context.Context, filter *domain.RiskEventFilter, first *int, after *string) (*model.RiskEventConnection, error) {
-	req, err := page.Parse(first, after)
+func (r *queryResolver) RiskEvents(ctx context.Context, filter *domain.RiskEventFilter, first *int, after *string, orderBy *domain.ListOrder) (*model.RiskEventConnection, error) {
+	o := deref(orderBy)
+	req, err := page.ParseOrdered(first, after, o.Tag())
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.Cases.RiskEvents(ctx, principal(ctx), deref(filter), req)
+	res, err := r.Cases.RiskEvents(ctx, principal(ctx), deref(filter), o, req)
 	if err != nil {
 		return nil, err
 	}

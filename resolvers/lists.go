@@ -9,8 +9,9 @@ import (
 )
 
 // transactions lists transactions, optionally of one user (User.transactions).
-func (r *Resolver) transactions(ctx context.Context, filter *domain.TransactionFilter, userID *int64, first *int, after *string) (*model.TransactionConnection, error) {
-	req, err := page.Parse(first, after)
+func (r *Resolver) transactions(ctx context.Context, filter *domain.TransactionFilter, userID *int64, first *int, after *string, orderBy *domain.ListOrder) (*model.TransactionConnection, error) {
+	o := deref(orderBy)
+	req, err := page.ParseOrdered(first, after, o.Tag())
 	if err != nil {
 		return nil, err
 	}
@@ -18,13 +19,18 @@ func (r *Resolver) transactions(ctx context.Context, filter *domain.TransactionF
 	if userID != nil {
 		f.UserID = userID
 	}
-	res, err := r.Cases.Transactions(ctx, principal(ctx), f, req)
+	res, err := r.Cases.Transactions(ctx, principal(ctx), f, o, req)
 	if err != nil {
 		return nil, err
 	}
+	return transactionConnection(res), nil
+}
+
+// transactionConnection is a page of transactions as a connection.
+func transactionConnection(res page.Result[*domain.Transaction]) *model.TransactionConnection {
 	es, info := edges(res, func(t *domain.Transaction) int64 { return t.ID },
 		func(c string, t *domain.Transaction) *model.TransactionEdge {
 			return &model.TransactionEdge{Cursor: c, Node: t}
 		})
-	return &model.TransactionConnection{Edges: es, PageInfo: info, TotalCount: res.TotalCount}, nil
+	return &model.TransactionConnection{Edges: es, PageInfo: info, TotalCount: res.TotalCount}
 }

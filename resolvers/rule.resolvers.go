@@ -10,6 +10,7 @@ import (
 
 	"github.com/smartfinance/riskgraph/graph"
 	"github.com/smartfinance/riskgraph/graph/model"
+	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/backtest"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/loader"
@@ -27,8 +28,14 @@ func (r *mutationResolver) SetRuleEnabled(ctx context.Context, id int64, enabled
 }
 
 // Rule is the resolver for the rule field.
-func (r *queryResolver) Rule(ctx context.Context, id int64) (*domain.Rule, error) {
-	return r.Rulebook.Rule(ctx, id)
+func (r *queryResolver) Rule(ctx context.Context, id *int64, code *string) (*domain.Rule, error) {
+	switch {
+	case (id == nil) == (code == nil):
+		return nil, apperr.Invalid("id", "give exactly one of id and code")
+	case code != nil:
+		return r.Rulebook.RuleByCode(ctx, *code)
+	}
+	return r.Rulebook.Rule(ctx, *id)
 }
 
 // Rules is the resolver for the rules field.
@@ -52,6 +59,16 @@ func (r *queryResolver) BacktestRule(ctx context.Context, input model.BacktestIn
 		LegitimateHit: res.LegitimateHit, Precision: res.Precision, Recall: res.Recall, AddedFlagged: res.AddedFlagged,
 		AddedFlaggedVolume: res.AddedFlaggedVolume, SampleHits: samples, Truncated: res.Truncated,
 	}, nil
+}
+
+// CreatedBy is the resolver for the createdBy field.
+func (r *ruleResolver) CreatedBy(ctx context.Context, obj *domain.Rule) (*domain.User, error) {
+	return visibleUserPtr(ctx, obj.CreatedBy)
+}
+
+// UpdatedBy is the resolver for the updatedBy field.
+func (r *ruleResolver) UpdatedBy(ctx context.Context, obj *domain.Rule) (*domain.User, error) {
+	return visibleUserPtr(ctx, obj.UpdatedBy)
 }
 
 // Versions is the resolver for the versions field.

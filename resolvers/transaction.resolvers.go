@@ -14,8 +14,27 @@ import (
 	"github.com/smartfinance/riskgraph/internal/cases"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/loader"
+	"github.com/smartfinance/riskgraph/internal/page"
 	"github.com/smartfinance/riskgraph/internal/submit"
 )
+
+// Transactions is the resolver for the transactions field.
+func (r *deviceResolver) Transactions(ctx context.Context, obj *domain.Device, first *int, after *string) (*model.TransactionConnection, error) {
+	req, err := page.Parse(first, after)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Cases.DeviceTransactions(ctx, principal(ctx), obj.ID, req)
+	if err != nil {
+		return nil, err
+	}
+	return transactionConnection(res), nil
+}
+
+// Rule is the resolver for the rule field.
+func (r *matchedRuleResolver) Rule(ctx context.Context, obj *domain.MatchedRule) (*domain.Rule, error) {
+	return loader.Maybe(ctx, loader.For(ctx).RuleByID, obj.RuleID)
+}
 
 // SubmitTransaction is the resolver for the submitTransaction field.
 func (r *mutationResolver) SubmitTransaction(ctx context.Context, input submit.Input) (*model.SubmitTransactionPayload, error) {
@@ -47,8 +66,8 @@ func (r *queryResolver) Transaction(ctx context.Context, id int64) (*domain.Tran
 }
 
 // Transactions is the resolver for the transactions field.
-func (r *queryResolver) Transactions(ctx context.Context, filter *domain.TransactionFilter, first *int, after *string) (*model.TransactionConnection, error) {
-	return r.transactions(ctx, filter, nil, first, after)
+func (r *queryResolver) Transactions(ctx context.Context, filter *domain.TransactionFilter, first *int, after *string, orderBy *domain.ListOrder) (*model.TransactionConnection, error) {
+	return r.transactions(ctx, filter, nil, first, after, orderBy)
 }
 
 // User is the resolver for the user field.
@@ -106,9 +125,12 @@ func (r *transactionLabelResolver) LabelledBy(ctx context.Context, obj *domain.T
 }
 
 // Transactions is the resolver for the transactions field.
-func (r *userResolver) Transactions(ctx context.Context, obj *domain.User, filter *domain.TransactionFilter, first *int, after *string) (*model.TransactionConnection, error) {
-	return r.transactions(ctx, filter, &obj.ID, first, after)
+func (r *userResolver) Transactions(ctx context.Context, obj *domain.User, filter *domain.TransactionFilter, first *int, after *string, orderBy *domain.ListOrder) (*model.TransactionConnection, error) {
+	return r.transactions(ctx, filter, &obj.ID, first, after, orderBy)
 }
+
+// MatchedRule returns graph.MatchedRuleResolver implementation.
+func (r *Resolver) MatchedRule() graph.MatchedRuleResolver { return &matchedRuleResolver{r} }
 
 // Transaction returns graph.TransactionResolver implementation.
 func (r *Resolver) Transaction() graph.TransactionResolver { return &transactionResolver{r} }
@@ -119,6 +141,7 @@ func (r *Resolver) TransactionLabel() graph.TransactionLabelResolver {
 }
 
 type (
+	matchedRuleResolver      struct{ *Resolver }
 	transactionResolver      struct{ *Resolver }
 	transactionLabelResolver struct{ *Resolver }
 )

@@ -71,6 +71,21 @@ func SeeLabelNote(p auth.Principal, l *domain.TransactionLabel) bool {
 	return p.Role == domain.RoleService && SeeLabel(p, l) && l.LabelledByID != nil && *l.LabelledByID == p.UserID
 }
 
+// DeviceTransactions narrows a device's transaction history (Device.transactions)
+// to what the caller may see: staff every user's, a customer their own; a
+// payment system none, as it may not read our device record (false).
+func DeviceTransactions(p auth.Principal, f *domain.TransactionFilter) bool {
+	switch {
+	case p.Role.Staff():
+		return true
+	case p.Role.Customer():
+		self := p.UserID
+		f.UserID = &self
+		return true
+	}
+	return false
+}
+
 // Assignable: cases are assigned to staff only.
 func Assignable(role domain.Role) bool { return role.Staff() }
 

@@ -151,3 +151,31 @@ func TestLabelSource(t *testing.T) {
 		}
 	}
 }
+
+// TestDeviceTransactions: a device's history is every user's for staff, a
+// customer's own for customers, nobody's for a payment system.
+func TestDeviceTransactions(t *testing.T) {
+	const self, device = 7, 3
+	for _, r := range roles {
+		f := domain.TransactionFilter{DeviceID: new(int64)}
+		*f.DeviceID = device
+		ok := DeviceTransactions(auth.Principal{UserID: self, Role: r}, &f)
+		switch {
+		case r.Staff():
+			if !ok || f.UserID != nil {
+				t.Errorf("%s: got %v user %v; want every user's", r, ok, f.UserID)
+			}
+		case r.Customer():
+			if !ok || f.UserID == nil || *f.UserID != self {
+				t.Errorf("%s: got %v user %v; want their own", r, ok, f.UserID)
+			}
+		default:
+			if ok {
+				t.Errorf("%s: got allowed; want none", r)
+			}
+		}
+		if *f.DeviceID != device {
+			t.Errorf("%s: the device changed to %d", r, *f.DeviceID)
+		}
+	}
+}

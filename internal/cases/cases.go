@@ -40,9 +40,18 @@ func (s *Service) Transaction(ctx context.Context, p auth.Principal, id int64) (
 }
 
 // Transactions lists the transactions the caller may see.
-func (s *Service) Transactions(ctx context.Context, p auth.Principal, f domain.TransactionFilter, req page.Request) (page.Result[*domain.Transaction], error) {
+func (s *Service) Transactions(ctx context.Context, p auth.Principal, f domain.TransactionFilter, o domain.ListOrder, req page.Request) (page.Result[*domain.Transaction], error) {
 	access.NarrowTransactions(p, &f)
-	return store.ListTransactions(ctx, s.db, f, req)
+	return store.ListTransactions(ctx, s.db, f, o, req)
+}
+
+// DeviceTransactions lists the transactions made on a device that the caller may see, newest first.
+func (s *Service) DeviceTransactions(ctx context.Context, p auth.Principal, deviceID int64, req page.Request) (page.Result[*domain.Transaction], error) {
+	f := domain.TransactionFilter{DeviceID: &deviceID}
+	if !access.DeviceTransactions(p, &f) {
+		return page.Result[*domain.Transaction]{}, nil
+	}
+	return store.ListTransactions(ctx, s.db, f, domain.ListOrder{}, req)
 }
 
 // RiskEvent loads an event the caller may see.
@@ -58,9 +67,9 @@ func (s *Service) RiskEvent(ctx context.Context, p auth.Principal, id int64) (*d
 }
 
 // RiskEvents lists the events the caller may see.
-func (s *Service) RiskEvents(ctx context.Context, p auth.Principal, f domain.RiskEventFilter, req page.Request) (page.Result[*domain.RiskEvent], error) {
+func (s *Service) RiskEvents(ctx context.Context, p auth.Principal, f domain.RiskEventFilter, o domain.ListOrder, req page.Request) (page.Result[*domain.RiskEvent], error) {
 	access.OwnOnly(p, &f.UserID)
-	return store.ListRiskEvents(ctx, s.db, f, req)
+	return store.ListRiskEvents(ctx, s.db, f, o, req)
 }
 
 // Alert loads an alert the caller may see.

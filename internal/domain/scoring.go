@@ -64,9 +64,11 @@ const (
 type Rule struct {
 	bun.BaseModel `bun:"table:rules,alias:r"`
 
-	ID          int64  `bun:"id,pk,autoincrement"`
-	Name        string `bun:"name"`
-	Description string `bun:"description"`
+	ID int64 `bun:"id,pk,autoincrement"`
+	// Code is the caller's handle for the rule (e.g. R001), unique when set.
+	Code        *string `bun:"code"`
+	Name        string  `bun:"name"`
+	Description string  `bun:"description"`
 	// Condition is what the author wrote: an expression or a seed-004 JSON document.
 	Condition string `bun:"condition"`
 	// Expression is the condition as the engine compiles it.
@@ -82,6 +84,7 @@ type Rule struct {
 	Builtin   bool       `bun:"builtin"`
 	HitCount  int64      `bun:"hit_count"`
 	LastHitAt *time.Time `bun:"last_hit_at"`
+	CreatedBy *int64     `bun:"created_by"`
 	UpdatedBy *int64     `bun:"updated_by"`
 	CreatedAt time.Time  `bun:"created_at,nullzero,notnull,default:current_timestamp"`
 	UpdatedAt time.Time  `bun:"updated_at,nullzero,notnull,default:current_timestamp"`

@@ -33,6 +33,7 @@ type Loaders struct {
 	AlertsByEvent   *dataloadgen.Loader[int64, []*domain.Alert]
 	TimelineByEvent *dataloadgen.Loader[int64, []*domain.TimelineEntry]
 	RuleVersions    *dataloadgen.Loader[int64, []*domain.RuleVersion]
+	RuleByID        *dataloadgen.Loader[int64, *domain.Rule]
 	HandlingByEvent *dataloadgen.Loader[int64, []*domain.HandlingRecord]
 	LabelByTx       *dataloadgen.Loader[int64, *domain.TransactionLabel]
 	DataSourceByID  *dataloadgen.Loader[int64, *domain.DataSource]
@@ -42,6 +43,8 @@ type Loaders struct {
 type Services struct {
 	// RuleVersions reads rule versions (the rules service owns them).
 	RuleVersions func(ctx context.Context, ruleIDs []int64) (map[int64][]*domain.RuleVersion, error)
+	// Rules reads rules with their unflushed hits (the rules service).
+	Rules func(ctx context.Context, ids []int64) ([]*domain.Rule, error)
 	// DataSources reads sources with their derived fields (the datasource service).
 	DataSources func(ctx context.Context, ids []int64) ([]*domain.DataSource, error)
 }
@@ -102,6 +105,10 @@ func New(db bun.IDB, svc Services) *Loaders {
 			return store.TimelineByEventIDs(ctx, db, ids)
 		}, opt),
 		RuleVersions: dataloadgen.NewMappedLoader(svc.RuleVersions, opt),
+		RuleByID: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*domain.Rule, error) {
+			rs, err := svc.Rules(ctx, ids)
+			return byID(rs, func(r *domain.Rule) int64 { return r.ID }), err
+		}, opt),
 		HandlingByEvent: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64][]*domain.HandlingRecord, error) {
 			return store.HandlingRecordsByEventIDs(ctx, db, ids)
 		}, opt),

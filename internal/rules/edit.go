@@ -19,7 +19,9 @@ import (
 // values; on create they default to description "", priority 0, type CUSTOM,
 // action SCORE, enabled.
 type Input struct {
-	ID          *int64
+	ID *int64
+	// Code is a unique handle such as R001; nil on update keeps the rule's.
+	Code        *string
 	Name        string
 	Description *string
 	// Condition is an expression over the features or a seed-004 JSON
@@ -41,7 +43,10 @@ const (
 	maxPriority       = 1000
 )
 
-var typePattern = regexp.MustCompile(`^[A-Z0-9_]{1,32}$`)
+var (
+	typePattern = regexp.MustCompile(`^[A-Z0-9_]{1,32}$`)
+	codePattern = regexp.MustCompile(`^[A-Z][A-Z0-9_-]{0,31}$`)
+)
 
 // normalize trims and uppercases in, checks every field given and compiles
 // the condition, returning the expression the engine will run.
@@ -59,6 +64,13 @@ func normalize(in Input) (Input, string, error) {
 			return in, "", apperr.Invalid("description", "must be at most 1000 characters")
 		}
 		in.Description = &d
+	}
+	if in.Code != nil {
+		c := strings.TrimSpace(*in.Code)
+		if !codePattern.MatchString(c) {
+			return in, "", apperr.Invalid("code", "must be an upper-case letter then up to 31 upper-case letters, digits, '_' or '-', e.g. R001")
+		}
+		in.Code = &c
 	}
 	in.Condition = strings.TrimSpace(in.Condition)
 	expression, err := compile(in.Condition)
@@ -97,6 +109,9 @@ func compile(condition string) (string, error) {
 // apply writes the given fields of in onto r.
 func (in Input) apply(r *domain.Rule, expression string) {
 	r.Name, r.Condition, r.Expression, r.Score = in.Name, in.Condition, expression, in.Score
+	if in.Code != nil {
+		r.Code = in.Code
+	}
 	if in.Description != nil {
 		r.Description = *in.Description
 	}
@@ -130,7 +145,7 @@ func (s *Service) Upsert(ctx context.Context, p auth.Principal, in Input) (*doma
 	now := s.now()
 	r := &domain.Rule{
 		Type: "CUSTOM", Action: domain.RuleScoreAction, Enabled: true,
-		Version: 1, UpdatedBy: actor(p), CreatedAt: now, UpdatedAt: now,
+		Version: 1, CreatedBy: actor(p), UpdatedBy: actor(p), CreatedAt: now, UpdatedAt: now,
 	}
 	in.apply(r, expression)
 	err = store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
@@ -209,11 +224,17 @@ type change struct {
 	To   any `json:"to"`
 }
 
-// ruleFields are the fields a version captures.
+// ruleFields are the fields a change compares (a version captures all but the code).
 var ruleFields = []struct {
 	name string
 	get  func(*domain.Rule) any
 }{
+	{"code", func(r *domain.Rule) any {
+		if r.Code == nil {
+			return nil
+		}
+		return *r.Code
+	}},
 	{"name", func(r *domain.Rule) any { return r.Name }},
 	{"description", func(r *domain.Rule) any { return r.Description }},
 	{"condition", func(r *domain.Rule) any { return r.Condition }},

@@ -179,6 +179,30 @@ func (s *Service) Rule(ctx context.Context, id int64) (*domain.Rule, error) {
 	return r, nil
 }
 
+// RuleByCode loads one rule by its code, with unflushed hits.
+func (s *Service) RuleByCode(ctx context.Context, code string) (*domain.Rule, error) {
+	s.flushMu.RLock()
+	defer s.flushMu.RUnlock()
+	r, err := store.RuleByCode(ctx, s.db, code)
+	if err != nil {
+		return nil, err
+	}
+	s.addPending(r)
+	return r, nil
+}
+
+// RulesByIDs loads rules in any order, with unflushed hits (MatchedRule.rule's loader).
+func (s *Service) RulesByIDs(ctx context.Context, ids []int64) ([]*domain.Rule, error) {
+	s.flushMu.RLock()
+	defer s.flushMu.RUnlock()
+	rs, err := store.RulesByIDs(ctx, s.db, ids)
+	if err != nil {
+		return nil, err
+	}
+	s.addPending(rs...)
+	return rs, nil
+}
+
 // Rules loads every rule, priority descending, then by ID, with unflushed hits.
 func (s *Service) Rules(ctx context.Context) ([]*domain.Rule, error) {
 	s.flushMu.RLock()

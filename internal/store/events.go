@@ -86,17 +86,46 @@ func TimelineByEventIDs(ctx context.Context, db bun.IDB, ids []int64) (map[int64
 }
 
 func applyRiskEventFilter(q *bun.SelectQuery, f domain.RiskEventFilter) *bun.SelectQuery {
-	q = whereEq(q, "status", f.Status)
-	q = whereEq(q, "level", f.Level)
-	q = whereEq(q, "type", f.Type)
-	q = whereEq(q, "assignee_id", f.AssigneeID)
-	q = whereEq(q, "user_id", f.UserID)
-	return whereSince(q, "created_at", f.From, f.To)
+	q = whereEq(q, "ev.status", f.Status)
+	q = whereEq(q, "ev.level", f.Level)
+	q = whereEq(q, "ev.type", f.Type)
+	q = whereEq(q, "ev.assignee_id", f.AssigneeID)
+	q = whereEq(q, "ev.user_id", f.UserID)
+	if f.MinScore != nil {
+		q = q.Where("ev.risk_score >= ?", *f.MinScore)
+	}
+	return whereSince(q, "ev.created_at", f.From, f.To)
 }
 
-// ListRiskEvents pages through events, newest first.
-func ListRiskEvents(ctx context.Context, db bun.IDB, f domain.RiskEventFilter, p page.Request) (page.Result[*domain.RiskEvent], error) {
-	return listPage[domain.RiskEvent](ctx, db, "id", false, filtered(applyRiskEventFilter, f), p)
+// ListRiskEvents pages through events in order o (newest first by default).
+func ListRiskEvents(ctx context.Context, db bun.IDB, f domain.RiskEventFilter, o domain.ListOrder, p page.Request) (page.Result[*domain.RiskEvent], error) {
+	o = o.Normalized()
+	filter := filtered(applyRiskEventFilter, f)
+	keyed := filter
+	var ks keyset
+	switch o.Field {
+	case domain.OrderScore:
+		ks = keyset{key: "ev.risk_score", id: "ev.id"}
+	case domain.OrderAmount:
+		// An event's amount is its transaction's.
+		ks = keyset{key: "tx.amount", id: "ev.id"}
+		keyed = func(q *bun.SelectQuery) *bun.SelectQuery {
+			return applyRiskEventFilter(q, f).Join("JOIN transactions AS tx ON tx.user_id = ev.user_id AND tx.id = ev.transaction_id")
+		}
+	default:
+		res, err := listPage[domain.RiskEvent](ctx, db, "ev.id", o.Direction == domain.Ascending, filter, p)
+		res.Order = p.Order
+		return res, err
+	}
+	ks.desc = o.Direction == domain.Descending
+	return listOrdered(ctx, db, ks, keyed, p, func(ctx context.Context, ids []int64) (map[int64]*domain.RiskEvent, error) {
+		es, err := RiskEventsByIDs(ctx, db, ids)
+		m := make(map[int64]*domain.RiskEvent, len(es))
+		for _, e := range es {
+			m[e.ID] = e
+		}
+		return m, err
+	})
 }
 
 func applyAlertFilter(q *bun.SelectQuery, f domain.AlertFilter) *bun.SelectQuery {

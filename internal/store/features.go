@@ -35,6 +35,12 @@ type FeatureRow struct {
 	// after this user did (see featuresSQL).
 	DeviceOthers24h int
 	DeviceOthers7d  int
+	// DeviceTx24h and DeviceAmount24h are every user's stored payments on the
+	// device in 24 hours; DeviceLastSeen its latest sighting (transaction or
+	// successful login, anyone's) at or before the instant.
+	DeviceTx24h     int
+	DeviceAmount24h float64
+	DeviceLastSeen  *time.Time
 	// MerchantOthers24h counts other users paying the merchant.
 	MerchantOthers24h int
 	MerchantFirst     *time.Time
@@ -49,8 +55,8 @@ type FeatureRow struct {
 // amounts under $4, merchant $5 and country $6 (empty for none), in the order
 // of FeatureRow's fields. Only what occurred at or before $2 counts (event
 // time), and every part is a bounded index range scan — the user's last 30
-// days, the device's and the merchant's latest 200 payments in their window —
-// or a single index probe, so its cost doesn't grow with history. The user's
+// days, the device's and the merchant's latest 200 payments in their window
+// (the device's latest 1,000 for its 24-hour totals) — or a single index probe, so its cost doesn't grow with history. The user's
 // window is read from the index alone (its INCLUDE columns) where the table's
 // pages are settled.
 //
@@ -112,6 +118,11 @@ WITH dev AS (
 		WHERE device_id = (SELECT id FROM dev) AND occurred_at > $2::timestamptz - interval '7 days' AND (occurred_at <= $2) IS TRUE
 		ORDER BY occurred_at DESC LIMIT 200) x
 	WHERE user_id <> $1 AND user_id IN (SELECT user_id FROM peers)
+), dev_day AS (
+	SELECT count(*) AS tx_count, coalesce(sum(amount), 0) AS amount
+	FROM (SELECT amount FROM transactions
+		WHERE device_id = (SELECT id FROM dev) AND occurred_at > $2::timestamptz - interval '24 hours' AND (occurred_at <= $2) IS TRUE
+		ORDER BY occurred_at DESC LIMIT 1000) x
 ), payee AS (
 	SELECT count(DISTINCT user_id) AS others_24h
 	FROM (SELECT user_id FROM transactions
@@ -145,8 +156,15 @@ SELECT agg.tx_count_10m, agg.tx_count_1h, agg.tx_count_24h, agg.tx_count_7d, agg
 		AND l.created_at > $2::timestamptz - interval '7 days' AND l.created_at < $2
 	) AS device_seen,
 	(SELECT ud.first_seen_at FROM user_devices ud WHERE ud.user_id = $1 AND ud.device_id = dev.id AND ud.first_seen_at <= $2) AS user_device_first,
-	dev_users.others_24h, dev_users.others_7d, payee.others_24h,
+	dev_users.others_24h, dev_users.others_7d, dev_day.tx_count, dev_day.amount,
+	-- The device's previous sighting by anyone: two single index probes.
+	greatest(
+		(SELECT occurred_at FROM transactions WHERE device_id = dev.id AND occurred_at <= $2
+		 ORDER BY occurred_at DESC LIMIT 1),
+		(SELECT created_at FROM login_logs WHERE device_fingerprint = $3 AND $3 <> '' AND success AND created_at <= $2
+		 ORDER BY created_at DESC LIMIT 1)) AS device_last_seen,
+	payee.others_24h,
 	(SELECT occurred_at FROM transactions WHERE merchant_id = $5 AND occurred_at <= $2
 		ORDER BY occurred_at LIMIT 1) AS merchant_first,
 	prev.lat AS prev_lat, prev.lon AS prev_lon, prev.country AS prev_country, prev.at AS prev_at
-FROM agg, dev_users, payee LEFT JOIN dev ON true LEFT JOIN prev ON true`
+FROM agg, dev_users, dev_day, payee LEFT JOIN dev ON true LEFT JOIN prev ON true`

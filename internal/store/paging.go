@@ -6,6 +6,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/page"
 )
 
@@ -56,4 +57,66 @@ func whereSince(q *bun.SelectQuery, column string, from, to *time.Time) *bun.Sel
 // filtered binds a filter to the function that applies it, for listPage.
 func filtered[F any](apply func(*bun.SelectQuery, F) *bun.SelectQuery, f F) func(*bun.SelectQuery) *bun.SelectQuery {
 	return func(q *bun.SelectQuery) *bun.SelectQuery { return apply(q, f) }
+}
+
+// keyset is a listing's order for listOrdered: by the SQL expression key,
+// ties broken by the ID expression id, descending or not.
+type keyset struct {
+	key, id string
+	desc    bool
+}
+
+// listOrdered is listPage under an order by a sort key: one query walks the
+// keyset (key, id) to find the page's IDs and keys, load fetches their rows.
+// The keys come back in the result for the cursors.
+func listOrdered[T any](ctx context.Context, db bun.IDB, o keyset, filter func(*bun.SelectQuery) *bun.SelectQuery,
+	p page.Request, load func(ctx context.Context, ids []int64) (map[int64]*T, error),
+) (page.Result[*T], error) {
+	var keys []struct {
+		ID  int64  `bun:"id"`
+		Key string `bun:"key"`
+	}
+	cmp, dir := ">", " ASC"
+	if o.desc {
+		cmp, dir = "<", " DESC"
+	}
+	q := filter(db.NewSelect().Model((*T)(nil))).
+		ColumnExpr(o.id + " AS id").ColumnExpr(o.key + "::text AS key").
+		OrderExpr(o.key + dir).OrderExpr(o.id + dir).Limit(p.Limit())
+	if p.After > 0 {
+		if p.AfterKey == "" {
+			return page.Result[*T]{}, apperr.Invalid("after", "is not a valid cursor")
+		}
+		q = q.Where("("+o.key+", "+o.id+") "+cmp+" (?::numeric, ?)", p.AfterKey, p.After)
+	}
+	if err := q.Scan(ctx, &keys); err != nil {
+		return page.Result[*T]{}, mapErr(err)
+	}
+	ids := make([]int64, len(keys))
+	for i, k := range keys {
+		ids[i] = k.ID
+	}
+	byID, err := load(ctx, ids)
+	if err != nil {
+		return page.Result[*T]{}, err
+	}
+	total, err := filter(db.NewSelect().Model((*T)(nil))).Count(ctx)
+	if err != nil {
+		return page.Result[*T]{}, mapErr(err)
+	}
+	rows := make([]*T, 0, len(keys))
+	res := page.Result[*T]{Order: p.Order}
+	for _, k := range keys {
+		// A row deleted between the two reads drops out of the page.
+		if row, ok := byID[k.ID]; ok {
+			rows = append(rows, row)
+			res.Keys = append(res.Keys, k.Key)
+		}
+	}
+	trimmed := page.Trim(rows, p.Size, int(total))
+	res.Rows, res.HasNextPage, res.TotalCount = trimmed.Rows, trimmed.HasNextPage, trimmed.TotalCount
+	if len(res.Keys) > len(res.Rows) {
+		res.Keys = res.Keys[:len(res.Rows)]
+	}
+	return res, nil
 }

@@ -20,10 +20,13 @@ func mapRuleErr(err error) error {
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "rules_name_key" {
 		return &apperr.Error{Code: apperr.Conflict, Field: "name", Message: "a rule with this name exists"}
 	}
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "rules_code_key" {
+		return &apperr.Error{Code: apperr.Conflict, Field: "code", Message: "a rule with this code exists"}
+	}
 	return mapErr(err)
 }
 
-// InsertRule creates a rule; a name taken case-insensitively is a CONFLICT on "name".
+// InsertRule creates a rule; a name taken case-insensitively is a CONFLICT on "name", a taken code on "code".
 func InsertRule(ctx context.Context, db bun.IDB, r *domain.Rule) error {
 	_, err := db.NewInsert().Model(r).Returning("*").Exec(ctx)
 	return mapRuleErr(err)
@@ -34,6 +37,20 @@ func RuleByID(ctx context.Context, db bun.IDB, id int64) (*domain.Rule, error) {
 	r := new(domain.Rule)
 	err := db.NewSelect().Model(r).Where("id = ?", id).Scan(ctx)
 	return r, mapErr(err)
+}
+
+// RuleByCode loads one rule by its code.
+func RuleByCode(ctx context.Context, db bun.IDB, code string) (*domain.Rule, error) {
+	r := new(domain.Rule)
+	err := db.NewSelect().Model(r).Where("code = ?", code).Scan(ctx)
+	return r, mapErr(err)
+}
+
+// RulesByIDs loads rules in any order.
+func RulesByIDs(ctx context.Context, db bun.IDB, ids []int64) ([]*domain.Rule, error) {
+	var rs []*domain.Rule
+	err := db.NewSelect().Model(&rs).Where("id IN (?)", bun.List(ids)).Scan(ctx)
+	return rs, mapErr(err)
 }
 
 // RuleForUpdate loads one rule and locks it until the transaction ends.
@@ -48,7 +65,7 @@ func RuleForUpdate(ctx context.Context, db bun.IDB, id int64) (*domain.Rule, err
 // r is refreshed from the row, hit statistics included.
 func UpdateRule(ctx context.Context, db bun.IDB, r *domain.Rule, from int) error {
 	res, err := db.NewUpdate().Model(r).
-		Column("name", "description", "condition", "expression", "score", "priority",
+		Column("code", "name", "description", "condition", "expression", "score", "priority",
 			"type", "action", "enabled", "shadow", "version", "updated_by", "updated_at").
 		Where("id = ? AND version = ?", r.ID, from).
 		Returning("*").Exec(ctx)

@@ -148,7 +148,8 @@ func (s *Submission) Features(ctx context.Context, q FeatureQuery) (*FeatureRow,
 			&f.Amount10m, &f.Amount1h, &f.Amount24h, &f.Amount7d, &f.AvgAmount30d, &f.MaxAmount30d,
 			&f.SmallCount10m, &f.OtherMerchants10m, &f.TopMerchants, &f.PrevTxAt, &f.Located30d, &f.CountrySeen30d,
 			&f.DeviceID, &f.DeviceStatus, &f.DeviceFirst, &f.DeviceUsers, &f.DeviceSeen, &f.UserDeviceFirst,
-			&f.DeviceOthers24h, &f.DeviceOthers7d, &f.MerchantOthers24h, &f.MerchantFirst,
+			&f.DeviceOthers24h, &f.DeviceOthers7d, &f.DeviceTx24h, &f.DeviceAmount24h, &f.DeviceLastSeen,
+			&f.MerchantOthers24h, &f.MerchantFirst,
 			&f.PrevLat, &f.PrevLon, &f.PrevCountry, &f.PrevAt)
 	})
 	return f, mapErr(err)

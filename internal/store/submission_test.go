@@ -64,9 +64,9 @@ func TestFeaturesPlan(t *testing.T) {
 				}
 				scans[index]++
 			}
-			// The user's window and previous transaction; the device's users;
+			// The user's window and previous transaction; the device's users, 24-hour totals and last sighting;
 			// the merchant's payers and first payment.
-			want := map[string]int{"transactions_user_time_idx": 2, "transactions_device_time_idx": 1, "transactions_merchant_time_idx": 2}
+			want := map[string]int{"transactions_user_time_idx": 2, "transactions_device_time_idx": 3, "transactions_merchant_time_idx": 2}
 			if !maps.Equal(scans, want) {
 				t.Errorf("scans of transactions: got %v; want %v\n%s", scans, want, plan)
 			}

@@ -45,6 +45,9 @@ func DetectionsByTransactionIDs(ctx context.Context, db bun.IDB, ids []int64) ([
 func applyTransactionFilter(q *bun.SelectQuery, f domain.TransactionFilter) *bun.SelectQuery {
 	q = whereEq(q, "t.user_id", f.UserID)
 	q = whereEq(q, "t.submitted_by", f.SubmittedBy)
+	q = whereEq(q, "t.device_id", f.DeviceID)
+	q = whereEq(q, "t.merchant_id", f.MerchantID)
+	q = whereEq(q, "t.status", f.Status)
 	q = whereSince(q, "t.occurred_at", f.From, f.To)
 	if f.MinAmount != nil {
 		q = q.Where("t.amount >= ?::numeric", f.MinAmount.String())
@@ -52,15 +55,51 @@ func applyTransactionFilter(q *bun.SelectQuery, f domain.TransactionFilter) *bun
 	if f.MaxAmount != nil {
 		q = q.Where("t.amount <= ?::numeric", f.MaxAmount.String())
 	}
-	if f.Decision != nil || f.RiskLevel != nil {
-		q = q.Join("JOIN detections AS dt ON dt.transaction_id = t.id AND dt.user_id = t.user_id")
+	if filtersDetection(f) {
+		q = joinDetection(q)
 		q = whereEq(q, "dt.decision", f.Decision)
 		q = whereEq(q, "dt.risk_level", f.RiskLevel)
+		if f.MinScore != nil {
+			q = q.Where("dt.risk_score >= ?", *f.MinScore)
+		}
 	}
 	return q
 }
 
-// ListTransactions pages through transactions, newest first.
-func ListTransactions(ctx context.Context, db bun.IDB, f domain.TransactionFilter, p page.Request) (page.Result[*domain.Transaction], error) {
-	return listPage[domain.Transaction](ctx, db, "t.id", false, filtered(applyTransactionFilter, f), p)
+func filtersDetection(f domain.TransactionFilter) bool {
+	return f.Decision != nil || f.RiskLevel != nil || f.MinScore != nil
+}
+
+func joinDetection(q *bun.SelectQuery) *bun.SelectQuery {
+	return q.Join("JOIN detections AS dt ON dt.transaction_id = t.id AND dt.user_id = t.user_id")
+}
+
+// ListTransactions pages through transactions in order o (newest first by default).
+func ListTransactions(ctx context.Context, db bun.IDB, f domain.TransactionFilter, o domain.ListOrder, p page.Request) (page.Result[*domain.Transaction], error) {
+	o = o.Normalized()
+	filter := filtered(applyTransactionFilter, f)
+	var ks keyset
+	switch o.Field {
+	case domain.OrderScore:
+		// By the detection's key, so the detections' score index gives the order.
+		ks = keyset{key: "dt.risk_score", id: "dt.transaction_id"}
+		if !filtersDetection(f) {
+			filter = func(q *bun.SelectQuery) *bun.SelectQuery { return joinDetection(applyTransactionFilter(q, f)) }
+		}
+	case domain.OrderAmount:
+		ks = keyset{key: "t.amount", id: "t.id"}
+	default:
+		res, err := listPage[domain.Transaction](ctx, db, "t.id", o.Direction == domain.Ascending, filter, p)
+		res.Order = p.Order
+		return res, err
+	}
+	ks.desc = o.Direction == domain.Descending
+	return listOrdered(ctx, db, ks, filter, p, func(ctx context.Context, ids []int64) (map[int64]*domain.Transaction, error) {
+		ts, err := TransactionsByIDs(ctx, db, ids)
+		m := make(map[int64]*domain.Transaction, len(ts))
+		for _, t := range ts {
+			m[t.ID] = t
+		}
+		return m, err
+	})
 }

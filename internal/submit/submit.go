@@ -182,7 +182,8 @@ func (s *Service) features(ctx context.Context, sub *store.Submission, subject *
 	f.User.PrevTxAt = deref(row.PrevTxAt)
 	if q.Fingerprint != "" {
 		f.Device = engine.DeviceFeatures{ID: q.Fingerprint, New: !row.DeviceSeen, UserCount: row.DeviceUsers + 1, Status: string(domain.DeviceNormal),
-			UserCount24h: row.DeviceOthers24h + 1, UserCount7d: row.DeviceOthers7d + 1, UserFirstSeen: deref(row.UserDeviceFirst)}
+			UserCount24h: row.DeviceOthers24h + 1, UserCount7d: row.DeviceOthers7d + 1, UserFirstSeen: deref(row.UserDeviceFirst),
+			TxCount24h: row.DeviceTx24h + 1, Amount24h: row.DeviceAmount24h + amount, LastSeen: deref(row.DeviceLastSeen)}
 		if row.DeviceStatus != nil {
 			f.Device.Status = *row.DeviceStatus
 		}

@@ -152,6 +152,8 @@ export type RiskEventFilter = {
   /** createdAt ≥ from */
   from?: string | null | undefined;
   level?: RiskLevel | null | undefined;
+  /** riskScore ≥ minScore. */
+  minScore?: number | null | undefined;
   status?: EventStatus | null | undefined;
   /** createdAt < to */
   to?: string | null | undefined;
@@ -183,6 +185,8 @@ export type RuleAction =
 
 export type RuleInput = {
   action?: RuleAction | null | undefined;
+  /** A unique handle such as R001: an upper-case letter, then up to 31 upper-case letters, digits, '_' or '-'. Omitted on update keeps the rule's code. */
+  code?: string | null | undefined;
   /** An expression over the features, or a seed-004 JSON condition (a string starting with '{'). */
   condition: string;
   description?: string | null | undefined;
@@ -200,13 +204,20 @@ export type RuleInput = {
 
 export type TransactionFilter = {
   decision?: Decision | null | undefined;
+  /** Our Device.id (not the client's fingerprint). */
+  deviceId?: string | null | undefined;
   /** occurredAt ≥ from */
   from?: string | null | undefined;
   /** amount ≤ maxAmount */
   maxAmount?: string | null | undefined;
+  merchantId?: string | null | undefined;
   /** amount ≥ minAmount */
   minAmount?: string | null | undefined;
+  /** The detection's riskScore ≥ minScore. */
+  minScore?: number | null | undefined;
   riskLevel?: RiskLevel | null | undefined;
+  /** PENDING_REVIEW with orderBy {field: CREATED_AT, direction: ASC} is the review queue, oldest first. */
+  status?: TransactionStatus | null | undefined;
   /** occurredAt < to */
   to?: string | null | undefined;
   userId?: string | null | undefined;
