@@ -11,6 +11,7 @@ import (
 
 func TestLabelsAndBacktest(t *testing.T) {
 	e := newEnv(t)
+	e.clock.AdvanceToHour(12) // by day: the default pack's night structuring rule would flag the 9,500 and 9,800
 	gateway := e.user(t, "gateway", domain.RoleService)
 	analyst := e.user(t, "ana", domain.RoleAnalyst)
 	alice := e.user(t, "alice", domain.RoleUser)

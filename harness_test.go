@@ -62,6 +62,18 @@ func (c *testClock) Advance(d time.Duration) {
 	c.offset += d
 }
 
+// AdvanceToHour moves the clock forward to the next hour:00 UTC, for tests
+// whose rules read the hour of day (the default pack's night rules): call it
+// before issuing tokens, which it would otherwise outlive.
+func (c *testClock) AdvanceToHour(hour int) {
+	now := c.Now().UTC()
+	next := time.Date(now.Year(), now.Month(), now.Day(), hour, 0, 0, 0, time.UTC)
+	if !next.After(now) {
+		next = next.Add(24 * time.Hour)
+	}
+	c.Advance(next.Sub(now))
+}
+
 func testConfig(dbURL string, clock *testClock) config {
 	l := defaultLimits()
 	// Every test logs in from 127.0.0.1; the throttle has its own test.

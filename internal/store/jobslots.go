@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql/driver"
+	"time"
 
 	"github.com/uptrace/bun"
 )
@@ -22,15 +23,20 @@ const (
 // TryJobSlot takes one of slots places for a heavy job of a kind, across every
 // instance: a place is a session-level advisory lock held by a connection of
 // its own for the job's lifetime, so a crashed instance's places free
-// themselves. ok is false when every place is taken. release discards the
-// connection, which drops the lock with it, so a lock can't linger in the pool.
+// themselves. ok is false when every place is taken. release unlocks before
+// it returns (a closing session frees its locks only once its server process
+// has exited, a moment later) and then discards the connection, so a lock
+// can't linger in the pool even if the unlock failed.
 func TryJobSlot(ctx context.Context, db *bun.DB, kind, slots int) (release func(), ok bool, err error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return nil, false, mapErr(err)
 	}
 	release = func() {
-		_ = conn.Raw(func(any) error { return driver.ErrBadConn }) // closes the session, dropping its locks
+		unlockCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_, _ = conn.ExecContext(unlockCtx, "SELECT pg_advisory_unlock_all()")
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn }) // closes the session, dropping anything left
 		_ = conn.Close()
 	}
 	for slot := range slots {
