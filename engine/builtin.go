@@ -13,7 +13,8 @@ func RulePacks() []RulePack {
 }
 
 // BuiltinRules returns the rules of the seed documents (plus the blacklist),
-// the "seed" pack. They carry no ID: the database assigns it.
+// the "seed" pack, with seed 000's login check and an unknown-device check
+// as LOGIN rules. They carry no ID: the database assigns it.
 func BuiltinRules() []Rule {
 	return []Rule{
 		{
@@ -54,6 +55,28 @@ func BuiltinRules() []Rule {
 			Score:       30,
 			Priority:    30,
 			Type:        "VELOCITY",
+			Action:      ActionScore,
+		},
+		{
+			Name:        "login from a different place within a short time",
+			Description: "a login more than 100 km from the previous login or transaction location at over 800 km/h",
+			Version:     1,
+			Condition:   `geo.hasPrevious && geo.distanceKm > 100 && geo.speedKmh > 800`,
+			Score:       40,
+			Priority:    40,
+			Type:        "GEO",
+			Scope:       ScopeLogin,
+			Action:      ActionScore,
+		},
+		{
+			Name:        "unknown device at login",
+			Description: "a login from a device this user has never used",
+			Version:     1,
+			Condition:   `device.present && device.userAgeDays == 0`,
+			Score:       20,
+			Priority:    20,
+			Type:        "DEVICE",
+			Scope:       ScopeLogin,
 			Action:      ActionScore,
 		},
 		{
