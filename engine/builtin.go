@@ -9,12 +9,11 @@ type RulePack struct {
 // RulePacks lists the packs the server can seed (RULE_PACKS chooses), in
 // seeding order: the seed documents' rules, then the default typology pack.
 func RulePacks() []RulePack {
-	return []RulePack{{"seed", BuiltinRules()}, {"default", DefaultRulePack()}}
+	return []RulePack{{"seed", append(BuiltinRules(), BuiltinLoginRules()...)}, {"default", DefaultRulePack()}}
 }
 
-// BuiltinRules returns the rules of the seed documents (plus the blacklist),
-// the "seed" pack, with seed 000's login check and an unknown-device check
-// as LOGIN rules. They carry no ID: the database assigns it.
+// BuiltinRules returns the TRANSACTION rules of the seed documents (plus the
+// blacklist); the "seed" pack adds BuiltinLoginRules. They carry no ID: the database assigns it.
 func BuiltinRules() []Rule {
 	return []Rule{
 		{
@@ -58,6 +57,24 @@ func BuiltinRules() []Rule {
 			Action:      ActionScore,
 		},
 		{
+			Name:        "abnormal device",
+			Description: "device is marked abnormal",
+			Version:     1,
+			Condition:   `device.status == "ABNORMAL"`,
+			Score:       20,
+			Priority:    20,
+			Type:        "DEVICE",
+			Action:      ActionScore,
+		},
+	}
+}
+
+// BuiltinLoginRules returns the LOGIN rules of the "seed" pack: seed 000's
+// "login from a different place within a short time" (the impossible-travel
+// test on the login's place) and a login from a device the user never used.
+func BuiltinLoginRules() []Rule {
+	return []Rule{
+		{
 			Name:        "login from a different place within a short time",
 			Description: "a login more than 100 km from the previous login or transaction location at over 800 km/h",
 			Version:     1,
@@ -77,16 +94,6 @@ func BuiltinRules() []Rule {
 			Priority:    20,
 			Type:        "DEVICE",
 			Scope:       ScopeLogin,
-			Action:      ActionScore,
-		},
-		{
-			Name:        "abnormal device",
-			Description: "device is marked abnormal",
-			Version:     1,
-			Condition:   `device.status == "ABNORMAL"`,
-			Score:       20,
-			Priority:    20,
-			Type:        "DEVICE",
 			Action:      ActionScore,
 		},
 	}
