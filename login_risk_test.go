@@ -146,6 +146,21 @@ func TestLoginFromNewYorkAfterShanghaiOpensLoginEventAndAlert(t *testing.T) {
 		t.Fatalf("timeline: got %+v, want DETECTED then ALERT_RAISED", ev.Timeline)
 	}
 
+	// Listed under every order, an amount order included (a LOGIN event's amount is 0).
+	for _, field := range []string{"CREATED_AT", "SCORE", "AMOUNT"} {
+		var listed struct {
+			RiskEvents struct {
+				TotalCount int
+				Edges      []struct{ Node struct{ ID string } }
+			}
+		}
+		e.must(t, analyst.AccessToken, `query($u: ID!, $f: OrderField!) { riskEvents(filter: {userId: $u}, orderBy: {field: $f}) {
+			totalCount edges { node { id } } } }`, map[string]any{"u": traveler.User.ID, "f": field}, &listed)
+		if listed.RiskEvents.TotalCount != 1 || len(listed.RiskEvents.Edges) != 1 || listed.RiskEvents.Edges[0].Node.ID != ev.ID {
+			t.Fatalf("riskEvents by %s: got %+v, want the LOGIN event", field, listed.RiskEvents)
+		}
+	}
+
 	msg := readWS(t, conn)
 	var got struct {
 		Data struct {
