@@ -146,7 +146,7 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 		Analysis: analysis.New(db, cfg.Now),
 		Dashboard: monitor.New(db, cfg.Now, a.metrics, monitor.StatusInfo{
 			Version: version, StartedAt: cfg.Now(), Subscribers: a.hub.Subscribers,
-			RulesLoaded: func() int { return len(a.rules.Current().Rules()) },
+			RulesLoaded: func() int { return len(a.rules.Current().Rules()) + len(a.rules.CurrentLogin().Rules()) },
 		}),
 		Sources:  a.sources,
 		Backtest: backtest.New(db, cfg.Scoring),
