@@ -341,11 +341,30 @@ func TestLoginScopedRule(t *testing.T) {
 	if scopes[travelRule] != "LOGIN" || scopes[unknownDeviceRule] != "LOGIN" || scopes["impossible travel"] != "TRANSACTION" {
 		t.Fatalf("seeded scopes: got %v", scopes)
 	}
-	var created struct{ UpsertRule struct{ Scope string } }
-	e.must(t, admin.AccessToken, `mutation { upsertRule(input: {name: "night login", condition: "hour >= 0", score: 45, scope: LOGIN}) { scope } }`, nil, &created)
-	if created.UpsertRule.Scope != "LOGIN" {
-		t.Fatalf("created rule scope: got %q", created.UpsertRule.Scope)
+	var created struct {
+		UpsertRule struct{ ID, Scope string }
 	}
+	e.must(t, admin.AccessToken, `mutation { upsertRule(input: {name: "night login", condition: "hour >= 0", score: 45}) { id scope } }`, nil, &created)
+	if created.UpsertRule.Scope != "TRANSACTION" {
+		t.Fatalf("created rule scope: got %q, want TRANSACTION by default", created.UpsertRule.Scope)
+	}
+	// Moving it to LOGIN is a change like any other: a new version that keeps its scope.
+	var moved struct {
+		UpsertRule struct {
+			Scope    string
+			Version  int
+			Versions []struct {
+				Version int
+				Scope   string
+			}
+		}
+	}
+	e.must(t, admin.AccessToken, `mutation($id: ID!) { upsertRule(input: {id: $id, name: "night login", condition: "hour >= 0", score: 45, scope: LOGIN}) {
+		scope version versions { version scope } } }`, map[string]any{"id": created.UpsertRule.ID}, &moved)
+	if m := moved.UpsertRule; m.Scope != "LOGIN" || m.Version != 2 || len(m.Versions) != 2 || m.Versions[0].Scope != "LOGIN" || m.Versions[1].Scope != "TRANSACTION" {
+		t.Fatalf("moved rule: got %+v, want LOGIN at version 2 with version 1 TRANSACTION", m)
+	}
+	e.mustFail(t, admin.AccessToken, `mutation { upsertRule(input: {name: "bad", condition: "hour >= 0", score: 1, scope: SESSION}) { id } }`, nil, "GRAPHQL_VALIDATION_FAILED")
 	l := e.recordLogin(t, gateway.AccessToken, map[string]any{"userId": alice.User.ID})
 	if l.Detection == nil || !slices.Equal(l.Detection.names(), []string{"night login"}) || l.Detection.RiskLevel != "MEDIUM" {
 		t.Fatalf("login: got %+v, want MEDIUM by night login", l.Detection)

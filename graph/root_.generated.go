@@ -500,6 +500,7 @@ type ComplexityRoot struct {
 		Expression  func(childComplexity int) int
 		Name        func(childComplexity int) int
 		Priority    func(childComplexity int) int
+		Scope       func(childComplexity int) int
 		Score       func(childComplexity int) int
 		Shadow      func(childComplexity int) int
 		Type        func(childComplexity int) int
@@ -2848,6 +2849,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RuleVersion.Priority(childComplexity), true
+	case "RuleVersion.scope":
+		if e.ComplexityRoot.RuleVersion.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleVersion.Scope(childComplexity), true
 	case "RuleVersion.score":
 		if e.ComplexityRoot.RuleVersion.Score == nil {
 			break
@@ -4421,6 +4428,7 @@ type RuleVersion {
   score: Int!
   priority: Int!
   type: String!
+  scope: RuleScope!
   action: RuleAction!
   enabled: Boolean!
   shadow: Boolean!
@@ -5684,6 +5692,8 @@ func (ec *executionContext) childFields_RuleVersion(ctx context.Context, field g
 		return ec.fieldContext_RuleVersion_priority(ctx, field)
 	case "type":
 		return ec.fieldContext_RuleVersion_type(ctx, field)
+	case "scope":
+		return ec.fieldContext_RuleVersion_scope(ctx, field)
 	case "action":
 		return ec.fieldContext_RuleVersion_action(ctx, field)
 	case "enabled":

@@ -1082,6 +1082,29 @@ func (ec *executionContext) fieldContext_RuleVersion_type(_ context.Context, fie
 	return graphql.NewScalarFieldContext("RuleVersion", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _RuleVersion_scope(ctx context.Context, field graphql.CollectedField, obj *domain.RuleVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RuleVersion_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scope, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.RuleScope) graphql.Marshaler {
+			return ec.marshalNRuleScope2githubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐRuleScope(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RuleVersion_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RuleVersion", field, false, false, errors.New("field of type RuleScope does not have child fields"))
+}
+
 func (ec *executionContext) _RuleVersion_action(ctx context.Context, field graphql.CollectedField, obj *domain.RuleVersion) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1742,6 +1765,11 @@ func (ec *executionContext) _RuleVersion(ctx context.Context, sel ast.SelectionS
 			}
 		case "type":
 			out.Values[i] = ec._RuleVersion_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scope":
+			out.Values[i] = ec._RuleVersion_scope(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -3,6 +3,7 @@
 -- transaction), and a LOGIN risk event and its alert point at that log
 -- instead of a transaction: exactly one of the two.
 ALTER TABLE rules ADD COLUMN scope text NOT NULL DEFAULT 'TRANSACTION' CHECK (scope IN ('TRANSACTION', 'LOGIN'));
+ALTER TABLE rule_versions ADD COLUMN scope text NOT NULL DEFAULT 'TRANSACTION' CHECK (scope IN ('TRANSACTION', 'LOGIN'));
 
 ALTER TABLE login_logs
     ADD COLUMN risk_score numeric(5,2),

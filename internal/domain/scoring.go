@@ -123,6 +123,7 @@ type RuleVersion struct {
 	Score       int        `bun:"score"`
 	Priority    int        `bun:"priority"`
 	Type        string     `bun:"type"`
+	Scope       RuleScope  `bun:"scope,nullzero,notnull,default:'TRANSACTION'"`
 	Action      RuleAction `bun:"action"`
 	Enabled     bool       `bun:"enabled"`
 	Shadow      bool       `bun:"shadow"`

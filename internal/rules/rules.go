@@ -240,7 +240,7 @@ func (s *Service) recordChange(ctx context.Context, tx bun.IDB, r *domain.Rule, 
 	v := &domain.RuleVersion{
 		RuleID: r.ID, Version: r.Version, Name: r.Name, Description: r.Description,
 		Condition: r.Condition, Expression: r.Expression, Score: r.Score, Priority: r.Priority,
-		Type: r.Type, Action: r.Action, Enabled: r.Enabled, Shadow: r.Shadow, CreatedBy: r.UpdatedBy, CreatedAt: r.UpdatedAt,
+		Type: r.Type, Scope: r.Scope, Action: r.Action, Enabled: r.Enabled, Shadow: r.Shadow, CreatedBy: r.UpdatedBy, CreatedAt: r.UpdatedAt,
 	}
 	if err := store.InsertRuleVersion(ctx, tx, v); err != nil {
 		return err
