@@ -133,6 +133,7 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 	}
 	a.metrics = monitor.NewMetrics(a.registry, a.hub.Subscribers)
 	a.sources = datasource.New(db, cfg.Now)
+	accounts.UseLoginRisk(account.LoginRisk{Rules: a.rules, Config: cfg.Scoring, Notify: pubsub.NotifyAlert})
 	a.submit = submit.New(submit.Options{DB: db, Rules: a.rules, Config: cfg.Scoring, Notify: pubsub.NotifyAlert,
 		Models: a.models, Observer: a.metrics, Now: cfg.Now, Log: log})
 	res := &resolvers.Resolver{
@@ -145,7 +146,7 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 		Analysis: analysis.New(db, cfg.Now),
 		Dashboard: monitor.New(db, cfg.Now, a.metrics, monitor.StatusInfo{
 			Version: version, StartedAt: cfg.Now(), Subscribers: a.hub.Subscribers,
-			RulesLoaded: func() int { return len(a.rules.Current().Rules()) },
+			RulesLoaded: func() int { return len(a.rules.Current().Rules()) + len(a.rules.CurrentLogin().Rules()) },
 		}),
 		Sources:  a.sources,
 		Backtest: backtest.New(db, cfg.Scoring),

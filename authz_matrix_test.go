@@ -112,6 +112,7 @@ var authzMatrix = map[string]cells{
 	"Mutation.updateUserStatus":  {unauth, forbid, forbid, forbid, forbid, forbid, allow, forbid},
 	"Mutation.setDeviceStatus":   {unauth, forbid, forbid, forbid, forbid, allow, allow, forbid},
 	"Mutation.submitTransaction": {unauth, allow, hidden, allow, hidden, forbid, allow, allow},   // for any user: SERVICE and ADMIN (issue 3: "userId (SERVICE/ADMIN only)")
+	"Mutation.recordLogin":       {unauth, forbid, forbid, forbid, forbid, forbid, allow, allow}, // identity providers' feed (issue 14): SERVICE, and ADMIN for backfills
 	"Mutation.labelTransaction":  {unauth, forbid, forbid, forbid, forbid, allow, allow, hidden}, // SERVICE: feeds such as chargebacks, on what it submitted (authzTargetMatrix)
 	"Mutation.handleRiskEvent":   {unauth, forbid, forbid, forbid, forbid, allow, allow, forbid},
 	"Mutation.reviewTransaction": {unauth, forbid, forbid, forbid, forbid, allow, allow, forbid}, // analysts settle held payments; a payment system never approves its own
@@ -168,6 +169,7 @@ var authzOps = map[string]authzOp{
 	"Mutation.updateUserStatus":  opUpdateUserStatus,
 	"Mutation.setDeviceStatus":   opSetDeviceStatus,
 	"Mutation.submitTransaction": opSubmit,
+	"Mutation.recordLogin":       opRecordLogin,
 	"Mutation.labelTransaction":  opLabelTransaction,
 	"Mutation.handleRiskEvent":   opHandleRiskEvent,
 	"Mutation.reviewTransaction": opReviewTransaction,
@@ -287,6 +289,14 @@ var (
 		check: func(t *testing.T, s *authzSuite, c authzCaller, v any) {
 			field("transaction owner", []string{"transaction", "userId"}, c.on.user)(t, s, c, v)
 		},
+	}
+	opRecordLogin = authzOp{
+		query: `mutation($in: RecordLoginInput!) { recordLogin(input: $in) { success detection { riskLevel } } }`,
+		vars: func(t *testing.T, s *authzSuite, c authzCaller) (authzCaller, map[string]any) {
+			return c, map[string]any{"in": map[string]any{"userId": c.on.user, "ipAddress": "203.0.113.7"}}
+		},
+		idVar: "in.userId",
+		check: field("recorded login", []string{"success"}, true),
 	}
 	opLabelTransaction = authzOp{
 		query: `mutation($id: ID!) { labelTransaction(id: $id, label: LEGITIMATE) { label } }`,

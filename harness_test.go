@@ -83,7 +83,9 @@ func testConfig(dbURL string, clock *testClock) config {
 }
 
 // seededRules is how many rules a test server starts with: both packs.
-func seededRules() int { return len(engine.BuiltinRules()) + len(engine.DefaultRulePack()) }
+func seededRules() int {
+	return len(engine.BuiltinRules()) + len(engine.BuiltinLoginRules()) + len(engine.DefaultRulePack())
+}
 
 func newEnv(t testing.TB) *testEnv {
 	t.Helper()

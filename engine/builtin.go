@@ -9,11 +9,11 @@ type RulePack struct {
 // RulePacks lists the packs the server can seed (RULE_PACKS chooses), in
 // seeding order: the seed documents' rules, then the default typology pack.
 func RulePacks() []RulePack {
-	return []RulePack{{"seed", BuiltinRules()}, {"default", DefaultRulePack()}}
+	return []RulePack{{"seed", append(BuiltinRules(), BuiltinLoginRules()...)}, {"default", DefaultRulePack()}}
 }
 
-// BuiltinRules returns the rules of the seed documents (plus the blacklist),
-// the "seed" pack. They carry no ID: the database assigns it.
+// BuiltinRules returns the TRANSACTION rules of the seed documents (plus the
+// blacklist); the "seed" pack adds BuiltinLoginRules. They carry no ID: the database assigns it.
 func BuiltinRules() []Rule {
 	return []Rule{
 		{
@@ -64,6 +64,36 @@ func BuiltinRules() []Rule {
 			Score:       20,
 			Priority:    20,
 			Type:        "DEVICE",
+			Action:      ActionScore,
+		},
+	}
+}
+
+// BuiltinLoginRules returns the LOGIN rules of the "seed" pack: seed 000's
+// "login from a different place within a short time" (the impossible-travel
+// test on the login's place) and a login from a device the user never used.
+func BuiltinLoginRules() []Rule {
+	return []Rule{
+		{
+			Name:        "login from a different place within a short time",
+			Description: "a login more than 100 km from the previous login or transaction location at over 800 km/h",
+			Version:     1,
+			Condition:   `geo.hasPrevious && geo.distanceKm > 100 && geo.speedKmh > 800`,
+			Score:       40,
+			Priority:    40,
+			Type:        "GEO",
+			Scope:       ScopeLogin,
+			Action:      ActionScore,
+		},
+		{
+			Name:        "unknown device at login",
+			Description: "a login from a device this user has never used",
+			Version:     1,
+			Condition:   `device.present && device.userAgeDays == 0`,
+			Score:       20,
+			Priority:    20,
+			Type:        "DEVICE",
+			Scope:       ScopeLogin,
 			Action:      ActionScore,
 		},
 	}

@@ -94,3 +94,58 @@ func TestDefaultRulePack(t *testing.T) {
 		})
 	}
 }
+
+// TestBuiltinLoginRules checks the seed pack's LOGIN rules on login-shaped
+// features (no payment): New York 30 seconds after Shanghai is impossible
+// travel, an hour's flight nearby is not; a device the user never used
+// (no first use) is unknown, one used a second ago is not.
+func TestBuiltinLoginRules(t *testing.T) {
+	rs, err := Compile(BuiltinLoginRules())
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	shanghai := func() Features {
+		return Features{
+			Device: DeviceFeatures{ID: "phone", Status: "NORMAL", FirstSeen: at.Add(-time.Hour), UserFirstSeen: at.Add(-time.Hour)},
+			Geo: GeoFeatures{Present: true, Latitude: 31.2304, Longitude: 121.4737, Country: "CN",
+				HasPrevious: true, PrevLatitude: 31.2304, PrevLongitude: 121.4737, PrevAt: at.Add(-30 * time.Second)},
+		}
+	}
+	tests := []struct {
+		name string
+		edit func(f *Features)
+		want []string
+	}{
+		{"same place, known device", func(*Features) {}, nil},
+		{"New York 30 s after Shanghai", func(f *Features) {
+			f.Geo.Latitude, f.Geo.Longitude, f.Geo.Country = 40.7128, -74.0060, "US"
+		}, []string{"login from a different place within a short time"}},
+		{"Beijing 3 hours after Shanghai", func(f *Features) {
+			f.Geo.Latitude, f.Geo.Longitude, f.Geo.PrevAt = 39.9042, 116.4074, at.Add(-3*time.Hour)
+		}, nil},
+		{"no previous location", func(f *Features) { f.Geo.HasPrevious = false }, nil},
+		{"device never used", func(f *Features) { f.Device.UserFirstSeen = time.Time{} }, []string{"unknown device at login"}},
+		{"device used a second ago", func(f *Features) { f.Device.UserFirstSeen = at.Add(-time.Second) }, nil},
+		{"no device", func(f *Features) { f.Device = DeviceFeatures{} }, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := shanghai()
+			tt.edit(&f)
+			f.Derive(at)
+			var got []string
+			for _, m := range rs.Evaluate(&f) {
+				got = append(got, m.Name)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("got %v; want %v", got, tt.want)
+			}
+		})
+	}
+	for _, r := range BuiltinLoginRules() {
+		if r.Scope != ScopeLogin {
+			t.Errorf("%s: scope %q, want LOGIN", r.Name, r.Scope)
+		}
+	}
+}

@@ -23,6 +23,17 @@ const (
 	ActionReject Action = "REJECT"
 )
 
+// Scope is what a rule scores: each scope has its own RuleSet.
+type Scope string
+
+const (
+	// ScopeTransaction rules score payments.
+	ScopeTransaction Scope = "TRANSACTION"
+	// ScopeLogin rules score successful and recorded logins, over the same
+	// feature vector with no payment in it (amount 0, no merchant).
+	ScopeLogin Scope = "LOGIN"
+)
+
 // MaxConditionLen bounds a condition's source so a rule stays reviewable and
 // compiling it stays cheap.
 const MaxConditionLen = 4096
@@ -39,6 +50,7 @@ type Rule struct {
 	Score       int // 0..100, added when Action is SCORE
 	Priority    int // higher evaluates and lists first
 	Type        string
+	Scope       Scope  // empty means TRANSACTION
 	Action      Action // empty means SCORE
 	// Shadow rules are evaluated and reported on every transaction but never
 	// change its score or decision: a draft watched on live traffic.

@@ -26,7 +26,9 @@ type HandlingRecordResolver interface {
 }
 type RiskEventResolver interface {
 	User(ctx context.Context, obj *domain.RiskEvent) (*domain.User, error)
+
 	Transaction(ctx context.Context, obj *domain.RiskEvent) (*domain.Transaction, error)
+	LoginLog(ctx context.Context, obj *domain.RiskEvent) (*domain.LoginLog, error)
 	Alerts(ctx context.Context, obj *domain.RiskEvent) ([]*domain.Alert, error)
 	Timeline(ctx context.Context, obj *domain.RiskEvent) ([]*domain.TimelineEntry, error)
 	Assignee(ctx context.Context, obj *domain.RiskEvent) (*domain.User, error)
@@ -441,6 +443,29 @@ func (ec *executionContext) fieldContext_RiskEvent_user(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _RiskEvent_kind(ctx context.Context, field graphql.CollectedField, obj *domain.RiskEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RiskEvent_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.RiskEventKind) graphql.Marshaler {
+			return ec.marshalNRiskEventKind2githubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐRiskEventKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RiskEvent_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RiskEvent", field, false, false, errors.New("field of type RiskEventKind does not have child fields"))
+}
+
 func (ec *executionContext) _RiskEvent_transaction(ctx context.Context, field graphql.CollectedField, obj *domain.RiskEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -468,6 +493,38 @@ func (ec *executionContext) fieldContext_RiskEvent_transaction(_ context.Context
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Transaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RiskEvent_loginLog(ctx context.Context, field graphql.CollectedField, obj *domain.RiskEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RiskEvent_loginLog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RiskEvent().LoginLog(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.LoginLog) graphql.Marshaler {
+			return ec.marshalOLoginLog2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐLoginLog(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RiskEvent_loginLog(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RiskEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoginLog(ctx, field)
 		},
 	}
 	return fc, nil
@@ -1606,6 +1663,11 @@ func (ec *executionContext) _RiskEvent(ctx context.Context, sel ast.SelectionSet
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "kind":
+			out.Values[i] = ec._RiskEvent_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "transaction":
 			field := field
 
@@ -1616,6 +1678,44 @@ func (ec *executionContext) _RiskEvent(ctx context.Context, sel ast.SelectionSet
 					}
 				}()
 				res = ec._RiskEvent_transaction(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "loginLog":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RiskEvent_loginLog(ctx, field, obj)
 				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -2236,6 +2336,23 @@ func (ec *executionContext) marshalNRiskEventEdge2ᚖgithubᚗcomᚋsmartfinance
 		return graphql.Null
 	}
 	return ec._RiskEventEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRiskEventKind2githubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐRiskEventKind(ctx context.Context, v any) (domain.RiskEventKind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := domain.RiskEventKind(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRiskEventKind2githubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐRiskEventKind(ctx context.Context, sel ast.SelectionSet, v domain.RiskEventKind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNSuggestion2ᚕᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐSuggestionᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.Suggestion) graphql.Marshaler {

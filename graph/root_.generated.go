@@ -11,6 +11,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/smartfinance/riskgraph/graph/model"
+	"github.com/smartfinance/riskgraph/internal/account"
 	"github.com/smartfinance/riskgraph/internal/cases"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/rules"
@@ -246,8 +247,15 @@ type ComplexityRoot struct {
 		Longitude func(childComplexity int) int
 	}
 
+	LoginDetection struct {
+		MatchedRules func(childComplexity int) int
+		RiskLevel    func(childComplexity int) int
+		RiskScore    func(childComplexity int) int
+	}
+
 	LoginLog struct {
 		CreatedAt         func(childComplexity int) int
+		Detection         func(childComplexity int) int
 		Device            func(childComplexity int) int
 		DeviceFingerprint func(childComplexity int) int
 		FailureReason     func(childComplexity int) int
@@ -337,6 +345,7 @@ type ComplexityRoot struct {
 		LabelTransaction  func(childComplexity int, id int64, label domain.Label, source *string, note *string) int
 		Login             func(childComplexity int, input model.LoginInput) int
 		Logout            func(childComplexity int, refreshToken *string) int
+		RecordLogin       func(childComplexity int, input account.RecordLoginInput) int
 		RefreshToken      func(childComplexity int, refreshToken string) int
 		Register          func(childComplexity int, input model.RegisterInput) int
 		ReviewTransaction func(childComplexity int, id int64, input cases.ReviewInput) int
@@ -403,7 +412,9 @@ type ComplexityRoot struct {
 		HandledAt       func(childComplexity int) int
 		HandlingRecords func(childComplexity int) int
 		ID              func(childComplexity int) int
+		Kind            func(childComplexity int) int
 		Level           func(childComplexity int) int
+		LoginLog        func(childComplexity int) int
 		RiskScore       func(childComplexity int) int
 		Status          func(childComplexity int) int
 		Suggestions     func(childComplexity int) int
@@ -470,6 +481,7 @@ type ComplexityRoot struct {
 		LastHitAt   func(childComplexity int) int
 		Name        func(childComplexity int) int
 		Priority    func(childComplexity int) int
+		Scope       func(childComplexity int) int
 		Score       func(childComplexity int) int
 		Shadow      func(childComplexity int) int
 		Type        func(childComplexity int) int
@@ -488,6 +500,7 @@ type ComplexityRoot struct {
 		Expression  func(childComplexity int) int
 		Name        func(childComplexity int) int
 		Priority    func(childComplexity int) int
+		Scope       func(childComplexity int) int
 		Score       func(childComplexity int) int
 		Shadow      func(childComplexity int) int
 		Type        func(childComplexity int) int
@@ -1458,12 +1471,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Location.Longitude(childComplexity), true
 
+	case "LoginDetection.matchedRules":
+		if e.ComplexityRoot.LoginDetection.MatchedRules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginDetection.MatchedRules(childComplexity), true
+	case "LoginDetection.riskLevel":
+		if e.ComplexityRoot.LoginDetection.RiskLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginDetection.RiskLevel(childComplexity), true
+	case "LoginDetection.riskScore":
+		if e.ComplexityRoot.LoginDetection.RiskScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginDetection.RiskScore(childComplexity), true
+
 	case "LoginLog.createdAt":
 		if e.ComplexityRoot.LoginLog.CreatedAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.LoginLog.CreatedAt(childComplexity), true
+	case "LoginLog.detection":
+		if e.ComplexityRoot.LoginLog.Detection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginLog.Detection(childComplexity), true
 	case "LoginLog.device":
 		if e.ComplexityRoot.LoginLog.Device == nil {
 			break
@@ -1917,6 +1955,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity, args["refreshToken"].(*string)), true
+	case "Mutation.recordLogin":
+		if e.ComplexityRoot.Mutation.RecordLogin == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordLogin_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordLogin(childComplexity, args["input"].(account.RecordLoginInput)), true
 	case "Mutation.refreshToken":
 		if e.ComplexityRoot.Mutation.RefreshToken == nil {
 			break
@@ -2374,12 +2423,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RiskEvent.ID(childComplexity), true
+	case "RiskEvent.kind":
+		if e.ComplexityRoot.RiskEvent.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEvent.Kind(childComplexity), true
 	case "RiskEvent.level":
 		if e.ComplexityRoot.RiskEvent.Level == nil {
 			break
 		}
 
 		return e.ComplexityRoot.RiskEvent.Level(childComplexity), true
+	case "RiskEvent.loginLog":
+		if e.ComplexityRoot.RiskEvent.LoginLog == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskEvent.LoginLog(childComplexity), true
 	case "RiskEvent.riskScore":
 		if e.ComplexityRoot.RiskEvent.RiskScore == nil {
 			break
@@ -2691,6 +2752,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Rule.Priority(childComplexity), true
+	case "Rule.scope":
+		if e.ComplexityRoot.Rule.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rule.Scope(childComplexity), true
 	case "Rule.score":
 		if e.ComplexityRoot.Rule.Score == nil {
 			break
@@ -2782,6 +2849,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RuleVersion.Priority(childComplexity), true
+	case "RuleVersion.scope":
+		if e.ComplexityRoot.RuleVersion.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleVersion.Scope(childComplexity), true
 	case "RuleVersion.score":
 		if e.ComplexityRoot.RuleVersion.Score == nil {
 			break
@@ -3468,6 +3541,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputHandleRiskEventInput,
 		ec.unmarshalInputLocationInput,
 		ec.unmarshalInputLoginInput,
+		ec.unmarshalInputRecordLoginInput,
 		ec.unmarshalInputRegisterInput,
 		ec.unmarshalInputReviewTransactionInput,
 		ec.unmarshalInputRiskEventFilter,
@@ -3741,6 +3815,20 @@ input LoginInput {
   location: LocationInput
 }
 
+"A login that happened elsewhere (an identity provider) or earlier (a backfill)."
+input RecordLoginInput {
+  userId: ID!
+  "When it happened; default now. At most 5 minutes ahead of the server's clock."
+  occurredAt: Time
+  ipAddress: String
+  userAgent: String
+  "The client's device fingerprint."
+  deviceId: String
+  location: LocationInput
+  "A failed login is stored but not scored and does not move the user's last location."
+  success: Boolean! = true
+}
+
 input ChangePasswordInput {
   oldPassword: String!
   "8 to 128 characters."
@@ -3767,6 +3855,8 @@ extend type Mutation {
   logout(refreshToken: String): Boolean!
   "Changes the caller's password and ends every other session."
   changePassword(input: ChangePasswordInput!): Boolean! @hasRole
+  "Records a login without issuing tokens: scored like a login, and its location becomes the user's previous location in event time."
+  recordLogin(input: RecordLoginInput!): LoginLog! @hasRole(roles: [SERVICE, ADMIN])
 }
 `, BuiltIn: false},
 	{Name: "../schema/data.graphqls", Input: `enum DataSourceKind {
@@ -3922,6 +4012,11 @@ extend type Mutation {
   CLOSED
 }
 
+enum RiskEventKind {
+  TRANSACTION
+  LOGIN
+}
+
 "A case opened by a MEDIUM or HIGH detection."
 type RiskEvent {
   id: ID!
@@ -3933,7 +4028,12 @@ type RiskEvent {
   title: String!
   description: String!
   user: User
+  "TRANSACTION: opened by a payment's detection; LOGIN: by a login's."
+  kind: RiskEventKind!
+  "The scored payment; null for a LOGIN event."
   transaction: Transaction
+  "The scored login; null for a TRANSACTION event."
+  loginLog: LoginLog
   alerts: [Alert!]!
   "Everything that happened to the event, oldest first. Staff only: empty for customers and service accounts."
   timeline: [TimelineEntry!]!
@@ -4276,6 +4376,12 @@ extend type Query {
   REJECT
 }
 
+"What a rule scores. LOGIN rules run on successful logins and recorded logins (recordLogin), over the same feature vector with no payment in it: amount 0, no merchant."
+enum RuleScope {
+  TRANSACTION
+  LOGIN
+}
+
 "A detection rule: a condition over the feature vector and what a match does."
 type Rule {
   id: ID!
@@ -4292,6 +4398,8 @@ type Rule {
   "Higher first."
   priority: Int!
   type: String!
+  "What the rule scores: payments (TRANSACTION) or logins (LOGIN)."
+  scope: RuleScope!
   action: RuleAction!
   enabled: Boolean!
   "Evaluated and recorded on every detection (Detection.shadowRules) but never counted in the score."
@@ -4320,6 +4428,7 @@ type RuleVersion {
   score: Int!
   priority: Int!
   type: String!
+  scope: RuleScope!
   action: RuleAction!
   enabled: Boolean!
   shadow: Boolean!
@@ -4339,6 +4448,8 @@ input RuleInput {
   priority: Int
   "Category, e.g. AMOUNT, VELOCITY, DEVICE, GEO; default CUSTOM."
   type: String
+  "Default TRANSACTION; omitted on update keeps the rule's scope."
+  scope: RuleScope
   action: RuleAction
   enabled: Boolean
   "SHADOW state: watch the rule on live traffic without scoring it; default false."
@@ -4731,7 +4842,17 @@ type LoginLog {
   deviceFingerprint: String
   device: Device
   location: Location
+  "The login's score by the LOGIN rules; null for a failed login, which is never scored."
+  detection: LoginDetection
+  "When the login happened (a recorded login's occurredAt)."
   createdAt: Time!
+}
+
+"A login scored by the LOGIN rules; MEDIUM and HIGH open a LOGIN risk event and an alert."
+type LoginDetection {
+  riskScore: Float!
+  riskLevel: RiskLevel!
+  matchedRules: [MatchedRule!]!
 }
 
 input UserFilter {
@@ -5167,6 +5288,18 @@ func (ec *executionContext) childFields_Location(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type Location", field.Name)
 }
 
+func (ec *executionContext) childFields_LoginDetection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "riskScore":
+		return ec.fieldContext_LoginDetection_riskScore(ctx, field)
+	case "riskLevel":
+		return ec.fieldContext_LoginDetection_riskLevel(ctx, field)
+	case "matchedRules":
+		return ec.fieldContext_LoginDetection_matchedRules(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LoginDetection", field.Name)
+}
+
 func (ec *executionContext) childFields_LoginLog(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5185,6 +5318,8 @@ func (ec *executionContext) childFields_LoginLog(ctx context.Context, field grap
 		return ec.fieldContext_LoginLog_device(ctx, field)
 	case "location":
 		return ec.fieldContext_LoginLog_location(ctx, field)
+	case "detection":
+		return ec.fieldContext_LoginLog_detection(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_LoginLog_createdAt(ctx, field)
 	}
@@ -5381,8 +5516,12 @@ func (ec *executionContext) childFields_RiskEvent(ctx context.Context, field gra
 		return ec.fieldContext_RiskEvent_description(ctx, field)
 	case "user":
 		return ec.fieldContext_RiskEvent_user(ctx, field)
+	case "kind":
+		return ec.fieldContext_RiskEvent_kind(ctx, field)
 	case "transaction":
 		return ec.fieldContext_RiskEvent_transaction(ctx, field)
+	case "loginLog":
+		return ec.fieldContext_RiskEvent_loginLog(ctx, field)
 	case "alerts":
 		return ec.fieldContext_RiskEvent_alerts(ctx, field)
 	case "timeline":
@@ -5505,6 +5644,8 @@ func (ec *executionContext) childFields_Rule(ctx context.Context, field graphql.
 		return ec.fieldContext_Rule_priority(ctx, field)
 	case "type":
 		return ec.fieldContext_Rule_type(ctx, field)
+	case "scope":
+		return ec.fieldContext_Rule_scope(ctx, field)
 	case "action":
 		return ec.fieldContext_Rule_action(ctx, field)
 	case "enabled":
@@ -5551,6 +5692,8 @@ func (ec *executionContext) childFields_RuleVersion(ctx context.Context, field g
 		return ec.fieldContext_RuleVersion_priority(ctx, field)
 	case "type":
 		return ec.fieldContext_RuleVersion_type(ctx, field)
+	case "scope":
+		return ec.fieldContext_RuleVersion_scope(ctx, field)
 	case "action":
 		return ec.fieldContext_RuleVersion_action(ctx, field)
 	case "enabled":

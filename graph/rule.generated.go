@@ -572,6 +572,29 @@ func (ec *executionContext) fieldContext_Rule_type(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("Rule", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _Rule_scope(ctx context.Context, field graphql.CollectedField, obj *domain.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Rule_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scope, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.RuleScope) graphql.Marshaler {
+			return ec.marshalNRuleScope2githubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐRuleScope(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Rule_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Rule", field, false, false, errors.New("field of type RuleScope does not have child fields"))
+}
+
 func (ec *executionContext) _Rule_action(ctx context.Context, field graphql.CollectedField, obj *domain.Rule) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1059,6 +1082,29 @@ func (ec *executionContext) fieldContext_RuleVersion_type(_ context.Context, fie
 	return graphql.NewScalarFieldContext("RuleVersion", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _RuleVersion_scope(ctx context.Context, field graphql.CollectedField, obj *domain.RuleVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RuleVersion_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scope, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.RuleScope) graphql.Marshaler {
+			return ec.marshalNRuleScope2githubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐRuleScope(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RuleVersion_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RuleVersion", field, false, false, errors.New("field of type RuleScope does not have child fields"))
+}
+
 func (ec *executionContext) _RuleVersion_action(ctx context.Context, field graphql.CollectedField, obj *domain.RuleVersion) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1221,7 +1267,7 @@ func (ec *executionContext) unmarshalInputRuleInput(ctx context.Context, obj any
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "code", "name", "description", "condition", "score", "priority", "type", "action", "enabled", "shadow"}
+	fieldsInOrder := [...]string{"id", "code", "name", "description", "condition", "score", "priority", "type", "scope", "action", "enabled", "shadow"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -1284,6 +1330,13 @@ func (ec *executionContext) unmarshalInputRuleInput(ctx context.Context, obj any
 				return it, err
 			}
 			it.Type = data
+		case "scope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scope"))
+			data, err := ec.unmarshalORuleScope2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐRuleScope(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
 		case "action":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("action"))
 			data, err := ec.unmarshalORuleAction2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐRuleAction(ctx, v)
@@ -1475,6 +1528,11 @@ func (ec *executionContext) _Rule(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "type":
 			out.Values[i] = ec._Rule_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "scope":
+			out.Values[i] = ec._Rule_scope(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -1710,6 +1768,11 @@ func (ec *executionContext) _RuleVersion(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "scope":
+			out.Values[i] = ec._RuleVersion_scope(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "action":
 			out.Values[i] = ec._RuleVersion_action(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -1818,6 +1881,23 @@ func (ec *executionContext) unmarshalNRuleInput2githubᚗcomᚋsmartfinanceᚋri
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNRuleScope2githubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐRuleScope(ctx context.Context, v any) (domain.RuleScope, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := domain.RuleScope(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRuleScope2githubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐRuleScope(ctx context.Context, sel ast.SelectionSet, v domain.RuleScope) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNRuleVersion2ᚕᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐRuleVersionᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.RuleVersion) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -1861,6 +1941,25 @@ func (ec *executionContext) unmarshalORuleAction2ᚖgithubᚗcomᚋsmartfinance�
 }
 
 func (ec *executionContext) marshalORuleAction2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐRuleAction(ctx context.Context, sel ast.SelectionSet, v *domain.RuleAction) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) unmarshalORuleScope2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐRuleScope(ctx context.Context, v any) (*domain.RuleScope, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := domain.RuleScope(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORuleScope2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐRuleScope(ctx context.Context, sel ast.SelectionSet, v *domain.RuleScope) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -20,6 +20,8 @@ import (
 
 type LoginLogResolver interface {
 	Device(ctx context.Context, obj *domain.LoginLog) (*domain.Device, error)
+
+	Detection(ctx context.Context, obj *domain.LoginLog) (*domain.LoginDetection, error)
 }
 type UserResolver interface {
 	Devices(ctx context.Context, obj *domain.User) ([]*domain.Device, error)
@@ -102,6 +104,84 @@ func (ec *executionContext) field_User_transactions_args(ctx context.Context, ra
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _LoginDetection_riskScore(ctx context.Context, field graphql.CollectedField, obj *domain.LoginDetection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoginDetection_riskScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RiskScore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoginDetection_riskScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoginDetection", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _LoginDetection_riskLevel(ctx context.Context, field graphql.CollectedField, obj *domain.LoginDetection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoginDetection_riskLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RiskLevel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.RiskLevel) graphql.Marshaler {
+			return ec.marshalNRiskLevel2githubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐRiskLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoginDetection_riskLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoginDetection", field, false, false, errors.New("field of type RiskLevel does not have child fields"))
+}
+
+func (ec *executionContext) _LoginDetection_matchedRules(ctx context.Context, field graphql.CollectedField, obj *domain.LoginDetection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoginDetection_matchedRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MatchedRules, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []domain.MatchedRule) graphql.Marshaler {
+			return ec.marshalNMatchedRule2ᚕgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐMatchedRuleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoginDetection_matchedRules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoginDetection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MatchedRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
 
 func (ec *executionContext) _LoginLog_id(ctx context.Context, field graphql.CollectedField, obj *domain.LoginLog) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -300,6 +380,38 @@ func (ec *executionContext) fieldContext_LoginLog_location(_ context.Context, fi
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Location(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LoginLog_detection(ctx context.Context, field graphql.CollectedField, obj *domain.LoginLog) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoginLog_detection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LoginLog().Detection(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.LoginDetection) graphql.Marshaler {
+			return ec.marshalOLoginDetection2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐLoginDetection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LoginLog_detection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoginLog",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoginDetection(ctx, field)
 		},
 	}
 	return fc, nil
@@ -1002,6 +1114,54 @@ func (ec *executionContext) unmarshalInputUserFilter(ctx context.Context, obj an
 
 // region    **************************** object.gotpl ****************************
 
+var loginDetectionImplementors = []string{"LoginDetection"}
+
+func (ec *executionContext) _LoginDetection(ctx context.Context, sel ast.SelectionSet, obj *domain.LoginDetection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, loginDetectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LoginDetection")
+		case "riskScore":
+			out.Values[i] = ec._LoginDetection_riskScore(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "riskLevel":
+			out.Values[i] = ec._LoginDetection_riskLevel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "matchedRules":
+			out.Values[i] = ec._LoginDetection_matchedRules(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var loginLogImplementors = []string{"LoginLog"}
 
 func (ec *executionContext) _LoginLog(ctx context.Context, sel ast.SelectionSet, obj *domain.LoginLog) graphql.Marshaler {
@@ -1087,6 +1247,44 @@ func (ec *executionContext) _LoginLog(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "detection":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._LoginLog_detection(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._LoginLog_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -1579,6 +1777,20 @@ func (ec *executionContext) marshalNUserStatus2githubᚗcomᚋsmartfinanceᚋris
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalOLoginDetection2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐLoginDetection(ctx context.Context, sel ast.SelectionSet, v *domain.LoginDetection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._LoginDetection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOLoginLog2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐLoginLog(ctx context.Context, sel ast.SelectionSet, v *domain.LoginLog) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._LoginLog(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐUser(ctx context.Context, sel ast.SelectionSet, v *domain.User) graphql.Marshaler {

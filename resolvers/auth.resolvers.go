@@ -9,7 +9,9 @@ import (
 	"context"
 
 	"github.com/smartfinance/riskgraph/graph/model"
+	"github.com/smartfinance/riskgraph/internal/account"
 	"github.com/smartfinance/riskgraph/internal/auth"
+	"github.com/smartfinance/riskgraph/internal/domain"
 )
 
 // Register is the resolver for the register field.
@@ -59,4 +61,14 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, input model.Chang
 		return false, err
 	}
 	return true, nil
+}
+
+// RecordLogin is the resolver for the recordLogin field.
+func (r *mutationResolver) RecordLogin(ctx context.Context, input account.RecordLoginInput) (*domain.LoginLog, error) {
+	if input.IPAddress != nil && *input.IPAddress != "" {
+		if err := validateIP("ipAddress", *input.IPAddress); err != nil {
+			return nil, err
+		}
+	}
+	return r.Accounts.RecordLogin(ctx, principal(ctx), input)
 }

@@ -75,6 +75,15 @@ func (r *riskEventResolver) Transaction(ctx context.Context, obj *domain.RiskEve
 	return visibleTransaction(ctx, obj.TransactionID)
 }
 
+// LoginLog is the resolver for the loginLog field.
+func (r *riskEventResolver) LoginLog(ctx context.Context, obj *domain.RiskEvent) (*domain.LoginLog, error) {
+	// The event's own login: whoever may see the event may see what opened it, as with its transaction.
+	if obj.LoginLogID == nil {
+		return nil, nil
+	}
+	return loader.Maybe(ctx, loader.For(ctx).LoginLogByID, *obj.LoginLogID)
+}
+
 // Alerts is the resolver for the alerts field.
 func (r *riskEventResolver) Alerts(ctx context.Context, obj *domain.RiskEvent) ([]*domain.Alert, error) {
 	return loader.List(ctx, loader.For(ctx).AlertsByEvent, obj.ID)

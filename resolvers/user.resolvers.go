@@ -26,6 +26,12 @@ func (r *loginLogResolver) Device(ctx context.Context, obj *domain.LoginLog) (*d
 	return loader.One(ctx, loader.For(ctx).DeviceByID, *obj.DeviceID)
 }
 
+// Detection is the resolver for the detection field.
+func (r *loginLogResolver) Detection(ctx context.Context, obj *domain.LoginLog) (*domain.LoginDetection, error) {
+	// Score, level and matched rules, as a payment's detection shows them to its customer.
+	return obj.Detection(), nil
+}
+
 // CreateUser is the resolver for the createUser field.
 func (r *mutationResolver) CreateUser(ctx context.Context, input model.CreateUserInput) (*domain.User, error) {
 	return r.Accounts.CreateUser(ctx, principal(ctx), account.NewUser{

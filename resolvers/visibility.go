@@ -29,6 +29,9 @@ func visibleUserPtr(ctx context.Context, id *int64) (*domain.User, error) {
 }
 
 func visibleTransaction(ctx context.Context, id int64) (*domain.Transaction, error) {
+	if id == 0 { // a LOGIN event's or alert's
+		return nil, nil
+	}
 	t, err := loader.Maybe(ctx, loader.For(ctx).TransactionByID, id)
 	if err != nil || t == nil || !access.SeeTransaction(principal(ctx), t) {
 		return nil, err

@@ -34,6 +34,7 @@ type Service struct {
 	// lastSweep is when idle login attempts were last forgotten (Unix nanoseconds).
 	lastSweep atomic.Int64
 	sessions  *sessionCache
+	loginRisk LoginRisk
 }
 
 // Throttle limits attempts per key (the client's address).

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"github.com/smartfinance/riskgraph/engine"
 	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/auth"
 	"github.com/smartfinance/riskgraph/internal/store"
@@ -80,27 +81,17 @@ func (s *Service) Login(ctx context.Context, username, password string, client C
 	u := check.user
 
 	var payload *AuthPayload
+	var hits []engine.Match
+	var scoredAt time.Time
 	err := store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		var err error
 		now := s.now()
 		entry := loginLog(u, username, true, nil, client)
 		entry.CreatedAt = now
-		if client.DeviceFingerprint != "" {
-			d, err := store.UpsertDevice(ctx, tx, client.DeviceFingerprint, now)
-			if err != nil {
-				return err
-			}
-			if err := store.LinkUserDevice(ctx, tx, u.ID, d.ID, now); err != nil {
-				return err
-			}
-			entry.DeviceID = &d.ID
-		}
-		if err := store.InsertLoginLog(ctx, tx, entry); err != nil {
+		if hits, err = s.storeLogin(ctx, tx, u, entry, now); err != nil {
 			return err
 		}
-		if err := store.RecordLogin(ctx, tx, u.ID, now, client.Location); err != nil {
-			return err
-		}
+		scoredAt = now
 		if err := s.recordCheckSuccess(ctx, tx, check); err != nil {
 			return err
 		}
@@ -118,7 +109,46 @@ func (s *Service) Login(ctx context.Context, username, password string, client C
 		// it answers like an outage while recording a failure would.
 		return nil, unavailable(err)
 	}
+	s.recordLoginHits(hits, scoredAt)
 	return payload, nil
+}
+
+// storeLogin records a successful login that happened at: its device (linked
+// to the user after scoring, so an unknown device is still unknown to the
+// rules), its score by the LOGIN rules, its log entry, the user's last
+// location (moved only forward in event time) and, for MEDIUM/HIGH, a LOGIN
+// risk event and alert. It returns the rule hits, to be counted after commit.
+func (s *Service) storeLogin(ctx context.Context, tx bun.IDB, u *domain.User, entry *domain.LoginLog, at time.Time) ([]engine.Match, error) {
+	hits, err := s.scoreLogin(ctx, tx, u, entry, at)
+	if err != nil {
+		return nil, err
+	}
+	if fp := entry.DeviceFingerprint; fp != nil {
+		d, err := store.UpsertDevice(ctx, tx, *fp, at)
+		if err != nil {
+			return nil, err
+		}
+		if err := store.LinkUserDevice(ctx, tx, u.ID, d.ID, at); err != nil {
+			return nil, err
+		}
+		entry.DeviceID = &d.ID
+	}
+	if err := store.InsertLoginLog(ctx, tx, entry); err != nil {
+		return nil, err
+	}
+	if err := store.RecordLogin(ctx, tx, u.ID, at, entry.Location()); err != nil {
+		return nil, err
+	}
+	if err := s.openLoginEvent(ctx, tx, u, entry); err != nil {
+		return nil, err
+	}
+	return hits, nil
+}
+
+func (s *Service) recordLoginHits(hits []engine.Match, at time.Time) {
+	if len(hits) > 0 && s.loginRisk.Rules != nil {
+		s.loginRisk.Rules.RecordHits(hits, at)
+	}
 }
 
 func loginLog(u *domain.User, username string, success bool, reason *string, client ClientInfo) *domain.LoginLog {

@@ -139,7 +139,8 @@ func (s *Service) HandleEvent(ctx context.Context, p auth.Principal, id int64, i
 			}
 		}
 		// A verdict is ground truth for backtests and model training.
-		if verdict, ok := verdictLabels[in.Action]; ok {
+		// A LOGIN event has no transaction to label.
+		if verdict, ok := verdictLabels[in.Action]; ok && ev.TransactionID != 0 {
 			if _, err := label(ctx, tx, p, ev.UserID, ev.TransactionID, verdict, access.LabelAnalyst, in.Note); err != nil {
 				return err
 			}
@@ -173,7 +174,7 @@ func (s *Service) HandleEvent(ctx context.Context, p auth.Principal, id int64, i
 func (s *Service) settleWithEvent(ctx context.Context, tx bun.IDB, p auth.Principal, ev *domain.RiskEvent, in HandleEventInput,
 	now time.Time, details map[string]any,
 ) ([]store.ResolvedAlert, error) {
-	if to, ok := verdictStatus[in.Action]; ok {
+	if to, ok := verdictStatus[in.Action]; ok && ev.TransactionID != 0 {
 		_, settled, err := store.SettleHeld(ctx, tx, ev.TransactionID, to, &p.UserID, now)
 		if err != nil {
 			return nil, err
@@ -212,19 +213,35 @@ func (s *Service) actOnFraud(ctx context.Context, tx bun.IDB, p auth.Principal, 
 		details["frozenUserId"] = ev.UserID
 	}
 	if in.BlacklistDevice {
-		t, err := store.TransactionByID(ctx, tx, ev.TransactionID)
+		deviceID, err := eventDevice(ctx, tx, ev)
 		if err != nil {
 			return err
 		}
-		if t.DeviceID == nil {
-			return apperr.Invalid("blacklistDevice", "the event's transaction has no device")
+		if deviceID == nil {
+			return apperr.Invalid("blacklistDevice", "the event's transaction or login has no device")
 		}
-		if _, err := account.SetDeviceStatus(ctx, tx, &p.UserID, *t.DeviceID, domain.DeviceBlacklisted, reason); err != nil {
+		if _, err := account.SetDeviceStatus(ctx, tx, &p.UserID, *deviceID, domain.DeviceBlacklisted, reason); err != nil {
 			return err
 		}
-		details["blacklistedDeviceId"] = *t.DeviceID
+		details["blacklistedDeviceId"] = *deviceID
 	}
 	return nil
+}
+
+// eventDevice is the device of the event's transaction or, for a LOGIN event, of its login; nil when it had none.
+func eventDevice(ctx context.Context, tx bun.IDB, ev *domain.RiskEvent) (*int64, error) {
+	if ev.LoginLogID != nil {
+		ls, err := store.LoginLogsByIDs(ctx, tx, []int64{*ev.LoginLogID})
+		if err != nil || len(ls) == 0 {
+			return nil, err
+		}
+		return ls[0].DeviceID, nil
+	}
+	t, err := store.TransactionByID(ctx, tx, ev.TransactionID)
+	if err != nil {
+		return nil, err
+	}
+	return t.DeviceID, nil
 }
 
 func allowed(from []domain.EventStatus, s domain.EventStatus) bool {

@@ -60,6 +60,24 @@ const (
 	RuleReject RuleAction = "REJECT"
 )
 
+// RuleScope is what a rule scores.
+type RuleScope string
+
+// Rule scopes.
+const (
+	ScopeTransaction RuleScope = "TRANSACTION"
+	ScopeLogin       RuleScope = "LOGIN"
+)
+
+// RiskEventKind is what a risk event is about: a transaction or a login.
+type RiskEventKind string
+
+// Risk event kinds.
+const (
+	EventTransaction RiskEventKind = "TRANSACTION"
+	EventLogin       RiskEventKind = "LOGIN"
+)
+
 // Rule is an editable, versioned detection rule.
 type Rule struct {
 	bun.BaseModel `bun:"table:rules,alias:r"`
@@ -72,12 +90,14 @@ type Rule struct {
 	// Condition is what the author wrote: an expression or a seed-004 JSON document.
 	Condition string `bun:"condition"`
 	// Expression is the condition as the engine compiles it.
-	Expression string     `bun:"expression"`
-	Score      int        `bun:"score"`
-	Priority   int        `bun:"priority"`
-	Type       string     `bun:"type"`
-	Action     RuleAction `bun:"action"`
-	Enabled    bool       `bun:"enabled"`
+	Expression string `bun:"expression"`
+	Score      int    `bun:"score"`
+	Priority   int    `bun:"priority"`
+	Type       string `bun:"type"`
+	// Scope is what the rule scores: payments or logins.
+	Scope   RuleScope  `bun:"scope,nullzero,notnull,default:'TRANSACTION'"`
+	Action  RuleAction `bun:"action"`
+	Enabled bool       `bun:"enabled"`
 	// Shadow rules are evaluated and recorded on every detection but never scored.
 	Shadow    bool       `bun:"shadow"`
 	Version   int        `bun:"version"`
@@ -103,6 +123,7 @@ type RuleVersion struct {
 	Score       int        `bun:"score"`
 	Priority    int        `bun:"priority"`
 	Type        string     `bun:"type"`
+	Scope       RuleScope  `bun:"scope,nullzero,notnull,default:'TRANSACTION'"`
 	Action      RuleAction `bun:"action"`
 	Enabled     bool       `bun:"enabled"`
 	Shadow      bool       `bun:"shadow"`
@@ -195,9 +216,12 @@ const (
 type RiskEvent struct {
 	bun.BaseModel `bun:"table:risk_events,alias:ev"`
 
-	ID            int64       `bun:"id,pk,autoincrement"`
-	UserID        int64       `bun:"user_id"`
-	TransactionID int64       `bun:"transaction_id"`
+	ID     int64         `bun:"id,pk,autoincrement"`
+	UserID int64         `bun:"user_id"`
+	Kind   RiskEventKind `bun:"kind,nullzero,notnull,default:'TRANSACTION'"`
+	// TransactionID is 0 (NULL) for a LOGIN event, LoginLogID nil for a TRANSACTION one.
+	TransactionID int64       `bun:"transaction_id,nullzero"`
+	LoginLogID    *int64      `bun:"login_log_id"`
 	Type          string      `bun:"type"`
 	Level         RiskLevel   `bun:"level"`
 	Status        EventStatus `bun:"status"`
@@ -255,7 +279,7 @@ type Alert struct {
 	ID            int64       `bun:"id,pk,autoincrement" json:"id"`
 	EventID       int64       `bun:"event_id" json:"eventId"`
 	UserID        int64       `bun:"user_id" json:"userId"`
-	TransactionID int64       `bun:"transaction_id" json:"transactionId"`
+	TransactionID int64       `bun:"transaction_id,nullzero" json:"transactionId,omitempty"` // 0 for a login's alert
 	Level         RiskLevel   `bun:"level" json:"level"`
 	Status        AlertStatus `bun:"status" json:"status"`
 	Title         string      `bun:"title" json:"title"`

@@ -158,20 +158,41 @@ type Device struct {
 type LoginLog struct {
 	bun.BaseModel `bun:"table:login_logs,alias:ll"`
 
-	ID                int64     `bun:"id,pk,autoincrement"`
-	UserID            *int64    `bun:"user_id"`
-	Username          string    `bun:"username"`
-	Success           bool      `bun:"success"`
-	FailureReason     *string   `bun:"failure_reason"`
-	IPAddress         string    `bun:"ip_address"`
-	UserAgent         string    `bun:"user_agent"`
-	DeviceFingerprint *string   `bun:"device_fingerprint"`
-	DeviceID          *int64    `bun:"device_id"`
-	Latitude          *float64  `bun:"latitude"`
-	Longitude         *float64  `bun:"longitude"`
-	Country           *string   `bun:"country"`
-	City              *string   `bun:"city"`
-	CreatedAt         time.Time `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+	ID                int64    `bun:"id,pk,autoincrement"`
+	UserID            *int64   `bun:"user_id"`
+	Username          string   `bun:"username"`
+	Success           bool     `bun:"success"`
+	FailureReason     *string  `bun:"failure_reason"`
+	IPAddress         string   `bun:"ip_address"`
+	UserAgent         string   `bun:"user_agent"`
+	DeviceFingerprint *string  `bun:"device_fingerprint"`
+	DeviceID          *int64   `bun:"device_id"`
+	Latitude          *float64 `bun:"latitude"`
+	Longitude         *float64 `bun:"longitude"`
+	Country           *string  `bun:"country"`
+	City              *string  `bun:"city"`
+	// RiskScore, RiskLevel and MatchedRules are the login's detection; nil
+	// for a failed login, which is never scored.
+	RiskScore    *float64      `bun:"risk_score"`
+	RiskLevel    *RiskLevel    `bun:"risk_level"`
+	MatchedRules []MatchedRule `bun:"matched_rules,type:jsonb"`
+	// CreatedAt is when the login happened: now, or a recorded login's occurredAt.
+	CreatedAt time.Time `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+}
+
+// LoginDetection is a scored login's result.
+type LoginDetection struct {
+	RiskScore    float64
+	RiskLevel    RiskLevel
+	MatchedRules []MatchedRule
+}
+
+// Detection returns the login's detection, nil when it was not scored.
+func (l *LoginLog) Detection() *LoginDetection {
+	if l.RiskScore == nil || l.RiskLevel == nil {
+		return nil
+	}
+	return &LoginDetection{RiskScore: *l.RiskScore, RiskLevel: *l.RiskLevel, MatchedRules: l.MatchedRules}
 }
 
 // Location is where the client said the login came from.

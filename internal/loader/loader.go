@@ -25,6 +25,7 @@ type Loaders struct {
 	DevicesByUser   *dataloadgen.Loader[int64, []*domain.Device]
 	UsersByDevice   *dataloadgen.Loader[int64, []*domain.User]
 	LoginLogByUser  *dataloadgen.Loader[store.LoginLogKey, []*domain.LoginLog]
+	LoginLogByID    *dataloadgen.Loader[int64, *domain.LoginLog]
 	TransactionByID *dataloadgen.Loader[int64, *domain.Transaction]
 	DetectionByTx   *dataloadgen.Loader[int64, *domain.Detection]
 	EventByID       *dataloadgen.Loader[int64, *domain.RiskEvent]
@@ -77,6 +78,10 @@ func New(db bun.IDB, svc Services) *Loaders {
 					return store.LoginLogsByUserIDs(ctx, db, ids, limit)
 				},
 				func(id int64, limit int) store.LoginLogKey { return store.LoginLogKey{UserID: id, Limit: limit} })
+		}, opt),
+		LoginLogByID: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*domain.LoginLog, error) {
+			ls, err := store.LoginLogsByIDs(ctx, db, ids)
+			return byID(ls, func(l *domain.LoginLog) int64 { return l.ID }), err
 		}, opt),
 		TransactionByID: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64]*domain.Transaction, error) {
 			ts, err := store.TransactionsByIDs(ctx, db, ids)

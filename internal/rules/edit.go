@@ -31,7 +31,9 @@ type Input struct {
 	Priority  *int
 	Type      *string
 	Action    *domain.RuleAction
-	Enabled   *bool
+	// Scope is what the rule scores; nil keeps the rule's (TRANSACTION for a new one).
+	Scope   *domain.RuleScope
+	Enabled *bool
 	// Shadow evaluates and records the rule without scoring it.
 	Shadow *bool
 }
@@ -93,6 +95,9 @@ func normalize(in Input) (Input, string, error) {
 	if in.Action != nil && *in.Action != domain.RuleScoreAction && *in.Action != domain.RuleReject {
 		return in, "", apperr.Invalid("action", "must be SCORE or REJECT")
 	}
+	if in.Scope != nil && *in.Scope != domain.ScopeTransaction && *in.Scope != domain.ScopeLogin {
+		return in, "", apperr.Invalid("scope", "must be TRANSACTION or LOGIN")
+	}
 	return in, expression, nil
 }
 
@@ -124,6 +129,9 @@ func (in Input) apply(r *domain.Rule, expression string) {
 	if in.Action != nil {
 		r.Action = *in.Action
 	}
+	if in.Scope != nil {
+		r.Scope = *in.Scope
+	}
 	if in.Enabled != nil {
 		r.Enabled = *in.Enabled
 	}
@@ -144,7 +152,7 @@ func (s *Service) Upsert(ctx context.Context, p auth.Principal, in Input) (*doma
 	}
 	now := s.now()
 	r := &domain.Rule{
-		Type: "CUSTOM", Action: domain.RuleScoreAction, Enabled: true,
+		Type: "CUSTOM", Scope: domain.ScopeTransaction, Action: domain.RuleScoreAction, Enabled: true,
 		Version: 1, CreatedBy: actor(p), UpdatedBy: actor(p), CreatedAt: now, UpdatedAt: now,
 	}
 	in.apply(r, expression)
@@ -242,6 +250,7 @@ var ruleFields = []struct {
 	{"score", func(r *domain.Rule) any { return r.Score }},
 	{"priority", func(r *domain.Rule) any { return r.Priority }},
 	{"type", func(r *domain.Rule) any { return r.Type }},
+	{"scope", func(r *domain.Rule) any { return r.Scope }},
 	{"action", func(r *domain.Rule) any { return r.Action }},
 	{"enabled", func(r *domain.Rule) any { return r.Enabled }},
 	{"shadow", func(r *domain.Rule) any { return r.Shadow }},

@@ -30,6 +30,7 @@ type Service struct {
 	notify func(ctx context.Context, tx bun.IDB, ruleID int64) error
 
 	current atomic.Pointer[engine.RuleSet]
+	login   atomic.Pointer[engine.RuleSet]
 	// reloadMu serializes reloads so an older read never replaces a newer one.
 	reloadMu sync.Mutex
 
@@ -45,6 +46,7 @@ type Service struct {
 func New(db *bun.DB, now func() time.Time, log *slog.Logger, notify func(ctx context.Context, tx bun.IDB, ruleID int64) error) *Service {
 	s := &Service{db: db, now: now, log: log, notify: notify, pending: make(map[int64]hitDelta)}
 	s.current.Store(&engine.RuleSet{})
+	s.login.Store(&engine.RuleSet{})
 	return s
 }
 
@@ -59,13 +61,17 @@ func EngineRule(r *domain.Rule) engine.Rule {
 		Score:       r.Score,
 		Priority:    r.Priority,
 		Type:        r.Type,
+		Scope:       engine.Scope(r.Scope),
 		Action:      engine.Action(r.Action),
 		Shadow:      r.Shadow,
 	}
 }
 
-// Current returns the compiled RuleSet used for scoring; it is empty until the first Reload.
+// Current returns the compiled TRANSACTION RuleSet used for scoring payments; it is empty until the first Reload.
 func (s *Service) Current() *engine.RuleSet { return s.current.Load() }
+
+// CurrentLogin returns the compiled LOGIN RuleSet used for scoring logins; it is empty until the first Reload.
+func (s *Service) CurrentLogin() *engine.RuleSet { return s.login.Load() }
 
 // Reload compiles the enabled rules and swaps them in. A rule that no longer
 // compiles (say, after an engine upgrade) is logged and left out: one broken
@@ -79,21 +85,29 @@ func (s *Service) Reload(ctx context.Context) error {
 	}
 	// engine.Compile refuses a whole set for one bad rule, so each is tried
 	// alone first; reloads are rare and compiling a rule takes microseconds.
-	good := make([]engine.Rule, 0, len(stored))
+	good := make(map[engine.Scope][]engine.Rule, 2)
+	n := 0
 	for _, r := range stored {
 		er := EngineRule(r)
 		if _, err := engine.Compile([]engine.Rule{er}); err != nil {
 			s.log.Error("rules: rule left out of scoring, it does not compile", "rule_id", r.ID, "name", r.Name, "version", r.Version, "err", err)
 			continue
 		}
-		good = append(good, er)
+		scope := cmp.Or(er.Scope, engine.ScopeTransaction)
+		good[scope] = append(good[scope], er)
+		n++
 	}
-	rs, err := engine.Compile(good)
+	rs, err := engine.Compile(good[engine.ScopeTransaction])
 	if err != nil {
 		return fmt.Errorf("rules: compile: %w", err)
 	}
+	login, err := engine.Compile(good[engine.ScopeLogin])
+	if err != nil {
+		return fmt.Errorf("rules: compile login rules: %w", err)
+	}
 	s.current.Store(rs)
-	s.log.Info("rules: reloaded", "rules", len(good), "left_out", len(stored)-len(good))
+	s.login.Store(login)
+	s.log.Info("rules: reloaded", "rules", n, "login_rules", len(good[engine.ScopeLogin]), "left_out", len(stored)-n)
 	return nil
 }
 
@@ -154,7 +168,7 @@ func (s *Service) seed(ctx context.Context, tx bun.Tx, rules []engine.Rule) erro
 		action := cmp.Or(b.Action, engine.ActionScore)
 		r := &domain.Rule{
 			Name: b.Name, Description: b.Description, Condition: b.Condition, Expression: expression,
-			Score: b.Score, Priority: b.Priority, Type: b.Type, Action: domain.RuleAction(action),
+			Score: b.Score, Priority: b.Priority, Type: b.Type, Scope: domain.RuleScope(cmp.Or(b.Scope, engine.ScopeTransaction)), Action: domain.RuleAction(action),
 			Enabled: true, Version: 1, Builtin: true, CreatedAt: now, UpdatedAt: now,
 		}
 		if err := store.InsertRule(ctx, tx, r); err != nil {
@@ -226,7 +240,7 @@ func (s *Service) recordChange(ctx context.Context, tx bun.IDB, r *domain.Rule, 
 	v := &domain.RuleVersion{
 		RuleID: r.ID, Version: r.Version, Name: r.Name, Description: r.Description,
 		Condition: r.Condition, Expression: r.Expression, Score: r.Score, Priority: r.Priority,
-		Type: r.Type, Action: r.Action, Enabled: r.Enabled, Shadow: r.Shadow, CreatedBy: r.UpdatedBy, CreatedAt: r.UpdatedAt,
+		Type: r.Type, Scope: r.Scope, Action: r.Action, Enabled: r.Enabled, Shadow: r.Shadow, CreatedBy: r.UpdatedBy, CreatedAt: r.UpdatedAt,
 	}
 	if err := store.InsertRuleVersion(ctx, tx, v); err != nil {
 		return err

@@ -116,7 +116,8 @@ func TestSeedRulePacksOnce(t *testing.T) {
 		ids[i] = r.ID
 		b, ok := want[r.Name]
 		if !ok || r.Expression != b.Condition || r.Condition != b.Condition || r.Score != b.Score ||
-			string(r.Action) != string(cmp.Or(b.Action, engine.ActionScore)) || !r.Builtin || !r.Enabled || r.Version != 1 {
+			string(r.Action) != string(cmp.Or(b.Action, engine.ActionScore)) || string(r.Scope) != string(cmp.Or(b.Scope, engine.ScopeTransaction)) ||
+			!r.Builtin || !r.Enabled || r.Version != 1 {
 			t.Errorf("rule %d: got %+v, want pack rule %+v", i, r, b)
 		}
 	}
@@ -136,8 +137,9 @@ func TestSeedRulePacksOnce(t *testing.T) {
 	if err := e.svc.Reload(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := len(e.svc.Current().Rules()); got != len(want) {
-		t.Fatalf("compiled rules: got %d, want %d", got, len(want))
+	// Each scope compiles to its own set: payments never run LOGIN rules.
+	if got, gotLogin, wantLogin := len(e.svc.Current().Rules()), len(e.svc.CurrentLogin().Rules()), len(engine.BuiltinLoginRules()); got != len(want)-wantLogin || gotLogin != wantLogin {
+		t.Fatalf("compiled rules: got %d TRANSACTION and %d LOGIN, want %d and %d", got, gotLogin, len(want)-wantLogin, wantLogin)
 	}
 
 	// A pack rule the operator renamed is theirs: a restart doesn't bring the original back.

@@ -275,7 +275,7 @@ func RiskEventFacts(ctx context.Context, db bun.IDB, eventID int64) (*EventFacts
 	f := new(EventFacts)
 	err := db.NewRaw(`
 SELECT e.user_id, u.role AS user_role, u.status AS user_status, u.created_at AS user_created_at,
-	dt.matched_rules, dt.features,
+	coalesce(dt.matched_rules, ll.matched_rules, '[]') AS matched_rules, coalesce(dt.features, '{}') AS features,
 	d.id AS device_id, d.fingerprint AS device_fingerprint, d.status AS device_status,
 	(SELECT count(*) FROM user_devices ud WHERE ud.device_id = d.id) AS device_users,
 	(SELECT count(*) FROM user_devices ud WHERE ud.device_id = d.id AND EXISTS (
@@ -284,9 +284,11 @@ SELECT e.user_id, u.role AS user_role, u.status AS user_status, u.created_at AS 
 	(SELECT count(*) FROM risk_events ev WHERE ev.user_id = e.user_id AND ev.id <> e.id AND `+confirmedFraud+`) AS other_fraud
 FROM risk_events e
 JOIN users u ON u.id = e.user_id
-JOIN transactions t ON t.user_id = e.user_id AND t.id = e.transaction_id
+LEFT JOIN transactions t ON t.user_id = e.user_id AND t.id = e.transaction_id
 LEFT JOIN detections dt ON dt.user_id = e.user_id AND dt.transaction_id = e.transaction_id
-LEFT JOIN devices d ON d.id = t.device_id
+-- A LOGIN event's rules and device are its login's.
+LEFT JOIN login_logs ll ON ll.id = e.login_log_id
+LEFT JOIN devices d ON d.id = coalesce(t.device_id, ll.device_id)
 WHERE e.id = ?0`, eventID).Scan(ctx, f)
 	return f, mapErr(err)
 }

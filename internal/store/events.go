@@ -107,10 +107,10 @@ func ListRiskEvents(ctx context.Context, db bun.IDB, f domain.RiskEventFilter, o
 	case domain.OrderScore:
 		ks = keyset{key: "ev.risk_score", id: "ev.id"}
 	case domain.OrderAmount:
-		// An event's amount is its transaction's.
-		ks = keyset{key: "tx.amount", id: "ev.id"}
+		// An event's amount is its transaction's; a LOGIN event's is 0 (no payment), so it is listed too.
+		ks = keyset{key: "coalesce(tx.amount, 0)", id: "ev.id"}
 		keyed = func(q *bun.SelectQuery) *bun.SelectQuery {
-			return applyRiskEventFilter(q, f).Join("JOIN transactions AS tx ON tx.user_id = ev.user_id AND tx.id = ev.transaction_id")
+			return applyRiskEventFilter(q, f).Join("LEFT JOIN transactions AS tx ON tx.user_id = ev.user_id AND tx.id = ev.transaction_id")
 		}
 	default:
 		res, err := listPage[domain.RiskEvent](ctx, db, "ev.id", o.Direction == domain.Ascending, filter, p)

@@ -66,7 +66,7 @@ func RuleForUpdate(ctx context.Context, db bun.IDB, id int64) (*domain.Rule, err
 func UpdateRule(ctx context.Context, db bun.IDB, r *domain.Rule, from int) error {
 	res, err := db.NewUpdate().Model(r).
 		Column("code", "name", "description", "condition", "expression", "score", "priority",
-			"type", "action", "enabled", "shadow", "version", "updated_by", "updated_at").
+			"type", "scope", "action", "enabled", "shadow", "version", "updated_by", "updated_at").
 		Where("id = ? AND version = ?", r.ID, from).
 		Returning("*").Exec(ctx)
 	if err != nil {

@@ -24,6 +24,14 @@ func UserByID(ctx context.Context, db bun.IDB, id int64) (*domain.User, error) {
 	return u, mapErr(err)
 }
 
+// UserByIDForUpdate loads one user and locks the row as a payment's
+// submission does (FOR NO KEY UPDATE), so the two serialize per user.
+func UserByIDForUpdate(ctx context.Context, db bun.IDB, id int64) (*domain.User, error) {
+	u := new(domain.User)
+	err := db.NewSelect().Model(u).Where("id = ?", id).For("NO KEY UPDATE").Scan(ctx)
+	return u, mapErr(err)
+}
+
 // UserByUsername loads one user by case-insensitive username.
 func UserByUsername(ctx context.Context, db bun.IDB, username string) (*domain.User, error) {
 	u := new(domain.User)
@@ -90,9 +98,10 @@ func UpdatePassword(ctx context.Context, db bun.IDB, id int64, hash string) erro
 	return mapErr(err)
 }
 
-// RecordLogin stamps a successful login and, when given, the location it came from.
+// RecordLogin stamps a successful login and, when given, the location it
+// came from; a backfilled (earlier) login moves neither back in time.
 func RecordLogin(ctx context.Context, db bun.IDB, id int64, at time.Time, loc *domain.Location) error {
-	q := db.NewUpdate().Model((*domain.User)(nil)).Set("last_login_at = ?", at).Where("id = ?", id)
+	q := db.NewUpdate().Model((*domain.User)(nil)).Set("last_login_at = GREATEST(last_login_at, ?)", at).Where("id = ?", id)
 	if loc != nil {
 		q = setLastLocation(q, loc, at)
 	}

@@ -195,12 +195,19 @@ export type RuleInput = {
   id?: string | null | undefined;
   name: string;
   priority?: number | null | undefined;
+  /** Default TRANSACTION; omitted on update keeps the rule's scope. */
+  scope?: RuleScope | null | undefined;
   score: number;
   /** SHADOW state: watch the rule on live traffic without scoring it; default false. */
   shadow?: boolean | null | undefined;
   /** Category, e.g. AMOUNT, VELOCITY, DEVICE, GEO; default CUSTOM. */
   type?: string | null | undefined;
 };
+
+/** What a rule scores. LOGIN rules run on successful logins and recorded logins (recordLogin), over the same feature vector with no payment in it: amount 0, no merchant. */
+export type RuleScope =
+  | 'LOGIN'
+  | 'TRANSACTION';
 
 export type TransactionFilter = {
   decision?: Decision | null | undefined;
