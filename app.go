@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	listbook "github.com/smartfinance/riskgraph/internal/lists"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -57,6 +58,7 @@ type app struct {
 	log      *slog.Logger
 	accounts *account.Service
 	rules    *rules.Service
+	lists    *listbook.Service
 	models   *fraudmodel.Registry
 	hub      *pubsub.Hub
 	metrics  *monitor.Metrics
@@ -127,13 +129,14 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 	if err := a.rules.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("load rules: %w", err)
 	}
+	a.lists = listbook.New(db, cfg.Now, log, pubsub.NotifyListChanged)
 	a.cases = cases.New(db, cfg.Now)
 	if err := a.startBackground(ctx, cfg); err != nil {
 		return nil, err
 	}
 	a.metrics = monitor.NewMetrics(a.registry, a.hub.Subscribers)
 	a.sources = datasource.New(db, cfg.Now)
-	a.submit = submit.New(submit.Options{DB: db, Rules: a.rules, Config: cfg.Scoring, Notify: pubsub.NotifyAlert,
+	a.submit = submit.New(submit.Options{DB: db, Rules: a.rules, Lists: a.lists, Config: cfg.Scoring, Notify: pubsub.NotifyAlert,
 		Models: a.models, Observer: a.metrics, Now: cfg.Now, Log: log})
 	res := &resolvers.Resolver{
 		Accounts: accounts,
@@ -141,6 +144,7 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 		Submit:   a.submit,
 		Cases:    a.cases,
 		Rulebook: a.rules,
+		Listbook: a.lists,
 		AlertHub: a.hub,
 		Analysis: analysis.New(db, cfg.Now),
 		Dashboard: monitor.New(db, cfg.Now, a.metrics, monitor.StatusInfo{
@@ -220,6 +224,11 @@ func (a *app) startBackground(ctx context.Context, cfg config) error {
 		Model: func(ctx context.Context) {
 			if err := a.models.Reload(ctx); err != nil {
 				a.log.ErrorContext(ctx, "reload the active model", "err", err)
+			}
+		},
+		Lists: func(ctx context.Context, listID int64) {
+			if err := a.lists.Reload(ctx, listID); err != nil {
+				a.log.ErrorContext(ctx, "reload lists", "list_id", listID, "err", err)
 			}
 		},
 	}, a.log)
