@@ -130,6 +130,9 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 		return nil, fmt.Errorf("load rules: %w", err)
 	}
 	a.lists = listbook.New(db, cfg.Now, log, pubsub.NotifyListChanged)
+	if err := a.lists.Reload(ctx, 0); err != nil {
+		return nil, fmt.Errorf("load lists: %w", err)
+	}
 	a.cases = cases.New(db, cfg.Now)
 	if err := a.startBackground(ctx, cfg); err != nil {
 		return nil, err
@@ -226,11 +229,8 @@ func (a *app) startBackground(ctx context.Context, cfg config) error {
 				a.log.ErrorContext(ctx, "reload the active model", "err", err)
 			}
 		},
-		Lists: func(ctx context.Context, listID int64) {
-			if err := a.lists.Reload(ctx, listID); err != nil {
-				a.log.ErrorContext(ctx, "reload lists", "list_id", listID, "err", err)
-			}
-		},
+		// Off the listener's goroutine: a large list takes a second to load.
+		Lists: a.lists.ReloadSoon,
 	}, a.log)
 	// A session change ends this instance's cached state and live websockets
 	// alike; after a reconnect both are checked anew.
@@ -283,6 +283,7 @@ func (a *app) Close() {
 			a.stopBackground()
 		}
 		a.background.Wait()
+		a.lists.Wait()
 	})
 }
 

@@ -207,6 +207,9 @@ func TestListValidation(t *testing.T) {
 		{"kind change", upsertListMutation, map[string]any{"in": map[string]any{"id": ipList, "name": "checked", "kind": "CIDR", "mode": "BLOCK"}}, "BAD_USER_INPUT", "kind: cannot change"},
 		{"bad remove", `mutation($id: ID!) { removeListEntries(listId: $id, values: ["nope"]) { id } }`, map[string]any{"id": ipList}, "BAD_USER_INPUT", "values[0]"},
 		{"bad csv line", `mutation($id: ID!, $csv: String!) { importListEntries(listId: $id, csv: $csv) { id } }`, map[string]any{"id": ipList, "csv": "value\n10.0.0.1\n10.0.0.999\n"}, "BAD_USER_INPUT", "csv line 3.value"},
+		{"bad csv quote", `mutation($id: ID!, $csv: String!) { importListEntries(listId: $id, csv: $csv) { id } }`, map[string]any{"id": ipList, "csv": "10.0.0.1\n\"10.0.0.2\n"}, "BAD_USER_INPUT", "csv: line 2"},
+		{"csv too wide", `mutation($id: ID!, $csv: String!) { importListEntries(listId: $id, csv: $csv) { id } }`, map[string]any{"id": ipList, "csv": "10.0.0.1,,note,extra\n"}, "BAD_USER_INPUT", "at most 3"},
+		{"empty csv", `mutation($id: ID!, $csv: String!) { importListEntries(listId: $id, csv: $csv) { id } }`, map[string]any{"id": ipList, "csv": "value,expiresAt,note\n"}, "BAD_USER_INPUT", "give at least one entry"},
 		{"bad csv expiry", `mutation($id: ID!, $csv: String!) { importListEntries(listId: $id, csv: $csv) { id } }`, map[string]any{"id": ipList, "csv": "10.0.0.1,tomorrow\n"}, "BAD_USER_INPUT", "line 1: expiresAt"},
 	} {
 		res := e.mustFail(t, tok, c.query, c.vars, c.code)

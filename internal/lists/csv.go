@@ -37,13 +37,15 @@ func (s *Service) Import(ctx context.Context, p auth.Principal, listID int64, do
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := r.FieldPos(0)
 		var parseErr *csv.ParseError
 		switch {
 		case errors.As(err, &parseErr):
 			return nil, apperr.Invalid("csv", fmt.Sprintf("line %d: %v", parseErr.Line, parseErr.Err))
 		case err != nil:
 			return nil, apperr.Invalid("csv", err.Error())
+		}
+		line, _ := r.FieldPos(0)
+		switch {
 		case len(entries) == 0 && strings.EqualFold(strings.TrimSpace(rec[0]), csvHeader[0]):
 			continue
 		case len(rec) > len(csvHeader):
@@ -88,7 +90,7 @@ func (s *Service) Export(ctx context.Context, listID int64) (string, error) {
 	var b strings.Builder
 	w := csv.NewWriter(&b)
 	w.Write(csvHeader) //nolint:errcheck // a strings.Builder does not fail; w.Error reports anything else
-	err = store.AllListEntries(ctx, s.db, listID, loadBatch, func(rows []*domain.ListEntry) error {
+	err = store.AllListEntries(ctx, s.db, listID, exportBatch, func(rows []*domain.ListEntry) error {
 		for _, r := range rows {
 			exp := ""
 			if r.ExpiresAt != nil {

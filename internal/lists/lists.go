@@ -37,7 +37,7 @@ const (
 	MaxExportEntries  = 100_000
 	maxDescriptionLen = 1000
 	maxNoteLen        = 500
-	loadBatch         = 10_000
+	exportBatch       = 10_000
 )
 
 // namePattern: a list's name is written into conditions as a string literal.
@@ -55,12 +55,18 @@ type Service struct {
 	// name, so a renamed list replaces its old entry in the set.
 	reloadMu sync.Mutex
 	names    map[int64]string
+
+	// queuedMu guards queued, the lists a background reload is waiting to
+	// load (0: all); background counts those reloads.
+	queuedMu   sync.Mutex
+	queued     map[int64]bool
+	background sync.WaitGroup
 }
 
 // New returns a list service. notify runs inside each write transaction (pg_notify, so
 // every instance reloads the list at commit); it may be nil.
 func New(db *bun.DB, now func() time.Time, log *slog.Logger, notify func(ctx context.Context, tx bun.IDB, listID int64) error) *Service {
-	s := &Service{db: db, now: now, log: log, notify: notify, names: map[int64]string{}}
+	s := &Service{db: db, now: now, log: log, notify: notify, names: map[int64]string{}, queued: map[int64]bool{}}
 	s.current.Store(engine.NewListSet())
 	return s
 }
@@ -73,6 +79,10 @@ func (s *Service) Current() *engine.ListSet { return s.current.Load() }
 func (s *Service) Reload(ctx context.Context, listID int64) error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
+	return s.reloadLocked(ctx, listID)
+}
+
+func (s *Service) reloadLocked(ctx context.Context, listID int64) error {
 	if listID == 0 {
 		all, err := store.AllLists(ctx, s.db)
 		if err != nil {
@@ -106,21 +116,42 @@ func (s *Service) Reload(ctx context.Context, listID int64) error {
 
 func (s *Service) load(ctx context.Context, l *domain.List) (*engine.List, error) {
 	var entries []engine.ListEntry
-	err := store.LiveListEntries(ctx, s.db, l.ID, s.now(), loadBatch, func(rows []*domain.ListEntry) error {
-		for _, r := range rows {
-			e := engine.ListEntry{Value: r.Value}
-			if r.ExpiresAt != nil {
-				e.ExpiresAt = *r.ExpiresAt
-			}
-			entries = append(entries, e)
-		}
-		return nil
+	err := store.LiveListEntries(ctx, s.db, l.ID, s.now(), func(value string, expiresAt time.Time) {
+		entries = append(entries, engine.ListEntry{Value: value, ExpiresAt: expiresAt})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("lists: load entries of list %d: %w", l.ID, err)
 	}
 	return engine.NewList(l.Name, engine.ListKind(l.Kind), entries)
 }
+
+// ReloadSoon reloads the list listID (0: every list) in the background, so a
+// large list does not hold up the caller (the notification listener, which
+// also relays alerts). Requests for a list already waiting to load are
+// merged into that load: a burst of changes costs one or two loads.
+func (s *Service) ReloadSoon(ctx context.Context, listID int64) {
+	s.queuedMu.Lock()
+	defer s.queuedMu.Unlock()
+	if s.queued[listID] {
+		return
+	}
+	s.queued[listID] = true
+	s.background.Go(func() {
+		s.reloadMu.Lock()
+		s.queuedMu.Lock()
+		// From here a new change queues another load, which will see it.
+		delete(s.queued, listID)
+		s.queuedMu.Unlock()
+		err := s.reloadLocked(ctx, listID)
+		s.reloadMu.Unlock()
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("lists: reload", "list_id", listID, "err", err)
+		}
+	})
+}
+
+// Wait returns once the background reloads have finished; cancel their context first.
+func (s *Service) Wait() { s.background.Wait() }
 
 // reloadAfterChange makes a committed change visible here at once; the
 // notification reloads it on every instance, this one included, if this fails.
