@@ -31,6 +31,15 @@ const (
 	ListAccount  ListKind = "ACCOUNT"
 )
 
+// Valid reports whether k is one of the list kinds.
+func (k ListKind) Valid() bool {
+	switch k {
+	case ListIP, ListCIDR, ListDevice, ListEmail, ListMerchant, ListCountry, ListCardBIN, ListAccount:
+		return true
+	}
+	return false
+}
+
 // MaxListValueLen bounds an entry's value.
 const MaxListValueLen = 256
 

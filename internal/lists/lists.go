@@ -197,7 +197,7 @@ func (s *Service) Upsert(ctx context.Context, p auth.Principal, in Input) (*doma
 	if !namePattern.MatchString(in.Name) {
 		return nil, apperr.Invalid("name", "must be 1 to 64 lower-case letters, digits, '_', '.' or '-', starting with a letter or digit, e.g. blocked_ips")
 	}
-	if _, err := engine.NormalizeListValue(engine.ListKind(in.Kind), "x"); err != nil && strings.Contains(err.Error(), "unknown list kind") {
+	if !engine.ListKind(in.Kind).Valid() {
 		return nil, apperr.Invalid("kind", "is not a list kind")
 	}
 	if in.Mode != domain.ListBlock && in.Mode != domain.ListAllow {
