@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	listbook "github.com/smartfinance/riskgraph/internal/lists"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -57,6 +58,7 @@ type app struct {
 	log      *slog.Logger
 	accounts *account.Service
 	rules    *rules.Service
+	lists    *listbook.Service
 	models   *fraudmodel.Registry
 	hub      *pubsub.Hub
 	metrics  *monitor.Metrics
@@ -127,6 +129,10 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 	if err := a.rules.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("load rules: %w", err)
 	}
+	a.lists = listbook.New(db, cfg.Now, log, pubsub.NotifyListChanged)
+	if err := a.lists.Reload(ctx, 0); err != nil {
+		return nil, fmt.Errorf("load lists: %w", err)
+	}
 	a.cases = cases.New(db, cfg.Now)
 	if err := a.startBackground(ctx, cfg); err != nil {
 		return nil, err
@@ -134,7 +140,7 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 	a.metrics = monitor.NewMetrics(a.registry, a.hub.Subscribers)
 	a.sources = datasource.New(db, cfg.Now)
 	accounts.UseLoginRisk(account.LoginRisk{Rules: a.rules, Config: cfg.Scoring, Notify: pubsub.NotifyAlert})
-	a.submit = submit.New(submit.Options{DB: db, Rules: a.rules, Config: cfg.Scoring, Notify: pubsub.NotifyAlert,
+	a.submit = submit.New(submit.Options{DB: db, Rules: a.rules, Lists: a.lists, Config: cfg.Scoring, Notify: pubsub.NotifyAlert,
 		Models: a.models, Observer: a.metrics, Now: cfg.Now, Log: log})
 	res := &resolvers.Resolver{
 		Accounts: accounts,
@@ -142,6 +148,7 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 		Submit:   a.submit,
 		Cases:    a.cases,
 		Rulebook: a.rules,
+		Listbook: a.lists,
 		AlertHub: a.hub,
 		Analysis: analysis.New(db, cfg.Now),
 		Dashboard: monitor.New(db, cfg.Now, a.metrics, monitor.StatusInfo{
@@ -223,6 +230,8 @@ func (a *app) startBackground(ctx context.Context, cfg config) error {
 				a.log.ErrorContext(ctx, "reload the active model", "err", err)
 			}
 		},
+		// Off the listener's goroutine: a large list takes a second to load.
+		Lists: a.lists.ReloadSoon,
 	}, a.log)
 	// A session change ends this instance's cached state and live websockets
 	// alike; after a reconnect both are checked anew.
@@ -275,6 +284,7 @@ func (a *app) Close() {
 			a.stopBackground()
 		}
 		a.background.Wait()
+		a.lists.Wait()
 	})
 }
 

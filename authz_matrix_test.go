@@ -100,6 +100,8 @@ var authzMatrix = map[string]cells{
 	"Query.dataQuality":    {unauth, forbid, na, forbid, na, allow, allow, forbid},
 	"Query.auditLogs":      {unauth, forbid, na, forbid, na, forbid, allow, forbid},
 	"Query.backtestRule":   {unauth, forbid, na, forbid, na, allow, allow, forbid},
+	"Query.lists":          {unauth, forbid, na, forbid, na, allow, allow, forbid}, // analysts maintain block and allow lists (issue 14)
+	"Query.list":           {unauth, forbid, na, forbid, na, allow, allow, forbid},
 
 	//                               anonymous USER  USER-other VIP  VIP-other ANALYST ADMIN SERVICE
 	"Mutation.register":          {allow, allow, na, allow, na, allow, allow, allow},
@@ -119,6 +121,10 @@ var authzMatrix = map[string]cells{
 	"Mutation.handleAlert":       {unauth, forbid, forbid, forbid, forbid, allow, allow, forbid},
 	"Mutation.upsertRule":        {unauth, forbid, na, forbid, na, forbid, allow, forbid},
 	"Mutation.setRuleEnabled":    {unauth, forbid, na, forbid, na, forbid, allow, forbid},
+	"Mutation.upsertList":        {unauth, forbid, na, forbid, na, allow, allow, forbid},
+	"Mutation.addListEntries":    {unauth, forbid, na, forbid, na, allow, allow, forbid},
+	"Mutation.removeListEntries": {unauth, forbid, na, forbid, na, allow, allow, forbid},
+	"Mutation.importListEntries": {unauth, forbid, na, forbid, na, allow, allow, forbid},
 	"Mutation.trainModel":        {unauth, forbid, na, forbid, na, forbid, allow, forbid},
 	"Mutation.activateModel":     {unauth, forbid, na, forbid, na, forbid, allow, forbid},
 	"Mutation.deactivateModel":   {unauth, forbid, na, forbid, na, forbid, allow, forbid},
@@ -153,6 +159,8 @@ var authzOps = map[string]authzOp{
 	"Query.dataSource":     {query: `query($id: ID!) { dataSource(id: $id) { id } }`, vars: fixed(func(s *authzSuite) map[string]any { return map[string]any{"id": s.source} })},
 	"Query.dataQuality":    {query: `{ dataQuality { completeness { total } } }`},
 	"Query.auditLogs":      {query: `{ auditLogs(first: 1) { totalCount } }`},
+	"Query.lists":          {query: `{ lists { id name } }`},
+	"Query.list":           {query: `query($id: ID!) { list(id: $id) { id csv entries(first: 1) { totalCount } } }`, vars: fixed(func(s *authzSuite) map[string]any { return map[string]any{"id": s.list} })},
 	"Query.backtestRule": {query: `query($in: BacktestInput!) { backtestRule(input: $in) { evaluated } }`, vars: fixed(func(s *authzSuite) map[string]any {
 		in := window(s)
 		in["condition"] = "amount >= 10000"
@@ -176,6 +184,14 @@ var authzOps = map[string]authzOp{
 	"Mutation.handleAlert":       opHandleAlert,
 	"Mutation.upsertRule":        opUpsertRule,
 	"Mutation.setRuleEnabled":    opSetRuleEnabled,
+	"Mutation.upsertList": {query: `mutation($in: ListInput!) { upsertList(input: $in) { kind } }`, vars: func(_ *testing.T, s *authzSuite, c authzCaller) (authzCaller, map[string]any) {
+		return c, map[string]any{"in": map[string]any{"name": s.name("list"), "kind": "EMAIL", "mode": "BLOCK"}}
+	}},
+	"Mutation.addListEntries": {query: `mutation($id: ID!, $v: String!) { addListEntries(listId: $id, entries: [{value: $v}]) { id } }`, vars: func(_ *testing.T, s *authzSuite, c authzCaller) (authzCaller, map[string]any) {
+		return c, map[string]any{"id": s.list, "v": fmt.Sprintf("192.0.2.%d", s.seq.Add(1)%250)}
+	}},
+	"Mutation.removeListEntries": {query: `mutation($id: ID!) { removeListEntries(listId: $id, values: ["192.0.2.1"]) { id } }`, vars: fixed(func(s *authzSuite) map[string]any { return map[string]any{"id": s.list} })},
+	"Mutation.importListEntries": {query: `mutation($id: ID!) { importListEntries(listId: $id, csv: "value\n198.51.100.1\n") { id } }`, vars: fixed(func(s *authzSuite) map[string]any { return map[string]any{"id": s.list} })},
 	"Mutation.trainModel":        {query: `mutation { trainModel { id } }`},
 	"Mutation.activateModel":     opActivateModel,
 	"Mutation.deactivateModel":   {query: `mutation($id: ID!) { deactivateModel(id: $id) { active } }`, vars: fixed(func(s *authzSuite) map[string]any { return map[string]any{"id": s.model} })},
@@ -404,6 +420,7 @@ type authzSuite struct {
 	aliceS, bobS, analyst, admin, gate session
 	alice, bob                         authzOwner
 	rule, source, loginUser, chain     string
+	list                               string // an IP list no rule reads
 	model                              string
 	seq                                atomic.Int64
 }
@@ -424,6 +441,9 @@ func newAuthzSuite(t *testing.T) *authzSuite {
 	s.rule = rule.UpsertRule.ID
 	e.must(t, s.admin.AccessToken, `mutation { upsertRule(input: {name: "authz hold", condition: "merchant == \"authz-hold\"", score: 65}) { id } }`, nil, nil)
 	s.source = s.newSource(t)
+	var list struct{ UpsertList struct{ ID string } }
+	e.must(t, s.admin.AccessToken, `mutation { upsertList(input: {name: "authz_ips", kind: IP, mode: BLOCK}) { id } }`, nil, &list)
+	s.list = list.UpsertList.ID
 	s.model = s.trainedModel(t)
 	s.loginUser = "login-target"
 	e.user(t, s.loginUser, domain.RoleUser)

@@ -32,12 +32,21 @@ type Features struct {
 	// MerchantUsers24h counts the distinct users who paid this merchant in
 	// the trailing 24 hours, this one included: many new payers of one payee
 	// is a mule account collecting from scam victims.
-	MerchantUsers24h  int            `expr:"merchantUsers24h" json:"merchantUsers24h" doc:"distinct users who paid this merchant in the trailing 24 hours, this one included (counted over the merchant's latest 200 payments); 0 without a merchant"`
-	MerchantFirstSeen time.Time      `expr:"-" json:"merchantFirstSeen,omitzero"`
-	MerchantAgeDays   float64        `expr:"merchantAgeDays" json:"merchantAgeDays" doc:"days since anyone first paid this merchant; 0 for a first payment or without a merchant"`
-	User              UserFeatures   `expr:"user" json:"user"`
-	Device            DeviceFeatures `expr:"device" json:"device"`
-	Geo               GeoFeatures    `expr:"geo" json:"geo"`
+	MerchantUsers24h  int       `expr:"merchantUsers24h" json:"merchantUsers24h" doc:"distinct users who paid this merchant in the trailing 24 hours, this one included (counted over the merchant's latest 200 payments); 0 without a merchant"`
+	MerchantFirstSeen time.Time `expr:"-" json:"merchantFirstSeen,omitzero"`
+	MerchantAgeDays   float64   `expr:"merchantAgeDays" json:"merchantAgeDays" doc:"days since anyone first paid this merchant; 0 for a first payment or without a merchant"`
+	// IPAddress is the client's address in canonical form; lists of kind IP
+	// and CIDR look it up (inList).
+	IPAddress string         `expr:"ipAddress" json:"ipAddress" doc:"client IP address in canonical form; empty when none was supplied"`
+	User      UserFeatures   `expr:"user" json:"user"`
+	Device    DeviceFeatures `expr:"device" json:"device"`
+	Geo       GeoFeatures    `expr:"geo" json:"geo"`
+	// Lists are the block and allow lists inList reads; the scorer sets them
+	// (nil: no lists, inList is false). Not a feature, and not in snapshots.
+	Lists *ListSet `expr:"-" json:"-"`
+	// OccurredAt is the transaction's time, set by Derive: list entries
+	// expire in event time, the engine's only clock.
+	OccurredAt time.Time `expr:"-" json:"occurredAt,omitzero"`
 }
 
 // UserFeatures describes the paying user. Windowed counts and sums include
@@ -196,6 +205,7 @@ func featureType(t reflect.Type) string {
 // engine's only clock.
 func (f *Features) Derive(occurredAt time.Time) {
 	at := occurredAt.UTC()
+	f.OccurredAt = at
 	f.Hour = at.Hour()
 	f.Weekday = int(at.Weekday())
 	zone := time.UTC

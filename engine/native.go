@@ -96,6 +96,8 @@ func nativeNode(n ast.Node) any {
 			return set
 		}
 		return nativeBinary(n.Operator, nativeNode(n.Left), nativeNode(n.Right))
+	case *ast.CallNode:
+		return nativeInList(n)
 	case *ast.BuiltinNode:
 		if n.Name == "len" && len(n.Arguments) == 1 {
 			if l, ok := nativeNode(n.Arguments[0]).(stringsFn); ok {
@@ -104,6 +106,23 @@ func nativeNode(n ast.Node) any {
 		}
 	}
 	return nil
+}
+
+// nativeInList compiles inList("name", value): the list is found by name at
+// each evaluation, in the lists the features carry, so a list change needs
+// no recompilation.
+func nativeInList(n *ast.CallNode) any {
+	callee, ok := n.Callee.(*ast.IdentifierNode)
+	if !ok || callee.Value != "inList" || len(n.Arguments) != 2 {
+		return nil
+	}
+	name, ok1 := n.Arguments[0].(*ast.StringNode)
+	value, ok2 := nativeNode(n.Arguments[1]).(stringFn)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	list := name.Value
+	return boolFn(func(f *Features) bool { return f.inList(list, value(f)) })
 }
 
 func constant(v any) any {

@@ -122,6 +122,7 @@ func CompileCondition(cond string) (c *Condition, err error) {
 		expr.AsBool(),
 		expr.WarnOnAny(),           // untyped results (nil, any) are refused too
 		expr.DisableBuiltin("now"), // the clock is passed in, never read
+		inListFunction,
 	)
 	var syntax *file.Error
 	switch {
@@ -135,6 +136,9 @@ func CompileCondition(cond string) (c *Condition, err error) {
 		return nil, fmt.Errorf("condition cannot be compiled: %s", msg)
 	}
 	c = &Condition{expr: src, program: program, native: compileNative(program.Node())}
+	if c.native == nil && callsInList(program.Node()) {
+		return nil, errors.New(`inList(name, value) needs its list name as a string literal, e.g. inList("blocked_ips", ipAddress), and can be combined only with comparisons, in, contains/startsWith/endsWith, len, !, && and ||`)
+	}
 	// Evaluate once on minimal features so conditions that fail at run time
 	// whatever the data (an out-of-range index, an integer division by zero,
 	// a memory blow-up) are refused now instead of at every transaction.

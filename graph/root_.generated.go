@@ -14,6 +14,7 @@ import (
 	"github.com/smartfinance/riskgraph/internal/account"
 	"github.com/smartfinance/riskgraph/internal/cases"
 	"github.com/smartfinance/riskgraph/internal/domain"
+	"github.com/smartfinance/riskgraph/internal/lists"
 	"github.com/smartfinance/riskgraph/internal/rules"
 	"github.com/smartfinance/riskgraph/internal/submit"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -34,6 +35,7 @@ type ResolverRoot interface {
 	Device() DeviceResolver
 	HandlingRecord() HandlingRecordResolver
 	LinkEvidence() LinkEvidenceResolver
+	List() ListResolver
 	LoginLog() LoginLogResolver
 	MatchedRule() MatchedRuleResolver
 	Model() ModelResolver
@@ -240,6 +242,36 @@ type ComplexityRoot struct {
 		Value       func(childComplexity int) int
 	}
 
+	List struct {
+		CSV         func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Description func(childComplexity int) int
+		Entries     func(childComplexity int, first *int, after *string) int
+		ID          func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		Mode        func(childComplexity int) int
+		Name        func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+	}
+
+	ListEntry struct {
+		CreatedAt func(childComplexity int) int
+		ExpiresAt func(childComplexity int) int
+		Note      func(childComplexity int) int
+		Value     func(childComplexity int) int
+	}
+
+	ListEntryConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ListEntryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Location struct {
 		City      func(childComplexity int) int
 		Country   func(childComplexity int) int
@@ -335,6 +367,7 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		ActivateModel     func(childComplexity int, id int64) int
+		AddListEntries    func(childComplexity int, listID int64, entries []*lists.EntryInput) int
 		ChangePassword    func(childComplexity int, input model.ChangePasswordInput) int
 		CreateDataSource  func(childComplexity int, input model.DataSourceInput) int
 		CreateUser        func(childComplexity int, input model.CreateUserInput) int
@@ -342,12 +375,14 @@ type ComplexityRoot struct {
 		DeleteDataSource  func(childComplexity int, id int64) int
 		HandleAlert       func(childComplexity int, id int64, input model.HandleAlertInput) int
 		HandleRiskEvent   func(childComplexity int, id int64, input model.HandleRiskEventInput) int
+		ImportListEntries func(childComplexity int, listID int64, csv string) int
 		LabelTransaction  func(childComplexity int, id int64, label domain.Label, source *string, note *string) int
 		Login             func(childComplexity int, input model.LoginInput) int
 		Logout            func(childComplexity int, refreshToken *string) int
 		RecordLogin       func(childComplexity int, input account.RecordLoginInput) int
 		RefreshToken      func(childComplexity int, refreshToken string) int
 		Register          func(childComplexity int, input model.RegisterInput) int
+		RemoveListEntries func(childComplexity int, listID int64, values []string) int
 		ReviewTransaction func(childComplexity int, id int64, input cases.ReviewInput) int
 		SetDeviceStatus   func(childComplexity int, id int64, status domain.DeviceStatus, reason *string) int
 		SetRuleEnabled    func(childComplexity int, id int64, enabled bool) int
@@ -356,6 +391,7 @@ type ComplexityRoot struct {
 		UpdateDataSource  func(childComplexity int, id int64, input model.DataSourceUpdate) int
 		UpdateUserRole    func(childComplexity int, id int64, role domain.Role) int
 		UpdateUserStatus  func(childComplexity int, id int64, status domain.UserStatus, reason *string) int
+		UpsertList        func(childComplexity int, input lists.Input) int
 		UpsertRule        func(childComplexity int, input rules.Input) int
 	}
 
@@ -381,6 +417,8 @@ type ComplexityRoot struct {
 		DataSource     func(childComplexity int, id int64) int
 		DataSources    func(childComplexity int) int
 		Device         func(childComplexity int, id int64) int
+		List           func(childComplexity int, id int64) int
+		Lists          func(childComplexity int) int
 		Me             func(childComplexity int) int
 		Model          func(childComplexity int, id int64) int
 		Models         func(childComplexity int, first *int, after *string) int
@@ -1446,6 +1484,123 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LinkEvidence.Value(childComplexity), true
 
+	case "List.csv":
+		if e.ComplexityRoot.List.CSV == nil {
+			break
+		}
+
+		return e.ComplexityRoot.List.CSV(childComplexity), true
+	case "List.createdAt":
+		if e.ComplexityRoot.List.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.List.CreatedAt(childComplexity), true
+	case "List.description":
+		if e.ComplexityRoot.List.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.List.Description(childComplexity), true
+	case "List.entries":
+		if e.ComplexityRoot.List.Entries == nil {
+			break
+		}
+
+		args, err := ec.field_List_entries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.List.Entries(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "List.id":
+		if e.ComplexityRoot.List.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.List.ID(childComplexity), true
+	case "List.kind":
+		if e.ComplexityRoot.List.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.List.Kind(childComplexity), true
+	case "List.mode":
+		if e.ComplexityRoot.List.Mode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.List.Mode(childComplexity), true
+	case "List.name":
+		if e.ComplexityRoot.List.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.List.Name(childComplexity), true
+	case "List.updatedAt":
+		if e.ComplexityRoot.List.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.List.UpdatedAt(childComplexity), true
+
+	case "ListEntry.createdAt":
+		if e.ComplexityRoot.ListEntry.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ListEntry.CreatedAt(childComplexity), true
+	case "ListEntry.expiresAt":
+		if e.ComplexityRoot.ListEntry.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ListEntry.ExpiresAt(childComplexity), true
+	case "ListEntry.note":
+		if e.ComplexityRoot.ListEntry.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ListEntry.Note(childComplexity), true
+	case "ListEntry.value":
+		if e.ComplexityRoot.ListEntry.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ListEntry.Value(childComplexity), true
+
+	case "ListEntryConnection.edges":
+		if e.ComplexityRoot.ListEntryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ListEntryConnection.Edges(childComplexity), true
+	case "ListEntryConnection.pageInfo":
+		if e.ComplexityRoot.ListEntryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ListEntryConnection.PageInfo(childComplexity), true
+	case "ListEntryConnection.totalCount":
+		if e.ComplexityRoot.ListEntryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ListEntryConnection.TotalCount(childComplexity), true
+
+	case "ListEntryEdge.cursor":
+		if e.ComplexityRoot.ListEntryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ListEntryEdge.Cursor(childComplexity), true
+	case "ListEntryEdge.node":
+		if e.ComplexityRoot.ListEntryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ListEntryEdge.Node(childComplexity), true
+
 	case "Location.city":
 		if e.ComplexityRoot.Location.City == nil {
 			break
@@ -1845,6 +2000,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ActivateModel(childComplexity, args["id"].(int64)), true
+	case "Mutation.addListEntries":
+		if e.ComplexityRoot.Mutation.AddListEntries == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addListEntries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddListEntries(childComplexity, args["listId"].(int64), args["entries"].([]*lists.EntryInput)), true
 	case "Mutation.changePassword":
 		if e.ComplexityRoot.Mutation.ChangePassword == nil {
 			break
@@ -1922,6 +2088,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.HandleRiskEvent(childComplexity, args["id"].(int64), args["input"].(model.HandleRiskEventInput)), true
+	case "Mutation.importListEntries":
+		if e.ComplexityRoot.Mutation.ImportListEntries == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importListEntries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportListEntries(childComplexity, args["listId"].(int64), args["csv"].(string)), true
 	case "Mutation.labelTransaction":
 		if e.ComplexityRoot.Mutation.LabelTransaction == nil {
 			break
@@ -1988,6 +2165,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Register(childComplexity, args["input"].(model.RegisterInput)), true
+	case "Mutation.removeListEntries":
+		if e.ComplexityRoot.Mutation.RemoveListEntries == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeListEntries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveListEntries(childComplexity, args["listId"].(int64), args["values"].([]string)), true
 	case "Mutation.reviewTransaction":
 		if e.ComplexityRoot.Mutation.ReviewTransaction == nil {
 			break
@@ -2076,6 +2264,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateUserStatus(childComplexity, args["id"].(int64), args["status"].(domain.UserStatus), args["reason"].(*string)), true
+	case "Mutation.upsertList":
+		if e.ComplexityRoot.Mutation.UpsertList == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_upsertList_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpsertList(childComplexity, args["input"].(lists.Input)), true
 	case "Mutation.upsertRule":
 		if e.ComplexityRoot.Mutation.UpsertRule == nil {
 			break
@@ -2216,6 +2415,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Device(childComplexity, args["id"].(int64)), true
 
+	case "Query.list":
+		if e.ComplexityRoot.Query.List == nil {
+			break
+		}
+
+		args, err := ec.field_Query_list_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.List(childComplexity, args["id"].(int64)), true
+	case "Query.lists":
+		if e.ComplexityRoot.Query.Lists == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Lists(childComplexity), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
@@ -3539,6 +3755,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputDataSourceUpdate,
 		ec.unmarshalInputHandleAlertInput,
 		ec.unmarshalInputHandleRiskEventInput,
+		ec.unmarshalInputListEntryInput,
+		ec.unmarshalInputListInput,
 		ec.unmarshalInputLocationInput,
 		ec.unmarshalInputLoginInput,
 		ec.unmarshalInputRecordLoginInput,
@@ -4252,6 +4470,103 @@ extend type Mutation {
   "Makes the model the one that scores, on every instance; at most one is active."
   activateModel(id: ID!): Model! @hasRole(roles: [ADMIN])
   deactivateModel(id: ID!): Model! @hasRole(roles: [ADMIN])
+}
+`, BuiltIn: false},
+	{Name: "../schema/list.graphqls", Input: `"What a list's entries are; each kind is validated and normalised on entry (see README, Lists)."
+enum ListKind {
+  "IP addresses, canonical form (IPv4-mapped IPv6 as IPv4)."
+  IP
+  "CIDR blocks, masked (a lone address is its /32 or /128); inList matches an address inside any of them."
+  CIDR
+  "Client device fingerprints (device.id)."
+  DEVICE
+  "Email addresses, lower-cased."
+  EMAIL
+  "Merchant IDs (merchant)."
+  MERCHANT
+  "ISO 3166-1 alpha-2 country codes, upper-case (geo.country)."
+  COUNTRY
+  "Card BINs: 6 to 8 digits."
+  CARD_BIN
+  "Account (user) IDs."
+  ACCOUNT
+}
+
+"What a list is for. Rules read both with inList: a BLOCK list in a condition that flags, an ALLOW list in one that exempts, e.g. inList(\"blocked_ips\", ipAddress) && !inList(\"vip_ips\", ipAddress)."
+enum ListMode {
+  BLOCK
+  ALLOW
+}
+
+"A named block or allow list that rule conditions read with inList(name, value)."
+type List {
+  id: ID!
+  "The name conditions use: inList(\"blocked_ips\", ipAddress)."
+  name: String!
+  kind: ListKind!
+  mode: ListMode!
+  description: String!
+  "Entries, expired ones included, in the order they were first added."
+  entries(first: Int, after: String): ListEntryConnection!
+  "Every entry as CSV (header value,expiresAt,note; expired entries included); lists over 100,000 entries are refused, page through entries instead."
+  csv: String!
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+type ListEntry {
+  "Normalised for the list's kind."
+  value: String!
+  "Null: never expires. An expired entry matches nothing (compared with the transaction's occurredAt)."
+  expiresAt: Time
+  note: String!
+  createdAt: Time!
+}
+
+type ListEntryEdge {
+  cursor: String!
+  node: ListEntry!
+}
+
+type ListEntryConnection {
+  edges: [ListEntryEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+input ListInput {
+  "Omit to create; give to update. The kind cannot change."
+  id: ID
+  "1 to 64 lower-case letters, digits, '_', '.' or '-', starting with a letter or digit."
+  name: String!
+  kind: ListKind!
+  mode: ListMode!
+  "Omitted keeps the list's (on create: empty)."
+  description: String
+}
+
+input ListEntryInput {
+  value: String!
+  "Omit for never; must be in the future."
+  expiresAt: Time
+  note: String
+}
+
+extend type Query {
+  "Every list, by name."
+  lists: [List!]! @hasRole(roles: [ANALYST, ADMIN])
+  list(id: ID!): List @hasRole(roles: [ANALYST, ADMIN])
+}
+
+extend type Mutation {
+  "Create or update a list (audited; every instance reloads it at once)."
+  upsertList(input: ListInput!): List! @hasRole(roles: [ANALYST, ADMIN])
+  "Add up to 10,000 entries; a value already listed takes the new expiry and note. All or none."
+  addListEntries(listId: ID!, entries: [ListEntryInput!]!): List! @hasRole(roles: [ANALYST, ADMIN])
+  "Remove up to 10,000 values (normalised as on entry); values not listed are ignored."
+  removeListEntries(listId: ID!, values: [String!]!): List! @hasRole(roles: [ANALYST, ADMIN])
+  "Add the entries of a CSV document (value[,expiresAt[,note]] per line, optional header value,expiresAt,note; up to 10,000), as addListEntries does."
+  importListEntries(listId: ID!, csv: String!): List! @hasRole(roles: [ANALYST, ADMIN])
 }
 `, BuiltIn: false},
 	{Name: "../schema/monitor.graphqls", Input: `"One security- or business-relevant action."
@@ -5272,6 +5587,66 @@ func (ec *executionContext) childFields_LinkEvidence(ctx context.Context, field 
 		return ec.fieldContext_LinkEvidence_lastSeenAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LinkEvidence", field.Name)
+}
+
+func (ec *executionContext) childFields_List(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_List_id(ctx, field)
+	case "name":
+		return ec.fieldContext_List_name(ctx, field)
+	case "kind":
+		return ec.fieldContext_List_kind(ctx, field)
+	case "mode":
+		return ec.fieldContext_List_mode(ctx, field)
+	case "description":
+		return ec.fieldContext_List_description(ctx, field)
+	case "entries":
+		return ec.fieldContext_List_entries(ctx, field)
+	case "csv":
+		return ec.fieldContext_List_csv(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_List_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_List_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type List", field.Name)
+}
+
+func (ec *executionContext) childFields_ListEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "value":
+		return ec.fieldContext_ListEntry_value(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_ListEntry_expiresAt(ctx, field)
+	case "note":
+		return ec.fieldContext_ListEntry_note(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ListEntry_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ListEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_ListEntryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ListEntryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ListEntryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ListEntryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ListEntryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ListEntryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ListEntryEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ListEntryEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ListEntryEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Location(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

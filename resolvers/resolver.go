@@ -5,6 +5,7 @@ package resolvers
 
 import (
 	"context"
+	"github.com/smartfinance/riskgraph/internal/lists"
 	"log/slog"
 	"time"
 
@@ -24,11 +25,13 @@ import (
 
 // Resolver is the dependency-injection root: the services the graph calls.
 type Resolver struct {
-	Accounts  *account.Service
-	Audit     AuditReader
-	Submit    *submit.Service
-	Cases     *cases.Service
-	Rulebook  *rules.Service
+	Accounts *account.Service
+	Audit    AuditReader
+	Submit   *submit.Service
+	Cases    *cases.Service
+	Rulebook *rules.Service
+	// Listbook manages the block and allow lists inList reads.
+	Listbook  *lists.Service
 	AlertHub  *pubsub.Hub
 	Analysis  *analysis.Service
 	Dashboard *monitor.Service

@@ -131,6 +131,17 @@ type HandleRiskEventInput struct {
 	BlacklistDevice *bool `json:"blacklistDevice,omitempty"`
 }
 
+type ListEntryConnection struct {
+	Edges      []*ListEntryEdge `json:"edges"`
+	PageInfo   *PageInfo        `json:"pageInfo"`
+	TotalCount int              `json:"totalCount"`
+}
+
+type ListEntryEdge struct {
+	Cursor string            `json:"cursor"`
+	Node   *domain.ListEntry `json:"node"`
+}
+
 type LoginInput struct {
 	Username string `json:"username"`
 	Password string `json:"password"`

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -48,12 +49,15 @@ type Listener struct {
 	cur *cursor
 }
 
-// Reloads are what an instance reloads when another changed it; either may be nil.
+// Reloads are what an instance reloads when another changed it; any may be nil.
 type Reloads struct {
 	// Rules runs when rules may have changed (RulesChannel).
 	Rules func(ctx context.Context)
 	// Model runs when the active model may have changed (ModelsChannel).
 	Model func(ctx context.Context)
+	// Lists runs when the list listID changed (ListsChannel), and with
+	// listID 0 for every list after a (re)connect.
+	Lists func(ctx context.Context, listID int64)
 }
 
 // NewListener returns a listener that connects to dbURL, publishes alerts to
@@ -64,6 +68,9 @@ func NewListener(dbURL string, db *bun.DB, hub *Hub, reloads Reloads, log *slog.
 		if *fn == nil {
 			*fn = func(context.Context) {}
 		}
+	}
+	if reloads.Lists == nil {
+		reloads.Lists = func(context.Context, int64) {}
 	}
 	if log == nil {
 		log = slog.Default()
@@ -134,7 +141,7 @@ func (l *Listener) session(ctx context.Context, cfg *pgx.ConnConfig) (live bool,
 		l.cur = newCursor(last)
 	}
 	var listen strings.Builder
-	for _, channel := range []string{AlertsChannel, RulesChannel, ModelsChannel, SessionsChannel} {
+	for _, channel := range []string{AlertsChannel, RulesChannel, ModelsChannel, ListsChannel, SessionsChannel} {
 		listen.WriteString("LISTEN " + pgx.Identifier{channel}.Sanitize() + "; ")
 	}
 	if _, err := conn.Exec(ctx, listen.String()); err != nil {
@@ -152,6 +159,7 @@ func (l *Listener) session(ctx context.Context, cfg *pgx.ConnConfig) (live bool,
 	}
 	l.reloads.Rules(ctx)
 	l.reloads.Model(ctx)
+	l.reloads.Lists(ctx, 0)
 	l.readyOnce.Do(func() { close(l.ready) })
 
 	for {
@@ -201,6 +209,13 @@ func (l *Listener) handle(ctx context.Context, n *pgconn.Notification) {
 		l.reloads.Rules(ctx)
 	case ModelsChannel:
 		l.reloads.Model(ctx)
+	case ListsChannel:
+		id, err := strconv.ParseInt(n.Payload, 10, 64)
+		if err != nil || id <= 0 {
+			l.log.Error("pubsub: undecodable list notification", "payload", n.Payload)
+			return
+		}
+		l.reloads.Lists(ctx, id)
 	case SessionsChannel:
 		var c SessionChange
 		if err := json.Unmarshal([]byte(n.Payload), &c); err != nil {

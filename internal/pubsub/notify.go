@@ -3,7 +3,7 @@
 // to each instance's subscribers.
 //
 // Writers queue a notification inside the transaction that makes the change
-// (NotifyAlert, NotifyRulesChanged, NotifyModelChanged; database triggers
+// (NotifyAlert, NotifyRulesChanged, NotifyModelChanged, NotifyListChanged; database triggers
 // for session changes);
 // PostgreSQL delivers it at COMMIT and drops it on rollback. Every instance
 // runs one Listener, which feeds its Hub.
@@ -29,6 +29,7 @@ const (
 	AlertsChannel = "riskgraph_alerts"
 	RulesChannel  = "riskgraph_rules"
 	ModelsChannel = "riskgraph_models"
+	ListsChannel  = "riskgraph_lists"
 )
 
 // maxPayload is PostgreSQL's limit on a notification payload; payloads must be shorter.

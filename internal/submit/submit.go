@@ -30,6 +30,11 @@ type Rules interface {
 	RecordHits(matches []engine.Match, at time.Time)
 }
 
+// Lists supplies the block and allow lists rules read with inList.
+type Lists interface {
+	Current() *engine.ListSet
+}
+
 // Models supplies the active fraud model, nil when none is active.
 type Models interface {
 	Current() *fraudmodel.Scorer
@@ -47,6 +52,7 @@ type Observer interface {
 type Service struct {
 	db       *bun.DB
 	rules    Rules
+	lists    Lists
 	models   Models
 	cfg      engine.Config
 	notify   AlertNotifier
@@ -59,6 +65,8 @@ type Service struct {
 type Options struct {
 	DB    *bun.DB
 	Rules Rules
+	// Lists supplies the lists inList reads; nil means none.
+	Lists Lists
 	// Models supplies the active fraud model; nil or no active model scores with rules only.
 	Models   Models
 	Config   engine.Config
@@ -70,7 +78,7 @@ type Options struct {
 
 // New returns a submit service.
 func New(o Options) *Service {
-	return &Service{db: o.DB, rules: o.Rules, models: o.Models, cfg: o.Config, notify: o.Notify,
+	return &Service{db: o.DB, rules: o.Rules, lists: o.Lists, models: o.Models, cfg: o.Config, notify: o.Notify,
 		observer: o.Observer, now: o.Now, log: o.Log}
 }
 
@@ -160,7 +168,10 @@ func (s *Service) features(ctx context.Context, sub *store.Submission, subject *
 	amount, _ := in.Amount.Float64()
 	f := &engine.Features{
 		Amount: amount, Currency: in.Currency, Merchant: q.Merchant,
-		MerchantCategory: deref(in.MerchantCategory), Channel: deref(in.Channel),
+		MerchantCategory: deref(in.MerchantCategory), Channel: deref(in.Channel), IPAddress: deref(in.IPAddress),
+	}
+	if s.lists != nil {
+		f.Lists = s.lists.Current()
 	}
 	// The windows count what is stored; this transaction is included by definition.
 	f.User = engine.UserFeatures{
