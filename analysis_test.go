@@ -140,12 +140,12 @@ func TestRiskTrendIsZeroFilledAndSumsMatch(t *testing.T) {
 	}
 	var out struct {
 		RiskTrend []struct {
-			BucketStart                        time.Time
-			Transactions, Medium, Pass, Events int
-			Volume                             string
+			BucketStart                                time.Time
+			Transactions, Medium, Pass, Events, Alerts int
+			Volume                                     string
 		}
 	}
-	e.must(t, analyst.AccessToken, `query($f: Time!, $t: Time!) { riskTrend(from: $f, to: $t, bucket: HOUR) { bucketStart transactions medium pass events volume } }`,
+	e.must(t, analyst.AccessToken, `query($f: Time!, $t: Time!) { riskTrend(from: $f, to: $t, bucket: HOUR) { bucketStart transactions medium pass events alerts volume } }`,
 		map[string]any{"f": day, "t": day.Add(24 * time.Hour)}, &out)
 	if len(out.RiskTrend) != 24 {
 		t.Fatalf("buckets: got %d, want 24", len(out.RiskTrend))
@@ -162,9 +162,11 @@ func TestRiskTrendIsZeroFilledAndSumsMatch(t *testing.T) {
 	if sumTx != 6 || sumMedium != 2 || out.RiskTrend[3].Transactions != 2 || out.RiskTrend[9].Volume != "12005.00" || out.RiskTrend[4].Transactions != 0 {
 		t.Fatalf("trend: sums tx %d medium %d; hour 3 %+v; hour 9 %+v", sumTx, sumMedium, out.RiskTrend[3], out.RiskTrend[9])
 	}
-	// Events are bucketed by when they were opened (now), not by the backfilled time.
-	if sumEvents != 0 {
-		t.Fatalf("events in the backfilled day: got %d, want 0", sumEvents)
+	// Events and alerts fall in the hour their backfilled payments happened
+	// (12,000 at 9 and 30,000 at 17), like the transactions, not when they were opened.
+	if sumEvents != 2 || out.RiskTrend[9].Events != 1 || out.RiskTrend[17].Events != 1 ||
+		out.RiskTrend[9].Alerts != 1 || out.RiskTrend[17].Alerts != 1 {
+		t.Fatalf("events in the backfilled day: got %d; hour 9 %+v; hour 17 %+v", sumEvents, out.RiskTrend[9], out.RiskTrend[17])
 	}
 	var stats struct {
 		RiskEventStats struct {

@@ -110,7 +110,8 @@ func TestRiskTrend(t *testing.T) {
 	s.tx(at(10, 5, 0), "100.00", domain.RiskLow, domain.DecisionPass, clock)
 	medium := s.tx(at(10, 40, 0), "250.50", domain.RiskMedium, domain.DecisionReview, clock)
 	s.eventOn(medium, at(10, 40, 1), domain.RiskMedium)
-	// Scored in hour 10, its event and alert are created in hour 11.
+	// Scored in hour 10, its event and alert are created in hour 11 but
+	// happened, like the payment, in hour 10 (event time).
 	high := s.tx(at(10, 59, 59), "12000.00", domain.RiskHigh, domain.DecisionReject, clock)
 	s.eventOn(high, at(11, 0, 0), domain.RiskHigh)
 	s.tx(at(14, 0, 0), "5.00", "", "", time.Time{}) // not scored
@@ -140,14 +141,12 @@ func TestRiskTrend(t *testing.T) {
 		buckets  int
 	}{
 		{"hourly day", at(0, 0, 0), at(24, 0, 0), "HOUR", map[time.Time]figures{
-			at(10, 0, 0): {3, "12350.50", 1, 1, 1, 1, 1, 1, 1, 1},
-			at(11, 0, 0): {0, "0.00", 0, 0, 0, 0, 0, 0, 1, 1},
+			at(10, 0, 0): {3, "12350.50", 1, 1, 1, 1, 1, 1, 2, 2},
 			at(14, 0, 0): {1, "5.00", 0, 0, 0, 0, 0, 0, 0, 0},
 			at(23, 0, 0): {1, "1.00", 1, 0, 0, 1, 0, 0, 0, 0},
 		}, 24},
 		{"from inside an hour starts at the hour", at(10, 30, 0), at(12, 0, 0), "HOUR", map[time.Time]figures{
-			at(10, 0, 0): {3, "12350.50", 1, 1, 1, 1, 1, 1, 1, 1},
-			at(11, 0, 0): {0, "0.00", 0, 0, 0, 0, 0, 0, 1, 1},
+			at(10, 0, 0): {3, "12350.50", 1, 1, 1, 1, 1, 1, 2, 2},
 		}, 2},
 		{"partial last hour", at(10, 0, 0), at(10, 59, 59), "HOUR", map[time.Time]figures{
 			at(10, 0, 0): {2, "350.50", 1, 1, 0, 1, 1, 0, 1, 1},
@@ -209,8 +208,10 @@ func TestRiskTrend(t *testing.T) {
 					WHERE t.occurred_at >= ?0 AND t.occurred_at < ?1 AND d.risk_level = 'LOW') AS low,
 				(SELECT count(*) FROM transactions t JOIN detections d ON d.transaction_id = t.id
 					WHERE t.occurred_at >= ?0 AND t.occurred_at < ?1 AND d.decision = 'PASS') AS pass,
-				(SELECT count(*) FROM risk_events WHERE created_at >= ?0 AND created_at < ?1) AS events,
-				(SELECT count(*) FROM alerts WHERE created_at >= ?0 AND created_at < ?1) AS alerts`, start, end)
+				(SELECT count(*) FROM risk_events e JOIN transactions t ON t.id = e.transaction_id
+					WHERE t.occurred_at >= ?0 AND t.occurred_at < ?1) AS events,
+				(SELECT count(*) FROM alerts a JOIN transactions t ON t.id = a.transaction_id
+					WHERE t.occurred_at >= ?0 AND t.occurred_at < ?1) AS alerts`, start, end)
 			if sum.tx != plain.Tx || !sumVolume.Equal(plain.Volume) || sum.low != plain.Low || sum.pass != plain.Pass ||
 				sum.events != plain.Events || sum.alerts != plain.Alerts {
 				t.Errorf("sums: got tx %d volume %s low %d pass %d events %d alerts %d; want %+v",

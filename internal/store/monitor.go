@@ -36,9 +36,10 @@ func RiskEventGroups(ctx context.Context, db bun.IDB, from, to time.Time) ([]Eve
 }
 
 // RiskTrend buckets [from, to) by unit ("hour" or "day", truncated in UTC),
-// every step apart, zero-filled; from must be a bucket start. Transactions
-// and their detections fall in the bucket of occurred_at, events and alerts in
-// that of created_at.
+// every step apart, zero-filled; from must be a bucket start. Everything
+// falls in the bucket of when it happened (event time): transactions and
+// their detections of occurred_at, events and alerts of their payment's
+// occurred_at or their login's time.
 func RiskTrend(ctx context.Context, db bun.IDB, unit string, step time.Duration, from, to time.Time) ([]*domain.TrendPoint, error) {
 	var points []*domain.TrendPoint
 	// The series stops short of to: a bucket starting at to lies outside the range.
@@ -59,13 +60,23 @@ func RiskTrend(ctx context.Context, db bun.IDB, unit string, step time.Duration,
 			LEFT JOIN detections AS d ON d.user_id = t.user_id AND d.transaction_id = t.id
 			WHERE t.occurred_at >= ?0 AND t.occurred_at < ?1
 			GROUP BY 1
+		), happened AS (
+			-- An event (and its alerts) happened when its payment or login did.
+			-- That is at most 30 days (backfill) before it was opened and 5
+			-- minutes (clock skew) after, so created_at bounds the scan by index.
+			SELECT e.id, coalesce(t.occurred_at, l.created_at) AS at
+			FROM risk_events AS e
+			LEFT JOIN transactions AS t ON t.user_id = e.user_id AND t.id = e.transaction_id
+			LEFT JOIN login_logs AS l ON l.id = e.login_log_id
+			WHERE e.created_at >= ?0::timestamptz - interval '5 minutes' AND e.created_at < ?1::timestamptz + interval '30 days'
 		), ev AS (
-			SELECT date_trunc(?3, created_at, 'UTC') AS bucket_start, count(*) AS events
-			FROM risk_events WHERE created_at >= ?0 AND created_at < ?1
+			SELECT date_trunc(?3, at, 'UTC') AS bucket_start, count(*) AS events
+			FROM happened WHERE at >= ?0 AND at < ?1
 			GROUP BY 1
 		), al AS (
-			SELECT date_trunc(?3, created_at, 'UTC') AS bucket_start, count(*) AS alerts
-			FROM alerts WHERE created_at >= ?0 AND created_at < ?1
+			SELECT date_trunc(?3, h.at, 'UTC') AS bucket_start, count(*) AS alerts
+			FROM alerts AS a JOIN happened AS h ON h.id = a.event_id
+			WHERE h.at >= ?0 AND h.at < ?1
 			GROUP BY 1
 		)
 		SELECT b.bucket_start,
