@@ -27,6 +27,9 @@ type Submission struct {
 	conn bun.Conn
 	// open is set while a transaction is open on conn.
 	open bool
+	// SourceStatus is the status of the data source the submission names,
+	// read in the first round trip; "" without a source or for an unknown one.
+	SourceStatus domain.DataSourceStatus
 }
 
 // Subject is the user a transaction is for, locked for the rest of the transaction.
@@ -43,13 +46,14 @@ const (
 	stmtSettings = "riskgraph_submit_settings"
 	stmtLock     = "riskgraph_submit_lock"
 	stmtFindKey  = "riskgraph_submit_find_key"
+	stmtSource   = "riskgraph_submit_source"
 	stmtFeatures = "riskgraph_submit_features"
 	stmtRecord   = "riskgraph_submit_record"
 	stmtRecordEv = "riskgraph_submit_record_event"
 )
 
 var statements = []struct{ name, sql string }{
-	{stmtSettings, settingsSQL}, {stmtLock, lockSQL}, {stmtFindKey, findKeySQL}, {stmtFeatures, featuresSQL},
+	{stmtSettings, settingsSQL}, {stmtLock, lockSQL}, {stmtFindKey, findKeySQL}, {stmtSource, sourceSQL}, {stmtFeatures, featuresSQL},
 	{stmtRecord, record.sql}, {stmtRecordEv, recordEvent.sql},
 }
 
@@ -80,11 +84,14 @@ const lockSQL = `SELECT id, username, role, status, created_at FROM users WHERE 
 
 const findKeySQL = `SELECT request_hash, user_id, transaction_id FROM idempotency_keys WHERE caller_id = $1 AND key = $2`
 
+const sourceSQL = `SELECT status FROM data_sources WHERE id = $1`
+
 // BeginSubmission pins a connection, begins a transaction, locks the subject
 // user and, when key is given, reads the caller's stored idempotency key
-// (nil when there is none) — in one round trip. A missing user is apperr.ErrNotFound.
-// The caller must Close the submission.
-func BeginSubmission(ctx context.Context, db *bun.DB, userID, callerID int64, key *string) (*Submission, *Subject, *IdempotencyKey, error) {
+// (nil when there is none) and, when sourceID is, the data source's status —
+// in one round trip. A missing user is apperr.ErrNotFound. The caller must
+// Close the submission.
+func BeginSubmission(ctx context.Context, db *bun.DB, userID, callerID int64, key *string, sourceID *int64) (*Submission, *Subject, *IdempotencyKey, error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return nil, nil, nil, mapErr(err)
@@ -113,6 +120,14 @@ func BeginSubmission(ctx context.Context, db *bun.DB, userID, callerID int64, ke
 					return nil
 				}
 				return err
+			})
+		}
+		if sourceID != nil {
+			b.Queue(stmtSource, *sourceID).QueryRow(func(row pgx.Row) error {
+				if err := row.Scan(&s.SourceStatus); !errors.Is(err, pgx.ErrNoRows) {
+					return err
+				}
+				return nil // an unknown source fails the write, as a foreign key, with its own answer
 			})
 		}
 		s.open = true

@@ -103,7 +103,7 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in Input) (*Resu
 	reqHash := in.hash(userID)
 
 	// One round trip: BEGIN, the user's row lock, the caller's key if any.
-	sub, subject, prior, err := store.BeginSubmission(ctx, s.db, userID, p.UserID, in.IdempotencyKey)
+	sub, subject, prior, err := store.BeginSubmission(ctx, s.db, userID, p.UserID, in.IdempotencyKey, in.SourceID)
 	if err != nil {
 		return nil, err
 	}
@@ -118,6 +118,11 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in Input) (*Resu
 			return nil, apperr.New(apperr.Conflict, "idempotencyKey was already used for a different transaction")
 		}
 		return load(ctx, sub.DB(), prior.TransactionID)
+	}
+	if sub.SourceStatus == domain.SourcePaused {
+		// Refused, not flagged: a paused feed's payments are not scored until
+		// an admin resumes it; the client can retry then.
+		return nil, apperr.Invalid("sourceId", "this data source is paused: its transactions are refused until it is resumed")
 	}
 	if subject.Status != domain.UserActive {
 		return nil, apperr.New(apperr.Forbidden, fmt.Sprintf("user account is %s: transactions are rejected", strings.ToLower(string(subject.Status))))
