@@ -355,4 +355,19 @@ func TestRuleCode(t *testing.T) {
 			}
 		}
 	})
+	t.Run("switched by code", func(t *testing.T) { // R010 since the update above
+		var out struct {
+			SetRuleEnabled struct {
+				ID, Code string
+				Enabled  bool
+			}
+		}
+		e.must(t, admin.AccessToken, `mutation { setRuleEnabled(code: "R010", enabled: false) { id code enabled } }`, nil, &out)
+		if out.SetRuleEnabled.ID != r.ID || out.SetRuleEnabled.Enabled {
+			t.Fatalf("disabled by code: got %+v", out.SetRuleEnabled)
+		}
+		e.mustFail(t, admin.AccessToken, `mutation { setRuleEnabled(code: "R404", enabled: true) { id } }`, nil, "NOT_FOUND")
+		e.mustFail(t, admin.AccessToken, `mutation { setRuleEnabled(enabled: true) { id } }`, nil, "BAD_USER_INPUT")
+		e.must(t, admin.AccessToken, `mutation($id: ID!) { setRuleEnabled(id: $id, enabled: true) { enabled } }`, map[string]any{"id": r.ID}, nil)
+	})
 }

@@ -385,7 +385,7 @@ type ComplexityRoot struct {
 		RemoveListEntries func(childComplexity int, listID int64, values []string) int
 		ReviewTransaction func(childComplexity int, id int64, input cases.ReviewInput) int
 		SetDeviceStatus   func(childComplexity int, id int64, status domain.DeviceStatus, reason *string) int
-		SetRuleEnabled    func(childComplexity int, id int64, enabled bool) int
+		SetRuleEnabled    func(childComplexity int, id *int64, code *string, enabled bool) int
 		SubmitTransaction func(childComplexity int, input submit.Input) int
 		TrainModel        func(childComplexity int, input *model.TrainModelInput) int
 		UpdateDataSource  func(childComplexity int, id int64, input model.DataSourceUpdate) int
@@ -2208,7 +2208,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.SetRuleEnabled(childComplexity, args["id"].(int64), args["enabled"].(bool)), true
+		return e.ComplexityRoot.Mutation.SetRuleEnabled(childComplexity, args["id"].(*int64), args["code"].(*string), args["enabled"].(bool)), true
 	case "Mutation.submitTransaction":
 		if e.ComplexityRoot.Mutation.SubmitTransaction == nil {
 			break
@@ -4781,7 +4781,8 @@ extend type Query {
 extend type Mutation {
   "Creates or updates a rule; the condition is compiled first and refused with the compiler's message."
   upsertRule(input: RuleInput!): Rule! @hasRole(roles: [ADMIN])
-  setRuleEnabled(id: ID!, enabled: Boolean!): Rule! @hasRole(roles: [ADMIN])
+  "Switches a rule, named by id or by code (exactly one of them)."
+  setRuleEnabled(id: ID, code: String, enabled: Boolean!): Rule! @hasRole(roles: [ADMIN])
 }
 
 input BacktestInput {

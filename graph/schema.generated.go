@@ -48,7 +48,7 @@ type MutationResolver interface {
 	RemoveListEntries(ctx context.Context, listID int64, values []string) (*domain.List, error)
 	ImportListEntries(ctx context.Context, listID int64, csv string) (*domain.List, error)
 	UpsertRule(ctx context.Context, input rules.Input) (*domain.Rule, error)
-	SetRuleEnabled(ctx context.Context, id int64, enabled bool) (*domain.Rule, error)
+	SetRuleEnabled(ctx context.Context, id *int64, code *string, enabled bool) (*domain.Rule, error)
 	SubmitTransaction(ctx context.Context, input submit.Input) (*model.SubmitTransactionPayload, error)
 	LabelTransaction(ctx context.Context, id int64, label domain.Label, source *string, note *string) (*domain.TransactionLabel, error)
 	ReviewTransaction(ctx context.Context, id int64, input cases.ReviewInput) (*domain.Transaction, error)
@@ -459,21 +459,29 @@ func (ec *executionContext) field_Mutation_setRuleEnabled_args(ctx context.Conte
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (int64, error) {
-			return ec.unmarshalNID2int64(ctx, v)
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOID2ᚖint64(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
 	args["id"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "enabled",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "enabled",
 		func(ctx context.Context, v any) (bool, error) {
 			return ec.unmarshalNBoolean2bool(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["enabled"] = arg1
+	args["enabled"] = arg2
 	return args, nil
 }
 
@@ -2308,7 +2316,7 @@ func (ec *executionContext) _Mutation_setRuleEnabled(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SetRuleEnabled(ctx, fc.Args["id"].(int64), fc.Args["enabled"].(bool))
+			return ec.Resolvers.Mutation().SetRuleEnabled(ctx, fc.Args["id"].(*int64), fc.Args["code"].(*string), fc.Args["enabled"].(bool))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next

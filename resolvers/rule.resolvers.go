@@ -10,7 +10,6 @@ import (
 
 	"github.com/smartfinance/riskgraph/graph"
 	"github.com/smartfinance/riskgraph/graph/model"
-	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/backtest"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/loader"
@@ -23,19 +22,17 @@ func (r *mutationResolver) UpsertRule(ctx context.Context, input rules.Input) (*
 }
 
 // SetRuleEnabled is the resolver for the setRuleEnabled field.
-func (r *mutationResolver) SetRuleEnabled(ctx context.Context, id int64, enabled bool) (*domain.Rule, error) {
-	return r.Rulebook.SetEnabled(ctx, principal(ctx), id, enabled)
+func (r *mutationResolver) SetRuleEnabled(ctx context.Context, id *int64, code *string, enabled bool) (*domain.Rule, error) {
+	rule, err := r.ruleByIDOrCode(ctx, id, code)
+	if err != nil {
+		return nil, err
+	}
+	return r.Rulebook.SetEnabled(ctx, principal(ctx), rule.ID, enabled)
 }
 
 // Rule is the resolver for the rule field.
 func (r *queryResolver) Rule(ctx context.Context, id *int64, code *string) (*domain.Rule, error) {
-	switch {
-	case (id == nil) == (code == nil):
-		return nil, apperr.Invalid("id", "give exactly one of id and code")
-	case code != nil:
-		return r.Rulebook.RuleByCode(ctx, *code)
-	}
-	return r.Rulebook.Rule(ctx, *id)
+	return r.ruleByIDOrCode(ctx, id, code)
 }
 
 // Rules is the resolver for the rules field.
