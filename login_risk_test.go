@@ -374,3 +374,26 @@ func TestLoginScopedRule(t *testing.T) {
 		t.Fatalf("payment: got %v, a LOGIN rule scored a payment", pay.ruleNames())
 	}
 }
+
+// TestLoginRulesReadLists: a LOGIN rule reads the block lists like a payment
+// rule, over the login's address.
+func TestLoginRulesReadLists(t *testing.T) {
+	e := newEnv(t)
+	admin := e.user(t, "root", domain.RoleAdmin)
+	analyst := e.user(t, "ana", domain.RoleAnalyst)
+	gateway := e.user(t, "gateway", domain.RoleService)
+	alice := e.user(t, "alice", domain.RoleUser)
+	list := e.newList(t, analyst.AccessToken, "blocked_login_ips", "CIDR", "BLOCK")
+	e.addEntries(t, analyst.AccessToken, list, map[string]any{"value": "198.51.100.0/24"})
+	e.must(t, admin.AccessToken, `mutation { upsertRule(input: {name: "login from a blocked network", scope: LOGIN,
+		condition: "inList(\"blocked_login_ips\", ipAddress)", score: 80}) { id } }`, nil, nil)
+	for _, tt := range []struct {
+		ip  string
+		hit bool
+	}{{"198.51.100.23", true}, {"198.51.101.23", false}} {
+		l := e.recordLogin(t, gateway.AccessToken, map[string]any{"userId": alice.User.ID, "ipAddress": tt.ip})
+		if hit := l.Detection != nil && slices.Contains(l.Detection.names(), "login from a blocked network"); hit != tt.hit {
+			t.Errorf("login from %s: got %+v, want hit=%v", tt.ip, l.Detection, tt.hit)
+		}
+	}
+}

@@ -28,6 +28,9 @@ type LoginRisk struct {
 	Rules  LoginRules
 	Config engine.Config
 	Notify AlertNotifier
+	// Lists supplies the lists LOGIN rules read with inList (the login's
+	// ipAddress, device.id…); nil means none.
+	Lists interface{ Current() *engine.ListSet }
 }
 
 // UseLoginRisk makes successful and recorded logins scored by the LOGIN rules.
@@ -51,7 +54,10 @@ func (s *Service) scoreLogin(ctx context.Context, tx bun.IDB, u *domain.User, en
 	if err != nil {
 		return nil, err
 	}
-	f := &engine.Features{User: engine.UserFeatures{CreatedAt: u.CreatedAt, Role: string(u.Role)}}
+	f := &engine.Features{IPAddress: entry.IPAddress, User: engine.UserFeatures{CreatedAt: u.CreatedAt, Role: string(u.Role)}}
+	if s.loginRisk.Lists != nil {
+		f.Lists = s.loginRisk.Lists.Current()
+	}
 	if fp != "" {
 		f.Device = engine.DeviceFeatures{ID: fp, New: row.UserDeviceFirst == nil, UserCount: 1, UserCount24h: 1, UserCount7d: 1,
 			Status: string(domain.DeviceNormal), FirstSeen: at, UserFirstSeen: deref(row.UserDeviceFirst)}
