@@ -118,14 +118,7 @@ func ListRiskEvents(ctx context.Context, db bun.IDB, f domain.RiskEventFilter, o
 		return res, err
 	}
 	ks.desc = o.Direction == domain.Descending
-	return listOrdered(ctx, db, ks, keyed, p, func(ctx context.Context, ids []int64) (map[int64]*domain.RiskEvent, error) {
-		es, err := RiskEventsByIDs(ctx, db, ids)
-		m := make(map[int64]*domain.RiskEvent, len(es))
-		for _, e := range es {
-			m[e.ID] = e
-		}
-		return m, err
-	})
+	return listOrdered(ctx, db, ks, keyed, p, RiskEventsByIDs, func(x *domain.RiskEvent) int64 { return x.ID })
 }
 
 func applyAlertFilter(q *bun.SelectQuery, f domain.AlertFilter) *bun.SelectQuery {

@@ -70,7 +70,7 @@ type keyset struct {
 // keyset (key, id) to find the page's IDs and keys, load fetches their rows.
 // The keys come back in the result for the cursors.
 func listOrdered[T any](ctx context.Context, db bun.IDB, o keyset, filter func(*bun.SelectQuery) *bun.SelectQuery,
-	p page.Request, load func(ctx context.Context, ids []int64) (map[int64]*T, error),
+	p page.Request, load func(ctx context.Context, db bun.IDB, ids []int64) ([]*T, error), idOf func(*T) int64,
 ) (page.Result[*T], error) {
 	var keys []struct {
 		ID  int64  `bun:"id"`
@@ -96,9 +96,13 @@ func listOrdered[T any](ctx context.Context, db bun.IDB, o keyset, filter func(*
 	for i, k := range keys {
 		ids[i] = k.ID
 	}
-	byID, err := load(ctx, ids)
+	loaded, err := load(ctx, db, ids)
 	if err != nil {
 		return page.Result[*T]{}, err
+	}
+	byID := make(map[int64]*T, len(loaded))
+	for _, row := range loaded {
+		byID[idOf(row)] = row
 	}
 	total, err := filter(db.NewSelect().Model((*T)(nil))).Count(ctx)
 	if err != nil {

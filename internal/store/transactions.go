@@ -94,12 +94,5 @@ func ListTransactions(ctx context.Context, db bun.IDB, f domain.TransactionFilte
 		return res, err
 	}
 	ks.desc = o.Direction == domain.Descending
-	return listOrdered(ctx, db, ks, filter, p, func(ctx context.Context, ids []int64) (map[int64]*domain.Transaction, error) {
-		ts, err := TransactionsByIDs(ctx, db, ids)
-		m := make(map[int64]*domain.Transaction, len(ts))
-		for _, t := range ts {
-			m[t.ID] = t
-		}
-		return m, err
-	})
+	return listOrdered(ctx, db, ks, filter, p, TransactionsByIDs, func(x *domain.Transaction) int64 { return x.ID })
 }
