@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,7 +24,7 @@ const testNATSURL = "nats://127.0.0.1:4222"
 
 // ingestConfig gives a test its own stream and subjects, so tests running at
 // once on one NATS server never share messages; the stream is deleted after.
-func ingestConfig(t *testing.T, js jetstream.JetStream) ingest.Config {
+func ingestConfig(t testing.TB, js jetstream.JetStream) ingest.Config {
 	t.Helper()
 	id := strings.ToLower(rand.Text()[:12])
 	cfg := ingest.Config{Stream: "RGTEST_INGEST_" + strings.ToUpper(id), Subject: "rgtest." + id + ".transactions",
@@ -35,7 +37,7 @@ func ingestConfig(t *testing.T, js jetstream.JetStream) ingest.Config {
 	return cfg
 }
 
-func connectJetStream(t *testing.T) jetstream.JetStream {
+func connectJetStream(t testing.TB) jetstream.JetStream {
 	t.Helper()
 	nc, err := nats.Connect(testNATSURL)
 	if err != nil {
@@ -53,7 +55,7 @@ func withIngest(ic ingest.Config) func(*config) {
 	return func(c *config) { c.NATSURL, c.Ingest = testNATSURL, ic }
 }
 
-func waitReady(t *testing.T, e *testEnv) {
+func waitReady(t testing.TB, e *testEnv) {
 	t.Helper()
 	select {
 	case <-e.app.ingest.Ready():
@@ -78,7 +80,7 @@ func publish(t *testing.T, js jetstream.JetStream, subject, id string, body []by
 }
 
 // drained waits until the durable consumer has settled every message in the stream.
-func drained(t *testing.T, js jetstream.JetStream, ic ingest.Config, within time.Duration) {
+func drained(t testing.TB, js jetstream.JetStream, ic ingest.Config, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
@@ -313,4 +315,69 @@ func TestIngestDeadLetters(t *testing.T) {
 	if s := e.app.ingest.Stats(); s.Acked != 1 || s.DeadLettered != uint64(len(cases)) {
 		t.Fatalf("stats %+v; want 1 acknowledged and %d dead-lettered", s, len(cases))
 	}
+}
+
+// BenchmarkIngestVsGraphQL: the same submissions, 16 at a time, through
+// submitTransaction over HTTP and through the JetStream consumer (published
+// up front, timed until settled). Reports submissions per second.
+func BenchmarkIngestVsGraphQL(b *testing.B) {
+	const customers = 50
+	setup := func(b *testing.B, edit func(*config)) (*testEnv, session, []string) {
+		db, dbURL := pgtest.New(b)
+		e := newEnvOnWith(b, db, dbURL, edit)
+		gw := e.user(b, "gateway", domain.RoleService)
+		users := make([]string, customers)
+		for i := range users {
+			u := newTestUser(fmt.Sprintf("customer%d", i))
+			if _, err := e.app.accounts.EnsureUser(context.Background(), u, false); err != nil {
+				b.Fatal(err)
+			}
+			var id int64
+			if err := e.db.NewRaw("SELECT id FROM users WHERE username = ?", u.Username).Scan(context.Background(), &id); err != nil {
+				b.Fatal(err)
+			}
+			users[i] = fmt.Sprint(id)
+		}
+		return e, gw, users
+	}
+	input := func(users []string, i int) map[string]any {
+		return map[string]any{"userId": users[i%customers], "amount": fmt.Sprintf("%d.50", 1+i%400), "merchantId": fmt.Sprintf("m-%d", i%37),
+			"deviceId": fmt.Sprintf("fp-%d", i%customers), "idempotencyKey": fmt.Sprintf("k-%d", i)}
+	}
+	b.Run("graphql", func(b *testing.B) {
+		e, gw, users := setup(b, nil)
+		var next atomic.Int64
+		b.SetParallelism(16 / max(1, runtime.GOMAXPROCS(0)))
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if res := e.post(b, gw.AccessToken, submitMutation, map[string]any{"in": input(users, int(next.Add(1)))}); res.code() != "" {
+					b.Error(res.Errors)
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "submissions/s")
+	})
+	b.Run("jetstream", func(b *testing.B) {
+		js := connectJetStream(b)
+		ic := ingestConfig(b, js)
+		e, _, users := setup(b, withIngest(ic))
+		waitReady(b, e)
+		b.ResetTimer()
+		for i := range b.N {
+			body, _ := json.Marshal(input(users, i))
+			msg := nats.NewMsg(ic.Subject)
+			msg.Data = body
+			if _, err := js.PublishMsgAsync(msg); err != nil {
+				b.Fatal(err)
+			}
+		}
+		<-js.PublishAsyncComplete()
+		drained(b, js, ic, 10*time.Minute)
+		b.StopTimer()
+		if s := e.app.ingest.Stats(); s.Acked != uint64(b.N) {
+			b.Fatalf("stats %+v; want %d acknowledged", s, b.N)
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "submissions/s")
+	})
 }
