@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -30,12 +32,14 @@ import (
 	"github.com/smartfinance/riskgraph/internal/fraudmodel"
 	"github.com/smartfinance/riskgraph/internal/gqlguard"
 	"github.com/smartfinance/riskgraph/internal/gqlhttp"
+	"github.com/smartfinance/riskgraph/internal/ingest"
 	"github.com/smartfinance/riskgraph/internal/monitor"
 	"github.com/smartfinance/riskgraph/internal/pubsub"
 	"github.com/smartfinance/riskgraph/internal/ratelimit"
 	"github.com/smartfinance/riskgraph/internal/requestid"
 	"github.com/smartfinance/riskgraph/internal/rules"
 	"github.com/smartfinance/riskgraph/internal/submit"
+	"github.com/smartfinance/riskgraph/internal/tracing"
 	"github.com/smartfinance/riskgraph/resolvers"
 	"github.com/smartfinance/riskgraph/web"
 )
@@ -89,13 +93,26 @@ type app struct {
 	// tokens and ws let websocketInit bind a connection to its session.
 	tokens *auth.Tokens
 	ws     *websockets
+
+	// tracer traces requests (a no-op provider unless tracing is configured).
+	tracer *tracing.Provider
+	// ingest consumes transactions from JetStream when INGEST_USER is set;
+	// stopIngest ends it and ingestDone waits for its messages in flight.
+	ingest     *ingest.Consumer
+	nats       *nats.Conn
+	stopIngest context.CancelFunc
+	ingestDone sync.WaitGroup
 }
 
 // ruleHitFlushInterval bounds how stale stored hit counts may be on other instances.
 const ruleHitFlushInterval = 2 * time.Second
 
 func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app, error) {
-	log = slog.New(requestid.LogHandler(log.Handler()))
+	tracer, err := tracing.New(ctx, cfg.Tracing, version)
+	if err != nil {
+		return nil, err
+	}
+	log = slog.New(tracing.LogHandler(requestid.LogHandler(log.Handler())))
 	tokens, err := auth.NewTokens(cfg.JWTSecret, cfg.Now)
 	if err != nil {
 		return nil, err
@@ -114,7 +131,7 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 	}
 	a := &app{db: db, log: log, accounts: accounts, registry: prometheus.NewRegistry(), hub: pubsub.NewHub(),
 		limits: cfg.Limits, userSubs: map[int64]int{}, tokens: tokens, ws: newWebsockets(), now: cfg.Now,
-		trustedProxies: cfg.TrustedProxies}
+		trustedProxies: cfg.TrustedProxies, tracer: tracer}
 	a.wsCtx, a.wsCancel = context.WithCancel(context.WithoutCancel(ctx))
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -142,6 +159,9 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 	accounts.UseLoginRisk(account.LoginRisk{Rules: a.rules, Config: cfg.Scoring, Notify: pubsub.NotifyAlert, Lists: a.lists})
 	a.submit = submit.New(submit.Options{DB: db, Rules: a.rules, Lists: a.lists, Config: cfg.Scoring, Notify: pubsub.NotifyAlert,
 		Models: a.models, Observer: a.metrics, Now: cfg.Now, Log: log})
+	if err := a.startIngest(ctx, cfg); err != nil {
+		return nil, err
+	}
 	res := &resolvers.Resolver{
 		Accounts: accounts,
 		Audit:    audit.NewReader(db),
@@ -180,7 +200,7 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 	}
 	// The console at / in every environment; its own routes fall back to index.html.
 	mux.Handle("/", console.Handler(bundle))
-	a.handler = requestid.Middleware(a.logRequests(securityHeaders(mux)))
+	a.handler = a.tracer.Handler(requestid.Middleware(a.logRequests(securityHeaders(mux))))
 	return a, nil
 }
 
@@ -278,6 +298,11 @@ func (a *app) startBackground(ctx context.Context, cfg config) error {
 // Close ends subscriptions and background work (flushing rule hits).
 func (a *app) Close() {
 	a.closeOne.Do(func() {
+		if a.stopIngest != nil {
+			a.stopIngest()
+			a.ingestDone.Wait()
+			a.nats.Close()
+		}
 		a.wsCancel()
 		a.hub.Close()
 		if a.stopBackground != nil {
@@ -285,7 +310,52 @@ func (a *app) Close() {
 		}
 		a.background.Wait()
 		a.lists.Wait()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := a.tracer.Shutdown(ctx); err != nil {
+			a.log.Warn("flush traces", "err", err)
+		}
 	})
+}
+
+// startIngest runs the JetStream consumer when INGEST_USER is set: it
+// connects in the background (and keeps reconnecting), so NATS being down
+// delays ingestion, never the API.
+func (a *app) startIngest(ctx context.Context, cfg config) error {
+	if cfg.Ingest.User == "" {
+		return nil
+	}
+	nc, err := nats.Connect(cfg.NATSURL, nats.Name("riskgraph "+version), nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1))
+	if err != nil {
+		return fmt.Errorf("NATS_URL: %w", err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return fmt.Errorf("NATS JetStream: %w", err)
+	}
+	a.nats = nc
+	a.ingest = ingest.New(js, a.db, a.submit, cfg.Ingest, a.log, a.tracer)
+	for _, c := range []struct {
+		name, help string
+		count      func(ingest.Stats) uint64
+	}{
+		{"acked", "committed (or found committed) and acknowledged", func(s ingest.Stats) uint64 { return s.Acked }},
+		{"dead_lettered", "sent to the dead-letter subject", func(s ingest.Stats) uint64 { return s.DeadLettered }},
+		{"retried", "handed back for redelivery", func(s ingest.Stats) uint64 { return s.Retried }},
+	} {
+		a.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "riskgraph_ingest_" + c.name + "_total", Help: "Ingested messages " + c.help + " by this instance.",
+		}, func() float64 { return float64(c.count(a.ingest.Stats())) }))
+	}
+	run, stop := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopIngest = stop
+	a.ingestDone.Add(1)
+	go func() {
+		defer a.ingestDone.Done()
+		a.ingest.Run(run)
+	}()
+	return nil
 }
 
 // bootstrap creates the first admin and the demo data, as configured.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"runtime"
 	"slices"
 	"strconv"
@@ -16,7 +17,9 @@ import (
 	"github.com/smartfinance/riskgraph/internal/auth"
 	"github.com/smartfinance/riskgraph/internal/cases"
 	"github.com/smartfinance/riskgraph/internal/domain"
+	"github.com/smartfinance/riskgraph/internal/ingest"
 	"github.com/smartfinance/riskgraph/internal/store"
+	"github.com/smartfinance/riskgraph/internal/tracing"
 )
 
 // config is everything the server reads from its environment; nothing else reads env.
@@ -53,6 +56,13 @@ type config struct {
 	ReviewDeadline cases.ReviewDeadline
 	// Now is the clock; tests replace it, the server uses time.Now.
 	Now func() time.Time
+
+	// NATSURL is the NATS server (with JetStream) integrations use; empty turns them off.
+	NATSURL string
+	// Ingest takes transactions from a JetStream stream; off unless Ingest.User is set.
+	Ingest ingest.Config
+	// Tracing exports OpenTelemetry spans when an OTLP endpoint is set.
+	Tracing tracing.Config
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -262,11 +272,37 @@ func loadConfig(getenv func(string) string) (cfg config, warnings []string, err 
 		errs = append(errs, fmt.Errorf("REVIEW_TIMEOUT_ACTION=%q: want APPROVE or DECLINE", action))
 	}
 	cfg.Now = time.Now
+	errs = append(errs, integrationsConfig(&cfg, str, integer, duration)...)
 	if err := cfg.LogLevel.UnmarshalText([]byte(str("LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: want debug, info, warn or error"))
 	}
 	cfg.LogJSON = str("LOG_FORMAT", map[bool]string{true: "json", false: "text"}[cfg.production()]) == "json"
 	return cfg, warnings, errors.Join(errs...)
+}
+
+// integrationsConfig reads NATS_URL, INGEST_* and OTEL_EXPORTER_OTLP_ENDPOINT.
+func integrationsConfig(cfg *config, str func(key, def string) string, integer func(key string, def, lo, hi int) int,
+	duration func(key string, def time.Duration) time.Duration,
+) (errs []error) {
+	cfg.NATSURL = str("NATS_URL", "")
+	cfg.Ingest = ingest.Config{
+		Stream: str("INGEST_STREAM", ingest.DefaultStream), Subject: str("INGEST_SUBJECT", ingest.DefaultSubject),
+		DeadSubject: str("INGEST_DEAD_SUBJECT", ingest.DefaultDeadSubject), User: str("INGEST_USER", ""),
+		Concurrency: integer("INGEST_CONCURRENCY", 16, 1, 1024), RetryDelay: duration("INGEST_RETRY_DELAY", 5*time.Second),
+	}
+	if cfg.Ingest.User != "" && cfg.NATSURL == "" {
+		errs = append(errs, errors.New("INGEST_USER needs NATS_URL: transactions are ingested from NATS JetStream"))
+	}
+	if err := cfg.Ingest.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	cfg.Tracing.Endpoint = str("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+	if e := cfg.Tracing.Endpoint; e != "" {
+		if u, err := url.Parse(e); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("OTEL_EXPORTER_OTLP_ENDPOINT=%q: want the collector's OTLP/HTTP base URL, e.g. http://127.0.0.1:4318", e))
+		}
+	}
+	return errs
 }
 
 func indentErrors(err error) error {

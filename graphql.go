@@ -46,6 +46,9 @@ func (a *app) graphQLServer(cfg config, res *resolvers.Resolver) *handler.Server
 	srv.AddTransport(gqlhttp.Spec(transport.POST{}))
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheEntries))
 	srv.SetParserTokenLimit(cfg.Limits.ParserTokens)
+	if tracer := a.tracer.GraphQL(); tracer != nil {
+		srv.Use(tracer) // first, so the operation's span covers the guards too
+	}
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	}

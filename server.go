@@ -38,6 +38,7 @@ import (
 
 	"github.com/smartfinance/riskgraph/dbmigrate"
 	"github.com/smartfinance/riskgraph/internal/store"
+	"github.com/smartfinance/riskgraph/internal/tracing"
 )
 
 func main() {
@@ -65,6 +66,9 @@ func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	if cfg.Tracing.Enabled() {
+		cfg.Pool.Tracer = tracing.DBTracer()
+	}
 	db, err := store.Open(ctx, cfg.DatabaseURL, cfg.Pool)
 	if err != nil {
 		return err

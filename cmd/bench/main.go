@@ -13,7 +13,9 @@
 //  5. history: 2,000,000 past transactions and detections loaded with COPY,
 //     then the same end-to-end run again;
 //  6. fan-out: websocket subscribers, time from the submit's commit to receipt;
-//  7. memory: the server's peak RSS over the whole run.
+//  7. memory: the server's peak RSS over the whole run;
+//  8. ingestion (with -nats, on by default): transactions published to
+//     JetStream and scored by the server's consumer, against the HTTP path.
 //
 // Usage:
 //
@@ -81,6 +83,9 @@ type options struct {
 	serverEnv  envList
 	keepDB     bool
 	plan       plan
+	// natsURL, when set, adds the ingestion phase (ingest.go) on its own stream.
+	natsURL string
+	ingest  benchIngest
 }
 
 func main() {
@@ -95,8 +100,10 @@ func main() {
 	flag.StringVar(&o.profileDir, "profile-dir", "", "save a CPU profile of the server during each end-to-end run here (needs -pprof)")
 	flag.Var(&o.serverEnv, "env", "extra KEY=VALUE for the server's environment (repeatable), e.g. -env DB_MAX_CONNS=16")
 	flag.BoolVar(&o.keepDB, "keep-db", false, "keep the bench database afterwards (for inspection)")
+	flag.StringVar(&o.natsURL, "nats", "nats://127.0.0.1:4222", "NATS with JetStream for the ingestion phase; empty skips it")
 	flag.Parse()
 	o.plan = fullPlan
+	o.ingest = newBenchIngest()
 	if *quick {
 		o.plan = quickPlan
 	}
@@ -198,6 +205,12 @@ func runPhases(ctx context.Context, o options, db *benchDB, srv *devserver.Serve
 	phase("fan-out: %d subscribers, %d alerts", p.subscribers, p.alerts)
 	if rep.fanout, err = runFanout(ctx, srv, accounts, pop, p); err != nil {
 		return fmt.Errorf("fan-out: %w", err)
+	}
+	if o.natsURL != "" {
+		phase("ingestion: %d messages through JetStream", ingestMessages[p.name])
+		if rep.ingest, err = runIngest(ctx, o.natsURL, o.ingest, db, srv, pop, p); err != nil {
+			return fmt.Errorf("ingestion: %w", err)
+		}
 	}
 	return nil
 }

@@ -47,6 +47,7 @@ type report struct {
 	historyRows int
 	historyLoad time.Duration
 	fanout      *fanoutResult
+	ingest      *ingestResult // nil when the run had no NATS
 	rssSmall    memory
 	rss         memory
 	// loadBefore is the 1-minute load average when the run started: other
@@ -138,6 +139,10 @@ func (r *report) render() string {
 	row(fmt.Sprintf("Alert fan-out: %s websocket subscribers × %d alerts, commit → receipt", thousands(float64(fo.subscribers)), fo.alerts),
 		fmt.Sprintf("p50 %s · p99 %s · max %s · delivered %s of %s", ms(fo.p50), ms(fo.p99), ms(fo.max), thousands(float64(fo.delivered)), thousands(float64(fo.expected))),
 		"p99 ≤ "+ms(targetFanoutP99), verdict(fo.p99 <= targetFanoutP99 && fo.delivered == fo.expected))
+	if r.ingest != nil {
+		row(fmt.Sprintf("Ingestion: JetStream consumer → submit pipeline, %s messages, 16 in flight, after history", thousands(float64(r.ingest.messages))),
+			r.ingest.summary(r.large), "", nil)
+	}
 	row("Server peak RSS (VmHWM, whole run)", fmt.Sprintf("%d MB (after the first load run %d MB)", r.rss.peak>>20, r.rssSmall.peak>>20),
 		fmt.Sprintf("≤ %d MB", targetRSS>>20), verdict(r.rss.peak <= targetRSS))
 

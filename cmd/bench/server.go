@@ -24,6 +24,9 @@ func startServer(ctx context.Context, o options) (*devserver.Own, error) {
 	if o.pprofAddr != "" {
 		env = append(env, "PPROF_ADDR="+o.pprofAddr)
 	}
+	if o.natsURL != "" {
+		env = append(env, o.ingest.env(o.natsURL)...)
+	}
 	// Request logs go to a file, as they would in production.
 	return devserver.StartOwn(ctx, o.adminURL, "bench", devserver.Config{
 		Binary: o.serverBin, AdminUsername: benchAdmin, AdminPassword: adminPassword, Env: env,

@@ -24,6 +24,8 @@ type PoolConfig struct {
 	MaxOpen     int
 	MaxIdle     int
 	MaxLifetime time.Duration
+	// Tracer, when set, sees every statement (tracing's SQL spans).
+	Tracer pgx.QueryTracer
 }
 
 // Open connects to PostgreSQL through pgx's database/sql driver.
@@ -37,6 +39,7 @@ func Open(ctx context.Context, url string, pool PoolConfig) (*bun.DB, error) {
 	if _, set := cfg.RuntimeParams["default_query_exec_mode"]; !set {
 		cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
 	}
+	cfg.Tracer = pool.Tracer
 	sqldb := stdlib.OpenDB(*cfg)
 	sqldb.SetMaxOpenConns(pool.MaxOpen)
 	sqldb.SetMaxIdleConns(pool.MaxIdle)
