@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log"
-	"slices"
 	"strings"
 	"time"
 )
@@ -13,176 +12,94 @@ import (
 // runs with, trained on the training traffic's window (no labels).
 type anomalyModel struct {
 	id, version string
-	activate    string // the activation mutation
 }
 
 func (m *anomalyModel) summary() string {
 	if m.version != "" {
-		return fmt.Sprintf("anomaly model %s (id %s)", m.version, m.id)
+		return fmt.Sprintf("anomaly model v%s (id %s)", m.version, m.id)
 	}
 	return "anomaly model id " + m.id
 }
 
-// gqlType is what introspection tells about a field's or argument's type.
-type gqlType struct {
-	Name   string
-	Kind   string
-	OfType *gqlType
+// The forms of the anomaly model's API the simulator tries, in order, since
+// a production server answers no introspection: training on a window like
+// trainModel, or on whatever the server chooses; the first form the server
+// accepts wins. Activation: its own mutation, else activateModel (anomaly
+// models versioned and activated like models).
+var (
+	trainAnomalyForms = []string{
+		`mutation($in: TrainAnomalyModelInput) { trainAnomalyModel(input: $in) { id version } }`,
+		`mutation($in: TrainAnomalyModelInput!) { trainAnomalyModel(input: $in) { id version } }`,
+		`mutation { trainAnomalyModel { id version } }`,
+		`mutation { trainAnomalyModel { id } }`,
+	}
+	activateAnomalyForms = []string{
+		`mutation($id: ID!) { activateAnomalyModel(id: $id) { id } }`,
+		`mutation($id: ID!) { activateAnomalyModel(id: $id) }`,
+		`mutation($id: ID!) { activateModel(id: $id) { active } }`,
+	}
+)
+
+// refused reports whether the server refused the operation's form (an
+// unknown field, argument or type, or an input it doesn't take: a variable's
+// error is BAD_USER_INPUT) rather than failed running it.
+func refused(err error, form string) bool {
+	switch errorCode(err) {
+	case "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED":
+		return true
+	case "BAD_USER_INPUT":
+		return strings.Contains(form, "$in")
+	}
+	return false
 }
 
-// named unwraps NON_NULL and LIST to the named type.
-func (t *gqlType) named() string {
-	for t != nil && t.Name == "" {
-		t = t.OfType
-	}
-	if t == nil {
-		return ""
-	}
-	return t.Name
-}
-
-// leafKind is the kind of the named type.
-func (t *gqlType) leafKind() string {
-	for t != nil && t.Name == "" {
-		t = t.OfType
-	}
-	if t == nil {
-		return ""
-	}
-	return t.Kind
-}
-
-// typeRef is a type as a variable declaration writes it: [X!]! and so on.
-func (t *gqlType) typeRef() string {
-	switch {
-	case t == nil:
-		return ""
-	case t.Kind == "NON_NULL":
-		return t.OfType.typeRef() + "!"
-	case t.Kind == "LIST":
-		return "[" + t.OfType.typeRef() + "]"
-	}
-	return t.Name
-}
-
-const introspectMutations = `{ __schema { mutationType { fields { name type { ...T } args { name type { ...T } } } } } }
-fragment T on __Type { name kind ofType { name kind ofType { name kind ofType { name kind } } } }`
-
-const introspectType = `query($n: String!) { __type(name: $n) { fields { name } inputFields { name } } }`
-
-type gqlField struct {
-	Name string
-	Type *gqlType
-	Args []struct {
-		Name string
-		Type *gqlType
-	}
-}
-
-// trainAnomaly trains an anomaly model on [from, to) through the server's
-// trainAnomalyModel mutation, found by introspection so the simulator runs
-// against servers with and without one: unavailable says why there is none.
-// The mutation may take an input with from and to; the model is switched on
-// by activateAnomalyModel(id) if the server has it, else activateModel(id)
-// (anomaly models versioned and activated like models).
-func trainAnomaly(ctx context.Context, admin *session, from, to time.Time) (m *anomalyModel, unavailable string, err error) {
-	var schema struct {
-		Schema struct{ MutationType struct{ Fields []gqlField } } `json:"__schema"`
-	}
-	if err := admin.call(ctx, introspectMutations, nil, &schema); err != nil {
-		return nil, "", fmt.Errorf("introspect mutations: %w", err)
-	}
-	fields := schema.Schema.MutationType.Fields
-	at := slices.IndexFunc(fields, func(f gqlField) bool { return f.Name == "trainAnomalyModel" })
-	if at < 0 {
-		return nil, "the server has no trainAnomalyModel mutation", nil
-	}
-	train := fields[at]
-	result, err := typeFields(ctx, admin, train.Type.named(), false)
-	if err != nil {
-		return nil, "", err
-	}
-	if !slices.Contains(result, "id") {
-		return nil, fmt.Sprintf("trainAnomalyModel returns %s without an id", train.Type.named()), nil
-	}
-	selection := "id"
-	if slices.Contains(result, "version") {
-		selection += " version"
-	}
-	var decls, args []string
-	vars := map[string]any{}
-	for _, a := range train.Args {
-		if a.Name != "input" {
-			continue
-		}
-		inputs, err := typeFields(ctx, admin, a.Type.named(), true)
-		if err != nil {
-			return nil, "", err
-		}
-		in := map[string]any{}
-		if slices.Contains(inputs, "from") && slices.Contains(inputs, "to") {
-			in["from"], in["to"] = from.Format(time.RFC3339), to.Format(time.RFC3339)
-		}
-		decls, args, vars["in"] = append(decls, "$in: "+a.Type.typeRef()), append(args, "input: $in"), in
-	}
-	mutation := "mutation { trainAnomalyModel { " + selection + " } }"
-	if len(decls) > 0 {
-		mutation = fmt.Sprintf("mutation(%s) { trainAnomalyModel(%s) { %s } }", strings.Join(decls, ", "), strings.Join(args, ", "), selection)
-	}
-	var out struct {
-		TrainAnomalyModel struct {
-			ID      string
-			Version any
-		}
-	}
+// trainAnomaly trains an anomaly model on [from, to) when the server has the
+// API; unavailable says why not. Failing to train is not fatal either: the
+// rest of the table is still worth having.
+func trainAnomaly(ctx context.Context, admin *session, from, to time.Time) (m *anomalyModel, unavailable string) {
+	vars := map[string]any{"in": map[string]any{"from": from.Format(time.RFC3339), "to": to.Format(time.RFC3339)}}
 	started := time.Now()
-	if err := admin.call(ctx, mutation, vars, &out); err != nil {
-		// The rest of the table is still worth having.
-		log.Printf("training: anomaly model: %v", err)
-		return nil, "trainAnomalyModel failed: " + err.Error(), nil
-	}
-	m = &anomalyModel{id: out.TrainAnomalyModel.ID, activate: activateMutation}
-	if v := out.TrainAnomalyModel.Version; v != nil {
-		m.version = fmt.Sprint("v", v)
-	}
-	if i := slices.IndexFunc(fields, func(f gqlField) bool { return f.Name == "activateAnomalyModel" }); i >= 0 {
-		m.activate = `mutation($id: ID!) { activateAnomalyModel(id: $id) }`
-		if k := fields[i].Type.leafKind(); k == "OBJECT" || k == "INTERFACE" {
-			m.activate = `mutation($id: ID!) { activateAnomalyModel(id: $id) { __typename } }`
+	var last error
+	for _, form := range trainAnomalyForms {
+		var out struct {
+			TrainAnomalyModel struct {
+				ID      string
+				Version any
+			}
+		}
+		v := vars
+		if !strings.Contains(form, "$in") {
+			v = nil
+		}
+		last = admin.call(ctx, form, v, &out)
+		switch {
+		case last == nil:
+			m = &anomalyModel{id: out.TrainAnomalyModel.ID}
+			if out.TrainAnomalyModel.Version != nil {
+				m.version = fmt.Sprint(out.TrainAnomalyModel.Version)
+			}
+			log.Printf("training: %s trained in %.1f s", m.summary(), time.Since(started).Seconds())
+			return m, ""
+		case strings.Contains(last.Error(), `Cannot query field "trainAnomalyModel"`):
+			return nil, "the server has no trainAnomalyModel mutation"
+		case !refused(last, form):
+			log.Printf("training: anomaly model: %v", last)
+			return nil, "trainAnomalyModel failed: " + last.Error()
 		}
 	}
-	log.Printf("training: %s trained in %.1f s", m.summary(), time.Since(started).Seconds())
-	return m, "", nil
-}
-
-// typeFields names an object type's fields, or an input type's.
-func typeFields(ctx context.Context, admin *session, name string, input bool) ([]string, error) {
-	var out struct {
-		Type *struct {
-			Fields, InputFields []struct{ Name string }
-		} `json:"__type"`
-	}
-	if err := admin.call(ctx, introspectType, map[string]any{"n": name}, &out); err != nil {
-		return nil, fmt.Errorf("introspect %s: %w", name, err)
-	}
-	if out.Type == nil {
-		return nil, nil
-	}
-	list := out.Type.Fields
-	if input {
-		list = out.Type.InputFields
-	}
-	var names []string
-	for _, f := range list {
-		names = append(names, f.Name)
-	}
-	return names, nil
+	return nil, "the server's trainAnomalyModel takes none of the forms tried (cmd/simulate/anomaly.go): " + last.Error()
 }
 
 // switchOn activates the anomaly model.
 func (m *anomalyModel) switchOn(ctx context.Context, admin *session) error {
-	if err := admin.call(ctx, m.activate, map[string]any{"id": m.id}, nil); err != nil {
-		return fmt.Errorf("activate %s: %w", m.summary(), err)
+	var last error
+	for _, form := range activateAnomalyForms {
+		if last = admin.call(ctx, form, map[string]any{"id": m.id}, nil); last == nil || !refused(last, form) {
+			break
+		}
+	}
+	if last != nil {
+		return fmt.Errorf("activate %s: %w", m.summary(), last)
 	}
 	return nil
 }
