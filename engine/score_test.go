@@ -235,6 +235,9 @@ func TestSuppressionRuleOffsetsAScore(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if tt.matched > 1 && !strings.Contains(r.Reason, "plausible journey (-40)") {
+			t.Errorf("reason %q does not show the suppression", r.Reason)
+		}
 		if r.RiskScore != tt.want || r.Level != tt.level || len(r.Matched) != tt.matched {
 			t.Errorf("%+v: score %v level %s, %d matched; want %v %s %d", tt.f.Geo, r.RiskScore, r.Level, len(r.Matched), tt.want, tt.level, tt.matched)
 		}
