@@ -48,7 +48,7 @@ func (c *customer) ownDevice(rng *rand.Rand, t time.Time) (channel, device, ip s
 // 45 minutes, each from their own phone at home.
 func (g *generator) charityDrive(rng *rand.Rand) {
 	m := fmt.Sprintf("charity-%d", rng.IntN(1_000_000))
-	at := homeCities[0].local(g.t.Start, g.lateDay(rng, 2, 1), clockBetween(rng, 19, 21.5))
+	at := homeCities[0].local(g.t.Start, g.lateDay(rng, baselineDay, 1), clockBetween(rng, 19, 21.5))
 	n := 25 + rng.IntN(36)
 	for _, i := range rng.Perm(len(g.customers)) {
 		c := g.customers[i]
@@ -76,7 +76,7 @@ func (g *generator) campus(rng *rand.Rand) {
 	}
 	block := fmt.Sprintf("58.%d.%d", 10+rng.IntN(200), rng.IntN(256))
 	lat, lon := jitter(rng, where.Lat, where.Lon, 10)
-	first := g.lateDay(rng, 2, 5)
+	first := g.lateDay(rng, baselineDay, 5)
 	for d := range 5 {
 		for _, c := range students {
 			t := where.local(g.t.Start, first+d, clockBetween(rng, 11.5, 13))
@@ -104,7 +104,7 @@ func (g *generator) familyTablet(rng *rand.Rand) {
 	}
 	tablet := fmt.Sprintf("tablet-%d", parent.acct)
 	days := 7 + rng.IntN(4)
-	first := g.lateDay(rng, 1, days)
+	first := g.lateDay(rng, baselineDay, days)
 	for d := range days {
 		for _, c := range family {
 			t := parent.home.local(g.t.Start, first+d, clockBetween(rng, 18.5, 22))
