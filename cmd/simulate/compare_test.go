@@ -54,7 +54,7 @@ func TestComparisonTable(t *testing.T) {
 		// fraud alerts ÷ all alerts
 		"| alert precision (fraud alerts ÷ all alerts) | – (0 of 0) | " + pct(farmTx, farmTx+charityTx, 1) + " (" + thousands(farmTx) + " of " + thousands(farmTx+charityTx) + ") | not available |\n",
 		"| total | seed rules | pack | pack + model + anomaly |\n|---|---|---|---|\n",
-		"Held out (the model's training traffic had none of them): bot farm on one /24, slow drain, accelerating.",
+		"Held out (the model's training traffic had none of them): bot farm on one /24, accelerating slow drain.",
 		"### pack + model + anomaly\n\nNot available: the server has no trainAnomalyModel mutation.\n",
 	} {
 		if !strings.Contains(md, want) {

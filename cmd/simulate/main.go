@@ -246,6 +246,10 @@ func run(o options) error {
 	for _, name := range o.configs {
 		col := &column{name: name}
 		result.columns = append(result.columns, col)
+		if failed != nil {
+			col.unavailable = "an earlier configuration's replay failed"
+			continue
+		}
 		restore := func() error { return nil }
 		switch name {
 		case configSeed:
@@ -279,9 +283,6 @@ func run(o options) error {
 			failed = fmt.Errorf("%s: replay stopped early: %w", configTitles[name], replayErr)
 		case rep != nil && rep.failed > 0:
 			failed = fmt.Errorf("%s: %d events failed, the first with %s", configTitles[name], rep.failed, rep.firstError)
-		}
-		if failed != nil {
-			break
 		}
 	}
 

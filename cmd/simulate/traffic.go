@@ -26,9 +26,9 @@ const (
 	bustOut         = "bust-out merchant"
 	botFarm         = "bot farm on one /24"
 	weekStructuring = "structuring over a week"
-	slowDrain       = "slow drain, accelerating"
+	slowDrain       = "accelerating slow drain"
 	offBaseline     = "takeover off the customer's baseline"
-	stolenPhone     = "stolen phone, off baseline"
+	stolenPhone     = "stolen phone at night"
 
 	ordinary      = "ordinary"
 	largePurchase = "legitimate large purchase"
