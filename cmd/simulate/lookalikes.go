@@ -209,7 +209,8 @@ func (g *generator) yearlyTreat(rng *rand.Rand) {
 func (g *generator) journeyExtras(rng *rand.Rand, c *customer) {
 	tr := c.trip
 	if rng.Float64() < 0.8 {
-		t := tr.depart.Add(-between(rng, 3*24*time.Hour, 14*24*time.Hour)).Truncate(time.Hour).Add(time.Duration(rng.IntN(3600)) * time.Second)
+		departDay := int(tr.depart.Sub(g.t.Start).Hours() / 24)
+		t := c.home.local(g.t.Start, departDay-3-rng.IntN(12), dayClock(rng))
 		if g.inWindow(t) && c.homeAt(t) {
 			e := event{Account: c.acct, At: t, AmountCents: logUniform(rng, 1_500, 8_800), Merchant: fmt.Sprintf("air-%02d", rng.IntN(12)),
 				Category: "airline", HasLocation: true, City: c.home, Lat: c.lat, Lon: c.lon, Class: journey, Episode: -1}
