@@ -12,13 +12,17 @@
 //
 // With -train-seed it first replays another seed's traffic, labels it, trains
 // a model on those labels and activates it, so the table shows rules and
-// model together on traffic the model never saw.
+// model together on traffic the model never saw. -configs compares seed
+// rules, pack, pack + model and pack + model + anomaly side by side, one
+// replay each; -holdout leaves typologies out of the training traffic and
+// reports them apart.
 //
 // Usage:
 //
 //	simulate -admin-url postgres://postgres@127.0.0.1:5432/postgres [-seed 11] [-users 600] [-days 21]
 //	simulate -url http://127.0.0.1:8080/graphql -admin-user admin -admin-password … [-seed 12]
 //	simulate -admin-url … -seed 12 -train-seed 11
+//	simulate -admin-url … -seed 12 -train-seed 11 -configs seed,pack,model,anomaly -holdout bot-farm,slow-drain,stolen-phone
 package main
 
 import (
