@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -141,4 +142,41 @@ func TestShadowRuleAndModelOnDetections(t *testing.T) {
 	if fused := math.Round((0.6*d.RuleScore+0.4**d.MLScore)*100) / 100; d.RiskScore != fused {
 		t.Fatalf("fusion: risk %v, want 0.6·%v + 0.4·%v = %v", d.RiskScore, d.RuleScore, *d.MLScore, fused)
 	}
+}
+
+// A rule with a negative score (the default pack's "plausible journey" is
+// one) offsets a pinned seed rule's score without touching it, end to end:
+// stored through the API, scored on submission, shown in the reason.
+func TestSuppressionRuleOffsetsASeedRule(t *testing.T) {
+	e := newEnv(t)
+	e.clock.AdvanceToHour(12)
+	admin := e.user(t, "root", domain.RoleAdmin)
+	gateway := e.user(t, "gateway", domain.RoleService)
+	dana := e.user(t, "dana", domain.RoleUser)
+	// The seed's large-amount rule (+50) alone flags a rent payment.
+	before := e.submit(t, gateway.AccessToken, map[string]any{"userId": dana.User.ID, "amount": "12000", "merchantCategory": "rent"})
+	if before.Detection.RuleScore != 50 || before.Detection.RiskLevel != "MEDIUM" {
+		t.Fatalf("before the suppression: %+v", before.Detection)
+	}
+	e.must(t, admin.AccessToken, upsertRule, map[string]any{"in": map[string]any{"name": "rent is expected", "type": "SUPPRESSION",
+		"condition": `merchantCategory == "rent" && amount >= 10000`, "score": -40}}, nil)
+	after := e.submit(t, gateway.AccessToken, map[string]any{"userId": dana.User.ID, "amount": "12000", "merchantCategory": "rent"})
+	if d := after.Detection; d.RuleScore != 10 || d.RiskLevel != "LOW" || d.Decision != "PASS" || !strings.Contains(d.Reason, "rent is expected (-40)") {
+		t.Fatalf("with the suppression: %+v, want rule score 10, LOW, PASS", d)
+	}
+	var rule struct {
+		Rules []struct {
+			Name  string
+			Score int
+		}
+	}
+	e.must(t, admin.AccessToken, `{ rules { name score } }`, nil, &rule)
+	found := false
+	for _, r := range rule.Rules {
+		found = found || r.Name == "rent is expected" && r.Score == -40
+	}
+	if !found {
+		t.Fatalf("the stored rule lost its negative score: %+v", rule.Rules)
+	}
+	e.mustFail(t, admin.AccessToken, upsertRule, map[string]any{"in": map[string]any{"name": "too low", "condition": "amount > 1", "score": -101}}, "BAD_USER_INPUT")
 }

@@ -4,12 +4,37 @@ package engine
 type RulePack struct {
 	Name  string
 	Rules []Rule
+	// Later are the rules each later version of the pack adds, in order
+	// (Later[0] is version 2). A deployment gets a version's rules once: all
+	// of them on its first start, then those of each version it has not
+	// seeded yet at the next start after an upgrade.
+	Later [][]Rule
+}
+
+// Version is the pack's newest version.
+func (p RulePack) Version() int { return 1 + len(p.Later) }
+
+// Since returns the rules the versions after v add; Since(0) is every rule.
+func (p RulePack) Since(v int) []Rule {
+	var out []Rule
+	if v < 1 {
+		out = append(out, p.Rules...)
+	}
+	for _, rules := range p.Later[min(max(v-1, 0), len(p.Later)):] {
+		out = append(out, rules...)
+	}
+	return out
 }
 
 // RulePacks lists the packs the server can seed (RULE_PACKS chooses), in
-// seeding order: the seed documents' rules, then the default typology pack.
+// seeding order: the seed documents' rules, then the default typology pack
+// with its later versions.
 func RulePacks() []RulePack {
-	return []RulePack{{"seed", append(BuiltinRules(), BuiltinLoginRules()...)}, {"default", DefaultRulePack()}}
+	def := RulePack{Name: "default", Rules: DefaultRulePack()}
+	if issue17Features {
+		def.Later = append(def.Later, GeneralisingRules())
+	}
+	return []RulePack{{Name: "seed", Rules: append(BuiltinRules(), BuiltinLoginRules()...)}, def}
 }
 
 // BuiltinRules returns the TRANSACTION rules of the seed documents (plus the

@@ -47,11 +47,14 @@ type Rule struct {
 	Description string
 	Version     int
 	Condition   string
-	Score       int // 0..100, added when Action is SCORE
-	Priority    int // higher evaluates and lists first
-	Type        string
-	Scope       Scope  // empty means TRANSACTION
-	Action      Action // empty means SCORE
+	// Score is added when Action is SCORE: -100..100, negative for a
+	// suppression rule that offsets another's score (the sum is then capped
+	// to 0..100).
+	Score    int
+	Priority int // higher evaluates and lists first
+	Type     string
+	Scope    Scope  // empty means TRANSACTION
+	Action   Action // empty means SCORE
 	// Shadow rules are evaluated and reported on every transaction but never
 	// change its score or decision: a draft watched on live traffic.
 	Shadow bool
@@ -203,8 +206,8 @@ func checkRule(r Rule, ids map[int64]bool) error {
 	switch {
 	case strings.TrimSpace(r.Name) == "":
 		return errors.New("name is required")
-	case r.Score < 0 || r.Score > 100:
-		return fmt.Errorf("score %d is outside 0..100", r.Score)
+	case r.Score < -100 || r.Score > 100:
+		return fmt.Errorf("score %d is outside -100..100", r.Score)
 	case r.Action != ActionScore && r.Action != ActionReject:
 		return fmt.Errorf("unknown action %q (want %s or %s)", r.Action, ActionScore, ActionReject)
 	case r.ID != 0 && ids[r.ID]:

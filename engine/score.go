@@ -201,7 +201,10 @@ func reason(r *Result) string {
 			if m.Action == ActionReject {
 				b.WriteString(" (reject)")
 			} else {
-				b.WriteString(" (+")
+				b.WriteString(" (")
+				if m.Score >= 0 {
+					b.WriteByte('+') // a suppression rule's is negative: "(-40)"
+				}
 				b.Write(strconv.AppendInt(num[:0], int64(m.Score), 10))
 				b.WriteString(")")
 			}

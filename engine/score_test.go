@@ -211,3 +211,42 @@ func TestShadowRuleNeverChangesTheScore(t *testing.T) {
 		}
 	}
 }
+
+func TestSuppressionRuleOffsetsAScore(t *testing.T) {
+	rs, err := Compile([]Rule{
+		{ID: 1, Name: "impossible travel", Condition: "geo.speedKmh > 800", Score: 40},
+		{ID: 2, Name: "plausible journey", Condition: "geo.speedKmh > 800 && device.present", Score: -40},
+		{ID: 3, Name: "large amount", Condition: "amount >= 10000", Score: 50},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		f       Features
+		want    float64
+		level   Level
+		matched int
+	}{
+		{Features{Geo: GeoFeatures{SpeedKmh: 900}}, 40, LevelMedium, 1},                                                       // no suppression context
+		{Features{Geo: GeoFeatures{SpeedKmh: 900}, Device: DeviceFeatures{Present: true}}, 0, LevelLow, 2},                    // offset
+		{Features{Amount: 20000, Device: DeviceFeatures{Present: true}, Geo: GeoFeatures{SpeedKmh: 900}}, 50, LevelMedium, 3}, // only travel's share
+	} {
+		r, err := Score(context.Background(), rs, &tt.f, nil, DefaultConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tt.matched > 1 && !strings.Contains(r.Reason, "plausible journey (-40)") {
+			t.Errorf("reason %q does not show the suppression", r.Reason)
+		}
+		if r.RiskScore != tt.want || r.Level != tt.level || len(r.Matched) != tt.matched {
+			t.Errorf("%+v: score %v level %s, %d matched; want %v %s %d", tt.f.Geo, r.RiskScore, r.Level, len(r.Matched), tt.want, tt.level, tt.matched)
+		}
+	}
+	// Alone, a suppression rule never takes a score below 0.
+	if got := Decide(RuleScore([]Match{{Score: -40}}), nil, nil, DefaultConfig()); got.RiskScore != 0 || got.Level != LevelLow {
+		t.Errorf("suppression alone: %+v", got)
+	}
+	if _, err := Compile([]Rule{{Name: "x", Condition: "amount > 1", Score: -101}}); err == nil {
+		t.Error("score -101 compiled")
+	}
+}

@@ -32,7 +32,8 @@ func errorCode(err error) string {
 }
 
 // maxAttempts bounds retries of one operation: transport errors and
-// RATE_LIMITED answers are retried, everything else is final.
+// RATE_LIMITED and UNAVAILABLE (a busy server's timeout) answers are retried,
+// everything else is final.
 const maxAttempts = 5
 
 // call runs one operation, retrying what a well-behaved client retries.
@@ -48,6 +49,8 @@ func (c *client) call(ctx context.Context, token, query string, vars map[string]
 		switch {
 		case errors.As(err, &ge) && ge.Extensions.Code == "RATE_LIMITED":
 			wait = max(wait, ge.RetryAfter())
+		case errors.As(err, &ge) && ge.Extensions.Code == "UNAVAILABLE":
+			wait *= 5
 		case errors.As(err, &ge):
 			return err
 		}

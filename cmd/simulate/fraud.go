@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -26,9 +25,11 @@ var fraudPlan = []struct {
 }
 
 func (g *generator) fraud(rng *rand.Rand) {
-	scale := float64(g.t.Users*g.t.Days) / (600 * 21)
 	for _, p := range fraudPlan {
-		for range max(1, int(math.Round(p.episodes*scale))) {
+		if slices.Contains(g.t.Without, p.typology) {
+			continue
+		}
+		for range g.episodesOf(p.episodes) {
 			p.generate(g, rng)
 		}
 	}

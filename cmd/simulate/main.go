@@ -12,13 +12,17 @@
 //
 // With -train-seed it first replays another seed's traffic, labels it, trains
 // a model on those labels and activates it, so the table shows rules and
-// model together on traffic the model never saw.
+// model together on traffic the model never saw. -configs compares seed
+// rules, pack, pack + model and pack + model + anomaly side by side, one
+// replay each; -holdout leaves typologies out of the training traffic and
+// reports them apart.
 //
 // Usage:
 //
 //	simulate -admin-url postgres://postgres@127.0.0.1:5432/postgres [-seed 11] [-users 600] [-days 21]
 //	simulate -url http://127.0.0.1:8080/graphql -admin-user admin -admin-password … [-seed 12]
 //	simulate -admin-url … -seed 12 -train-seed 11
+//	simulate -admin-url … -seed 12 -train-seed 11 -configs seed,pack,model,anomaly -holdout bot-farm,slow-drain,stolen-phone
 package main
 
 import (
@@ -27,9 +31,12 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -41,6 +48,10 @@ type options struct {
 	// trainSeed, when not 0, is the seed whose labelled traffic trains the
 	// model the evaluation replay runs with.
 	trainSeed uint64
+	// configs are the configurations compared, in configOrder.
+	configs []string
+	// holdout are the fraud typologies the training traffic leaves out.
+	holdout []string
 	// rulePacks is RULE_PACKS for the server the command starts.
 	rulePacks   string
 	concurrency int
@@ -66,9 +77,11 @@ func main() {
 	flag.IntVar(&o.cfg.Days, "days", 21, fmt.Sprintf("days of traffic, %d to %d, ending at the last UTC midnight", minDays, maxDays))
 	flag.StringVar(&o.rulePacks, "rule-packs", "seed,default", "RULE_PACKS of the server it starts: seed (the seed documents' rules) and/or default (the typology pack)")
 	flag.Uint64Var(&o.trainSeed, "train-seed", 0, "first replay this seed's traffic, label it, train a model on it and activate it (0: no model)")
+	configs := flag.String("configs", "", "configurations to compare, each one replay of the traffic: seed, pack, model, anomaly separated by commas (default pack; model with -train-seed)")
+	holdout := flag.String("holdout", "", "typologies the training traffic leaves out, reported apart: codes separated by commas ("+strings.Join(slices.Sorted(maps.Keys(typologyCodes)), ", ")+"); needs -train-seed")
 	flag.IntVar(&o.concurrency, "concurrency", 8, "events in flight at once (events sharing an account, device, IP or merchant still go in event-time order)")
 	flag.StringVar(&o.out, "out", "", "also write the table to this Markdown file")
-	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "bound on the whole run (with -train-seed: 25m unless given)")
+	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "bound on the whole run (default 10m, plus 15m for each further replay: training and every configuration)")
 	flag.StringVar(&o.adminURL, "admin-url", "", "PostgreSQL admin URL: a fresh database is created there for the server (make passes scripts/pg.sh's)")
 	flag.StringVar(&o.server, "server", "bin/riskgraph", "server binary to start (make simulate builds it)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the database afterwards, for inspection")
@@ -77,11 +90,14 @@ func main() {
 	flag.StringVar(&o.adminUser, "admin-user", "", "with -url: an ADMIN's username (instead of -token)")
 	flag.StringVar(&o.adminPassword, "admin-password", os.Getenv("SIM_ADMIN_PASSWORD"), "with -url: that ADMIN's password (default $SIM_ADMIN_PASSWORD)")
 	flag.Parse()
+	if err := o.parseLists(*configs, *holdout); err != nil {
+		log.Fatal(err)
+	}
 	timeoutSet := false
 	flag.Visit(func(f *flag.Flag) { timeoutSet = timeoutSet || f.Name == "timeout" })
-	if o.trainSeed != 0 && !timeoutSet {
-		// Two replays, the labels and a fit.
-		o.timeout = 25 * time.Minute
+	if !timeoutSet {
+		// Each replay, and the labels and fits.
+		o.timeout += 15 * time.Minute * time.Duration(o.replays()-1)
 	}
 	if err := o.validate(); err != nil {
 		log.Fatal(err)
@@ -91,7 +107,54 @@ func main() {
 	}
 }
 
+// parseLists reads -configs and -holdout.
+func (o *options) parseLists(configs, holdout string) error {
+	for code := range strings.SplitSeq(holdout, ",") {
+		if code = strings.TrimSpace(code); code == "" {
+			continue
+		}
+		typology, ok := typologyCodes[code]
+		if !ok {
+			return fmt.Errorf("-holdout: unknown typology %q (want %s)", code, strings.Join(slices.Sorted(maps.Keys(typologyCodes)), ", "))
+		}
+		if !slices.Contains(o.holdout, typology) {
+			o.holdout = append(o.holdout, typology)
+		}
+	}
+	slices.SortFunc(o.holdout, func(a, b string) int { return slices.Index(fraudClasses, a) - slices.Index(fraudClasses, b) })
+	o.cfg.Without = nil // the evaluation traffic has every typology; only training leaves some out
+	for name := range strings.SplitSeq(configs, ",") {
+		if name = strings.TrimSpace(name); name == "" {
+			continue
+		}
+		if !slices.Contains(configOrder, name) {
+			return fmt.Errorf("-configs: unknown configuration %q (want %s)", name, strings.Join(configOrder, ", "))
+		}
+		if !slices.Contains(o.configs, name) {
+			o.configs = append(o.configs, name)
+		}
+	}
+	switch {
+	case len(o.configs) > 0:
+		slices.SortFunc(o.configs, func(a, b string) int { return slices.Index(configOrder, a) - slices.Index(configOrder, b) })
+	case o.trainSeed != 0:
+		o.configs = []string{configModel}
+	default:
+		o.configs = []string{configPack}
+	}
+	return nil
+}
+
+// replays counts the run's replays: training, and one per configuration.
+func (o *options) replays() int {
+	if o.trainSeed != 0 {
+		return len(o.configs) + 1
+	}
+	return len(o.configs)
+}
+
 func (o *options) validate() error {
+	needsModel := slices.Contains(o.configs, configModel) || slices.Contains(o.configs, configAnomaly)
 	switch {
 	case o.concurrency < 1:
 		return errors.New("-concurrency must be at least 1")
@@ -101,6 +164,12 @@ func (o *options) validate() error {
 		return errors.New("-url needs -token, or -admin-user with -admin-password")
 	case o.trainSeed != 0 && o.trainSeed == o.cfg.Seed:
 		return fmt.Errorf("-train-seed %d is the evaluation seed: train on another one", o.trainSeed)
+	case needsModel && o.trainSeed == 0:
+		return errors.New("-configs model and anomaly need -train-seed: the models are trained on another seed's traffic")
+	case len(o.holdout) > 0 && o.trainSeed == 0:
+		return errors.New("-holdout needs -train-seed: held-out typologies are left out of the training traffic")
+	case o.url != "" && slices.Contains(o.configs, configSeed):
+		return errors.New("-configs seed switches every other rule off during its replay: run it on a server of its own (without -url)")
 	}
 	// The window ends at the last UTC midnight, so local hours are the same
 	// for a seed whatever the date; every event must stay within the 30-day
@@ -151,32 +220,77 @@ func run(o options) error {
 			return err
 		}
 	}
-	rules, err := enabledRules(ctx, admin)
+	rules, err := listRules(ctx, admin)
 	if err != nil {
 		return err
 	}
+	result := &comparison{traffic: t, server: serverName, rules: enabledRules(rules), heldOut: o.holdout}
 
 	var trained *trainedModel
+	var anomaly *anomalyModel
 	if o.trainSeed != 0 {
-		if trained, err = trainOn(ctx, o.cfg, o.trainSeed, o.concurrency, c, admin, alive); err != nil {
+		cfg := o.cfg
+		cfg.Without = o.holdout
+		if trained, err = trainOn(ctx, cfg, o.trainSeed, o.concurrency, c, admin, alive); err != nil {
 			return err
+		}
+		result.model = trained.summary()
+		if slices.Contains(o.configs, configAnomaly) {
+			// Trained now, on the training traffic alone: the evaluation replays come after.
+			var why string
+			anomaly, why = trainAnomaly(ctx, admin, trained.from, trained.to)
+			result.anomaly = "not available: " + why
+			if anomaly != nil {
+				result.anomaly = anomaly.summary() + ", trained on the training seed's window, active in the last configuration"
+			}
 		}
 	}
 
-	r := newReplayer(c, admin)
-	started := time.Now()
-	if err := r.createAccounts(ctx, t.Accounts); err != nil {
-		return fmt.Errorf("accounts: %w", err)
+	var failed error
+	for _, name := range o.configs {
+		col := &column{name: name}
+		result.columns = append(result.columns, col)
+		if failed != nil {
+			col.unavailable = "an earlier configuration's replay failed"
+			continue
+		}
+		restore := func() error { return nil }
+		switch name {
+		case configSeed:
+			if restore, err = seedRulesOnly(ctx, admin, rules); err != nil {
+				return err
+			}
+		case configModel:
+			if err := trained.activate(ctx, admin); err != nil {
+				return err
+			}
+		case configAnomaly:
+			if anomaly == nil {
+				col.unavailable = strings.TrimPrefix(result.anomaly, "not available: ")
+				continue
+			}
+			if err := trained.activate(ctx, admin); err != nil {
+				return err
+			}
+			if err := anomaly.switchOn(ctx, admin); err != nil {
+				return err
+			}
+		}
+		log.Printf("configuration %q: replaying seed %d", configTitles[name], o.cfg.Seed)
+		rep, replayErr := evaluate(ctx, t, c, admin, o.concurrency, alive)
+		if err := restore(); err != nil {
+			return err
+		}
+		col.rep = rep
+		switch {
+		case replayErr != nil:
+			failed = fmt.Errorf("%s: replay stopped early: %w", configTitles[name], replayErr)
+		case rep != nil && rep.failed > 0:
+			failed = fmt.Errorf("%s: %d events failed, the first with %s", configTitles[name], rep.failed, rep.firstError)
+		}
 	}
-	log.Printf("created %d accounts (run tag %s) in %.0f s; replaying", len(t.Accounts)+1, r.tag, time.Since(started).Seconds())
-	outcomes, took, replayErr := r.replay(ctx, t, o.concurrency, alive)
 
-	rep := newReport(t, outcomes)
-	rep.server, rep.rules, rep.concurrency, rep.replayTime = serverName, rules, o.concurrency, took
-	if trained != nil {
-		rep.model = trained.summary()
-	}
-	table := rep.markdown()
+	table := result.markdown()
 	fmt.Print(table)
 	if o.out != "" {
 		if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
@@ -187,38 +301,77 @@ func run(o options) error {
 		}
 		log.Printf("wrote %s", o.out)
 	}
-	switch {
-	case replayErr != nil:
-		return fmt.Errorf("replay stopped early: %w", replayErr)
-	case rep.failed > 0:
-		return fmt.Errorf("%d events failed, the first with %s", rep.failed, rep.firstError)
+	return failed
+}
+
+// evaluate replays the traffic under a run tag of its own and counts what
+// the server said; rep is nil only when the accounts could not be created.
+func evaluate(ctx context.Context, t *traffic, c *client, admin *session, concurrency int, alive func() error) (*report, error) {
+	r := newReplayer(c, admin)
+	started := time.Now()
+	if err := r.createAccounts(ctx, t.Accounts); err != nil {
+		return nil, fmt.Errorf("accounts: %w", err)
 	}
-	return nil
+	log.Printf("created %d accounts (run tag %s) in %.0f s; replaying", len(t.Accounts)+1, r.tag, time.Since(started).Seconds())
+	outcomes, took, err := r.replay(ctx, t, concurrency, alive)
+	rep := newReport(t, outcomes)
+	rep.concurrency, rep.replayTime = concurrency, took
+	return rep, err
+}
+
+// serverRule is a rule as the report and the seed configuration need it.
+type serverRule struct {
+	ID      string
+	Name    string
+	Score   int
+	Action  string
+	Scope   string
+	Enabled bool
+}
+
+func listRules(ctx context.Context, admin *session) ([]serverRule, error) {
+	var out struct{ Rules []serverRule }
+	if err := admin.call(ctx, `{ rules { id name score action scope enabled } }`, nil, &out); err != nil {
+		return nil, fmt.Errorf("list rules: %w", err)
+	}
+	return out.Rules, nil
+}
+
+// seedRulesOnly switches off every enabled TRANSACTION rule that is not one
+// of the seed documents' (engine.BuiltinRules) by name; restore switches
+// them back on.
+func seedRulesOnly(ctx context.Context, admin *session, rules []serverRule) (restore func() error, err error) {
+	var off []string
+	for _, r := range rules {
+		if r.Enabled && r.Scope != string(engine.ScopeLogin) &&
+			!slices.ContainsFunc(engine.BuiltinRules(), func(b engine.Rule) bool { return b.Name == r.Name }) {
+			off = append(off, r.ID)
+		}
+	}
+	set := func(enabled bool) error {
+		for _, id := range off {
+			if err := admin.call(ctx, `mutation($id: ID, $on: Boolean!) { setRuleEnabled(id: $id, enabled: $on) { id } }`,
+				map[string]any{"id": id, "on": enabled}, nil); err != nil {
+				return fmt.Errorf("switch rule %s %v: %w", id, map[bool]string{true: "on", false: "off"}[enabled], err)
+			}
+		}
+		return nil
+	}
+	return func() error { return set(true) }, set(false)
 }
 
 // enabledRules names the server's enabled rules with what a match does, for
 // the report's header: the table is only comparable between equal rule sets.
-func enabledRules(ctx context.Context, admin *session) ([]string, error) {
-	var out struct {
-		Rules []struct {
-			Name    string
-			Score   int
-			Action  string
-			Enabled bool
-		}
-	}
-	if err := admin.call(ctx, `{ rules { name score action enabled } }`, nil, &out); err != nil {
-		return nil, fmt.Errorf("list rules: %w", err)
-	}
+func enabledRules(rules []serverRule) []string {
 	var names []string
-	for _, r := range out.Rules {
+	for _, r := range rules {
 		switch {
 		case !r.Enabled:
 		case r.Action == string(engine.ActionReject):
 			names = append(names, r.Name+" (reject)")
 		default:
-			names = append(names, fmt.Sprintf("%s (+%d)", r.Name, r.Score))
+			names = append(names, fmt.Sprintf("%s (%+d)", r.Name, r.Score))
 		}
 	}
-	return names, nil
+	return names
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"fmt"
 	"log"
 	"slices"
@@ -24,13 +25,49 @@ type replayer struct {
 	service  *session
 	password string   // every simulated customer's: only account takeovers log in
 	userIDs  []string // by account index
+	// IPv4 /24 blocks are moved to blocks of the run's own (see ip), so
+	// per-address and per-block features never count another run's traffic.
+	blocksMu  sync.Mutex
+	blocks    map[string]string
+	nextBlock uint32
 }
 
 func newReplayer(c *client, admin *session) *replayer {
-	return &replayer{c: c, admin: admin, tag: "sim" + strings.ToLower(rand.Text()[:6]), password: rand.Text()}
+	var b [4]byte
+	rand.Read(b[:]) //nolint:errcheck // crypto/rand.Read never fails
+	return &replayer{c: c, admin: admin, tag: "sim" + strings.ToLower(rand.Text()[:6]), password: rand.Text(),
+		blocks: map[string]string{}, nextBlock: binary.BigEndian.Uint32(b[:]) % (runBlocks - maxRunBlocks)}
 }
 
 func (r *replayer) name(s string) string { return r.tag + "-" + s }
+
+// A run's blocks are consecutive, from a random start among the /24s of
+// 1.0.0.0–126.255.255.255; a run uses a few thousand, so two runs overlap
+// with a chance of about one in a thousand.
+const (
+	runBlocks    = 126 << 16
+	maxRunBlocks = 1 << 16
+)
+
+// ip is the run's address for a generated IPv4 address: its /24 is mapped to
+// one of the run's own, the host part kept, so addresses that share a block
+// in the traffic share one on the server and no others do.
+func (r *replayer) ip(addr string) string {
+	i := strings.LastIndexByte(addr, '.')
+	if addr == "" || i < 0 {
+		return addr
+	}
+	r.blocksMu.Lock()
+	defer r.blocksMu.Unlock()
+	block, ok := r.blocks[addr[:i]]
+	if !ok {
+		n := r.nextBlock
+		r.nextBlock++
+		block = fmt.Sprintf("%d.%d.%d", 1+n>>16, n>>8&255, n&255)
+		r.blocks[addr[:i]] = block
+	}
+	return block + addr[i:]
+}
 
 const createUserMutation = `mutation($in: CreateUserInput!) { createUser(input: $in) { id } }`
 
@@ -200,7 +237,7 @@ func (r *replayer) send(ctx context.Context, t *traffic, i int) outcome {
 	e := &t.Events[i]
 	if e.Kind == loginEvent {
 		in := map[string]any{"username": r.name(t.Accounts[e.Account].Name), "password": r.password,
-			"deviceId": r.name(e.Device), "ipAddress": e.IP, "userAgent": "Mozilla/5.0 (Linux; Android 14) riskgraph-simulate",
+			"deviceId": r.name(e.Device), "ipAddress": r.ip(e.IP), "userAgent": "Mozilla/5.0 (Linux; Android 14) riskgraph-simulate",
 			"location": location(e)}
 		// The payment system reports its customer's login: only a SERVICE
 		// caller's stated address and location are taken as facts.
@@ -224,7 +261,7 @@ func (r *replayer) send(ctx context.Context, t *traffic, i int) outcome {
 		in["deviceId"] = r.name(e.Device)
 	}
 	if e.IP != "" {
-		in["ipAddress"] = e.IP
+		in["ipAddress"] = r.ip(e.IP)
 	}
 	if e.HasLocation {
 		in["location"] = location(e)

@@ -44,9 +44,6 @@ func (r *tally) merge(o *tally) {
 // report is what one replay measured.
 type report struct {
 	traffic     *traffic
-	server      string
-	rules       []string
-	model       string // the model -train-seed trained, "" without one
 	concurrency int
 	fraud       []*tally
 	benign      []*tally
@@ -118,51 +115,33 @@ func (rep *report) throughput() float64 {
 	return float64(rep.submissions+rep.logins) / rep.replayTime.Seconds()
 }
 
-// markdown renders the report. Everything but the timing line is the same
-// for a seed as long as the server's rules are.
-func (rep *report) markdown() string {
-	t := rep.traffic
-	var b strings.Builder
-	synthetic := 0
-	for _, a := range t.Accounts {
-		if a.Synthetic {
-			synthetic++
-		}
-	}
-	fmt.Fprintf(&b, "## make simulate: seed %d, %d customers + %d synthetic accounts, %d days\n\n", t.Seed, t.Users, synthetic, t.Days)
-	fmt.Fprintf(&b, "Server: %s. Enabled rules: %s.\n\n", rep.server, strings.Join(rep.rules, ", "))
-	if rep.model != "" {
-		fmt.Fprintf(&b, "Model: %s.\n\n", rep.model)
-	}
-	all := rep.fraudAll.tx + rep.benignAll.tx
-	fmt.Fprintf(&b, "Traffic: %s transactions (%s fraud, %s) and %d logins, replayed in event time.\n\n",
-		thousands(all), thousands(rep.fraudAll.tx), pct(rep.fraudAll.tx, all, 1), rep.logins)
-
+// tables renders the per-typology and per-pattern tables with the rules
+// matched, and the totals.
+func (rep *report) tables(b *strings.Builder) {
 	b.WriteString("| fraud typology | episodes | transactions | flagged (MEDIUM+) | stopped (REVIEW/REJECT) | episodes caught | rules matched |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---|\n")
 	for _, r := range append(rep.fraud, &rep.fraudAll) {
-		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %d of %d (%s) | %s |\n", bold(r, &rep.fraudAll), r.episodes, thousands(r.tx),
+		fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %d of %d (%s) | %s |\n", bold(r, &rep.fraudAll), r.episodes, thousands(r.tx),
 			count(r.flagged, r.tx, 1), count(r.stopped, r.tx, 1), r.caught, r.episodes, pct(r.caught, r.episodes, 0), topRules(r.rules))
 	}
 	b.WriteString("\n| benign pattern | transactions | flagged (MEDIUM+) | stopped (REVIEW/REJECT) | rules matched |\n")
 	b.WriteString("|---|---:|---:|---:|---|\n")
 	for _, r := range append(rep.benign, &rep.benignAll) {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", bold(r, &rep.benignAll), thousands(r.tx),
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", bold(r, &rep.benignAll), thousands(r.tx),
 			count(r.flagged, r.tx, 2), count(r.stopped, r.tx, 2), topRules(r.rules))
 	}
 	b.WriteString("\n| total | |\n|---|---:|\n")
-	fmt.Fprintf(&b, "| fraud episodes caught | %s (%d of %d) |\n", pct(rep.fraudAll.caught, rep.fraudAll.episodes, 1), rep.fraudAll.caught, rep.fraudAll.episodes)
-	fmt.Fprintf(&b, "| fraud transactions flagged / stopped | %s / %s |\n", pct(rep.fraudAll.flagged, rep.fraudAll.tx, 1), pct(rep.fraudAll.stopped, rep.fraudAll.tx, 1))
-	fmt.Fprintf(&b, "| benign transactions flagged | %s |\n", pct(rep.benignAll.flagged, rep.benignAll.tx, 2))
-	fmt.Fprintf(&b, "| benign transactions stopped | %s |\n", pct(rep.benignAll.stopped, rep.benignAll.tx, 2))
-	fmt.Fprintf(&b, "| throughput | %.0f submissions/s (%s events in %.0f s, %d at a time) |\n",
+	fmt.Fprintf(b, "| fraud episodes caught | %s (%d of %d) |\n", pct(rep.fraudAll.caught, rep.fraudAll.episodes, 1), rep.fraudAll.caught, rep.fraudAll.episodes)
+	fmt.Fprintf(b, "| fraud transactions flagged / stopped | %s / %s |\n", pct(rep.fraudAll.flagged, rep.fraudAll.tx, 1), pct(rep.fraudAll.stopped, rep.fraudAll.tx, 1))
+	fmt.Fprintf(b, "| benign transactions flagged | %s |\n", pct(rep.benignAll.flagged, rep.benignAll.tx, 2))
+	fmt.Fprintf(b, "| benign transactions stopped | %s |\n", pct(rep.benignAll.stopped, rep.benignAll.tx, 2))
+	fmt.Fprintf(b, "| throughput | %.0f submissions/s (%s events in %.0f s, %d at a time) |\n",
 		rep.throughput(), thousands(rep.submissions+rep.logins), rep.replayTime.Seconds(), rep.concurrency)
 	if rep.failed > 0 {
-		fmt.Fprintf(&b, "| **failed events** | %d, first: %s |\n", rep.failed, rep.firstError)
+		fmt.Fprintf(b, "| **failed events** | %d, first: %s |\n", rep.failed, rep.firstError)
 	}
 	b.WriteString("\nflagged: risk level MEDIUM or HIGH; stopped: decision REVIEW or REJECT; an episode is caught when any of its transactions is flagged or stopped. ")
 	b.WriteString("Rules matched counts transactions per rule, whatever the final level.\n")
-	return b.String()
 }
 
 // bold marks the totals row.

@@ -21,6 +21,14 @@ const (
 	deviceRing          = "device ring / synthetic accounts"
 	muleFanIn           = "mule fan-in"
 	dormantReactivation = "dormant-account reactivation"
+	// Issue 17's three families (families.go): spread across many
+	// customers, slow over days, off the customer's own baseline.
+	bustOut         = "bust-out merchant"
+	botFarm         = "bot farm on one /24"
+	weekStructuring = "structuring over a week"
+	slowDrain       = "accelerating slow drain"
+	offBaseline     = "takeover off the customer's baseline"
+	stolenPhone     = "stolen phone at night"
 
 	ordinary      = "ordinary"
 	largePurchase = "legitimate large purchase"
@@ -28,12 +36,29 @@ const (
 	journey       = "journey abroad"
 	newPhone      = "new phone"
 	returning     = "returning customer"
+	// Look-alikes of the three families (lookalikes.go).
+	charityDrive = "charity drive"
+	campusWiFi   = "campus Wi-Fi at lunch"
+	familyTablet = "family sharing one tablet"
+	salaryDay    = "salary-day spending"
+	movingHouse  = "moving house"
+	yearlyTreat  = "once-a-year purchase"
 )
 
 var (
-	fraudClasses  = []string{cardTesting, accountTakeover, cashOut, structuring, deviceRing, muleFanIn, dormantReactivation}
-	benignClasses = []string{ordinary, largePurchase, shoppingSpree, journey, newPhone, returning}
+	fraudClasses = []string{cardTesting, accountTakeover, cashOut, structuring, deviceRing, muleFanIn, dormantReactivation,
+		bustOut, botFarm, weekStructuring, slowDrain, offBaseline, stolenPhone}
+	benignClasses = []string{ordinary, largePurchase, shoppingSpree, journey, newPhone, returning,
+		charityDrive, campusWiFi, familyTablet, salaryDay, movingHouse, yearlyTreat}
 )
+
+// typologyCodes name the typologies on the command line (-holdout).
+var typologyCodes = map[string]string{
+	"card-testing": cardTesting, "ato-abroad": accountTakeover, "cash-out": cashOut, "night-structuring": structuring,
+	"device-ring": deviceRing, "mule-fan-in": muleFanIn, "dormant": dormantReactivation,
+	"bust-out": bustOut, "bot-farm": botFarm, "week-structuring": weekStructuring, "slow-drain": slowDrain,
+	"off-baseline": offBaseline, "stolen-phone": stolenPhone,
+}
 
 // Bounds of the flags.
 const (
@@ -50,6 +75,9 @@ type config struct {
 	Seed  uint64
 	Users int
 	Days  int
+	// Without lists typologies the traffic leaves out: a held-out
+	// typology's episodes are not generated for training (-holdout).
+	Without []string
 	// Start is the window's first instant, a UTC midnight: the traffic is
 	// the same for a seed whatever the date, local hours included.
 	Start time.Time
@@ -190,6 +218,10 @@ const (
 	streamLarge
 	streamSpree
 	streamReturning
+	// Issue 17: appended, so the streams above draw as before.
+	streamFamilies
+	streamLookalikes
+	streamJourneyExtras
 )
 
 func (g *generator) rng(stream, index int) *rand.Rand {
@@ -206,10 +238,17 @@ func generate(cfg config) (*traffic, error) {
 	for i, c := range g.customers {
 		g.everyday(c, g.rng(streamOrdinary, i))
 	}
+	for i, c := range g.customers {
+		if c.trip != nil {
+			g.journeyExtras(g.rng(streamJourneyExtras, i), c)
+		}
+	}
 	g.fraud(g.rng(streamFraud, 0))
 	g.largePurchases(g.rng(streamLarge, 0))
 	g.sprees(g.rng(streamSpree, 0))
 	g.returningCustomers(g.rng(streamReturning, 0))
+	g.families(g.rng(streamFamilies, 0))
+	g.lookalikes(g.rng(streamLookalikes, 0))
 	// Stable: events generated in a fixed order keep it among equal times.
 	slices.SortStableFunc(g.t.Events, func(a, b event) int {
 		if c := a.At.Compare(b.At); c != 0 {
@@ -330,11 +369,12 @@ func (g *generator) everyday(c *customer, rng *rand.Rand) {
 	}
 	if tr := c.trip; tr != nil {
 		for _, leg := range []struct {
-			at    time.Time
-			where city
-		}{{tr.depart, c.home}, {tr.arrive, tr.dest}, {tr.leave, tr.dest}, {tr.back, c.home}} {
+			at       time.Time
+			where    city
+			arriving bool
+		}{{tr.depart, c.home, false}, {tr.arrive, tr.dest, true}, {tr.leave, tr.dest, false}, {tr.back, c.home, true}} {
 			if g.inWindow(leg.at) {
-				g.airport(rng, c, leg.at, leg.where)
+				g.airport(rng, c, leg.at, leg.where, leg.arriving)
 			}
 		}
 	}
@@ -347,13 +387,19 @@ func (g *generator) everyday(c *customer, rng *rand.Rand) {
 	}
 }
 
-// airport is a card-present payment at an airport: the last before a flight
-// or the first after one. It sits at the city centre, the point the flight
+// airport is a payment at an airport: the last before a flight, at a shop,
+// or the first after one, a ride from the airport booked in the app on the
+// customer's own phone. It sits at the city centre, the point the flight
 // time was computed from.
-func (g *generator) airport(rng *rand.Rand, c *customer, at time.Time, where city) {
-	g.add(event{Account: c.acct, At: at, AmountCents: logUniform(rng, 25, 400), Merchant: "m-" + where.Code + "-airport",
+func (g *generator) airport(rng *rand.Rand, c *customer, at time.Time, where city, arriving bool) {
+	e := event{Account: c.acct, At: at, AmountCents: logUniform(rng, 25, 400), Merchant: "m-" + where.Code + "-airport",
 		Category: "airport_retail", Channel: "POS", HasLocation: true, City: where, Lat: where.Lat, Lon: where.Lon,
-		Class: journey, Episode: -1})
+		Class: journey, Episode: -1}
+	if arriving {
+		e.Merchant, e.Category = "ride-"+where.Code+"-airport", "ride_hailing"
+		e.Channel, e.Device, e.IP = "APP", c.phoneAt(at), c.mobileIP
+	}
+	g.add(e)
 }
 
 // pay is one of the customer's own payments at a merchant they would use,

@@ -208,6 +208,63 @@ func TestTypologiesHaveTheirShape(t *testing.T) {
 			if previous.IsZero() || first.At.Sub(previous) < 20*24*time.Hour || seenBefore(tr, first.Account, first.Device, first.At) {
 				fail("silent since %s, woke at %s, device %s", previous, first.At, first.Device)
 			}
+		case bustOut:
+			devices := map[string]bool{}
+			for _, e := range events {
+				devices[e.Device] = true
+				if e.Merchant != first.Merchant || e.At.Sub(first.At) > 25*time.Minute || seenBefore(tr, e.Account, e.Device, e.At) {
+					fail("payment to %s after %s from %s", e.Merchant, e.At.Sub(first.At), e.Device)
+				}
+			}
+			if n := len(tr.Episodes[ep].Accounts); n < 12 || len(devices) != n {
+				fail("%d victims on %d devices, want 12 or more, one fresh device each", n, len(devices))
+			}
+		case botFarm:
+			block := first.IP[:strings.LastIndex(first.IP, ".")]
+			for _, e := range events {
+				if !strings.HasPrefix(e.IP, block+".") || e.At.Sub(first.At) > 2*time.Hour || seenBefore(tr, e.Account, e.Device, first.At) {
+					fail("%s from %s after %s", e.Device, e.IP, e.At.Sub(first.At))
+				}
+			}
+			if n := len(tr.Episodes[ep].Accounts); n < 10 {
+				fail("%d accounts, want 10 or more", n)
+			}
+		case weekStructuring:
+			days := map[int]bool{}
+			for _, e := range events {
+				clock := localClock(e.City, e.At)
+				days[int(e.At.Sub(first.At).Hours()/24)] = true
+				if e.AmountCents < 900_000 || e.AmountCents > 999_999 || clock < 9*time.Hour || clock >= 18*time.Hour || e.Device != "phone-"+fmt.Sprint(e.Account) && e.Device != "phone-"+fmt.Sprint(e.Account)+"-new" {
+					fail("%d cents at %s local on %s", e.AmountCents, clock, e.Device)
+				}
+			}
+			if len(days) < 3 || last.At.Sub(first.At) > 7*24*time.Hour {
+				fail("%d days over %s, want 3 or more within a week", len(days), last.At.Sub(first.At))
+			}
+		case slowDrain:
+			for _, e := range events {
+				if e.AmountCents >= 900_000 || e.Device != first.Device {
+					fail("%d cents on %s", e.AmountCents, e.Device)
+				}
+			}
+			if last.At.Sub(first.At) < 4*24*time.Hour || last.AmountCents <= first.AmountCents || len(events) < 5 {
+				fail("%d payments over %s, %d → %d cents, want 5 or more over 4+ days, growing", len(events), last.At.Sub(first.At), first.AmountCents, last.AmountCents)
+			}
+		case offBaseline, stolenPhone:
+			paid := map[string]bool{}
+			for _, e := range tr.Events {
+				if e.Account == first.Account && e.At.Before(first.At) {
+					paid[e.Category] = true
+				}
+			}
+			for _, e := range events {
+				if clock := localClock(e.City, e.At); clock >= 6*time.Hour || e.AmountCents >= 900_000 {
+					fail("%d cents at %s local", e.AmountCents, clock)
+				}
+			}
+			if paid[first.Category] || seenBefore(tr, first.Account, first.Device, first.At) != (typology == stolenPhone) {
+				fail("category %s paid before: %v; device %s", first.Category, paid[first.Category], first.Device)
+			}
 		default:
 			fail("unknown typology")
 		}
@@ -240,6 +297,40 @@ func TestBenignPatternsHaveTheirShape(t *testing.T) {
 	if flights == 0 {
 		t.Error("no flights")
 	}
+	// Look-alikes: the signal of their family, on the customers' own devices.
+	payers, accounts := map[string]map[int]bool{}, map[string]map[int]bool{}
+	for _, e := range tr.Events {
+		switch e.Class {
+		case charityDrive:
+			if payers[e.Merchant] == nil {
+				payers[e.Merchant] = map[int]bool{}
+			}
+			payers[e.Merchant][e.Account] = true
+		case familyTablet:
+			if accounts[e.Device] == nil {
+				accounts[e.Device] = map[int]bool{}
+			}
+			accounts[e.Device][e.Account] = true
+		case campusWiFi, salaryDay, yearlyTreat:
+			if own := fmt.Sprint("-", e.Account); e.Device != "" && !strings.HasSuffix(e.Device, own) && !strings.HasSuffix(e.Device, own+"-new") {
+				t.Errorf("%s on a device not account %d's own: %+v", e.Class, e.Account, e)
+			}
+		}
+	}
+	for m, p := range payers {
+		if len(p) < 25 {
+			t.Errorf("charity %s: %d donors, want 25 or more", m, len(p))
+		}
+	}
+	for d, a := range accounts {
+		if len(a) < 2 {
+			t.Errorf("tablet %s: %d accounts, want 2 or more", d, len(a))
+		}
+	}
+	if len(payers) == 0 || len(accounts) == 0 {
+		t.Error("no charity drive or family tablet")
+	}
+
 	// Each spree: 5 or more purchases at one mall within 10 minutes.
 	sprees := map[int][]event{}
 	for _, e := range tr.Events {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -17,6 +18,10 @@ type trainedModel struct {
 	fraud, legit int // labels sent
 	failed       int // training events the server did not take
 	metrics      modelMetrics
+	// from and to bound the training traffic (the anomaly model's window too).
+	from, to time.Time
+	// without are the typologies left out of the training traffic (-holdout).
+	without []string
 }
 
 // modelMetrics is the part of the API's ModelMetrics the report shows.
@@ -37,6 +42,9 @@ func (m *trainedModel) summary() string {
 	s := fmt.Sprintf("v%d trained on seed %d (%s labels: %s FRAUD, %s LEGITIMATE; every transaction labelled), active during this replay: held-out %s (%d fraud): precision %s, recall %.3f, AUC %.3f",
 		m.version, m.seed, thousands(m.fraud+m.legit), thousands(m.fraud), thousands(m.legit),
 		thousands(m.metrics.HeldOut.Rows), m.metrics.HeldOut.Fraud, precision, m.metrics.Recall, m.metrics.AUC)
+	if len(m.without) > 0 {
+		s += fmt.Sprintf("; its training traffic had none of: %s", strings.Join(m.without, ", "))
+	}
 	if m.failed > 0 {
 		s += fmt.Sprintf(" (%d training events failed)", m.failed)
 	}
@@ -50,11 +58,12 @@ const (
 	activateMutation = `mutation($id: ID!) { activateModel(id: $id) { active } }`
 )
 
-// trainOn replays the traffic of seed (same customers and days as cfg) under
-// a run tag of its own, labels its transactions through labelTransaction as
-// that run's SERVICE account, trains a model on the window's labels as the
-// admin and activates it. Its outcomes go nowhere else: the report counts
-// only the evaluation replay that follows.
+// trainOn replays the traffic of seed (same customers and days as cfg,
+// without cfg.Without's typologies) under a run tag of its own, labels its
+// transactions through labelTransaction as that run's SERVICE account and
+// trains a model on the window's labels as the admin; activate switches it
+// on. Its outcomes go nowhere else: the report counts only the evaluation
+// replays that follow.
 func trainOn(ctx context.Context, cfg config, seed uint64, concurrency int, c *client, admin *session, alive func() error) (*trainedModel, error) {
 	cfg.Seed = seed
 	t, err := generate(cfg)
@@ -72,7 +81,7 @@ func trainOn(ctx context.Context, cfg config, seed uint64, concurrency int, c *c
 	if err != nil {
 		return nil, fmt.Errorf("training replay stopped early: %w", err)
 	}
-	m := &trainedModel{seed: seed}
+	m := &trainedModel{seed: seed, without: cfg.Without}
 	jobs := m.labelJobs(t, outcomes)
 	log.Printf("training: replayed %d events in %.0f s (%d failed); labelling %d transactions", len(t.Events), took.Seconds(), m.failed, len(jobs))
 
@@ -96,11 +105,17 @@ func trainOn(ctx context.Context, cfg config, seed uint64, concurrency int, c *c
 		return nil, fmt.Errorf("train model: %w", err)
 	}
 	m.id, m.version, m.metrics = out.TrainModel.ID, out.TrainModel.Version, out.TrainModel.Metrics
-	if err := admin.call(ctx, activateMutation, map[string]any{"id": m.id}, nil); err != nil {
-		return nil, fmt.Errorf("activate model v%d: %w", m.version, err)
-	}
-	log.Printf("training: model v%d trained and activated in %.1f s", m.version, time.Since(started).Seconds())
+	m.from, m.to = t.Start, t.end()
+	log.Printf("training: model v%d trained in %.1f s", m.version, time.Since(started).Seconds())
 	return m, nil
+}
+
+// activate makes the model score every detection from now on.
+func (m *trainedModel) activate(ctx context.Context, admin *session) error {
+	if err := admin.call(ctx, activateMutation, map[string]any{"id": m.id}, nil); err != nil {
+		return fmt.Errorf("activate model v%d: %w", m.version, err)
+	}
+	return nil
 }
 
 // labelJob is one labelTransaction call.

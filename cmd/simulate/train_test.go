@@ -59,17 +59,18 @@ func TestLabelJobsLabelEveryRecordedTransaction(t *testing.T) {
 func TestReportNamesTheModel(t *testing.T) {
 	tr := generateT(t, 12, testStart)
 	rep := newReport(tr, make([]outcome, len(tr.Events)))
-	if md := rep.markdown(); strings.Contains(md, "Model:") {
+	c := &comparison{traffic: tr, columns: []*column{{name: configPack, rep: rep}}}
+	if md := c.markdown(); strings.Contains(md, "Model:") {
 		t.Fatalf("a run without -train-seed names a model:\n%s", md)
 	}
 	precision := 0.5
 	m := &trainedModel{seed: 11, id: "7", version: 3, fraud: 480, legit: 19_000,
 		metrics: modelMetrics{Precision: &precision, Recall: 0.75, AUC: 0.9876}}
 	m.metrics.HeldOut.Rows, m.metrics.HeldOut.Fraud = 3896, 96
-	rep.model = m.summary()
+	c.model = m.summary()
 	want := "Model: v3 trained on seed 11 (19,480 labels: 480 FRAUD, 19,000 LEGITIMATE; "
 	want2 := "active during this replay: held-out 3,896 (96 fraud): precision 0.500, recall 0.750, AUC 0.988.\n"
-	if md := rep.markdown(); !strings.Contains(md, want) || !strings.Contains(md, want2) {
+	if md := c.markdown(); !strings.Contains(md, want) || !strings.Contains(md, want2) {
 		t.Fatalf("report lacks %q … %q:\n%s", want, want2, md)
 	}
 }

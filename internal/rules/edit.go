@@ -79,8 +79,8 @@ func normalize(in Input) (Input, string, error) {
 	if err != nil {
 		return in, "", apperr.Invalid("condition", err.Error())
 	}
-	if in.Score < 0 || in.Score > 100 {
-		return in, "", apperr.Invalid("score", "must be between 0 and 100")
+	if in.Score < -100 || in.Score > 100 {
+		return in, "", apperr.Invalid("score", "must be between -100 and 100 (negative to offset other rules' scores)")
 	}
 	if in.Priority != nil && (*in.Priority < -maxPriority || *in.Priority > maxPriority) {
 		return in, "", apperr.Invalid("priority", "must be between -1000 and 1000")

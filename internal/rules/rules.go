@@ -121,25 +121,37 @@ func (s *Service) reloadAfterChange(ctx context.Context) {
 }
 
 // SeedRulePacks stores each named pack of engine.RulePacks as editable rules
-// the first time it is asked for; afterwards its rules are the operator's, and
-// a deleted one stays deleted. A pack rule whose name an operator's rule has
+// the first time it is asked for, and the rules of each later version of the
+// pack once, at the first start that knows it; afterwards they are the
+// operator's, and a deleted one stays deleted. A pack rule whose name an operator's rule has
 // already taken is left out. Instances starting together take turns on an
 // advisory lock, so each pack is seeded once. Reload afterwards.
 func (s *Service) SeedRulePacks(ctx context.Context, names []string) error {
+	return s.SeedPacks(ctx, engine.RulePacks(), names)
+}
+
+// SeedPacks is SeedRulePacks over the packs given.
+func (s *Service) SeedPacks(ctx context.Context, packs []engine.RulePack, names []string) error {
 	err := store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		if err := store.LockRuleSeeding(ctx, tx); err != nil {
 			return err
 		}
-		for _, pack := range engine.RulePacks() {
+		for _, pack := range packs {
 			if !slices.Contains(names, pack.Name) {
 				continue
 			}
-			fresh, err := store.MarkRulePackSeeded(ctx, tx, pack.Name)
-			if err != nil || !fresh {
+			seeded, err := store.RulePackVersion(ctx, tx, pack.Name)
+			if err != nil || seeded >= pack.Version() {
 				return err
 			}
-			if err := s.seed(ctx, tx, pack.Rules); err != nil {
-				return fmt.Errorf("pack %q: %w", pack.Name, err)
+			if err := s.seed(ctx, tx, pack.Since(seeded)); err != nil {
+				return fmt.Errorf("pack %q version %d: %w", pack.Name, pack.Version(), err)
+			}
+			if err := store.SetRulePackVersion(ctx, tx, pack.Name, pack.Version()); err != nil {
+				return err
+			}
+			if seeded > 0 {
+				s.log.Info("rules: rule pack upgraded", "pack", pack.Name, "from", seeded, "to", pack.Version())
 			}
 		}
 		return nil

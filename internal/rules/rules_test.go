@@ -104,7 +104,7 @@ func TestSeedRulePacksOnce(t *testing.T) {
 	}
 	want := map[string]engine.Rule{}
 	for _, p := range engine.RulePacks() {
-		for _, r := range p.Rules {
+		for _, r := range p.Since(0) {
 			want[r.Name] = r
 		}
 	}
@@ -267,8 +267,8 @@ func TestUpsertRejectsBadInput(t *testing.T) {
 		{"empty condition", with(func(in *rules.Input) { in.Condition = "  " }), apperr.BadInput, "condition", "empty"},
 		{"long condition", with(func(in *rules.Input) { in.Condition = "amount > " + strings.Repeat("1", engine.MaxConditionLen) }), apperr.BadInput, "condition", "at most"},
 		{"bad JSON key", with(func(in *rules.Input) { in.Condition = `{"colour": 1}` }), apperr.BadInput, "condition", `unknown condition key "colour"`},
-		{"score too high", with(func(in *rules.Input) { in.Score = 101 }), apperr.BadInput, "score", "between 0 and 100"},
-		{"negative score", with(func(in *rules.Input) { in.Score = -1 }), apperr.BadInput, "score", "between 0 and 100"},
+		{"score too high", with(func(in *rules.Input) { in.Score = 101 }), apperr.BadInput, "score", "between -100 and 100"},
+		{"score too low", with(func(in *rules.Input) { in.Score = -101 }), apperr.BadInput, "score", "between -100 and 100"},
 		{"blank name", with(func(in *rules.Input) { in.Name = " " }), apperr.BadInput, "name", "required"},
 		{"long name", with(func(in *rules.Input) { in.Name = strings.Repeat("é", 101) }), apperr.BadInput, "name", "at most 100"},
 		{"long description", with(func(in *rules.Input) { in.Description = ptr(strings.Repeat("d", 1001)) }), apperr.BadInput, "description", "at most 1000"},
@@ -559,7 +559,57 @@ func TestNotifyRunsInTheChangeTransaction(t *testing.T) {
 	if all, err := e.svc.Rules(ctx); err != nil || len(all) != 1 {
 		t.Errorf("rules after failed seed: got %d (%v); want only rule %d", len(all), err, r.ID)
 	}
-	if fresh, err := store.MarkRulePackSeeded(ctx, e.db, "seed"); err != nil || !fresh {
-		t.Errorf("after a failed seed the pack is marked seeded: fresh %v, %v", fresh, err)
+	if v, err := store.RulePackVersion(ctx, e.db, "seed"); err != nil || v != 0 {
+		t.Errorf("after a failed seed the pack is marked seeded: version %d, %v", v, err)
+	}
+}
+
+func TestRulePackUpgradeSeedsLaterVersionsOnce(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	v1 := engine.RulePack{Name: "default", Rules: []engine.Rule{{Name: "big", Condition: "amount >= 5000", Score: 50}}}
+	if err := e.svc.SeedPacks(ctx, []engine.RulePack{v1}, []string{"default"}); err != nil {
+		t.Fatal(err)
+	}
+	// The operator deletes nothing but renames the version-1 rule: it is theirs.
+	stored, err := e.svc.Rules(ctx)
+	if err != nil || len(stored) != 1 {
+		t.Fatalf("after version 1: %d rules (%v), want 1", len(stored), err)
+	}
+	if _, err := e.svc.Upsert(ctx, e.admin, rules.Input{ID: &stored[0].ID, Name: "my big", Condition: "amount >= 6000", Score: 40}); err != nil {
+		t.Fatal(err)
+	}
+	// Version 2 adds a suppression rule with a negative score; restarts seed it once.
+	v2 := v1
+	v2.Later = [][]engine.Rule{{{Name: "journey", Condition: "geo.present && geo.distanceKm > 1000", Score: -40, Type: "SUPPRESSION"}}}
+	for range 2 {
+		if err := e.svc.SeedPacks(ctx, []engine.RulePack{v2}, []string{"default"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := e.svc.Rules(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]int{}
+	for _, r := range all {
+		names[r.Name] = r.Score
+	}
+	if len(all) != 2 || names["my big"] != 40 || names["journey"] != -40 {
+		t.Fatalf("after the upgrade: got %v, want the operator's rule as they left it and the version-2 rule once", names)
+	}
+	if v, err := store.RulePackVersion(ctx, e.db, "default"); err != nil || v != 2 {
+		t.Fatalf("pack version: %d (%v), want 2", v, err)
+	}
+	// A fresh deployment gets both versions at once.
+	fresh := newEnv(t, nil)
+	if err := fresh.svc.SeedPacks(ctx, []engine.RulePack{v2}, []string{"default"}); err != nil {
+		t.Fatal(err)
+	}
+	if all, err := fresh.svc.Rules(ctx); err != nil || len(all) != 2 {
+		t.Fatalf("fresh deployment: %d rules (%v), want 2", len(all), err)
+	}
+	if err := e.svc.Reload(ctx); err != nil {
+		t.Fatalf("a negative score must compile: %v", err)
 	}
 }

@@ -126,14 +126,23 @@ func AddRuleHits(ctx context.Context, db bun.IDB, ruleID, n int64, lastHit time.
 	return mapErr(err)
 }
 
-// MarkRulePackSeeded records a rule pack as seeded; fresh is false when it already was.
-func MarkRulePackSeeded(ctx context.Context, db bun.IDB, name string) (fresh bool, err error) {
-	res, err := db.NewRaw("INSERT INTO rule_packs (name) VALUES (?) ON CONFLICT (name) DO NOTHING", name).Exec(ctx)
-	if err != nil {
-		return false, mapErr(err)
+// RulePackVersion is the version of the pack seeded here, 0 if never.
+func RulePackVersion(ctx context.Context, db bun.IDB, name string) (int, error) {
+	var v []int
+	if err := db.NewRaw("SELECT version FROM rule_packs WHERE name = ?", name).Scan(ctx, &v); err != nil {
+		return 0, mapErr(err)
 	}
-	n, err := res.RowsAffected()
-	return n == 1, mapErr(err)
+	if len(v) == 0 {
+		return 0, nil
+	}
+	return v[0], nil
+}
+
+// SetRulePackVersion records the pack as seeded up to version v.
+func SetRulePackVersion(ctx context.Context, db bun.IDB, name string, v int) error {
+	_, err := db.NewRaw(`INSERT INTO rule_packs (name, version) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET version = excluded.version, seeded_at = now()`, name, v).Exec(ctx)
+	return mapErr(err)
 }
 
 // RuleNameTaken reports whether a rule has this name, case-insensitively.

@@ -70,7 +70,7 @@ export function RuleEditor({ id, admin, onSaved }: { id?: string; admin: boolean
         <div className="filters">
           <Field label="Name"><input value={draft.name} onChange={(e) => set('name', e.target.value)} required /></Field>
           <Field label="Type"><input value={draft.type} onChange={(e) => set('type', e.target.value)} size={10} /></Field>
-          <Field label="Score"><input type="number" min={0} max={100} value={draft.score} onChange={(e) => set('score', Number(e.target.value))} /></Field>
+          <Field label="Score"><input type="number" min={-100} max={100} value={draft.score} onChange={(e) => set('score', Number(e.target.value))} /></Field>
           <Field label="Priority"><input type="number" value={draft.priority} onChange={(e) => set('priority', Number(e.target.value))} /></Field>
           <Field label="Action">
             <select value={draft.action} onChange={(e) => set('action', e.target.value as RuleAction)}><option>SCORE</option><option>REJECT</option></select>
