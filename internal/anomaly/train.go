@@ -31,7 +31,7 @@ const (
 	DefaultMaxRows = 50_000
 	MaxRows        = 500_000
 	// MinRows is the fewest snapshots training accepts.
-	MinRows = 50
+	MinRows = 20
 	// DefaultSegmentBy is the segmentation training uses unless told: the
 	// payment channel, which measured best on simulated traffic (README,
 	// "Anomaly score").
