@@ -81,12 +81,19 @@ func TestAnomalyModelActivation(t *testing.T) {
 	var trained struct{ TrainAnomalyModel anomalyModelOut }
 	a.must(t, admin.AccessToken, trainAnomaly, map[string]any{"in": map[string]any{"seed": 7}}, &trained)
 	m := trained.TrainAnomalyModel
-	// 72 ordinary payments and mallory's: one channel of 73 rows, under the
-	// 1,000 a segment needs, so the global forest alone (its trees take all 73).
-	if m.Version != 1 || m.SegmentBy != "CHANNEL" || m.Active || !slices.Contains(m.FeatureNames, "log1p(amount)") ||
+	// 72 ordinary payments and mallory's, unsegmented by default: the global
+	// forest alone (its trees take all 73).
+	if m.Version != 1 || m.SegmentBy != "NONE" || m.Active || !slices.Contains(m.FeatureNames, "log1p(amount)") ||
 		m.Metrics.Seed != "7" || m.Metrics.Trees != 100 || m.Metrics.SampleSize != 256 || m.Metrics.Rows != 73 || m.Metrics.Truncated ||
 		m.Metrics.Global.Name != "" || m.Metrics.Global.Rows != 73 || len(m.Metrics.Segments) != 0 || !(m.Metrics.Global.P50 < m.Metrics.Global.P99) {
 		t.Fatalf("trained: %+v", m)
+	}
+	// A second version, by channel: the app's 73 rows make a segment at this minimum.
+	var bySegment struct{ TrainAnomalyModel anomalyModelOut }
+	a.must(t, admin.AccessToken, trainAnomaly, map[string]any{"in": map[string]any{"segmentBy": "CHANNEL", "minSegmentRows": 20, "trees": 10}}, &bySegment)
+	if v := bySegment.TrainAnomalyModel; v.Version != 2 || v.SegmentBy != "CHANNEL" || v.Metrics.Trees != 10 || len(v.Metrics.Segments) != 1 ||
+		v.Metrics.Segments[0].Name != "app" || v.Metrics.Segments[0].Rows != 73 || v.Metrics.Global.Rows != 73 {
+		t.Fatalf("trained by channel: %+v", v)
 	}
 
 	var list struct {
@@ -103,7 +110,7 @@ func TestAnomalyModelActivation(t *testing.T) {
 		}
 	}
 	a.must(t, analyst.AccessToken, anomalyModels, nil, &list)
-	if l := list.AnomalyModels; l.TotalCount != 1 || l.Edges[0].Node.ID != m.ID || l.Edges[0].Node.Active || l.Edges[0].Node.ActivatedAt != nil {
+	if l := list.AnomalyModels; l.TotalCount != 2 || l.Edges[0].Node.Version != 2 || l.Edges[1].Node.ID != m.ID || l.Edges[1].Node.Active || l.Edges[1].Node.ActivatedAt != nil {
 		t.Fatalf("versions before activation: %+v", l)
 	}
 	a.mustFail(t, mallory.AccessToken, anomalyModels, nil, "FORBIDDEN")
@@ -131,7 +138,7 @@ func TestAnomalyModelActivation(t *testing.T) {
 		t.Fatalf("an ordinary payment scored %v", s.Detection.Features["anomalyScore"])
 	}
 	a.must(t, analyst.AccessToken, anomalyModels, nil, &list)
-	if n := list.AnomalyModels.Edges[0].Node; !n.Active || n.ActivatedAt == nil {
+	if n := list.AnomalyModels.Edges[1].Node; !n.Active || n.ActivatedAt == nil || list.AnomalyModels.Edges[0].Node.Active {
 		t.Fatalf("listed after activation: %+v", n)
 	}
 

@@ -4323,7 +4323,7 @@ input TrainAnomalyModelInput {
   "Scored transactions that occurred in [from, to); default the last 7 days."
   from: Time
   to: Time
-  "Default CHANNEL."
+  "Default NONE: one forest for all traffic."
   segmentBy: AnomalySegmentBy
   "The newest this many scored transactions are read; default 50,000."
   maxRows: Int

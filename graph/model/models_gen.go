@@ -224,7 +224,7 @@ type TrainAnomalyModelInput struct {
 	// Scored transactions that occurred in [from, to); default the last 7 days.
 	From *time.Time `json:"from,omitempty"`
 	To   *time.Time `json:"to,omitempty"`
-	// Default CHANNEL.
+	// Default NONE: one forest for all traffic.
 	SegmentBy *domain.AnomalySegmentBy `json:"segmentBy,omitempty"`
 	// The newest this many scored transactions are read; default 50,000.
 	MaxRows *int `json:"maxRows,omitempty"`

@@ -32,10 +32,9 @@ const (
 	MaxRows        = 500_000
 	// MinRows is the fewest snapshots training accepts.
 	MinRows = 20
-	// DefaultSegmentBy is the segmentation training uses unless told: the
-	// payment channel, which measured best on simulated traffic (README,
-	// "Anomaly score").
-	DefaultSegmentBy = domain.AnomalySegmentChannel
+	// DefaultSegmentBy is the segmentation training uses unless told: none,
+	// which ranked simulated fraud best (README, "Anomaly score").
+	DefaultSegmentBy = domain.AnomalySegmentNone
 	// DefaultMinSegmentRows is the fewest rows a segment needs for a forest
 	// of its own; smaller segments are scored by the global forest.
 	DefaultMinSegmentRows = 1000
