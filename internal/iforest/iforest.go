@@ -84,6 +84,9 @@ func Train(rows [][]float64, o Options) (*Forest, error) {
 	if o.SampleSize <= 0 {
 		o.SampleSize = DefaultSampleSize
 	}
+	if o.SampleSize < 2 {
+		return nil, errors.New("iforest: a subsample of at least 2 is needed")
+	}
 	psi := min(o.SampleSize, len(rows))
 	// Trees stop at the average path length of a tree of ψ points: deeper
 	// splits only separate normal points, which the score does not need.

@@ -86,6 +86,9 @@ func TestTrainRefusesBadInput(t *testing.T) {
 			t.Errorf("%s: trained", name)
 		}
 	}
+	if _, err := Train([][]float64{{1}, {2}}, Options{SampleSize: 1}); err == nil {
+		t.Error("a subsample of 1 trained")
+	}
 	// Constant data trains: every tree is one leaf, every point scores alike.
 	f, err := Train([][]float64{{1, 1}, {1, 1}, {1, 1}}, Options{Trees: 3})
 	if err != nil {
