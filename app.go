@@ -22,6 +22,7 @@ import (
 
 	"github.com/smartfinance/riskgraph/internal/account"
 	"github.com/smartfinance/riskgraph/internal/analysis"
+	"github.com/smartfinance/riskgraph/internal/anomaly"
 	"github.com/smartfinance/riskgraph/internal/audit"
 	"github.com/smartfinance/riskgraph/internal/auth"
 	"github.com/smartfinance/riskgraph/internal/backtest"
@@ -64,6 +65,7 @@ type app struct {
 	rules    *rules.Service
 	lists    *listbook.Service
 	models   *fraudmodel.Registry
+	anomaly  *anomaly.Registry
 	hub      *pubsub.Hub
 	metrics  *monitor.Metrics
 	limits   limits
@@ -139,6 +141,10 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 	if err := a.models.Reload(ctx); err != nil {
 		log.Error("load the active model; scoring with rules only", "err", err)
 	}
+	a.anomaly = anomaly.NewRegistry(db)
+	if err := a.anomaly.Reload(ctx); err != nil {
+		log.Error("load the active anomaly model; anomalyScore is 0", "err", err)
+	}
 	a.rules = rules.New(db, cfg.Now, log, pubsub.NotifyRulesChanged)
 	if err := a.rules.SeedRulePacks(ctx, cfg.RulePacks); err != nil {
 		return nil, err
@@ -158,7 +164,7 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 	a.sources = datasource.New(db, cfg.Now)
 	accounts.UseLoginRisk(account.LoginRisk{Rules: a.rules, Config: cfg.Scoring, Notify: pubsub.NotifyAlert, Lists: a.lists})
 	a.submit = submit.New(submit.Options{DB: db, Rules: a.rules, Lists: a.lists, Config: cfg.Scoring, Notify: pubsub.NotifyAlert,
-		Models: a.models, Observer: a.metrics, Now: cfg.Now, Log: log})
+		Models: a.models, Anomaly: a.anomaly, Observer: a.metrics, Now: cfg.Now, Log: log})
 	if err := a.startIngest(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -178,6 +184,7 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 		Sources:  a.sources,
 		Backtest: backtest.New(db, cfg.Scoring),
 		Training: fraudmodel.NewService(db, a.models, cfg.Now),
+		Anomaly:  anomaly.NewService(db, a.anomaly, cfg.Now),
 		Log:      log,
 		Now:      cfg.Now,
 	}
@@ -248,6 +255,10 @@ func (a *app) startBackground(ctx context.Context, cfg config) error {
 		Model: func(ctx context.Context) {
 			if err := a.models.Reload(ctx); err != nil {
 				a.log.ErrorContext(ctx, "reload the active model", "err", err)
+			}
+			// Anomaly model changes ride the same channel.
+			if err := a.anomaly.Reload(ctx); err != nil {
+				a.log.ErrorContext(ctx, "reload the active anomaly model", "err", err)
 			}
 		},
 		// Off the listener's goroutine: a large list takes a second to load.

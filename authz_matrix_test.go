@@ -423,6 +423,8 @@ type authzSuite struct {
 	list                               string // an IP list no rule reads
 	model                              string
 	seq                                atomic.Int64
+	// anomalyModel is trained on the fixtures' traffic (anomaly_test.go).
+	anomalyModel string
 }
 
 func newAuthzSuite(t *testing.T) *authzSuite {
@@ -445,6 +447,7 @@ func newAuthzSuite(t *testing.T) *authzSuite {
 	e.must(t, s.admin.AccessToken, `mutation { upsertList(input: {name: "authz_ips", kind: IP, mode: BLOCK}) { id } }`, nil, &list)
 	s.list = list.UpsertList.ID
 	s.model = s.trainedModel(t)
+	s.anomalyModel = s.trainedAnomalyModel(t)
 	s.loginUser = "login-target"
 	e.user(t, s.loginUser, domain.RoleUser)
 	s.chain = e.user(t, "refresher", domain.RoleUser).RefreshToken

@@ -35,6 +35,10 @@ type Features struct {
 	MerchantUsers24h  int       `expr:"merchantUsers24h" json:"merchantUsers24h" doc:"distinct users who paid this merchant in the trailing 24 hours, this one included (counted over the merchant's latest 200 payments); 0 without a merchant"`
 	MerchantFirstSeen time.Time `expr:"-" json:"merchantFirstSeen,omitzero"`
 	MerchantAgeDays   float64   `expr:"merchantAgeDays" json:"merchantAgeDays" doc:"days since anyone first paid this merchant; 0 for a first payment or without a merchant"`
+	// AnomalyScore is the active anomaly model's isolation-forest score of
+	// this transaction within its segment (internal/anomaly); the scorer sets
+	// it after the other features, since it reads them.
+	AnomalyScore float64 `expr:"anomalyScore" json:"anomalyScore" doc:"0..1 isolation-forest score of this transaction within its segment (near 1: isolated in few random splits, unlike recent traffic; around 0.5 or below: ordinary); 0 when no anomaly model is active"`
 	// IPAddress is the client's address in canonical form; lists of kind IP
 	// and CIDR look it up (inList).
 	IPAddress string         `expr:"ipAddress" json:"ipAddress" doc:"client IP address in canonical form; empty when none was supplied"`

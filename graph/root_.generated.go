@@ -30,6 +30,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Alert() AlertResolver
+	AnomalyMetrics() AnomalyMetricsResolver
 	AuditLog() AuditLogResolver
 	DataSource() DataSourceResolver
 	Device() DeviceResolver
@@ -81,6 +82,48 @@ type ComplexityRoot struct {
 	AlertEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	AnomalyMetrics struct {
+		From           func(childComplexity int) int
+		Global         func(childComplexity int) int
+		MinSegmentRows func(childComplexity int) int
+		Rows           func(childComplexity int) int
+		SampleSize     func(childComplexity int) int
+		Seed           func(childComplexity int) int
+		Segments       func(childComplexity int) int
+		To             func(childComplexity int) int
+		Trees          func(childComplexity int) int
+		Truncated      func(childComplexity int) int
+	}
+
+	AnomalyModel struct {
+		ActivatedAt  func(childComplexity int) int
+		Active       func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		FeatureNames func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Metrics      func(childComplexity int) int
+		SegmentBy    func(childComplexity int) int
+		Version      func(childComplexity int) int
+	}
+
+	AnomalyModelConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AnomalyModelEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	AnomalySegment struct {
+		Name func(childComplexity int) int
+		P50  func(childComplexity int) int
+		P99  func(childComplexity int) int
+		Rows func(childComplexity int) int
 	}
 
 	AuditLog struct {
@@ -366,33 +409,36 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		ActivateModel     func(childComplexity int, id int64) int
-		AddListEntries    func(childComplexity int, listID int64, entries []*lists.EntryInput) int
-		ChangePassword    func(childComplexity int, input model.ChangePasswordInput) int
-		CreateDataSource  func(childComplexity int, input model.DataSourceInput) int
-		CreateUser        func(childComplexity int, input model.CreateUserInput) int
-		DeactivateModel   func(childComplexity int, id int64) int
-		DeleteDataSource  func(childComplexity int, id int64) int
-		HandleAlert       func(childComplexity int, id int64, input model.HandleAlertInput) int
-		HandleRiskEvent   func(childComplexity int, id int64, input model.HandleRiskEventInput) int
-		ImportListEntries func(childComplexity int, listID int64, csv string) int
-		LabelTransaction  func(childComplexity int, id int64, label domain.Label, source *string, note *string) int
-		Login             func(childComplexity int, input model.LoginInput) int
-		Logout            func(childComplexity int, refreshToken *string) int
-		RecordLogin       func(childComplexity int, input account.RecordLoginInput) int
-		RefreshToken      func(childComplexity int, refreshToken string) int
-		Register          func(childComplexity int, input model.RegisterInput) int
-		RemoveListEntries func(childComplexity int, listID int64, values []string) int
-		ReviewTransaction func(childComplexity int, id int64, input cases.ReviewInput) int
-		SetDeviceStatus   func(childComplexity int, id int64, status domain.DeviceStatus, reason *string) int
-		SetRuleEnabled    func(childComplexity int, id *int64, code *string, enabled bool) int
-		SubmitTransaction func(childComplexity int, input submit.Input) int
-		TrainModel        func(childComplexity int, input *model.TrainModelInput) int
-		UpdateDataSource  func(childComplexity int, id int64, input model.DataSourceUpdate) int
-		UpdateUserRole    func(childComplexity int, id int64, role domain.Role) int
-		UpdateUserStatus  func(childComplexity int, id int64, status domain.UserStatus, reason *string) int
-		UpsertList        func(childComplexity int, input lists.Input) int
-		UpsertRule        func(childComplexity int, input rules.Input) int
+		ActivateAnomalyModel   func(childComplexity int, id int64) int
+		ActivateModel          func(childComplexity int, id int64) int
+		AddListEntries         func(childComplexity int, listID int64, entries []*lists.EntryInput) int
+		ChangePassword         func(childComplexity int, input model.ChangePasswordInput) int
+		CreateDataSource       func(childComplexity int, input model.DataSourceInput) int
+		CreateUser             func(childComplexity int, input model.CreateUserInput) int
+		DeactivateAnomalyModel func(childComplexity int, id int64) int
+		DeactivateModel        func(childComplexity int, id int64) int
+		DeleteDataSource       func(childComplexity int, id int64) int
+		HandleAlert            func(childComplexity int, id int64, input model.HandleAlertInput) int
+		HandleRiskEvent        func(childComplexity int, id int64, input model.HandleRiskEventInput) int
+		ImportListEntries      func(childComplexity int, listID int64, csv string) int
+		LabelTransaction       func(childComplexity int, id int64, label domain.Label, source *string, note *string) int
+		Login                  func(childComplexity int, input model.LoginInput) int
+		Logout                 func(childComplexity int, refreshToken *string) int
+		RecordLogin            func(childComplexity int, input account.RecordLoginInput) int
+		RefreshToken           func(childComplexity int, refreshToken string) int
+		Register               func(childComplexity int, input model.RegisterInput) int
+		RemoveListEntries      func(childComplexity int, listID int64, values []string) int
+		ReviewTransaction      func(childComplexity int, id int64, input cases.ReviewInput) int
+		SetDeviceStatus        func(childComplexity int, id int64, status domain.DeviceStatus, reason *string) int
+		SetRuleEnabled         func(childComplexity int, id *int64, code *string, enabled bool) int
+		SubmitTransaction      func(childComplexity int, input submit.Input) int
+		TrainAnomalyModel      func(childComplexity int, input *model.TrainAnomalyModelInput) int
+		TrainModel             func(childComplexity int, input *model.TrainModelInput) int
+		UpdateDataSource       func(childComplexity int, id int64, input model.DataSourceUpdate) int
+		UpdateUserRole         func(childComplexity int, id int64, role domain.Role) int
+		UpdateUserStatus       func(childComplexity int, id int64, status domain.UserStatus, reason *string) int
+		UpsertList             func(childComplexity int, input lists.Input) int
+		UpsertRule             func(childComplexity int, input rules.Input) int
 	}
 
 	PageInfo struct {
@@ -411,6 +457,7 @@ type ComplexityRoot struct {
 	Query struct {
 		Alert          func(childComplexity int, id int64) int
 		Alerts         func(childComplexity int, filter *domain.AlertFilter, first *int, after *string) int
+		AnomalyModels  func(childComplexity int, first *int, after *string) int
 		AuditLogs      func(childComplexity int, filter *domain.AuditLogFilter, first *int, after *string) int
 		BacktestRule   func(childComplexity int, input model.BacktestInput) int
 		DataQuality    func(childComplexity int, sourceID *int64, from *time.Time, to *time.Time) int
@@ -813,6 +860,173 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AlertEdge.Node(childComplexity), true
+
+	case "AnomalyMetrics.from":
+		if e.ComplexityRoot.AnomalyMetrics.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyMetrics.From(childComplexity), true
+	case "AnomalyMetrics.global":
+		if e.ComplexityRoot.AnomalyMetrics.Global == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyMetrics.Global(childComplexity), true
+	case "AnomalyMetrics.minSegmentRows":
+		if e.ComplexityRoot.AnomalyMetrics.MinSegmentRows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyMetrics.MinSegmentRows(childComplexity), true
+	case "AnomalyMetrics.rows":
+		if e.ComplexityRoot.AnomalyMetrics.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyMetrics.Rows(childComplexity), true
+	case "AnomalyMetrics.sampleSize":
+		if e.ComplexityRoot.AnomalyMetrics.SampleSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyMetrics.SampleSize(childComplexity), true
+	case "AnomalyMetrics.seed":
+		if e.ComplexityRoot.AnomalyMetrics.Seed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyMetrics.Seed(childComplexity), true
+	case "AnomalyMetrics.segments":
+		if e.ComplexityRoot.AnomalyMetrics.Segments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyMetrics.Segments(childComplexity), true
+	case "AnomalyMetrics.to":
+		if e.ComplexityRoot.AnomalyMetrics.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyMetrics.To(childComplexity), true
+	case "AnomalyMetrics.trees":
+		if e.ComplexityRoot.AnomalyMetrics.Trees == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyMetrics.Trees(childComplexity), true
+	case "AnomalyMetrics.truncated":
+		if e.ComplexityRoot.AnomalyMetrics.Truncated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyMetrics.Truncated(childComplexity), true
+
+	case "AnomalyModel.activatedAt":
+		if e.ComplexityRoot.AnomalyModel.ActivatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyModel.ActivatedAt(childComplexity), true
+	case "AnomalyModel.active":
+		if e.ComplexityRoot.AnomalyModel.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyModel.Active(childComplexity), true
+	case "AnomalyModel.createdAt":
+		if e.ComplexityRoot.AnomalyModel.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyModel.CreatedAt(childComplexity), true
+	case "AnomalyModel.featureNames":
+		if e.ComplexityRoot.AnomalyModel.FeatureNames == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyModel.FeatureNames(childComplexity), true
+	case "AnomalyModel.id":
+		if e.ComplexityRoot.AnomalyModel.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyModel.ID(childComplexity), true
+	case "AnomalyModel.metrics":
+		if e.ComplexityRoot.AnomalyModel.Metrics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyModel.Metrics(childComplexity), true
+	case "AnomalyModel.segmentBy":
+		if e.ComplexityRoot.AnomalyModel.SegmentBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyModel.SegmentBy(childComplexity), true
+	case "AnomalyModel.version":
+		if e.ComplexityRoot.AnomalyModel.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyModel.Version(childComplexity), true
+
+	case "AnomalyModelConnection.edges":
+		if e.ComplexityRoot.AnomalyModelConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyModelConnection.Edges(childComplexity), true
+	case "AnomalyModelConnection.pageInfo":
+		if e.ComplexityRoot.AnomalyModelConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyModelConnection.PageInfo(childComplexity), true
+	case "AnomalyModelConnection.totalCount":
+		if e.ComplexityRoot.AnomalyModelConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyModelConnection.TotalCount(childComplexity), true
+
+	case "AnomalyModelEdge.cursor":
+		if e.ComplexityRoot.AnomalyModelEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyModelEdge.Cursor(childComplexity), true
+	case "AnomalyModelEdge.node":
+		if e.ComplexityRoot.AnomalyModelEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalyModelEdge.Node(childComplexity), true
+
+	case "AnomalySegment.name":
+		if e.ComplexityRoot.AnomalySegment.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalySegment.Name(childComplexity), true
+	case "AnomalySegment.p50":
+		if e.ComplexityRoot.AnomalySegment.P50 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalySegment.P50(childComplexity), true
+	case "AnomalySegment.p99":
+		if e.ComplexityRoot.AnomalySegment.P99 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalySegment.P99(childComplexity), true
+	case "AnomalySegment.rows":
+		if e.ComplexityRoot.AnomalySegment.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnomalySegment.Rows(childComplexity), true
 
 	case "AuditLog.action":
 		if e.ComplexityRoot.AuditLog.Action == nil {
@@ -1989,6 +2203,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ModelSplit.Rows(childComplexity), true
 
+	case "Mutation.activateAnomalyModel":
+		if e.ComplexityRoot.Mutation.ActivateAnomalyModel == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_activateAnomalyModel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ActivateAnomalyModel(childComplexity, args["id"].(int64)), true
 	case "Mutation.activateModel":
 		if e.ComplexityRoot.Mutation.ActivateModel == nil {
 			break
@@ -2044,6 +2269,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateUser(childComplexity, args["input"].(model.CreateUserInput)), true
+	case "Mutation.deactivateAnomalyModel":
+		if e.ComplexityRoot.Mutation.DeactivateAnomalyModel == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deactivateAnomalyModel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeactivateAnomalyModel(childComplexity, args["id"].(int64)), true
 	case "Mutation.deactivateModel":
 		if e.ComplexityRoot.Mutation.DeactivateModel == nil {
 			break
@@ -2220,6 +2456,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitTransaction(childComplexity, args["input"].(submit.Input)), true
+	case "Mutation.trainAnomalyModel":
+		if e.ComplexityRoot.Mutation.TrainAnomalyModel == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_trainAnomalyModel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TrainAnomalyModel(childComplexity, args["input"].(*model.TrainAnomalyModelInput)), true
 	case "Mutation.trainModel":
 		if e.ComplexityRoot.Mutation.TrainModel == nil {
 			break
@@ -2353,6 +2600,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Alerts(childComplexity, args["filter"].(*domain.AlertFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.anomalyModels":
+		if e.ComplexityRoot.Query.AnomalyModels == nil {
+			break
+		}
+
+		args, err := ec.field_Query_anomalyModels_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AnomalyModels(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.auditLogs":
 		if e.ComplexityRoot.Query.AuditLogs == nil {
 			break
@@ -3766,6 +4024,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRiskEventOrder,
 		ec.unmarshalInputRuleInput,
 		ec.unmarshalInputSubmitTransactionInput,
+		ec.unmarshalInputTrainAnomalyModelInput,
 		ec.unmarshalInputTrainModelInput,
 		ec.unmarshalInputTransactionFilter,
 		ec.unmarshalInputTransactionOrder,
@@ -4012,6 +4271,94 @@ extend type User {
   relatedUsers(depth: Int = 1): [RelatedUser!]! @hasRole(roles: [ANALYST, ADMIN])
   "Analysts only."
   riskProfile: RiskProfile! @hasRole(roles: [ANALYST, ADMIN])
+}
+`, BuiltIn: false},
+	{Name: "../schema/anomaly.graphqls", Input: `"How training splits traffic into segments, each with an isolation forest of its own."
+enum AnomalySegmentBy {
+  NONE
+  CHANNEL
+  MERCHANT_CATEGORY
+}
+
+"An anomaly model: isolation forests over recent traffic, per segment; when active it supplies the anomalyScore feature on every instance."
+type AnomalyModel {
+  id: ID!
+  "Increases by one with every anomaly model trained."
+  version: Int!
+  segmentBy: AnomalySegmentBy!
+  "The forests' inputs, derived from the feature vector."
+  featureNames: [String!]!
+  metrics: AnomalyMetrics!
+  active: Boolean!
+  activatedAt: Time
+  createdAt: Time!
+}
+
+"How an anomaly model was trained."
+type AnomalyMetrics {
+  from: Time!
+  to: Time!
+  seed: String!
+  trees: Int!
+  sampleSize: Int!
+  minSegmentRows: Int!
+  "Scored transactions read; truncated when the period held more (the newest were used)."
+  rows: Int!
+  truncated: Boolean!
+  "The forest over all rows, which scores transactions of segments without a forest of their own."
+  global: AnomalySegment!
+  "Largest first."
+  segments: [AnomalySegment!]!
+}
+
+"One forest: its segment value (lower case; empty for the global forest), the rows it was trained on, and the median and 99th percentile of its scores on them."
+type AnomalySegment {
+  name: String!
+  rows: Int!
+  p50: Float!
+  p99: Float!
+}
+
+input TrainAnomalyModelInput {
+  "Scored transactions that occurred in [from, to); default the last 7 days."
+  from: Time
+  to: Time
+  "Default NONE: one forest for all traffic."
+  segmentBy: AnomalySegmentBy
+  "The newest this many scored transactions are read; default 50,000."
+  maxRows: Int
+  "Trees per forest; default 100."
+  trees: Int
+  "Subsample per tree; default 256 (a forest of fewer rows takes them all)."
+  sampleSize: Int
+  "A segment needs this many rows for a forest of its own; default 1,000."
+  minSegmentRows: Int
+  "Default 1."
+  seed: Int
+}
+
+type AnomalyModelEdge {
+  cursor: String!
+  node: AnomalyModel!
+}
+
+type AnomalyModelConnection {
+  edges: [AnomalyModelEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+extend type Query {
+  "Newest first."
+  anomalyModels(first: Int, after: String): AnomalyModelConnection! @hasRole(roles: [ANALYST, ADMIN])
+}
+
+extend type Mutation {
+  "Trains a new (inactive) anomaly model version on recent scored transactions; no labels needed."
+  trainAnomalyModel(input: TrainAnomalyModelInput): AnomalyModel! @hasRole(roles: [ADMIN])
+  "Makes the anomaly model the one that scores, on every instance; at most one is active."
+  activateAnomalyModel(id: ID!): AnomalyModel! @hasRole(roles: [ADMIN])
+  deactivateAnomalyModel(id: ID!): AnomalyModel! @hasRole(roles: [ADMIN])
 }
 `, BuiltIn: false},
 	{Name: "../schema/auth.graphqls", Input: `input RegisterInput {
@@ -5270,6 +5617,90 @@ func (ec *executionContext) childFields_AlertEdge(ctx context.Context, field gra
 		return ec.fieldContext_AlertEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AlertEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AnomalyMetrics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_AnomalyMetrics_from(ctx, field)
+	case "to":
+		return ec.fieldContext_AnomalyMetrics_to(ctx, field)
+	case "seed":
+		return ec.fieldContext_AnomalyMetrics_seed(ctx, field)
+	case "trees":
+		return ec.fieldContext_AnomalyMetrics_trees(ctx, field)
+	case "sampleSize":
+		return ec.fieldContext_AnomalyMetrics_sampleSize(ctx, field)
+	case "minSegmentRows":
+		return ec.fieldContext_AnomalyMetrics_minSegmentRows(ctx, field)
+	case "rows":
+		return ec.fieldContext_AnomalyMetrics_rows(ctx, field)
+	case "truncated":
+		return ec.fieldContext_AnomalyMetrics_truncated(ctx, field)
+	case "global":
+		return ec.fieldContext_AnomalyMetrics_global(ctx, field)
+	case "segments":
+		return ec.fieldContext_AnomalyMetrics_segments(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AnomalyMetrics", field.Name)
+}
+
+func (ec *executionContext) childFields_AnomalyModel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AnomalyModel_id(ctx, field)
+	case "version":
+		return ec.fieldContext_AnomalyModel_version(ctx, field)
+	case "segmentBy":
+		return ec.fieldContext_AnomalyModel_segmentBy(ctx, field)
+	case "featureNames":
+		return ec.fieldContext_AnomalyModel_featureNames(ctx, field)
+	case "metrics":
+		return ec.fieldContext_AnomalyModel_metrics(ctx, field)
+	case "active":
+		return ec.fieldContext_AnomalyModel_active(ctx, field)
+	case "activatedAt":
+		return ec.fieldContext_AnomalyModel_activatedAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_AnomalyModel_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AnomalyModel", field.Name)
+}
+
+func (ec *executionContext) childFields_AnomalyModelConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AnomalyModelConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AnomalyModelConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AnomalyModelConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AnomalyModelConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AnomalyModelEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_AnomalyModelEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_AnomalyModelEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AnomalyModelEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AnomalySegment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_AnomalySegment_name(ctx, field)
+	case "rows":
+		return ec.fieldContext_AnomalySegment_rows(ctx, field)
+	case "p50":
+		return ec.fieldContext_AnomalySegment_p50(ctx, field)
+	case "p99":
+		return ec.fieldContext_AnomalySegment_p99(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AnomalySegment", field.Name)
 }
 
 func (ec *executionContext) childFields_AuditLog(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

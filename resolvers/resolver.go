@@ -11,6 +11,7 @@ import (
 
 	"github.com/smartfinance/riskgraph/internal/account"
 	"github.com/smartfinance/riskgraph/internal/analysis"
+	"github.com/smartfinance/riskgraph/internal/anomaly"
 	"github.com/smartfinance/riskgraph/internal/backtest"
 	"github.com/smartfinance/riskgraph/internal/cases"
 	"github.com/smartfinance/riskgraph/internal/datasource"
@@ -38,6 +39,7 @@ type Resolver struct {
 	Sources   *datasource.Service
 	Backtest  *backtest.Service
 	Training  *fraudmodel.Service
+	Anomaly   *anomaly.Service
 	Log       *slog.Logger
 	// Now is the clock, for defaults such as "the last 30 days".
 	Now func() time.Time

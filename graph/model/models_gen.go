@@ -25,6 +25,17 @@ type AlertEdge struct {
 	Node   *domain.Alert `json:"node"`
 }
 
+type AnomalyModelConnection struct {
+	Edges      []*AnomalyModelEdge `json:"edges"`
+	PageInfo   *PageInfo           `json:"pageInfo"`
+	TotalCount int                 `json:"totalCount"`
+}
+
+type AnomalyModelEdge struct {
+	Cursor string               `json:"cursor"`
+	Node   *domain.AnomalyModel `json:"node"`
+}
+
 type AuditLogConnection struct {
 	Edges      []*AuditLogEdge `json:"edges"`
 	PageInfo   *PageInfo       `json:"pageInfo"`
@@ -207,6 +218,24 @@ type SubmitTransactionPayload struct {
 }
 
 type Subscription struct {
+}
+
+type TrainAnomalyModelInput struct {
+	// Scored transactions that occurred in [from, to); default the last 7 days.
+	From *time.Time `json:"from,omitempty"`
+	To   *time.Time `json:"to,omitempty"`
+	// Default NONE: one forest for all traffic.
+	SegmentBy *domain.AnomalySegmentBy `json:"segmentBy,omitempty"`
+	// The newest this many scored transactions are read; default 50,000.
+	MaxRows *int `json:"maxRows,omitempty"`
+	// Trees per forest; default 100.
+	Trees *int `json:"trees,omitempty"`
+	// Subsample per tree; default 256 (a forest of fewer rows takes them all).
+	SampleSize *int `json:"sampleSize,omitempty"`
+	// A segment needs this many rows for a forest of its own; default 1,000.
+	MinSegmentRows *int `json:"minSegmentRows,omitempty"`
+	// Default 1.
+	Seed *int `json:"seed,omitempty"`
 }
 
 type TrainModelInput struct {

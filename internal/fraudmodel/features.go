@@ -69,6 +69,9 @@ var Features = []Feature{
 	{"log1p(merchantUsers24h)", "log(1 + distinct payers of the merchant in 24 hours)", func(f *engine.Features) float64 { return log1p(float64(f.MerchantUsers24h)) }},
 	{"log1p(merchantAgeDays)", "log(1 + days since the merchant's first payment)", func(f *engine.Features) float64 { return log1p(f.MerchantAgeDays) }},
 	{"merchant.transfer", "1 for a person-to-person transfer (merchantCategory p2p_transfer)", func(f *engine.Features) float64 { return boolean(f.MerchantCategory == "p2p_transfer") }},
+	// Set only while an anomaly model is active: a model trained on snapshots
+	// from before the activation learns nothing from it (constant 0).
+	{"anomalyScore", "the active anomaly model's isolation-forest score (0..1; 0 when none is active)", func(f *engine.Features) float64 { return f.AnomalyScore }},
 }
 
 // featureByName indexes Features for loading stored models.

@@ -186,3 +186,19 @@ func TestNoModelIsRulesOnly(t *testing.T) {
 		t.Fatalf("Score with a model: got MLScore %v, error %v; want a score", fused.MLScore, err)
 	}
 }
+
+// The anomaly model's score is one of the fraud model's inputs and is
+// explained like any other.
+func TestAnomalyScoreFeature(t *testing.T) {
+	s, err := Load(&domain.Model{Version: 1, Algorithm: domain.ModelLogisticRegression, FeatureNames: []string{"log1p(amount)", "anomalyScore"},
+		Coefficients: []float64{0.5, 2}, Means: []float64{3, 0.5}, Stds: []float64{1, 0.1}})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	_, got := s.Explain(&engine.Features{Amount: math.E - 1, AnomalyScore: 0.8})
+	want := []domain.ModelContribution{{Feature: "anomalyScore", Value: 0.8, Contribution: 2 * (0.8 - 0.5) / 0.1}, {Feature: "log1p(amount)", Value: 1, Contribution: 0.5 * (1 - 3)}}
+	if len(got) != 2 || got[0].Feature != want[0].Feature || !near(got[0].Contribution, want[0].Contribution) || !near(got[1].Value, want[1].Value) ||
+		!near(got[1].Contribution, want[1].Contribution) {
+		t.Fatalf("explanation: got %+v; want %+v", got, want)
+	}
+}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/smartfinance/riskgraph/engine"
 	"github.com/smartfinance/riskgraph/internal/access"
+	"github.com/smartfinance/riskgraph/internal/anomaly"
 	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/auth"
 	"github.com/smartfinance/riskgraph/internal/domain"
@@ -40,6 +41,11 @@ type Models interface {
 	Current() *fraudmodel.Scorer
 }
 
+// AnomalyModels supplies the active anomaly model, nil when none is active.
+type AnomalyModels interface {
+	Current() *anomaly.Scorer
+}
+
 // AlertNotifier queues an alert for delivery at commit.
 type AlertNotifier func(ctx context.Context, tx bun.IDB, a *domain.Alert) error
 
@@ -54,6 +60,7 @@ type Service struct {
 	rules    Rules
 	lists    Lists
 	models   Models
+	anomaly  AnomalyModels
 	cfg      engine.Config
 	notify   AlertNotifier
 	observer Observer
@@ -69,6 +76,7 @@ type Options struct {
 	Lists Lists
 	// Models supplies the active fraud model; nil or no active model scores with rules only.
 	Models   Models
+	Anomaly  AnomalyModels // the active anomaly model; nil or none active leaves anomalyScore 0
 	Config   engine.Config
 	Notify   AlertNotifier
 	Observer Observer
@@ -78,7 +86,7 @@ type Options struct {
 
 // New returns a submit service.
 func New(o Options) *Service {
-	return &Service{db: o.DB, rules: o.Rules, lists: o.Lists, models: o.Models, cfg: o.Config, notify: o.Notify,
+	return &Service{db: o.DB, rules: o.Rules, lists: o.Lists, models: o.Models, anomaly: o.Anomaly, cfg: o.Config, notify: o.Notify,
 		observer: o.Observer, now: o.Now, log: o.Log}
 }
 
@@ -135,6 +143,10 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in Input) (*Resu
 	features, err := s.features(ctx, sub, subject, &in, occurredAt)
 	if err != nil {
 		return nil, err
+	}
+	if s.anomaly != nil {
+		// Before scoring: rules and the fraud model read it.
+		features.AnomalyScore = s.anomaly.Current().Score(features)
 	}
 	var active *fraudmodel.Scorer
 	if s.models != nil {
