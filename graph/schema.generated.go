@@ -16,6 +16,7 @@ import (
 	"github.com/shopspring/decimal"
 	"github.com/smartfinance/riskgraph/graph/model"
 	"github.com/smartfinance/riskgraph/internal/account"
+	"github.com/smartfinance/riskgraph/internal/apikey"
 	"github.com/smartfinance/riskgraph/internal/cases"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/lists"
@@ -29,6 +30,9 @@ import (
 
 type MutationResolver interface {
 	HandleAlert(ctx context.Context, id int64, input model.HandleAlertInput) (*domain.Alert, error)
+	CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (*apikey.Issued, error)
+	RevokeAPIKey(ctx context.Context, id int64) (*domain.APIKey, error)
+	RotateAPIKey(ctx context.Context, id int64, overlapSeconds int) (*apikey.Issued, error)
 	Register(ctx context.Context, input model.RegisterInput) (*model.AuthPayload, error)
 	Login(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error)
 	RefreshToken(ctx context.Context, refreshToken string) (*model.AuthPayload, error)
@@ -59,6 +63,7 @@ type MutationResolver interface {
 type QueryResolver interface {
 	Alert(ctx context.Context, id int64) (*domain.Alert, error)
 	Alerts(ctx context.Context, filter *domain.AlertFilter, first *int, after *string) (*model.AlertConnection, error)
+	APIKeys(ctx context.Context, filter *domain.APIKeyFilter, first *int, after *string) (*model.APIKeyConnection, error)
 	DataSources(ctx context.Context) ([]*domain.DataSource, error)
 	DataSource(ctx context.Context, id int64) (*domain.DataSource, error)
 	DataQuality(ctx context.Context, sourceID *int64, from *time.Time, to *time.Time) (*domain.DataQuality, error)
@@ -98,6 +103,14 @@ func (ec *executionContext) dir_hasRole_args(ctx context.Context, rawArgs map[st
 		return nil, err
 	}
 	args["roles"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "scope",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["scope"] = arg1
 	return args, nil
 }
 
@@ -143,6 +156,20 @@ func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ChangePasswordInput, error) {
 			return ec.unmarshalNChangePasswordInput2githubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐChangePasswordInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateAPIKeyInput, error) {
+			return ec.unmarshalNCreateApiKeyInput2githubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐCreateAPIKeyInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -425,6 +452,42 @@ func (ec *executionContext) field_Mutation_reviewTransaction_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_revokeApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int64, error) {
+			return ec.unmarshalNID2int64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rotateApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int64, error) {
+			return ec.unmarshalNID2int64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "overlapSeconds",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["overlapSeconds"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setDeviceStatus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -649,6 +712,36 @@ func (ec *executionContext) field_Query_alerts_args(ctx context.Context, rawArgs
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*domain.AlertFilter, error) {
 			return ec.unmarshalOAlertFilter2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐAlertFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_apiKeys_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*domain.APIKeyFilter, error) {
+			return ec.unmarshalOApiKeyFilter2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐAPIKeyFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1168,7 +1261,7 @@ func (ec *executionContext) _Mutation_handleAlert(ctx context.Context, field gra
 					var zeroVal *domain.Alert
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -1199,6 +1292,192 @@ func (ec *executionContext) fieldContext_Mutation_handleAlert(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_handleAlert_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateAPIKey(ctx, fc.Args["input"].(model.CreateAPIKeyInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalORole2ᚕgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *apikey.Issued
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *apikey.Issued
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *apikey.Issued) graphql.Marshaler {
+			return ec.marshalNIssuedApiKey2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋapikeyᚐIssued(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IssuedApiKey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeAPIKey(ctx, fc.Args["id"].(int64))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalORole2ᚕgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *domain.APIKey
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *domain.APIKey
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.APIKey) graphql.Marshaler {
+			return ec.marshalNApiKey2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rotateApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rotateApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RotateAPIKey(ctx, fc.Args["id"].(int64), fc.Args["overlapSeconds"].(int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalORole2ᚕgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *apikey.Issued
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *apikey.Issued
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *apikey.Issued) graphql.Marshaler {
+			return ec.marshalNIssuedApiKey2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋapikeyᚐIssued(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rotateApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IssuedApiKey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rotateApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -1401,7 +1680,7 @@ func (ec *executionContext) _Mutation_changePassword(ctx context.Context, field 
 					var zeroVal bool
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, nil)
+				return ec.Directives.HasRole(ctx, nil, directive0, nil, nil)
 			}
 
 			next = directive1
@@ -1459,11 +1738,16 @@ func (ec *executionContext) _Mutation_recordLogin(ctx context.Context, field gra
 					var zeroVal *domain.LoginLog
 					return zeroVal, err
 				}
+				scope, err := ec.unmarshalOString2ᚖstring(ctx, "logins:record")
+				if err != nil {
+					var zeroVal *domain.LoginLog
+					return zeroVal, err
+				}
 				if ec.Directives.HasRole == nil {
 					var zeroVal *domain.LoginLog
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, scope)
 			}
 
 			next = directive1
@@ -1525,7 +1809,7 @@ func (ec *executionContext) _Mutation_createDataSource(ctx context.Context, fiel
 					var zeroVal *domain.DataSource
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -1587,7 +1871,7 @@ func (ec *executionContext) _Mutation_updateDataSource(ctx context.Context, fiel
 					var zeroVal *domain.DataSource
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -1649,7 +1933,7 @@ func (ec *executionContext) _Mutation_deleteDataSource(ctx context.Context, fiel
 					var zeroVal bool
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -1711,7 +1995,7 @@ func (ec *executionContext) _Mutation_setDeviceStatus(ctx context.Context, field
 					var zeroVal *domain.Device
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -1773,7 +2057,7 @@ func (ec *executionContext) _Mutation_handleRiskEvent(ctx context.Context, field
 					var zeroVal *domain.RiskEvent
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -1835,7 +2119,7 @@ func (ec *executionContext) _Mutation_trainModel(ctx context.Context, field grap
 					var zeroVal *domain.Model
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -1897,7 +2181,7 @@ func (ec *executionContext) _Mutation_activateModel(ctx context.Context, field g
 					var zeroVal *domain.Model
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -1959,7 +2243,7 @@ func (ec *executionContext) _Mutation_deactivateModel(ctx context.Context, field
 					var zeroVal *domain.Model
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -2021,7 +2305,7 @@ func (ec *executionContext) _Mutation_upsertList(ctx context.Context, field grap
 					var zeroVal *domain.List
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -2083,7 +2367,7 @@ func (ec *executionContext) _Mutation_addListEntries(ctx context.Context, field 
 					var zeroVal *domain.List
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -2145,7 +2429,7 @@ func (ec *executionContext) _Mutation_removeListEntries(ctx context.Context, fie
 					var zeroVal *domain.List
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -2207,7 +2491,7 @@ func (ec *executionContext) _Mutation_importListEntries(ctx context.Context, fie
 					var zeroVal *domain.List
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -2269,7 +2553,7 @@ func (ec *executionContext) _Mutation_upsertRule(ctx context.Context, field grap
 					var zeroVal *domain.Rule
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -2331,7 +2615,7 @@ func (ec *executionContext) _Mutation_setRuleEnabled(ctx context.Context, field 
 					var zeroVal *domain.Rule
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -2389,11 +2673,16 @@ func (ec *executionContext) _Mutation_submitTransaction(ctx context.Context, fie
 					var zeroVal *model.SubmitTransactionPayload
 					return zeroVal, err
 				}
+				scope, err := ec.unmarshalOString2ᚖstring(ctx, "transactions:submit")
+				if err != nil {
+					var zeroVal *model.SubmitTransactionPayload
+					return zeroVal, err
+				}
 				if ec.Directives.HasRole == nil {
 					var zeroVal *model.SubmitTransactionPayload
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, scope)
 			}
 
 			next = directive1
@@ -2451,11 +2740,16 @@ func (ec *executionContext) _Mutation_labelTransaction(ctx context.Context, fiel
 					var zeroVal *domain.TransactionLabel
 					return zeroVal, err
 				}
+				scope, err := ec.unmarshalOString2ᚖstring(ctx, "labels:write")
+				if err != nil {
+					var zeroVal *domain.TransactionLabel
+					return zeroVal, err
+				}
 				if ec.Directives.HasRole == nil {
 					var zeroVal *domain.TransactionLabel
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, scope)
 			}
 
 			next = directive1
@@ -2517,7 +2811,7 @@ func (ec *executionContext) _Mutation_reviewTransaction(ctx context.Context, fie
 					var zeroVal *domain.Transaction
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -2579,7 +2873,7 @@ func (ec *executionContext) _Mutation_createUser(ctx context.Context, field grap
 					var zeroVal *domain.User
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -2641,7 +2935,7 @@ func (ec *executionContext) _Mutation_updateUserRole(ctx context.Context, field 
 					var zeroVal *domain.User
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -2703,7 +2997,7 @@ func (ec *executionContext) _Mutation_updateUserStatus(ctx context.Context, fiel
 					var zeroVal *domain.User
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -2857,7 +3151,7 @@ func (ec *executionContext) _Query_alert(ctx context.Context, field graphql.Coll
 					var zeroVal *domain.Alert
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -2919,7 +3213,7 @@ func (ec *executionContext) _Query_alerts(ctx context.Context, field graphql.Col
 					var zeroVal *model.AlertConnection
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -2956,6 +3250,68 @@ func (ec *executionContext) fieldContext_Query_alerts(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_apiKeys(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_apiKeys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().APIKeys(ctx, fc.Args["filter"].(*domain.APIKeyFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalORole2ᚕgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.APIKeyConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.APIKeyConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.APIKeyConnection) graphql.Marshaler {
+			return ec.marshalNApiKeyConnection2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐAPIKeyConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_apiKeys(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKeyConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_apiKeys_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_dataSources(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2980,7 +3336,7 @@ func (ec *executionContext) _Query_dataSources(ctx context.Context, field graphq
 					var zeroVal []*domain.DataSource
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3031,7 +3387,7 @@ func (ec *executionContext) _Query_dataSource(ctx context.Context, field graphql
 					var zeroVal *domain.DataSource
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3093,7 +3449,7 @@ func (ec *executionContext) _Query_dataQuality(ctx context.Context, field graphq
 					var zeroVal *domain.DataQuality
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3155,7 +3511,7 @@ func (ec *executionContext) _Query_device(ctx context.Context, field graphql.Col
 					var zeroVal *domain.Device
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3217,7 +3573,7 @@ func (ec *executionContext) _Query_riskEvent(ctx context.Context, field graphql.
 					var zeroVal *domain.RiskEvent
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3279,7 +3635,7 @@ func (ec *executionContext) _Query_riskEvents(ctx context.Context, field graphql
 					var zeroVal *model.RiskEventConnection
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3341,7 +3697,7 @@ func (ec *executionContext) _Query_models(ctx context.Context, field graphql.Col
 					var zeroVal *model.ModelConnection
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3403,7 +3759,7 @@ func (ec *executionContext) _Query_model(ctx context.Context, field graphql.Coll
 					var zeroVal *domain.Model
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3464,7 +3820,7 @@ func (ec *executionContext) _Query_lists(ctx context.Context, field graphql.Coll
 					var zeroVal []*domain.List
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3515,7 +3871,7 @@ func (ec *executionContext) _Query_list(ctx context.Context, field graphql.Colle
 					var zeroVal *domain.List
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3577,7 +3933,7 @@ func (ec *executionContext) _Query_auditLogs(ctx context.Context, field graphql.
 					var zeroVal *model.AuditLogConnection
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3639,7 +3995,7 @@ func (ec *executionContext) _Query_riskEventStats(ctx context.Context, field gra
 					var zeroVal *domain.RiskEventStats
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3701,7 +4057,7 @@ func (ec *executionContext) _Query_riskTrend(ctx context.Context, field graphql.
 					var zeroVal []*domain.TrendPoint
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3762,7 +4118,7 @@ func (ec *executionContext) _Query_systemStatus(ctx context.Context, field graph
 					var zeroVal *domain.SystemStatus
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3813,7 +4169,7 @@ func (ec *executionContext) _Query_rule(ctx context.Context, field graphql.Colle
 					var zeroVal *domain.Rule
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3874,7 +4230,7 @@ func (ec *executionContext) _Query_rules(ctx context.Context, field graphql.Coll
 					var zeroVal []*domain.Rule
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3925,7 +4281,7 @@ func (ec *executionContext) _Query_backtestRule(ctx context.Context, field graph
 					var zeroVal *model.BacktestResult
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3983,11 +4339,16 @@ func (ec *executionContext) _Query_transaction(ctx context.Context, field graphq
 					var zeroVal *domain.Transaction
 					return zeroVal, err
 				}
+				scope, err := ec.unmarshalOString2ᚖstring(ctx, "results:read")
+				if err != nil {
+					var zeroVal *domain.Transaction
+					return zeroVal, err
+				}
 				if ec.Directives.HasRole == nil {
 					var zeroVal *domain.Transaction
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, scope)
 			}
 
 			next = directive1
@@ -4045,11 +4406,16 @@ func (ec *executionContext) _Query_transactions(ctx context.Context, field graph
 					var zeroVal *model.TransactionConnection
 					return zeroVal, err
 				}
+				scope, err := ec.unmarshalOString2ᚖstring(ctx, "results:read")
+				if err != nil {
+					var zeroVal *model.TransactionConnection
+					return zeroVal, err
+				}
 				if ec.Directives.HasRole == nil {
 					var zeroVal *model.TransactionConnection
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, scope)
 			}
 
 			next = directive1
@@ -4105,7 +4471,7 @@ func (ec *executionContext) _Query_me(ctx context.Context, field graphql.Collect
 					var zeroVal *domain.User
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, nil)
+				return ec.Directives.HasRole(ctx, nil, directive0, nil, nil)
 			}
 
 			next = directive1
@@ -4156,7 +4522,7 @@ func (ec *executionContext) _Query_user(ctx context.Context, field graphql.Colle
 					var zeroVal *domain.User
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -4218,7 +4584,7 @@ func (ec *executionContext) _Query_users(ctx context.Context, field graphql.Coll
 					var zeroVal *model.UserConnection
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -4470,6 +4836,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "handleAlert":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_handleAlert(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createApiKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeApiKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rotateApiKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rotateApiKey(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -4782,6 +5169,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_alerts(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "apiKeys":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_apiKeys(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}

@@ -25,6 +25,17 @@ type AlertEdge struct {
 	Node   *domain.Alert `json:"node"`
 }
 
+type APIKeyConnection struct {
+	Edges      []*APIKeyEdge `json:"edges"`
+	PageInfo   *PageInfo     `json:"pageInfo"`
+	TotalCount int           `json:"totalCount"`
+}
+
+type APIKeyEdge struct {
+	Cursor string         `json:"cursor"`
+	Node   *domain.APIKey `json:"node"`
+}
+
 type AuditLogConnection struct {
 	Edges      []*AuditLogEdge `json:"edges"`
 	PageInfo   *PageInfo       `json:"pageInfo"`
@@ -84,6 +95,17 @@ type ChangePasswordInput struct {
 	OldPassword string `json:"oldPassword"`
 	// 8 to 128 characters.
 	NewPassword string `json:"newPassword"`
+}
+
+type CreateAPIKeyInput struct {
+	// A SERVICE account.
+	UserID int64 `json:"userId"`
+	// What it is for, e.g. "card gateway, production" (1 to 100 characters).
+	Name string `json:"name"`
+	// At least one of transactions:submit, logins:record, labels:write, results:read.
+	Scopes []string `json:"scopes"`
+	// When it stops working; null: never.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 }
 
 type CreateUserInput struct {

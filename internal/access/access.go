@@ -212,3 +212,7 @@ func LabelSource(p auth.Principal, requested string) (string, error) {
 	}
 	return "", apperr.ErrForbidden
 }
+
+// HoldsAPIKeys: API keys are for payment systems' SERVICE accounts only; a
+// key stops working when its account is no longer one.
+func HoldsAPIKeys(role domain.Role) bool { return role == domain.RoleService }
