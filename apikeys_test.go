@@ -663,3 +663,42 @@ func TestAPIKeyWebsocket(t *testing.T) {
 		p.expectClosed(t, closeTokenExpired)
 	})
 }
+
+// BenchmarkAPIKeyRequest: the cheapest request through the real handler
+// ({ __typename }, which still authenticates its credential) with no
+// credential, and with an API key checked from memory or from the database.
+func BenchmarkAPIKeyRequest(b *testing.B) {
+	for _, tt := range []struct {
+		name string
+		ttl  time.Duration
+		key  bool
+	}{{"anonymous", time.Second, false}, {"key cached", time.Second, true}, {"key database", 0, true}} {
+		b.Run(tt.name, func(b *testing.B) {
+			e, _ := newEnvWith(b, func(c *config) { c.Limits.SessionCacheTTL = tt.ttl })
+			headers := map[string]string{}
+			if tt.key {
+				gw := e.user(b, "gateway", domain.RoleService)
+				issued, err := e.app.keys.IssueDemo(context.Background(), mustID(b, gw.User.ID), "bench")
+				if err != nil {
+					b.Fatal(err)
+				}
+				headers["X-Api-Key"] = issued
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				if res := e.postWith(b, headers, `{ __typename }`, nil); res.code() != "" {
+					b.Fatal(res.Errors)
+				}
+			}
+		})
+	}
+}
+
+func mustID(t testing.TB, id string) int64 {
+	t.Helper()
+	var n int64
+	if err := json.Unmarshal([]byte(id), &n); err != nil {
+		t.Fatalf("ID %q: %v", id, err)
+	}
+	return n
+}

@@ -535,8 +535,8 @@ func (ec *executionContext) unmarshalInputApiKeyFilter(ctx context.Context, obj 
 	return it, nil
 }
 
-func (ec *executionContext) unmarshalInputCreateApiKeyInput(ctx context.Context, obj any) (model.CreateAPIKeyInput, error) {
-	var it model.CreateAPIKeyInput
+func (ec *executionContext) unmarshalInputCreateApiKeyInput(ctx context.Context, obj any) (apikey.CreateInput, error) {
+	var it apikey.CreateInput
 	if obj == nil {
 		return it, nil
 	}
@@ -932,7 +932,7 @@ func (ec *executionContext) marshalNApiKeyEdge2ᚖgithubᚗcomᚋsmartfinanceᚋ
 	return ec._ApiKeyEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNCreateApiKeyInput2githubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐCreateAPIKeyInput(ctx context.Context, v any) (model.CreateAPIKeyInput, error) {
+func (ec *executionContext) unmarshalNCreateApiKeyInput2githubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋapikeyᚐCreateInput(ctx context.Context, v any) (apikey.CreateInput, error) {
 	res, err := ec.unmarshalInputCreateApiKeyInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/smartfinance/riskgraph/graph/model"
 	"github.com/smartfinance/riskgraph/internal/account"
+	"github.com/smartfinance/riskgraph/internal/apikey"
 	"github.com/smartfinance/riskgraph/internal/cases"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/lists"
@@ -400,7 +401,7 @@ type ComplexityRoot struct {
 		ActivateModel     func(childComplexity int, id int64) int
 		AddListEntries    func(childComplexity int, listID int64, entries []*lists.EntryInput) int
 		ChangePassword    func(childComplexity int, input model.ChangePasswordInput) int
-		CreateAPIKey      func(childComplexity int, input model.CreateAPIKeyInput) int
+		CreateAPIKey      func(childComplexity int, input apikey.CreateInput) int
 		CreateDataSource  func(childComplexity int, input model.DataSourceInput) int
 		CreateUser        func(childComplexity int, input model.CreateUserInput) int
 		DeactivateModel   func(childComplexity int, id int64) int
@@ -2179,7 +2180,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.CreateAPIKey(childComplexity, args["input"].(model.CreateAPIKeyInput)), true
+		return e.ComplexityRoot.Mutation.CreateAPIKey(childComplexity, args["input"].(apikey.CreateInput)), true
 	case "Mutation.createDataSource":
 		if e.ComplexityRoot.Mutation.CreateDataSource == nil {
 			break

@@ -30,7 +30,7 @@ import (
 
 type MutationResolver interface {
 	HandleAlert(ctx context.Context, id int64, input model.HandleAlertInput) (*domain.Alert, error)
-	CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (*apikey.Issued, error)
+	CreateAPIKey(ctx context.Context, input apikey.CreateInput) (*apikey.Issued, error)
 	RevokeAPIKey(ctx context.Context, id int64) (*domain.APIKey, error)
 	RotateAPIKey(ctx context.Context, id int64, overlapSeconds int) (*apikey.Issued, error)
 	Register(ctx context.Context, input model.RegisterInput) (*model.AuthPayload, error)
@@ -168,8 +168,8 @@ func (ec *executionContext) field_Mutation_createApiKey_args(ctx context.Context
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.CreateAPIKeyInput, error) {
-			return ec.unmarshalNCreateApiKeyInput2githubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐCreateAPIKeyInput(ctx, v)
+		func(ctx context.Context, v any) (apikey.CreateInput, error) {
+			return ec.unmarshalNCreateApiKeyInput2githubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋapikeyᚐCreateInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1308,7 +1308,7 @@ func (ec *executionContext) _Mutation_createApiKey(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().CreateAPIKey(ctx, fc.Args["input"].(model.CreateAPIKeyInput))
+			return ec.Resolvers.Mutation().CreateAPIKey(ctx, fc.Args["input"].(apikey.CreateInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next

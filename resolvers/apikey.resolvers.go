@@ -31,10 +31,8 @@ func (r *apiKeyResolver) CreatedBy(ctx context.Context, obj *domain.APIKey) (*do
 }
 
 // CreateAPIKey is the resolver for the createApiKey field.
-func (r *mutationResolver) CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (*apikey.Issued, error) {
-	return r.Keychain.Create(ctx, principal(ctx), apikey.CreateInput{
-		UserID: input.UserID, Name: input.Name, Scopes: input.Scopes, ExpiresAt: input.ExpiresAt,
-	})
+func (r *mutationResolver) CreateAPIKey(ctx context.Context, input apikey.CreateInput) (*apikey.Issued, error) {
+	return r.Keychain.Create(ctx, principal(ctx), input)
 }
 
 // RevokeAPIKey is the resolver for the revokeApiKey field.

@@ -97,17 +97,6 @@ type ChangePasswordInput struct {
 	NewPassword string `json:"newPassword"`
 }
 
-type CreateAPIKeyInput struct {
-	// A SERVICE account.
-	UserID int64 `json:"userId"`
-	// What it is for, e.g. "card gateway, production" (1 to 100 characters).
-	Name string `json:"name"`
-	// At least one of transactions:submit, logins:record, labels:write, results:read.
-	Scopes []string `json:"scopes"`
-	// When it stops working; null: never.
-	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
-}
-
 type CreateUserInput struct {
 	Username string      `json:"username"`
 	Password string      `json:"password"`

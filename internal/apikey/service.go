@@ -63,7 +63,7 @@ type Issued struct {
 	Key    *domain.APIKey
 }
 
-// CreateInput is createApiKey's input.
+// CreateInput is createApiKey's input (gqlgen binds CreateApiKeyInput to it).
 type CreateInput struct {
 	UserID    int64
 	Name      string
@@ -218,11 +218,6 @@ func (s *Service) Rotate(ctx context.Context, p auth.Principal, id int64, overla
 // List pages through keys, newest first.
 func (s *Service) List(ctx context.Context, f domain.APIKeyFilter, req page.Request) (page.Result[*domain.APIKey], error) {
 	return store.ListAPIKeys(ctx, s.db, f, req)
-}
-
-// ByIDs loads keys for a dataloader.
-func (s *Service) ByIDs(ctx context.Context, ids []int64) ([]*domain.APIKey, error) {
-	return store.APIKeysByIDs(ctx, s.db, ids)
 }
 
 // IssueDemo gives a SERVICE account a fresh key named name with every

@@ -24,13 +24,6 @@ func APIKeyForUpdate(ctx context.Context, db bun.IDB, id int64) (*domain.APIKey,
 	return k, mapErr(err)
 }
 
-// APIKeysByIDs loads keys by ID, in no particular order.
-func APIKeysByIDs(ctx context.Context, db bun.IDB, ids []int64) ([]*domain.APIKey, error) {
-	var keys []*domain.APIKey
-	err := db.NewSelect().Model(&keys).Where("id IN (?)", bun.List(ids)).Scan(ctx)
-	return keys, mapErr(err)
-}
-
 // RevokeAPIKey revokes a live key; revoking it again changes nothing.
 func RevokeAPIKey(ctx context.Context, db bun.IDB, id int64, at time.Time) error {
 	_, err := db.NewUpdate().Model((*domain.APIKey)(nil)).Set("revoked_at = ?", at).
