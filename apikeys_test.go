@@ -328,6 +328,25 @@ func TestAPIKeyScopesAndRole(t *testing.T) {
 	if res := e.withKey(t, full, `query($id: ID!) { transaction(id: $id) { id } }`, map[string]any{"id": theirs.Transaction.ID}); res.code() != "NOT_FOUND" {
 		t.Fatalf("another channel's transaction through a key: %s %+v; want NOT_FOUND", res.Data, res.Errors)
 	}
+
+	// A customer's login reported with a key: its address is the key's to
+	// state only with logins:record, as recordLogin is.
+	for _, tt := range []struct {
+		key, want string
+	}{{reader, "127.0.0.1"}, {full, "198.51.100.7"}} {
+		res := e.withKey(t, tt.key, `mutation($in: LoginInput!) { login(input: $in) { user { id } } }`, map[string]any{"in": map[string]any{
+			"username": "cust", "password": "correct horse battery", "ipAddress": "198.51.100.7"}})
+		if len(res.Errors) > 0 {
+			t.Fatalf("login reported with a key: %+v", res.Errors)
+		}
+		var me struct {
+			Me struct{ LoginLogs []struct{ IPAddress string } }
+		}
+		e.must(t, customer.AccessToken, `{ me { loginLogs(first: 1) { ipAddress } } }`, nil, &me)
+		if got := me.Me.LoginLogs[0].IPAddress; got != tt.want {
+			t.Errorf("the login's address: got %s, want %s", got, tt.want)
+		}
+	}
 }
 
 // TestAPIKeyScopesCoverServiceFields pins the scope catalogue to the schema:

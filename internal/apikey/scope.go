@@ -5,23 +5,25 @@ import (
 	"strings"
 
 	"github.com/smartfinance/riskgraph/internal/apperr"
+	"github.com/smartfinance/riskgraph/internal/auth"
 )
 
-// The scopes: one per class of what a SERVICE account does (DESIGN.md
-// "Roles"). A field an API key may call names its scope in the schema
-// (@hasRole(scope: …)); a key calls only fields of its scopes, and only
-// those its account's role admits. Fields without a scope (me,
-// changePassword, logout, everything staff-only) are for logged-in sessions.
+// The scopes (their names are auth's, where principals carry them): one per
+// class of what a SERVICE account does (DESIGN.md "Roles"). A field an API
+// key may call names its scope in the schema (@hasRole(scope: …)); a key
+// calls only fields of its scopes, and only those its account's role admits.
+// Fields without a scope (me, changePassword, logout, everything staff-only)
+// are for logged-in sessions.
 const (
 	// ScopeSubmit: submitTransaction.
-	ScopeSubmit = "transactions:submit"
-	// ScopeLogins: recordLogin, a customer's login seen by the payment system.
-	ScopeLogins = "logins:record"
+	ScopeSubmit = auth.ScopeSubmit
+	// ScopeLogins: recordLogin, and a login's client facts (access.StateClientFacts).
+	ScopeLogins = auth.ScopeLogins
 	// ScopeLabels: labelTransaction, the payment system's own feeds (chargebacks).
-	ScopeLabels = "labels:write"
+	ScopeLabels = auth.ScopeLabels
 	// ScopeResults: transaction and transactions, the results of what the
 	// account submitted.
-	ScopeResults = "results:read"
+	ScopeResults = auth.ScopeResults
 )
 
 // Scopes is every scope, in the order listings show them.

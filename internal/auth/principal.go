@@ -26,6 +26,14 @@ type Principal struct {
 	Scopes   []string
 }
 
+// The API key scopes (package apikey has the catalogue).
+const (
+	ScopeSubmit  = "transactions:submit"
+	ScopeLogins  = "logins:record"
+	ScopeLabels  = "labels:write"
+	ScopeResults = "results:read"
+)
+
 // HasScope reports whether the caller may use a field of the scope: a
 // session may use any its role allows, an API key only those of its scopes.
 func (p Principal) HasScope(scope string) bool {
