@@ -23,6 +23,7 @@ import (
 	"github.com/smartfinance/riskgraph/internal/account"
 	"github.com/smartfinance/riskgraph/internal/analysis"
 	"github.com/smartfinance/riskgraph/internal/anomaly"
+	"github.com/smartfinance/riskgraph/internal/apikey"
 	"github.com/smartfinance/riskgraph/internal/audit"
 	"github.com/smartfinance/riskgraph/internal/auth"
 	"github.com/smartfinance/riskgraph/internal/backtest"
@@ -62,6 +63,7 @@ type app struct {
 	db       *bun.DB
 	log      *slog.Logger
 	accounts *account.Service
+	keys     *apikey.Service
 	rules    *rules.Service
 	lists    *listbook.Service
 	models   *fraudmodel.Registry
@@ -109,6 +111,10 @@ type app struct {
 // ruleHitFlushInterval bounds how stale stored hit counts may be on other instances.
 const ruleHitFlushInterval = 2 * time.Second
 
+// apiKeyUseFlushInterval is how often queued API key uses (at most one per key
+// per apikey.LastUseEvery) are written; with none queued it costs nothing.
+const apiKeyUseFlushInterval = time.Second
+
 func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app, error) {
 	tracer, err := tracing.New(ctx, cfg.Tracing, version)
 	if err != nil {
@@ -134,6 +140,7 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 	a := &app{db: db, log: log, accounts: accounts, registry: prometheus.NewRegistry(), hub: pubsub.NewHub(),
 		limits: cfg.Limits, userSubs: map[int64]int{}, tokens: tokens, ws: newWebsockets(), now: cfg.Now,
 		trustedProxies: cfg.TrustedProxies, tracer: tracer}
+	a.keys = apikey.New(db, cfg.Now, log, cfg.Limits.SessionCacheTTL)
 	a.wsCtx, a.wsCancel = context.WithCancel(context.WithoutCancel(ctx))
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -170,6 +177,7 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 	}
 	res := &resolvers.Resolver{
 		Accounts: accounts,
+		Keychain: a.keys,
 		Audit:    audit.NewReader(db),
 		Submit:   a.submit,
 		Cases:    a.cases,
@@ -269,14 +277,16 @@ func (a *app) startBackground(ctx context.Context, cfg config) error {
 	a.listener.WatchSessions(pubsub.SessionHooks{
 		Changed: func(ch pubsub.SessionChange) {
 			a.accounts.SessionChanged(ch.UserID)
+			a.keys.Forget(ch.UserID)
 			a.ws.sessionChanged(ch)
 		},
 		Resync: func(ctx context.Context) {
 			a.accounts.ForgetSessions()
+			a.keys.ForgetAll()
 			a.resyncWebsockets(ctx)
 		},
 	})
-	a.background.Add(2)
+	a.background.Add(3)
 	go func() {
 		defer a.background.Done()
 		if err := a.listener.Run(bg); err != nil && bg.Err() == nil {
@@ -286,6 +296,10 @@ func (a *app) startBackground(ctx context.Context, cfg config) error {
 	go func() {
 		defer a.background.Done()
 		a.rules.RunFlusher(bg, ruleHitFlushInterval)
+	}()
+	go func() {
+		defer a.background.Done()
+		a.keys.RunFlusher(bg, apiKeyUseFlushInterval)
 	}()
 	if d := cfg.ReviewDeadline; d.Timeout > 0 {
 		a.background.Add(1)
@@ -409,5 +423,11 @@ func (a *app) bootstrap(ctx context.Context, cfg config) error {
 	default:
 		a.log.Info("demo accounts already exist; passwords unchanged (lost them? restart with DEMO_PASSWORD set, or run riskgraph reset-password)")
 	}
+	key, err := demo.GatewayKey(ctx, a.keys, a.db)
+	if err != nil {
+		return err
+	}
+	// To the terminal only, like the staff password: never into a log.
+	fmt.Fprintf(os.Stderr, "\n  demo API key of gateway (every scope; new at each start): %s\n  e.g. curl -H 'X-Api-Key: %s' ...\n\n", key, key)
 	return nil
 }

@@ -102,6 +102,7 @@ var authzMatrix = map[string]cells{
 	"Query.backtestRule":   {unauth, forbid, na, forbid, na, allow, allow, forbid},
 	"Query.lists":          {unauth, forbid, na, forbid, na, allow, allow, forbid}, // analysts maintain block and allow lists (issue 14)
 	"Query.list":           {unauth, forbid, na, forbid, na, allow, allow, forbid},
+	"Query.apiKeys":        {unauth, forbid, na, forbid, na, forbid, allow, forbid}, // API keys are administration (issue 15)
 
 	//                               anonymous USER  USER-other VIP  VIP-other ANALYST ADMIN SERVICE
 	"Mutation.register":          {allow, allow, na, allow, na, allow, allow, allow},
@@ -131,6 +132,9 @@ var authzMatrix = map[string]cells{
 	"Mutation.createDataSource":  {unauth, forbid, na, forbid, na, forbid, allow, forbid},
 	"Mutation.updateDataSource":  {unauth, forbid, na, forbid, na, forbid, allow, forbid},
 	"Mutation.deleteDataSource":  {unauth, forbid, na, forbid, na, forbid, allow, forbid},
+	"Mutation.createApiKey":      {unauth, forbid, na, forbid, na, forbid, allow, forbid},
+	"Mutation.revokeApiKey":      {unauth, forbid, na, forbid, na, forbid, allow, forbid},
+	"Mutation.rotateApiKey":      {unauth, forbid, na, forbid, na, forbid, allow, forbid},
 
 	//                               anonymous USER  USER-other VIP  VIP-other ANALYST ADMIN SERVICE
 	"Subscription.alertRaised": {unauth, forbid, na, forbid, na, allow, allow, forbid}, // over a websocket
@@ -161,6 +165,7 @@ var authzOps = map[string]authzOp{
 	"Query.auditLogs":      {query: `{ auditLogs(first: 1) { totalCount } }`},
 	"Query.lists":          {query: `{ lists { id name } }`},
 	"Query.list":           {query: `query($id: ID!) { list(id: $id) { id csv entries(first: 1) { totalCount } } }`, vars: fixed(func(s *authzSuite) map[string]any { return map[string]any{"id": s.list} })},
+	"Query.apiKeys":        {query: `{ apiKeys(first: 1) { totalCount } }`},
 	"Query.backtestRule": {query: `query($in: BacktestInput!) { backtestRule(input: $in) { evaluated } }`, vars: fixed(func(s *authzSuite) map[string]any {
 		in := window(s)
 		in["condition"] = "amount >= 10000"
@@ -198,6 +203,10 @@ var authzOps = map[string]authzOp{
 	"Mutation.createDataSource":  opCreateDataSource,
 	"Mutation.updateDataSource":  opUpdateDataSource,
 	"Mutation.deleteDataSource":  opDeleteDataSource,
+	"Mutation.createApiKey": {query: `mutation($u: ID!) { createApiKey(input: {userId: $u, name: "matrix", scopes: ["results:read"]}) { apiKey { scopes } } }`,
+		vars: fixed(func(s *authzSuite) map[string]any { return map[string]any{"u": s.gate.User.ID} })},
+	"Mutation.revokeApiKey": {query: `mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }`, vars: withNewAPIKey},
+	"Mutation.rotateApiKey": {query: `mutation($id: ID!) { rotateApiKey(id: $id) { apiKey { id } } }`, vars: withNewAPIKey},
 
 	"Subscription.alertRaised": {query: `subscription { alertRaised(minLevel: MEDIUM) { id level } }`},
 }
@@ -764,6 +773,16 @@ func on(name string, pick func(authzOwner) string) func(*testing.T, *authzSuite,
 	return func(_ *testing.T, _ *authzSuite, c authzCaller) (authzCaller, map[string]any) {
 		return c, map[string]any{name: pick(*c.on)}
 	}
+}
+
+// withNewAPIKey names a fresh key of the gateway, so revoking or rotating it spoils nothing.
+func withNewAPIKey(t *testing.T, s *authzSuite, c authzCaller) (authzCaller, map[string]any) {
+	var out struct {
+		CreateAPIKey struct{ APIKey struct{ ID string } } `json:"createApiKey"`
+	}
+	s.e.must(t, s.admin.AccessToken, `mutation($u: ID!) { createApiKey(input: {userId: $u, name: "matrix", scopes: ["results:read"]}) { apiKey { id } } }`,
+		map[string]any{"u": s.gate.User.ID}, &out)
+	return c, map[string]any{"id": out.CreateAPIKey.APIKey.ID}
 }
 
 func fixed(vars func(s *authzSuite) map[string]any) func(*testing.T, *authzSuite, authzCaller) (authzCaller, map[string]any) {

@@ -22,23 +22,39 @@ func (a *app) withClient(next http.Handler) http.Handler {
 			a.serveWebsocket(w, r.WithContext(ctx), next)
 			return
 		}
-		if header := r.Header.Get("Authorization"); header != "" {
-			ctx = a.authenticate(ctx, header)
-		}
+		ctx = a.authenticate(ctx, r.Header.Get("Authorization"), r.Header.Get(apiKeyHeader))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
-func (a *app) authenticate(ctx context.Context, header string) context.Context {
-	token, ok := strings.CutPrefix(header, "Bearer ")
-	if !ok {
-		token = ""
+// apiKeyHeader carries an API key, as `Authorization: ApiKey <key>` does.
+const apiKeyHeader = "X-Api-Key"
+
+// authenticate records the request's caller, or why its credential was
+// refused (answered by the first field that needs a caller).
+func (a *app) authenticate(ctx context.Context, authorization, apiKey string) context.Context {
+	cred, err := auth.ParseCredential(authorization, apiKey)
+	if err != nil {
+		return auth.WithFailure(ctx, err)
 	}
-	p, err := a.accounts.Authenticate(ctx, strings.TrimSpace(token))
+	if cred.Scheme == auth.NoCredential {
+		return ctx
+	}
+	p, err := a.checkCredential(ctx, cred)
 	if err != nil {
 		return auth.WithFailure(ctx, err)
 	}
 	return auth.WithPrincipal(ctx, p)
+}
+
+// checkCredential is the one check of a presented credential, for HTTP
+// requests and websockets alike: an access token against its session, an API
+// key against its row; either way the account's current role and status.
+func (a *app) checkCredential(ctx context.Context, cred auth.Credential) (auth.Principal, error) {
+	if cred.Scheme == auth.APIKey {
+		return a.keys.Authenticate(ctx, cred.Secret)
+	}
+	return a.accounts.Authenticate(ctx, cred.Secret)
 }
 
 // apiPolicy forbids everything to a document that is not a page: an API

@@ -135,7 +135,8 @@ func TestReadmeWalkthrough(t *testing.T) {
 	// What the README's prose says each step shows.
 	for _, want := range []string{
 		`"role":"USER"`, `"fingerprint":"fp-carol-`, // register, login, me
-		`"refreshToken":{"accessToken":"`, // the refresh mutation
+		`"refreshToken":{"accessToken":"`,                                             // the refresh mutation
+		`"apiKey":{"prefix":"rgk_`, `"scopes":["transactions:submit","results:read"]`, // createApiKey
 		`"ruleScore":50`, `"riskLevel":"MEDIUM"`, `"decision":"PASS"`, `"features":{}},"riskEvent":null,"alert":null`,
 		`"status":"INVESTIGATING"`, `"status":"CONFIRMED_FRAUD","user":{"status":"FROZEN"}`,
 		`"status":"ACKNOWLEDGED"`, `"status":"RESOLVED","handledBy":{"username":"analyst"}`,

@@ -34,16 +34,19 @@ const (
 // registry and the operations on it.
 type connection struct {
 	addr string // the per-address cap's key
-	// upgradeAuth is the upgrade request's Authorization header; it is used
-	// only by websocketInit, so it is bound exactly like a connection_init token.
-	upgradeAuth string
-	cancel      context.CancelFunc
+	// upgradeAuth and upgradeAPIKey are the upgrade request's Authorization
+	// and X-Api-Key headers; they are used only by websocketInit, so they are
+	// bound exactly like a connection_init credential.
+	upgradeAuth   string
+	upgradeAPIKey string
+	cancel        context.CancelFunc
 
 	subscriptions int // guarded by app.subsMu
 
 	mu        sync.Mutex // guards the rest
 	userID    int64
-	sessionID uuid.UUID
+	sessionID uuid.UUID // the access token's session, or
+	apiKeyID  int64     // the API key, whichever authenticated the connection
 	role      domain.Role
 	code      int // why the server ended the connection; 0 while it lives
 	reason    string
@@ -102,10 +105,10 @@ func (ws *websockets) open(c *connection, max int) bool {
 	return true
 }
 
-// bind files c under its user and session, so changes to them end it.
-func (ws *websockets) bind(c *connection, userID int64, sessionID uuid.UUID) {
+// bind files c under its user and session or API key, so changes to them end it.
+func (ws *websockets) bind(c *connection, userID int64, sessionID uuid.UUID, apiKeyID int64) {
 	c.mu.Lock()
-	c.userID, c.sessionID = userID, sessionID
+	c.userID, c.sessionID, c.apiKeyID = userID, sessionID, apiKeyID
 	c.mu.Unlock()
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
@@ -134,39 +137,46 @@ func (ws *websockets) close(c *connection) {
 }
 
 // sessionChanged ends the connections a change concerns: those of the
-// session, or every one of the user when the role, status or password changed.
+// session or API key, or every one of the user when the role, status or
+// password changed.
 // Even a change that leaves the session usable (a promotion, a password
 // change made on this very session) ends them: the subscriptions were
 // authorized under the old credentials, and reconnecting re-authorizes.
 func (ws *websockets) sessionChanged(ch pubsub.SessionChange) {
 	ws.mu.Lock()
 	var affected []*connection
+	userWide := ch.SessionID == uuid.Nil && ch.APIKeyID == 0
 	for c := range ws.byUser[ch.UserID] {
-		if ch.SessionID == uuid.Nil || c.session() == ch.SessionID {
+		session, apiKey := c.credential()
+		if userWide || ch.SessionID != uuid.Nil && session == ch.SessionID || ch.APIKeyID != 0 && apiKey == ch.APIKeyID {
 			affected = append(affected, c)
 		}
 	}
 	ws.mu.Unlock()
 	reason := "session ended"
-	if ch.SessionID == uuid.Nil {
+	switch {
+	case userWide:
 		reason = "account changed (role, status or password)"
+	case ch.APIKeyID != 0:
+		reason = "API key revoked or rotated"
 	}
 	for _, c := range affected {
 		c.end(closeSessionEnded, reason)
 	}
 }
 
-func (c *connection) session() uuid.UUID {
+// credential is what authenticated the connection: a session or an API key.
+func (c *connection) credential() (uuid.UUID, int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.sessionID
+	return c.sessionID, c.apiKeyID
 }
 
 // resync checks every bound connection against the database, for when
 // session notifications may have been lost (the listener reconnected): a
-// connection whose session ended, whose user is no longer active or whose
-// role differs from the one it was authorized with is ended. A password
-// change shows here only through the other sessions it revoked.
+// connection whose session or API key ended, whose user is no longer active
+// or whose role differs from the one it was authorized with is ended. A
+// password change shows here only through the other sessions it revoked.
 func (a *app) resyncWebsockets(ctx context.Context) {
 	a.ws.mu.Lock()
 	var conns []*connection
@@ -179,11 +189,20 @@ func (a *app) resyncWebsockets(ctx context.Context) {
 	if len(conns) == 0 {
 		return
 	}
-	ids := make([]uuid.UUID, len(conns))
-	for i, c := range conns {
-		ids[i] = c.session()
+	var sessionIDs []uuid.UUID
+	var keyIDs []int64
+	for _, c := range conns {
+		if session, apiKey := c.credential(); apiKey != 0 {
+			keyIDs = append(keyIDs, apiKey)
+		} else {
+			sessionIDs = append(sessionIDs, session)
+		}
 	}
-	states, err := store.SessionStates(ctx, a.db, ids, a.now())
+	states, err := store.SessionStates(ctx, a.db, sessionIDs, a.now())
+	var keyStates map[int64]store.SessionState
+	if err == nil {
+		keyStates, err = store.APIKeyStates(ctx, a.db, keyIDs, a.now())
+	}
 	if err != nil {
 		// Unable to prove the sessions live: fail closed, clients reconnect.
 		a.log.ErrorContext(ctx, "re-check websocket sessions; closing them", "err", err)
@@ -195,6 +214,9 @@ func (a *app) resyncWebsockets(ctx context.Context) {
 	for _, c := range conns {
 		c.mu.Lock()
 		st, ok := states[c.sessionID]
+		if c.apiKeyID != 0 {
+			st, ok = keyStates[c.apiKeyID]
+		}
 		live := ok && st.Active && st.Status == domain.UserActive && st.Role == c.role
 		c.mu.Unlock()
 		if !live {
@@ -207,7 +229,8 @@ func (a *app) resyncWebsockets(ctx context.Context) {
 // the bookkeeping the transport, websocketInit and the registry share. Its
 // credentials are not read here: websocketInit authenticates every websocket.
 func (a *app) serveWebsocket(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	c := &connection{addr: addressKey(auth.ClientIP(r.Context())), upgradeAuth: r.Header.Get("Authorization")}
+	c := &connection{addr: addressKey(auth.ClientIP(r.Context())),
+		upgradeAuth: r.Header.Get("Authorization"), upgradeAPIKey: r.Header.Get(apiKeyHeader)}
 	if !a.ws.open(c, a.limits.WSMaxPerAddress) {
 		w.Header().Set("Retry-After", "5")
 		http.Error(w, "too many websockets from your address", http.StatusTooManyRequests)
@@ -238,42 +261,56 @@ func addressKey(ip string) string {
 
 var errNoConnection = errors.New("websocket without its bookkeeping")
 
-// websocketInit is the one way a websocket is authenticated: the token in the
-// connection_init payload ({"Authorization": "Bearer <token>"}), else the one
-// in the upgrade request's Authorization header. The connection is bound to
-// the token's session before the database check, so a change committed
-// after that check still reaches it, and it ends when the token expires.
+// websocketInit is the one way a websocket is authenticated: the credential in
+// the connection_init payload ({"Authorization": "Bearer <token>"}, or
+// "ApiKey <key>", or {"X-Api-Key": "<key>"}), else the one in the upgrade
+// request's headers. The connection is bound to the token's session (or the
+// key) before the final check, so a change committed after that check still
+// reaches it, and it ends when the token (or key) expires.
 func (a *app) websocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 	c := connectionOf(ctx)
 	if c == nil {
 		return ctx, nil, errNoConnection
 	}
-	header := payload.Authorization()
+	header, apiKey := payload.Authorization(), payload.GetString(apiKeyHeader)
 	if header == "" {
 		header = payload.GetString("authorization")
 	}
-	if header == "" {
-		header = c.upgradeAuth
+	if apiKey == "" {
+		apiKey = payload.GetString(strings.ToLower(apiKeyHeader))
 	}
-	if header == "" {
-		return ctx, nil, nil // anonymous: only anonymous fields will answer
+	if header == "" && apiKey == "" {
+		header, apiKey = c.upgradeAuth, c.upgradeAPIKey
 	}
 	refuse := func(code int, msg string) (context.Context, *transport.InitPayload, error) {
 		ctx = transport.AppendCloseReason(transport.WithWebsocketCloseCode(ctx, code), msg)
 		return ctx, nil, errors.New(msg)
 	}
-	token, ok := strings.CutPrefix(header, "Bearer ")
-	if !ok {
-		token = ""
-	}
-	token = strings.TrimSpace(token)
-	claims, err := a.tokens.Verify(token)
-	if err != nil {
-		return refuse(closeTokenExpired, "invalid or expired access token")
-	}
-	a.ws.bind(c, claims.UserID, claims.SessionID)
-	p, err := a.accounts.Authenticate(ctx, token)
+	cred, err := auth.ParseCredential(header, apiKey)
 	var appErr *apperr.Error
+	switch {
+	case errors.As(err, &appErr):
+		return refuse(closeTokenExpired, appErr.Message)
+	case cred.Scheme == auth.NoCredential:
+		return ctx, nil, nil // anonymous: only anonymous fields will answer
+	case cred.Scheme == auth.Bearer:
+		claims, err := a.tokens.Verify(cred.Secret)
+		if err != nil {
+			return refuse(closeTokenExpired, "invalid or expired access token")
+		}
+		a.ws.bind(c, claims.UserID, claims.SessionID, 0)
+	default:
+		// A key names its account only through its row: look it up, bind,
+		// then check again below (from memory unless a change came meanwhile).
+		p, err := a.keys.Authenticate(ctx, cred.Secret)
+		if errors.As(err, &appErr) && appErr.Code == apperr.Unauthenticated {
+			return refuse(closeTokenExpired, appErr.Message)
+		}
+		if err == nil {
+			a.ws.bind(c, p.UserID, uuid.Nil, p.APIKeyID)
+		}
+	}
+	p, err := a.checkCredential(ctx, cred)
 	switch {
 	case errors.As(err, &appErr) && appErr.Code == apperr.Unauthenticated:
 		return refuse(closeSessionEnded, appErr.Message)
@@ -286,8 +323,14 @@ func (a *app) websocketInit(ctx context.Context, payload transport.InitPayload) 
 	c.mu.Lock()
 	c.role = p.Role
 	c.mu.Unlock()
-	expiry := time.AfterFunc(p.ExpiresAt.Sub(a.now()), func() { c.end(closeTokenExpired, "access token expired") })
-	context.AfterFunc(ctx, func() { expiry.Stop() })
+	if !p.ExpiresAt.IsZero() { // an API key may never expire
+		reason := "access token expired"
+		if p.APIKeyID != 0 {
+			reason = "API key expired"
+		}
+		expiry := time.AfterFunc(p.ExpiresAt.Sub(a.now()), func() { c.end(closeTokenExpired, reason) })
+		context.AfterFunc(ctx, func() { expiry.Stop() })
+	}
 	return auth.WithPrincipal(ctx, p), nil, nil
 }
 

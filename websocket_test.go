@@ -30,9 +30,11 @@ type wsPeer struct {
 }
 
 type wsDial struct {
-	protocol    string // default graphql-transport-ws
-	initToken   string // in the connection_init payload
-	headerToken string // in the upgrade request's Authorization header
+	protocol    string            // default graphql-transport-ws
+	initToken   string            // in the connection_init payload
+	headerToken string            // in the upgrade request's Authorization header
+	initPayload map[string]string // the whole connection_init payload, instead of initToken
+	header      http.Header       // more upgrade request headers
 }
 
 // dialWSPeer opens a websocket, sends connection_init and reads in the background.
@@ -47,6 +49,9 @@ func dialWSPeer(t *testing.T, e *testEnv, d wsDial) *wsPeer {
 	if d.headerToken != "" {
 		opts.HTTPHeader.Set("Authorization", "Bearer "+d.headerToken)
 	}
+	for k, v := range d.header {
+		opts.HTTPHeader[k] = v
+	}
 	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.srv.URL, "http")+"/graphql", opts)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
@@ -56,6 +61,9 @@ func dialWSPeer(t *testing.T, e *testEnv, d wsDial) *wsPeer {
 	init := json.RawMessage(`{}`)
 	if d.initToken != "" {
 		init, _ = json.Marshal(map[string]string{"Authorization": "Bearer " + d.initToken})
+	}
+	if d.initPayload != nil {
+		init, _ = json.Marshal(d.initPayload)
 	}
 	if err := wsjson.Write(ctx, conn, wsMessage{Type: "connection_init", Payload: init}); err != nil {
 		t.Fatalf("connection_init: %v", err)

@@ -531,7 +531,7 @@ func (ec *executionContext) _Subscription_alertRaised(ctx context.Context, field
 					var zeroVal *domain.Alert
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1

@@ -225,7 +225,7 @@ func (ec *executionContext) _Device_transactions(ctx context.Context, field grap
 					var zeroVal *model.TransactionConnection
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, obj, directive0, roles)
+				return ec.Directives.HasRole(ctx, obj, directive0, roles, nil)
 			}
 
 			next = directive1

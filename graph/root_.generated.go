@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/smartfinance/riskgraph/graph/model"
 	"github.com/smartfinance/riskgraph/internal/account"
+	"github.com/smartfinance/riskgraph/internal/apikey"
 	"github.com/smartfinance/riskgraph/internal/cases"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/lists"
@@ -31,6 +32,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Alert() AlertResolver
 	AnomalyMetrics() AnomalyMetricsResolver
+	ApiKey() ApiKeyResolver
 	AuditLog() AuditLogResolver
 	DataSource() DataSourceResolver
 	Device() DeviceResolver
@@ -54,7 +56,7 @@ type ResolverRoot interface {
 }
 
 type DirectiveRoot struct {
-	HasRole func(ctx context.Context, obj any, next graphql.Resolver, roles []domain.Role) (res any, err error)
+	HasRole func(ctx context.Context, obj any, next graphql.Resolver, roles []domain.Role, scope *string) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -124,6 +126,31 @@ type ComplexityRoot struct {
 		P50  func(childComplexity int) int
 		P99  func(childComplexity int) int
 		Rows func(childComplexity int) int
+	}
+
+	ApiKey struct {
+		CreatedAt     func(childComplexity int) int
+		CreatedBy     func(childComplexity int) int
+		ExpiresAt     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		LastUsedAt    func(childComplexity int) int
+		Name          func(childComplexity int) int
+		Prefix        func(childComplexity int) int
+		RevokedAt     func(childComplexity int) int
+		RotatedFromID func(childComplexity int) int
+		Scopes        func(childComplexity int) int
+		User          func(childComplexity int) int
+	}
+
+	ApiKeyConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ApiKeyEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	AuditLog struct {
@@ -255,6 +282,11 @@ type ComplexityRoot struct {
 		ID         func(childComplexity int) int
 		Note       func(childComplexity int) int
 		ToStatus   func(childComplexity int) int
+	}
+
+	IssuedApiKey struct {
+		Key    func(childComplexity int) int
+		Secret func(childComplexity int) int
 	}
 
 	KeyCount struct {
@@ -413,6 +445,7 @@ type ComplexityRoot struct {
 		ActivateModel          func(childComplexity int, id int64) int
 		AddListEntries         func(childComplexity int, listID int64, entries []*lists.EntryInput) int
 		ChangePassword         func(childComplexity int, input model.ChangePasswordInput) int
+		CreateAPIKey           func(childComplexity int, input apikey.CreateInput) int
 		CreateDataSource       func(childComplexity int, input model.DataSourceInput) int
 		CreateUser             func(childComplexity int, input model.CreateUserInput) int
 		DeactivateAnomalyModel func(childComplexity int, id int64) int
@@ -429,6 +462,8 @@ type ComplexityRoot struct {
 		Register               func(childComplexity int, input model.RegisterInput) int
 		RemoveListEntries      func(childComplexity int, listID int64, values []string) int
 		ReviewTransaction      func(childComplexity int, id int64, input cases.ReviewInput) int
+		RevokeAPIKey           func(childComplexity int, id int64) int
+		RotateAPIKey           func(childComplexity int, id int64, overlapSeconds int) int
 		SetDeviceStatus        func(childComplexity int, id int64, status domain.DeviceStatus, reason *string) int
 		SetRuleEnabled         func(childComplexity int, id *int64, code *string, enabled bool) int
 		SubmitTransaction      func(childComplexity int, input submit.Input) int
@@ -455,6 +490,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		APIKeys        func(childComplexity int, filter *domain.APIKeyFilter, first *int, after *string) int
 		Alert          func(childComplexity int, id int64) int
 		Alerts         func(childComplexity int, filter *domain.AlertFilter, first *int, after *string) int
 		AnomalyModels  func(childComplexity int, first *int, after *string) int
@@ -1028,6 +1064,105 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AnomalySegment.Rows(childComplexity), true
 
+	case "ApiKey.createdAt":
+		if e.ComplexityRoot.ApiKey.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.CreatedAt(childComplexity), true
+	case "ApiKey.createdBy":
+		if e.ComplexityRoot.ApiKey.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.CreatedBy(childComplexity), true
+	case "ApiKey.expiresAt":
+		if e.ComplexityRoot.ApiKey.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.ExpiresAt(childComplexity), true
+	case "ApiKey.id":
+		if e.ComplexityRoot.ApiKey.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.ID(childComplexity), true
+	case "ApiKey.lastUsedAt":
+		if e.ComplexityRoot.ApiKey.LastUsedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.LastUsedAt(childComplexity), true
+	case "ApiKey.name":
+		if e.ComplexityRoot.ApiKey.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Name(childComplexity), true
+	case "ApiKey.prefix":
+		if e.ComplexityRoot.ApiKey.Prefix == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Prefix(childComplexity), true
+	case "ApiKey.revokedAt":
+		if e.ComplexityRoot.ApiKey.RevokedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.RevokedAt(childComplexity), true
+	case "ApiKey.rotatedFromId":
+		if e.ComplexityRoot.ApiKey.RotatedFromID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.RotatedFromID(childComplexity), true
+	case "ApiKey.scopes":
+		if e.ComplexityRoot.ApiKey.Scopes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Scopes(childComplexity), true
+	case "ApiKey.user":
+		if e.ComplexityRoot.ApiKey.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.User(childComplexity), true
+
+	case "ApiKeyConnection.edges":
+		if e.ComplexityRoot.ApiKeyConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyConnection.Edges(childComplexity), true
+	case "ApiKeyConnection.pageInfo":
+		if e.ComplexityRoot.ApiKeyConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyConnection.PageInfo(childComplexity), true
+	case "ApiKeyConnection.totalCount":
+		if e.ComplexityRoot.ApiKeyConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyConnection.TotalCount(childComplexity), true
+
+	case "ApiKeyEdge.cursor":
+		if e.ComplexityRoot.ApiKeyEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyEdge.Cursor(childComplexity), true
+	case "ApiKeyEdge.node":
+		if e.ComplexityRoot.ApiKeyEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKeyEdge.Node(childComplexity), true
+
 	case "AuditLog.action":
 		if e.ComplexityRoot.AuditLog.Action == nil {
 			break
@@ -1597,6 +1732,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.HandlingRecord.ToStatus(childComplexity), true
+
+	case "IssuedApiKey.apiKey":
+		if e.ComplexityRoot.IssuedApiKey.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IssuedApiKey.Key(childComplexity), true
+	case "IssuedApiKey.secret":
+		if e.ComplexityRoot.IssuedApiKey.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IssuedApiKey.Secret(childComplexity), true
 
 	case "KeyCount.count":
 		if e.ComplexityRoot.KeyCount.Count == nil {
@@ -2247,6 +2395,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["input"].(model.ChangePasswordInput)), true
+	case "Mutation.createApiKey":
+		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAPIKey(childComplexity, args["input"].(apikey.CreateInput)), true
 	case "Mutation.createDataSource":
 		if e.ComplexityRoot.Mutation.CreateDataSource == nil {
 			break
@@ -2423,6 +2582,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReviewTransaction(childComplexity, args["id"].(int64), args["input"].(cases.ReviewInput)), true
+	case "Mutation.revokeApiKey":
+		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeAPIKey(childComplexity, args["id"].(int64)), true
+	case "Mutation.rotateApiKey":
+		if e.ComplexityRoot.Mutation.RotateAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rotateApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RotateAPIKey(childComplexity, args["id"].(int64), args["overlapSeconds"].(int)), true
 	case "Mutation.setDeviceStatus":
 		if e.ComplexityRoot.Mutation.SetDeviceStatus == nil {
 			break
@@ -2578,6 +2759,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProfileReason.Points(childComplexity), true
 
+	case "Query.apiKeys":
+		if e.ComplexityRoot.Query.APIKeys == nil {
+			break
+		}
+
+		args, err := ec.field_Query_apiKeys_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.APIKeys(childComplexity, args["filter"].(*domain.APIKeyFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.alert":
 		if e.ComplexityRoot.Query.Alert == nil {
 			break
@@ -4005,9 +4197,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
 		ec.unmarshalInputAlertFilter,
+		ec.unmarshalInputApiKeyFilter,
 		ec.unmarshalInputAuditLogFilter,
 		ec.unmarshalInputBacktestInput,
 		ec.unmarshalInputChangePasswordInput,
+		ec.unmarshalInputCreateApiKeyInput,
 		ec.unmarshalInputCreateUserInput,
 		ec.unmarshalInputDataSourceInput,
 		ec.unmarshalInputDataSourceUpdate,
@@ -4361,6 +4555,88 @@ extend type Mutation {
   deactivateAnomalyModel(id: ID!): AnomalyModel! @hasRole(roles: [ADMIN])
 }
 `, BuiltIn: false},
+	{Name: "../schema/apikey.graphqls", Input: `"""
+A SERVICE account's API key, for payment systems: sent as
+` + "`" + `Authorization: ApiKey <key>` + "`" + ` or ` + "`" + `X-Api-Key: <key>` + "`" + ` instead of an access
+token. Only a hash of the key is stored; the key itself is shown once, when it
+is created or rotated.
+"""
+type ApiKey {
+  id: ID!
+  "Whose key: a SERVICE account."
+  user: User!
+  name: String!
+  "The key's public start (rgk_ and 8 characters), to tell keys apart; the key is never shown again."
+  prefix: String!
+  """
+  What the key may call, besides its account's role: transactions:submit
+  (submitTransaction), logins:record (recordLogin), labels:write
+  (labelTransaction), results:read (transaction, transactions).
+  """
+  scopes: [String!]!
+  "Who created it; null for the demo data's key."
+  createdBy: User
+  createdAt: Time!
+  "When it stops working; null: never. Rotation moves it to the end of the overlap."
+  expiresAt: Time
+  revokedAt: Time
+  "When it was last used, to within a minute."
+  lastUsedAt: Time
+  "The key this one replaced (rotateApiKey)."
+  rotatedFromId: ID
+}
+
+"An API key just created or rotated, with its secret: shown this once."
+type IssuedApiKey {
+  "The key to send; store it now, it cannot be shown again."
+  secret: String!
+  apiKey: ApiKey!
+}
+
+input CreateApiKeyInput {
+  "A SERVICE account."
+  userId: ID!
+  "What it is for, e.g. \"card gateway, production\" (1 to 100 characters)."
+  name: String!
+  "At least one of transactions:submit, logins:record, labels:write, results:read."
+  scopes: [String!]!
+  "When it stops working; null: never."
+  expiresAt: Time
+}
+
+input ApiKeyFilter {
+  userId: ID
+}
+
+type ApiKeyEdge {
+  cursor: String!
+  node: ApiKey!
+}
+
+type ApiKeyConnection {
+  edges: [ApiKeyEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+extend type Query {
+  "API keys, newest first, revoked and expired ones included; first is 1 to 100 (default 20)."
+  apiKeys(filter: ApiKeyFilter, first: Int, after: String): ApiKeyConnection! @hasRole(roles: [ADMIN])
+}
+
+extend type Mutation {
+  "Issues an API key for a SERVICE account; the secret is in the answer only."
+  createApiKey(input: CreateApiKeyInput!): IssuedApiKey! @hasRole(roles: [ADMIN])
+  "Ends a key at once, on every instance; revoking a revoked key changes nothing."
+  revokeApiKey(id: ID!): ApiKey! @hasRole(roles: [ADMIN])
+  """
+  Issues a successor of a live key (same account, name, scopes and expiry);
+  the old key keeps working for overlapSeconds more (0 to 2592000, i.e. 30
+  days; 0 ends it now), so clients can switch without an outage.
+  """
+  rotateApiKey(id: ID!, overlapSeconds: Int! = 0): IssuedApiKey! @hasRole(roles: [ADMIN])
+}
+`, BuiltIn: false},
 	{Name: "../schema/auth.graphqls", Input: `input RegisterInput {
   "3 to 64 letters, digits, '.', '_' or '-'."
   username: String!
@@ -4421,7 +4697,7 @@ extend type Mutation {
   "Changes the caller's password and ends every other session."
   changePassword(input: ChangePasswordInput!): Boolean! @hasRole
   "Records a login without issuing tokens: scored like a login, and its location becomes the user's previous location in event time."
-  recordLogin(input: RecordLoginInput!): LoginLog! @hasRole(roles: [SERVICE, ADMIN])
+  recordLogin(input: RecordLoginInput!): LoginLog! @hasRole(roles: [SERVICE, ADMIN], scope: "logins:record")
 }
 `, BuiltIn: false},
 	{Name: "../schema/data.graphqls", Input: `enum DataSourceKind {
@@ -5181,8 +5457,11 @@ scalar JSON
 """
 Restricts a field to callers with one of the roles; without roles, to any
 authenticated caller. Object-level checks (own data only) happen in the use cases.
+A caller authenticated by an API key may call only fields that name a scope
+the key holds (besides its account's role): fields without a scope are for
+logged-in sessions.
 """
-directive @hasRole(roles: [Role!]) on FIELD_DEFINITION
+directive @hasRole(roles: [Role!], scope: String) on FIELD_DEFINITION
 
 "What a caller may do: USER and VIP see their own data, ANALYST reads everything and handles cases, ADMIN also administers, SERVICE submits transactions for payment systems."
 enum Role {
@@ -5401,14 +5680,14 @@ extend type Device {
 
 extend type Query {
   "Customers may read only their own; service accounts only what they submitted."
-  transaction(id: ID!): Transaction @hasRole(roles: [USER, VIP, ANALYST, ADMIN, SERVICE])
+  transaction(id: ID!): Transaction @hasRole(roles: [USER, VIP, ANALYST, ADMIN, SERVICE], scope: "results:read")
   "Newest first unless orderBy says otherwise; customers see only their own, service accounts only what they submitted."
-  transactions(filter: TransactionFilter, first: Int, after: String, orderBy: TransactionOrder): TransactionConnection! @hasRole(roles: [USER, VIP, ANALYST, ADMIN, SERVICE])
+  transactions(filter: TransactionFilter, first: Int, after: String, orderBy: TransactionOrder): TransactionConnection! @hasRole(roles: [USER, VIP, ANALYST, ADMIN, SERVICE], scope: "results:read")
 }
 
 extend type Mutation {
   "Scores a transaction in the same request and records it, with a risk event and alert when MEDIUM or HIGH."
-  submitTransaction(input: SubmitTransactionInput!): SubmitTransactionPayload! @hasRole(roles: [USER, VIP, SERVICE, ADMIN])
+  submitTransaction(input: SubmitTransactionInput!): SubmitTransactionPayload! @hasRole(roles: [USER, VIP, SERVICE, ADMIN], scope: "transactions:submit")
 }
 
 enum Label {
@@ -5439,7 +5718,7 @@ extend type Mutation {
   The source follows the caller's role: ANALYST for staff; for service accounts a feed kind
   (default CHARGEBACK; ANALYST is refused), on transactions they submitted.
   """
-  labelTransaction(id: ID!, label: Label!, source: String, note: String): TransactionLabel! @hasRole(roles: [ANALYST, ADMIN, SERVICE])
+  labelTransaction(id: ID!, label: Label!, source: String, note: String): TransactionLabel! @hasRole(roles: [ANALYST, ADMIN, SERVICE], scope: "labels:write")
 }
 
 "An analyst's decision on a transaction held for manual review."
@@ -5703,6 +5982,56 @@ func (ec *executionContext) childFields_AnomalySegment(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type AnomalySegment", field.Name)
 }
 
+func (ec *executionContext) childFields_ApiKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ApiKey_id(ctx, field)
+	case "user":
+		return ec.fieldContext_ApiKey_user(ctx, field)
+	case "name":
+		return ec.fieldContext_ApiKey_name(ctx, field)
+	case "prefix":
+		return ec.fieldContext_ApiKey_prefix(ctx, field)
+	case "scopes":
+		return ec.fieldContext_ApiKey_scopes(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_ApiKey_createdBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ApiKey_createdAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_ApiKey_expiresAt(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_ApiKey_revokedAt(ctx, field)
+	case "lastUsedAt":
+		return ec.fieldContext_ApiKey_lastUsedAt(ctx, field)
+	case "rotatedFromId":
+		return ec.fieldContext_ApiKey_rotatedFromId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiKey", field.Name)
+}
+
+func (ec *executionContext) childFields_ApiKeyConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ApiKeyConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ApiKeyConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ApiKeyConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiKeyConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ApiKeyEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ApiKeyEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ApiKeyEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiKeyEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_AuditLog(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5963,6 +6292,16 @@ func (ec *executionContext) childFields_HandlingRecord(ctx context.Context, fiel
 		return ec.fieldContext_HandlingRecord_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type HandlingRecord", field.Name)
+}
+
+func (ec *executionContext) childFields_IssuedApiKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "secret":
+		return ec.fieldContext_IssuedApiKey_secret(ctx, field)
+	case "apiKey":
+		return ec.fieldContext_IssuedApiKey_apiKey(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IssuedApiKey", field.Name)
 }
 
 func (ec *executionContext) childFields_KeyCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

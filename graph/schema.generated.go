@@ -16,6 +16,7 @@ import (
 	"github.com/shopspring/decimal"
 	"github.com/smartfinance/riskgraph/graph/model"
 	"github.com/smartfinance/riskgraph/internal/account"
+	"github.com/smartfinance/riskgraph/internal/apikey"
 	"github.com/smartfinance/riskgraph/internal/cases"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/lists"
@@ -32,6 +33,9 @@ type MutationResolver interface {
 	TrainAnomalyModel(ctx context.Context, input *model.TrainAnomalyModelInput) (*domain.AnomalyModel, error)
 	ActivateAnomalyModel(ctx context.Context, id int64) (*domain.AnomalyModel, error)
 	DeactivateAnomalyModel(ctx context.Context, id int64) (*domain.AnomalyModel, error)
+	CreateAPIKey(ctx context.Context, input apikey.CreateInput) (*apikey.Issued, error)
+	RevokeAPIKey(ctx context.Context, id int64) (*domain.APIKey, error)
+	RotateAPIKey(ctx context.Context, id int64, overlapSeconds int) (*apikey.Issued, error)
 	Register(ctx context.Context, input model.RegisterInput) (*model.AuthPayload, error)
 	Login(ctx context.Context, input model.LoginInput) (*model.AuthPayload, error)
 	RefreshToken(ctx context.Context, refreshToken string) (*model.AuthPayload, error)
@@ -63,6 +67,7 @@ type QueryResolver interface {
 	Alert(ctx context.Context, id int64) (*domain.Alert, error)
 	Alerts(ctx context.Context, filter *domain.AlertFilter, first *int, after *string) (*model.AlertConnection, error)
 	AnomalyModels(ctx context.Context, first *int, after *string) (*model.AnomalyModelConnection, error)
+	APIKeys(ctx context.Context, filter *domain.APIKeyFilter, first *int, after *string) (*model.APIKeyConnection, error)
 	DataSources(ctx context.Context) ([]*domain.DataSource, error)
 	DataSource(ctx context.Context, id int64) (*domain.DataSource, error)
 	DataQuality(ctx context.Context, sourceID *int64, from *time.Time, to *time.Time) (*domain.DataQuality, error)
@@ -102,6 +107,14 @@ func (ec *executionContext) dir_hasRole_args(ctx context.Context, rawArgs map[st
 		return nil, err
 	}
 	args["roles"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "scope",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["scope"] = arg1
 	return args, nil
 }
 
@@ -161,6 +174,20 @@ func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ChangePasswordInput, error) {
 			return ec.unmarshalNChangePasswordInput2githubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐChangePasswordInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (apikey.CreateInput, error) {
+			return ec.unmarshalNCreateApiKeyInput2githubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋapikeyᚐCreateInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -457,6 +484,42 @@ func (ec *executionContext) field_Mutation_reviewTransaction_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_revokeApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int64, error) {
+			return ec.unmarshalNID2int64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rotateApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int64, error) {
+			return ec.unmarshalNID2int64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "overlapSeconds",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["overlapSeconds"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setDeviceStatus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -738,6 +801,36 @@ func (ec *executionContext) field_Query_anomalyModels_args(ctx context.Context, 
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_apiKeys_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*domain.APIKeyFilter, error) {
+			return ec.unmarshalOApiKeyFilter2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐAPIKeyFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -1236,7 +1329,7 @@ func (ec *executionContext) _Mutation_handleAlert(ctx context.Context, field gra
 					var zeroVal *domain.Alert
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -1298,7 +1391,7 @@ func (ec *executionContext) _Mutation_trainAnomalyModel(ctx context.Context, fie
 					var zeroVal *domain.AnomalyModel
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -1360,7 +1453,7 @@ func (ec *executionContext) _Mutation_activateAnomalyModel(ctx context.Context, 
 					var zeroVal *domain.AnomalyModel
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -1422,7 +1515,7 @@ func (ec *executionContext) _Mutation_deactivateAnomalyModel(ctx context.Context
 					var zeroVal *domain.AnomalyModel
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -1453,6 +1546,192 @@ func (ec *executionContext) fieldContext_Mutation_deactivateAnomalyModel(ctx con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_deactivateAnomalyModel_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateAPIKey(ctx, fc.Args["input"].(apikey.CreateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalORole2ᚕgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *apikey.Issued
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *apikey.Issued
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *apikey.Issued) graphql.Marshaler {
+			return ec.marshalNIssuedApiKey2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋapikeyᚐIssued(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IssuedApiKey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeAPIKey(ctx, fc.Args["id"].(int64))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalORole2ᚕgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *domain.APIKey
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *domain.APIKey
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *domain.APIKey) graphql.Marshaler {
+			return ec.marshalNApiKey2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rotateApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rotateApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RotateAPIKey(ctx, fc.Args["id"].(int64), fc.Args["overlapSeconds"].(int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalORole2ᚕgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *apikey.Issued
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *apikey.Issued
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *apikey.Issued) graphql.Marshaler {
+			return ec.marshalNIssuedApiKey2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋapikeyᚐIssued(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rotateApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IssuedApiKey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rotateApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -1655,7 +1934,7 @@ func (ec *executionContext) _Mutation_changePassword(ctx context.Context, field 
 					var zeroVal bool
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, nil)
+				return ec.Directives.HasRole(ctx, nil, directive0, nil, nil)
 			}
 
 			next = directive1
@@ -1713,11 +1992,16 @@ func (ec *executionContext) _Mutation_recordLogin(ctx context.Context, field gra
 					var zeroVal *domain.LoginLog
 					return zeroVal, err
 				}
+				scope, err := ec.unmarshalOString2ᚖstring(ctx, "logins:record")
+				if err != nil {
+					var zeroVal *domain.LoginLog
+					return zeroVal, err
+				}
 				if ec.Directives.HasRole == nil {
 					var zeroVal *domain.LoginLog
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, scope)
 			}
 
 			next = directive1
@@ -1779,7 +2063,7 @@ func (ec *executionContext) _Mutation_createDataSource(ctx context.Context, fiel
 					var zeroVal *domain.DataSource
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -1841,7 +2125,7 @@ func (ec *executionContext) _Mutation_updateDataSource(ctx context.Context, fiel
 					var zeroVal *domain.DataSource
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -1903,7 +2187,7 @@ func (ec *executionContext) _Mutation_deleteDataSource(ctx context.Context, fiel
 					var zeroVal bool
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -1965,7 +2249,7 @@ func (ec *executionContext) _Mutation_setDeviceStatus(ctx context.Context, field
 					var zeroVal *domain.Device
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -2027,7 +2311,7 @@ func (ec *executionContext) _Mutation_handleRiskEvent(ctx context.Context, field
 					var zeroVal *domain.RiskEvent
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -2089,7 +2373,7 @@ func (ec *executionContext) _Mutation_trainModel(ctx context.Context, field grap
 					var zeroVal *domain.Model
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -2151,7 +2435,7 @@ func (ec *executionContext) _Mutation_activateModel(ctx context.Context, field g
 					var zeroVal *domain.Model
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -2213,7 +2497,7 @@ func (ec *executionContext) _Mutation_deactivateModel(ctx context.Context, field
 					var zeroVal *domain.Model
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -2275,7 +2559,7 @@ func (ec *executionContext) _Mutation_upsertList(ctx context.Context, field grap
 					var zeroVal *domain.List
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -2337,7 +2621,7 @@ func (ec *executionContext) _Mutation_addListEntries(ctx context.Context, field 
 					var zeroVal *domain.List
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -2399,7 +2683,7 @@ func (ec *executionContext) _Mutation_removeListEntries(ctx context.Context, fie
 					var zeroVal *domain.List
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -2461,7 +2745,7 @@ func (ec *executionContext) _Mutation_importListEntries(ctx context.Context, fie
 					var zeroVal *domain.List
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -2523,7 +2807,7 @@ func (ec *executionContext) _Mutation_upsertRule(ctx context.Context, field grap
 					var zeroVal *domain.Rule
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -2585,7 +2869,7 @@ func (ec *executionContext) _Mutation_setRuleEnabled(ctx context.Context, field 
 					var zeroVal *domain.Rule
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -2643,11 +2927,16 @@ func (ec *executionContext) _Mutation_submitTransaction(ctx context.Context, fie
 					var zeroVal *model.SubmitTransactionPayload
 					return zeroVal, err
 				}
+				scope, err := ec.unmarshalOString2ᚖstring(ctx, "transactions:submit")
+				if err != nil {
+					var zeroVal *model.SubmitTransactionPayload
+					return zeroVal, err
+				}
 				if ec.Directives.HasRole == nil {
 					var zeroVal *model.SubmitTransactionPayload
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, scope)
 			}
 
 			next = directive1
@@ -2705,11 +2994,16 @@ func (ec *executionContext) _Mutation_labelTransaction(ctx context.Context, fiel
 					var zeroVal *domain.TransactionLabel
 					return zeroVal, err
 				}
+				scope, err := ec.unmarshalOString2ᚖstring(ctx, "labels:write")
+				if err != nil {
+					var zeroVal *domain.TransactionLabel
+					return zeroVal, err
+				}
 				if ec.Directives.HasRole == nil {
 					var zeroVal *domain.TransactionLabel
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, scope)
 			}
 
 			next = directive1
@@ -2771,7 +3065,7 @@ func (ec *executionContext) _Mutation_reviewTransaction(ctx context.Context, fie
 					var zeroVal *domain.Transaction
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -2833,7 +3127,7 @@ func (ec *executionContext) _Mutation_createUser(ctx context.Context, field grap
 					var zeroVal *domain.User
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -2895,7 +3189,7 @@ func (ec *executionContext) _Mutation_updateUserRole(ctx context.Context, field 
 					var zeroVal *domain.User
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -2957,7 +3251,7 @@ func (ec *executionContext) _Mutation_updateUserStatus(ctx context.Context, fiel
 					var zeroVal *domain.User
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3111,7 +3405,7 @@ func (ec *executionContext) _Query_alert(ctx context.Context, field graphql.Coll
 					var zeroVal *domain.Alert
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3173,7 +3467,7 @@ func (ec *executionContext) _Query_alerts(ctx context.Context, field graphql.Col
 					var zeroVal *model.AlertConnection
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3235,7 +3529,7 @@ func (ec *executionContext) _Query_anomalyModels(ctx context.Context, field grap
 					var zeroVal *model.AnomalyModelConnection
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3272,6 +3566,68 @@ func (ec *executionContext) fieldContext_Query_anomalyModels(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_apiKeys(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_apiKeys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().APIKeys(ctx, fc.Args["filter"].(*domain.APIKeyFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalORole2ᚕgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.APIKeyConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.APIKeyConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.APIKeyConnection) graphql.Marshaler {
+			return ec.marshalNApiKeyConnection2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐAPIKeyConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_apiKeys(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKeyConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_apiKeys_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_dataSources(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3296,7 +3652,7 @@ func (ec *executionContext) _Query_dataSources(ctx context.Context, field graphq
 					var zeroVal []*domain.DataSource
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3347,7 +3703,7 @@ func (ec *executionContext) _Query_dataSource(ctx context.Context, field graphql
 					var zeroVal *domain.DataSource
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3409,7 +3765,7 @@ func (ec *executionContext) _Query_dataQuality(ctx context.Context, field graphq
 					var zeroVal *domain.DataQuality
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3471,7 +3827,7 @@ func (ec *executionContext) _Query_device(ctx context.Context, field graphql.Col
 					var zeroVal *domain.Device
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3533,7 +3889,7 @@ func (ec *executionContext) _Query_riskEvent(ctx context.Context, field graphql.
 					var zeroVal *domain.RiskEvent
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3595,7 +3951,7 @@ func (ec *executionContext) _Query_riskEvents(ctx context.Context, field graphql
 					var zeroVal *model.RiskEventConnection
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3657,7 +4013,7 @@ func (ec *executionContext) _Query_models(ctx context.Context, field graphql.Col
 					var zeroVal *model.ModelConnection
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3719,7 +4075,7 @@ func (ec *executionContext) _Query_model(ctx context.Context, field graphql.Coll
 					var zeroVal *domain.Model
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3780,7 +4136,7 @@ func (ec *executionContext) _Query_lists(ctx context.Context, field graphql.Coll
 					var zeroVal []*domain.List
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3831,7 +4187,7 @@ func (ec *executionContext) _Query_list(ctx context.Context, field graphql.Colle
 					var zeroVal *domain.List
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3893,7 +4249,7 @@ func (ec *executionContext) _Query_auditLogs(ctx context.Context, field graphql.
 					var zeroVal *model.AuditLogConnection
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -3955,7 +4311,7 @@ func (ec *executionContext) _Query_riskEventStats(ctx context.Context, field gra
 					var zeroVal *domain.RiskEventStats
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -4017,7 +4373,7 @@ func (ec *executionContext) _Query_riskTrend(ctx context.Context, field graphql.
 					var zeroVal []*domain.TrendPoint
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -4078,7 +4434,7 @@ func (ec *executionContext) _Query_systemStatus(ctx context.Context, field graph
 					var zeroVal *domain.SystemStatus
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -4129,7 +4485,7 @@ func (ec *executionContext) _Query_rule(ctx context.Context, field graphql.Colle
 					var zeroVal *domain.Rule
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -4190,7 +4546,7 @@ func (ec *executionContext) _Query_rules(ctx context.Context, field graphql.Coll
 					var zeroVal []*domain.Rule
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -4241,7 +4597,7 @@ func (ec *executionContext) _Query_backtestRule(ctx context.Context, field graph
 					var zeroVal *model.BacktestResult
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -4299,11 +4655,16 @@ func (ec *executionContext) _Query_transaction(ctx context.Context, field graphq
 					var zeroVal *domain.Transaction
 					return zeroVal, err
 				}
+				scope, err := ec.unmarshalOString2ᚖstring(ctx, "results:read")
+				if err != nil {
+					var zeroVal *domain.Transaction
+					return zeroVal, err
+				}
 				if ec.Directives.HasRole == nil {
 					var zeroVal *domain.Transaction
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, scope)
 			}
 
 			next = directive1
@@ -4361,11 +4722,16 @@ func (ec *executionContext) _Query_transactions(ctx context.Context, field graph
 					var zeroVal *model.TransactionConnection
 					return zeroVal, err
 				}
+				scope, err := ec.unmarshalOString2ᚖstring(ctx, "results:read")
+				if err != nil {
+					var zeroVal *model.TransactionConnection
+					return zeroVal, err
+				}
 				if ec.Directives.HasRole == nil {
 					var zeroVal *model.TransactionConnection
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, scope)
 			}
 
 			next = directive1
@@ -4421,7 +4787,7 @@ func (ec *executionContext) _Query_me(ctx context.Context, field graphql.Collect
 					var zeroVal *domain.User
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, nil)
+				return ec.Directives.HasRole(ctx, nil, directive0, nil, nil)
 			}
 
 			next = directive1
@@ -4472,7 +4838,7 @@ func (ec *executionContext) _Query_user(ctx context.Context, field graphql.Colle
 					var zeroVal *domain.User
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -4534,7 +4900,7 @@ func (ec *executionContext) _Query_users(ctx context.Context, field graphql.Coll
 					var zeroVal *model.UserConnection
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -4807,6 +5173,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "deactivateAnomalyModel":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deactivateAnomalyModel(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createApiKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeApiKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rotateApiKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rotateApiKey(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -5141,6 +5528,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_anomalyModels(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "apiKeys":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_apiKeys(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}

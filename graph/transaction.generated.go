@@ -445,7 +445,7 @@ func (ec *executionContext) _MatchedRule_rule(ctx context.Context, field graphql
 					var zeroVal *domain.Rule
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, obj, directive0, roles)
+				return ec.Directives.HasRole(ctx, obj, directive0, roles, nil)
 			}
 
 			next = directive1

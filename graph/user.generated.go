@@ -734,7 +734,7 @@ func (ec *executionContext) _User_relatedUsers(ctx context.Context, field graphq
 					var zeroVal []*domain.RelatedUser
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, obj, directive0, roles)
+				return ec.Directives.HasRole(ctx, obj, directive0, roles, nil)
 			}
 
 			next = directive1
@@ -795,7 +795,7 @@ func (ec *executionContext) _User_riskProfile(ctx context.Context, field graphql
 					var zeroVal *domain.RiskProfile
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
-				return ec.Directives.HasRole(ctx, obj, directive0, roles)
+				return ec.Directives.HasRole(ctx, obj, directive0, roles, nil)
 			}
 
 			next = directive1

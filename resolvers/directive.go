@@ -11,8 +11,9 @@ import (
 	"github.com/smartfinance/riskgraph/internal/domain"
 )
 
-// HasRole implements @hasRole: the one place field-level roles are enforced.
-func HasRole(ctx context.Context, _ any, next graphql.Resolver, roles []domain.Role) (any, error) {
+// HasRole implements @hasRole: the one place field-level roles, and API
+// keys' scopes, are enforced.
+func HasRole(ctx context.Context, _ any, next graphql.Resolver, roles []domain.Role, scope *string) (any, error) {
 	p, ok := auth.FromContext(ctx)
 	if !ok {
 		if err := auth.Failure(ctx); err != nil {
@@ -22,6 +23,12 @@ func HasRole(ctx context.Context, _ any, next graphql.Resolver, roles []domain.R
 	}
 	if len(roles) > 0 && !slices.Contains(roles, p.Role) {
 		return nil, apperr.New(apperr.Forbidden, "your role may not do this")
+	}
+	if !p.HasScope(deref(scope)) {
+		if deref(scope) == "" {
+			return nil, apperr.New(apperr.Forbidden, "API keys may not call "+graphql.GetFieldContext(ctx).Field.Name+"; it is for logged-in sessions")
+		}
+		return nil, apperr.New(apperr.Forbidden, "this API key lacks the scope "+*scope)
 	}
 	return next(ctx)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/smartfinance/riskgraph/internal/account"
 	"github.com/smartfinance/riskgraph/internal/analysis"
 	"github.com/smartfinance/riskgraph/internal/anomaly"
+	"github.com/smartfinance/riskgraph/internal/apikey"
 	"github.com/smartfinance/riskgraph/internal/backtest"
 	"github.com/smartfinance/riskgraph/internal/cases"
 	"github.com/smartfinance/riskgraph/internal/datasource"
@@ -27,6 +28,8 @@ import (
 // Resolver is the dependency-injection root: the services the graph calls.
 type Resolver struct {
 	Accounts *account.Service
+	// Keychain manages SERVICE accounts' API keys.
+	Keychain *apikey.Service
 	Audit    AuditReader
 	Submit   *submit.Service
 	Cases    *cases.Service

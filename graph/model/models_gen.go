@@ -36,6 +36,17 @@ type AnomalyModelEdge struct {
 	Node   *domain.AnomalyModel `json:"node"`
 }
 
+type APIKeyConnection struct {
+	Edges      []*APIKeyEdge `json:"edges"`
+	PageInfo   *PageInfo     `json:"pageInfo"`
+	TotalCount int           `json:"totalCount"`
+}
+
+type APIKeyEdge struct {
+	Cursor string         `json:"cursor"`
+	Node   *domain.APIKey `json:"node"`
+}
+
 type AuditLogConnection struct {
 	Edges      []*AuditLogEdge `json:"edges"`
 	PageInfo   *PageInfo       `json:"pageInfo"`

@@ -139,9 +139,11 @@ func SeeLabel(p auth.Principal, l *domain.TransactionLabel) bool {
 }
 
 // StateClientFacts: only a payment system reporting its customer's login may
-// state the end user's address, agent and location; anyone else's claims are
-// never stored as facts.
-func StateClientFacts(p auth.Principal) bool { return p.Role == domain.RoleService }
+// state the end user's address, agent and location (with an API key, one
+// holding logins:record); anyone else's claims are never stored as facts.
+func StateClientFacts(p auth.Principal) bool {
+	return p.Role == domain.RoleService && p.HasScope(auth.ScopeLogins)
+}
 
 // SubmitFor decides whose transaction a submission is: customers submit as
 // themselves; SERVICE and ADMIN must name the user (who must be a customer,
@@ -212,3 +214,7 @@ func LabelSource(p auth.Principal, requested string) (string, error) {
 	}
 	return "", apperr.ErrForbidden
 }
+
+// HoldsAPIKeys: API keys are for payment systems' SERVICE accounts only; a
+// key stops working when its account is no longer one.
+func HoldsAPIKeys(role domain.Role) bool { return role == domain.RoleService }

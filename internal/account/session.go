@@ -271,6 +271,8 @@ func (s *Service) Logout(ctx context.Context, p *auth.Principal, refreshToken *s
 				return nil
 			}
 			sessionID, userID = sess.ID, sess.UserID
+		case p != nil && p.APIKeyID != 0:
+			return apperr.New(apperr.Forbidden, "an API key has no session to log out of; an admin revokes the key (revokeApiKey)")
 		case p != nil:
 			sessionID, userID = p.SessionID, p.UserID
 		default:

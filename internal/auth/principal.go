@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"github.com/smartfinance/riskgraph/internal/domain"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -16,8 +17,27 @@ type Principal struct {
 	UserID    int64
 	Role      Role
 	SessionID uuid.UUID
-	// ExpiresAt is when the access token that authenticated the caller expires.
+	// ExpiresAt is when the access token that authenticated the caller
+	// expires; for an API key, when the key does (zero: never).
 	ExpiresAt time.Time
+	// APIKeyID is the API key that authenticated the caller, 0 for a session;
+	// such a caller may use only the fields of its Scopes (HasScope).
+	APIKeyID int64
+	Scopes   []string
+}
+
+// The API key scopes (package apikey has the catalogue).
+const (
+	ScopeSubmit  = "transactions:submit"
+	ScopeLogins  = "logins:record"
+	ScopeLabels  = "labels:write"
+	ScopeResults = "results:read"
+)
+
+// HasScope reports whether the caller may use a field of the scope: a
+// session may use any its role allows, an API key only those of its scopes.
+func (p Principal) HasScope(scope string) bool {
+	return p.APIKeyID == 0 || (scope != "" && slices.Contains(p.Scopes, scope))
 }
 
 type principalKey struct{}

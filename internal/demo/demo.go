@@ -6,8 +6,12 @@ import (
 	"crypto/rand"
 	"fmt"
 
+	"github.com/uptrace/bun"
+
 	"github.com/smartfinance/riskgraph/internal/account"
+	"github.com/smartfinance/riskgraph/internal/apikey"
 	"github.com/smartfinance/riskgraph/internal/domain"
+	"github.com/smartfinance/riskgraph/internal/store"
 )
 
 // SeedPassword is seed 000's customer password, kept for the demo customers only.
@@ -68,4 +72,22 @@ func Seed(ctx context.Context, accounts *account.Service, staffPassword string) 
 		}
 	}
 	return out, nil
+}
+
+// GatewayKeyName names the demo gateway's API key.
+const GatewayKeyName = "demo key"
+
+// GatewayKey issues the demo `gateway` a fresh API key with every scope, and
+// revokes the one the previous start issued: only a key's hash is stored, so
+// a restart could not print the old one again.
+func GatewayKey(ctx context.Context, keys *apikey.Service, db bun.IDB) (string, error) {
+	u, err := store.UserByUsername(ctx, db, "gateway")
+	if err != nil {
+		return "", fmt.Errorf("demo: find gateway: %w", err)
+	}
+	key, err := keys.IssueDemo(ctx, u.ID, GatewayKeyName)
+	if err != nil {
+		return "", fmt.Errorf("demo: the gateway's API key: %w", err)
+	}
+	return key, nil
 }

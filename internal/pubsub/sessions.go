@@ -12,11 +12,14 @@ import (
 const SessionsChannel = "riskgraph_sessions"
 
 // SessionChange says that credentials behind live connections changed: one
-// session was revoked or shortened, or (SessionID is uuid.Nil) the user's role,
-// status or password changed, which concerns every session of the user.
+// session was revoked or shortened, one API key was revoked, shortened
+// (rotated) or deleted (APIKeyID, migration 20261207010000_api_keys), or
+// (both unset) the user's role, status or password changed, which concerns
+// every session and key of the user.
 type SessionChange struct {
 	UserID    int64     `json:"userId"`
 	SessionID uuid.UUID `json:"sessionId"`
+	APIKeyID  int64     `json:"apiKeyId,omitempty"`
 }
 
 // SessionHooks are what a Listener calls about sessions. Changed runs for each

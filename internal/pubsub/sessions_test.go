@@ -75,3 +75,50 @@ func TestSessionChangesReachEveryInstance(t *testing.T) {
 		t.Errorf("a rolled-back change was announced")
 	}
 }
+
+// TestAPIKeyChangesReachEveryInstance pins the triggers of migration
+// 20261207010000_api_keys: a key revoked, shortened (rotated) or deleted is
+// announced with its ID; a later expiry or a second revocation is not.
+func TestAPIKeyChangesReachEveryInstance(t *testing.T) {
+	db, dbURL := pgtest.New(t)
+	f := newFixture(t, db)
+	a, b := startInstance(t, db, dbURL), startInstance(t, db, dbURL)
+	var keyID int64
+	if err := db.NewRaw(`INSERT INTO api_keys (user_id, name, prefix, key_hash, scopes, created_at)
+		VALUES (?, 'k', 'rgk_AAAAAAAA', '\x00', '{results:read}', now()) RETURNING id`, f.userID).Scan(t.Context(), &keyID); err != nil {
+		t.Fatalf("insert key: %v", err)
+	}
+	key := SessionChange{UserID: f.userID, APIKeyID: keyID}
+	for _, tt := range []struct {
+		name   string
+		change string
+		want   *SessionChange // nil: no notification
+	}{
+		{"expiry set", "UPDATE api_keys SET expires_at = now() + interval '1 day' WHERE user_id = ?", &key},
+		{"expiry later", "UPDATE api_keys SET expires_at = now() + interval '2 days' WHERE user_id = ?", nil},
+		{"expiry sooner (rotation)", "UPDATE api_keys SET expires_at = now() + interval '1 minute' WHERE user_id = ?", &key},
+		{"last use", "UPDATE api_keys SET last_used_at = now() WHERE user_id = ?", nil},
+		{"revoked", "UPDATE api_keys SET revoked_at = now() WHERE user_id = ?", &key},
+		{"revoked again", "UPDATE api_keys SET revoked_at = now() WHERE user_id = ?", nil},
+		{"deleted", "DELETE FROM api_keys WHERE user_id = ?", &key},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := db.ExecContext(t.Context(), tt.change, f.userID); err != nil {
+				t.Fatalf("change: %v", err)
+			}
+			barrier(t, db, a, b)
+			for name, in := range map[string]*instance{"a": a, "b": b} {
+				select {
+				case got := <-in.sessions:
+					if tt.want == nil || got != *tt.want {
+						t.Errorf("instance %s: got %+v, want %v", name, got, tt.want)
+					}
+				default:
+					if tt.want != nil {
+						t.Errorf("instance %s: no notification, want %+v", name, *tt.want)
+					}
+				}
+			}
+		})
+	}
+}
