@@ -141,7 +141,8 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 	a.sources = datasource.New(db, cfg.Now)
 	accounts.UseLoginRisk(account.LoginRisk{Rules: a.rules, Config: cfg.Scoring, Notify: pubsub.NotifyAlert, Lists: a.lists})
 	a.submit = submit.New(submit.Options{DB: db, Rules: a.rules, Lists: a.lists, Config: cfg.Scoring, Notify: pubsub.NotifyAlerts,
-		Models: a.models, Observer: a.metrics, Now: cfg.Now, Log: log, Group: cfg.Group})
+		Models: a.models, Observer: a.metrics, Now: cfg.Now, Log: log, Group: cfg.Group,
+		MaxBulk: cfg.Limits.MaxBulkSubmissions})
 	res := &resolvers.Resolver{
 		Accounts: accounts,
 		Audit:    audit.NewReader(db),

@@ -214,6 +214,12 @@ type ComplexityRoot struct {
 		ToStatus   func(childComplexity int) int
 	}
 
+	ItemError struct {
+		Code    func(childComplexity int) int
+		Field   func(childComplexity int) int
+		Message func(childComplexity int) int
+	}
+
 	KeyCount struct {
 		Count func(childComplexity int) int
 		Key   func(childComplexity int) int
@@ -366,33 +372,34 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		ActivateModel     func(childComplexity int, id int64) int
-		AddListEntries    func(childComplexity int, listID int64, entries []*lists.EntryInput) int
-		ChangePassword    func(childComplexity int, input model.ChangePasswordInput) int
-		CreateDataSource  func(childComplexity int, input model.DataSourceInput) int
-		CreateUser        func(childComplexity int, input model.CreateUserInput) int
-		DeactivateModel   func(childComplexity int, id int64) int
-		DeleteDataSource  func(childComplexity int, id int64) int
-		HandleAlert       func(childComplexity int, id int64, input model.HandleAlertInput) int
-		HandleRiskEvent   func(childComplexity int, id int64, input model.HandleRiskEventInput) int
-		ImportListEntries func(childComplexity int, listID int64, csv string) int
-		LabelTransaction  func(childComplexity int, id int64, label domain.Label, source *string, note *string) int
-		Login             func(childComplexity int, input model.LoginInput) int
-		Logout            func(childComplexity int, refreshToken *string) int
-		RecordLogin       func(childComplexity int, input account.RecordLoginInput) int
-		RefreshToken      func(childComplexity int, refreshToken string) int
-		Register          func(childComplexity int, input model.RegisterInput) int
-		RemoveListEntries func(childComplexity int, listID int64, values []string) int
-		ReviewTransaction func(childComplexity int, id int64, input cases.ReviewInput) int
-		SetDeviceStatus   func(childComplexity int, id int64, status domain.DeviceStatus, reason *string) int
-		SetRuleEnabled    func(childComplexity int, id *int64, code *string, enabled bool) int
-		SubmitTransaction func(childComplexity int, input submit.Input) int
-		TrainModel        func(childComplexity int, input *model.TrainModelInput) int
-		UpdateDataSource  func(childComplexity int, id int64, input model.DataSourceUpdate) int
-		UpdateUserRole    func(childComplexity int, id int64, role domain.Role) int
-		UpdateUserStatus  func(childComplexity int, id int64, status domain.UserStatus, reason *string) int
-		UpsertList        func(childComplexity int, input lists.Input) int
-		UpsertRule        func(childComplexity int, input rules.Input) int
+		ActivateModel      func(childComplexity int, id int64) int
+		AddListEntries     func(childComplexity int, listID int64, entries []*lists.EntryInput) int
+		ChangePassword     func(childComplexity int, input model.ChangePasswordInput) int
+		CreateDataSource   func(childComplexity int, input model.DataSourceInput) int
+		CreateUser         func(childComplexity int, input model.CreateUserInput) int
+		DeactivateModel    func(childComplexity int, id int64) int
+		DeleteDataSource   func(childComplexity int, id int64) int
+		HandleAlert        func(childComplexity int, id int64, input model.HandleAlertInput) int
+		HandleRiskEvent    func(childComplexity int, id int64, input model.HandleRiskEventInput) int
+		ImportListEntries  func(childComplexity int, listID int64, csv string) int
+		LabelTransaction   func(childComplexity int, id int64, label domain.Label, source *string, note *string) int
+		Login              func(childComplexity int, input model.LoginInput) int
+		Logout             func(childComplexity int, refreshToken *string) int
+		RecordLogin        func(childComplexity int, input account.RecordLoginInput) int
+		RefreshToken       func(childComplexity int, refreshToken string) int
+		Register           func(childComplexity int, input model.RegisterInput) int
+		RemoveListEntries  func(childComplexity int, listID int64, values []string) int
+		ReviewTransaction  func(childComplexity int, id int64, input cases.ReviewInput) int
+		SetDeviceStatus    func(childComplexity int, id int64, status domain.DeviceStatus, reason *string) int
+		SetRuleEnabled     func(childComplexity int, id *int64, code *string, enabled bool) int
+		SubmitTransaction  func(childComplexity int, input submit.Input) int
+		SubmitTransactions func(childComplexity int, inputs []*submit.Input) int
+		TrainModel         func(childComplexity int, input *model.TrainModelInput) int
+		UpdateDataSource   func(childComplexity int, id int64, input model.DataSourceUpdate) int
+		UpdateUserRole     func(childComplexity int, id int64, role domain.Role) int
+		UpdateUserStatus   func(childComplexity int, id int64, status domain.UserStatus, reason *string) int
+		UpsertList         func(childComplexity int, input lists.Input) int
+		UpsertRule         func(childComplexity int, input rules.Input) int
 	}
 
 	PageInfo struct {
@@ -557,6 +564,12 @@ type ComplexityRoot struct {
 		Detection   func(childComplexity int) int
 		RiskEvent   func(childComplexity int) int
 		Transaction func(childComplexity int) int
+	}
+
+	SubmitTransactionResult struct {
+		Error   func(childComplexity int) int
+		Index   func(childComplexity int) int
+		Payload func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -1383,6 +1396,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.HandlingRecord.ToStatus(childComplexity), true
+
+	case "ItemError.code":
+		if e.ComplexityRoot.ItemError.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemError.Code(childComplexity), true
+	case "ItemError.field":
+		if e.ComplexityRoot.ItemError.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemError.Field(childComplexity), true
+	case "ItemError.message":
+		if e.ComplexityRoot.ItemError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemError.Message(childComplexity), true
 
 	case "KeyCount.count":
 		if e.ComplexityRoot.KeyCount.Count == nil {
@@ -2220,6 +2252,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitTransaction(childComplexity, args["input"].(submit.Input)), true
+	case "Mutation.submitTransactions":
+		if e.ComplexityRoot.Mutation.SubmitTransactions == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitTransactions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitTransactions(childComplexity, args["inputs"].([]*submit.Input)), true
 	case "Mutation.trainModel":
 		if e.ComplexityRoot.Mutation.TrainModel == nil {
 			break
@@ -3145,6 +3188,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SubmitTransactionPayload.Transaction(childComplexity), true
+
+	case "SubmitTransactionResult.error":
+		if e.ComplexityRoot.SubmitTransactionResult.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmitTransactionResult.Error(childComplexity), true
+	case "SubmitTransactionResult.index":
+		if e.ComplexityRoot.SubmitTransactionResult.Index == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmitTransactionResult.Index(childComplexity), true
+	case "SubmitTransactionResult.payload":
+		if e.ComplexityRoot.SubmitTransactionResult.Payload == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmitTransactionResult.Payload(childComplexity), true
 
 	case "Subscription.alertRaised":
 		if e.ComplexityRoot.Subscription.AlertRaised == nil {
@@ -5062,6 +5124,30 @@ extend type Query {
 extend type Mutation {
   "Scores a transaction in the same request and records it, with a risk event and alert when MEDIUM or HIGH."
   submitTransaction(input: SubmitTransactionInput!): SubmitTransactionPayload! @hasRole(roles: [USER, VIP, SERVICE, ADMIN])
+  """
+  Scores and records several transactions, each as submitTransaction would (the same checks per item), written
+  through the same group commits; a user's items in the order given. At most MAX_BULK_SUBMISSIONS inputs (500 by
+  default; more is BAD_USER_INPUT on inputs). One result per input, in input order: an item that fails carries its
+  error and the others are still written. Its complexity is the per-item selection times the number of inputs.
+  """
+  submitTransactions(inputs: [SubmitTransactionInput!]!): [SubmitTransactionResult!]! @hasRole(roles: [USER, VIP, SERVICE, ADMIN])
+}
+
+"One submitTransactions input's outcome: its payload, or its error."
+type SubmitTransactionResult {
+  "The input's position, from 0."
+  index: Int!
+  payload: SubmitTransactionPayload
+  error: ItemError
+}
+
+"Why one item of a bulk call failed, as submitTransaction would have answered it."
+type ItemError {
+  "The extensions.code submitTransaction would give (BAD_USER_INPUT, NOT_FOUND, FORBIDDEN, CONFLICT…)."
+  code: String!
+  message: String!
+  "The offending input field, for BAD_USER_INPUT."
+  field: String
 }
 
 enum Label {
@@ -5532,6 +5618,18 @@ func (ec *executionContext) childFields_HandlingRecord(ctx context.Context, fiel
 		return ec.fieldContext_HandlingRecord_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type HandlingRecord", field.Name)
+}
+
+func (ec *executionContext) childFields_ItemError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_ItemError_code(ctx, field)
+	case "message":
+		return ec.fieldContext_ItemError_message(ctx, field)
+	case "field":
+		return ec.fieldContext_ItemError_field(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ItemError", field.Name)
 }
 
 func (ec *executionContext) childFields_KeyCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6108,6 +6206,18 @@ func (ec *executionContext) childFields_SubmitTransactionPayload(ctx context.Con
 		return ec.fieldContext_SubmitTransactionPayload_alert(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SubmitTransactionPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SubmitTransactionResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "index":
+		return ec.fieldContext_SubmitTransactionResult_index(ctx, field)
+	case "payload":
+		return ec.fieldContext_SubmitTransactionResult_payload(ctx, field)
+	case "error":
+		return ec.fieldContext_SubmitTransactionResult_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SubmitTransactionResult", field.Name)
 }
 
 func (ec *executionContext) childFields_Suggestion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -3,6 +3,7 @@ package submit
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -350,13 +351,17 @@ type Item struct {
 
 // SubmitMany scores and records several transactions for the caller, each as
 // Submit would, through the same group commits; a user's transactions are
-// written in the order given. Items come back in input order.
-func (s *Service) SubmitMany(ctx context.Context, p auth.Principal, ins []Input) []Item {
+// written in the order given. Items come back in input order. More than
+// Options.MaxBulk inputs is an error.
+func (s *Service) SubmitMany(ctx context.Context, p auth.Principal, ins []*Input) ([]Item, error) {
+	if len(ins) > s.maxBulk {
+		return nil, apperr.Invalid("inputs", fmt.Sprintf("at most %d transactions per call", s.maxBulk))
+	}
 	items := make([]Item, len(ins))
 	ms := make([]*member, 0, len(ins))
 	index := make([]int, 0, len(ins))
 	for i, in := range ins {
-		m, err := s.member(ctx, p, in)
+		m, err := s.member(ctx, p, *in)
 		if err != nil {
 			items[i].Err = err
 			continue
@@ -367,12 +372,12 @@ func (s *Service) SubmitMany(ctx context.Context, p auth.Principal, ins []Input)
 		for j, m := range ms {
 			items[index[j]].Result, items[index[j]].Err = s.submitAlone(m)
 		}
-		return items
+		return items, nil
 	}
 	s.batch.add(ms...)
 	for j, m := range ms {
 		o := <-m.done
 		items[index[j]] = Item{Result: o.res, Err: o.err}
 	}
-	return items
+	return items, nil
 }

@@ -60,7 +60,8 @@ type Service struct {
 	now      func() time.Time
 	log      *slog.Logger
 	// batch forms group commits; nil writes every submission alone.
-	batch *batcher
+	batch   *batcher
+	maxBulk int
 }
 
 // Options wires a Service; Model and Observer may be nil.
@@ -78,12 +79,14 @@ type Options struct {
 	Log      *slog.Logger
 	// Group sizes group commits; a MaxSize of 1 or less (the zero value) writes every submission alone.
 	Group GroupConfig
+	// MaxBulk caps SubmitMany's inputs.
+	MaxBulk int
 }
 
 // New returns a submit service.
 func New(o Options) *Service {
 	s := &Service{db: o.DB, rules: o.Rules, lists: o.Lists, models: o.Models, cfg: o.Config, notify: o.Notify,
-		observer: o.Observer, now: o.Now, log: o.Log}
+		observer: o.Observer, now: o.Now, log: o.Log, maxBulk: o.MaxBulk}
 	if g := o.Group; g.MaxSize > 1 {
 		g.MaxInFlight = max(g.MaxInFlight, 1)
 		s.batch = newBatcher(g, s.runGroup)
