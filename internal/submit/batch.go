@@ -352,9 +352,9 @@ type Item struct {
 // SubmitMany scores and records several transactions for the caller, each as
 // Submit would, through the same group commits; a user's transactions are
 // written in the order given. Items come back in input order. More than
-// Options.MaxBulk inputs is an error.
+// Options.MaxBulk inputs (when set) is an error.
 func (s *Service) SubmitMany(ctx context.Context, p auth.Principal, ins []*Input) ([]Item, error) {
-	if len(ins) > s.maxBulk {
+	if s.maxBulk > 0 && len(ins) > s.maxBulk {
 		return nil, apperr.Invalid("inputs", fmt.Sprintf("at most %d transactions per call", s.maxBulk))
 	}
 	items := make([]Item, len(ins))

@@ -79,7 +79,7 @@ type Options struct {
 	Log      *slog.Logger
 	// Group sizes group commits; a MaxSize of 1 or less (the zero value) writes every submission alone.
 	Group GroupConfig
-	// MaxBulk caps SubmitMany's inputs.
+	// MaxBulk caps SubmitMany's inputs; 0 sets no cap.
 	MaxBulk int
 }
 
