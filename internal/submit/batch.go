@@ -33,8 +33,7 @@ type BatchObserver interface {
 	Batched(size int)
 }
 
-// groupTimeout bounds one group commit's database work: it serves several
-// callers, so no one caller's context may cancel it.
+// groupTimeout bounds one group commit's database work.
 const groupTimeout = 10 * time.Second
 
 // batcher forms group commits. Its queue is first come, first served, with
@@ -217,7 +216,7 @@ func (s *Service) runGroup(ms []*member) {
 // may have committed (the connection lost at COMMIT) it answers them with
 // the error, as a single submission would.
 func (s *Service) submitGroup(ms []*member) (retry []*member, err error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ms[0].ctx), groupTimeout)
+	ctx, cancel := groupContext(ms)
 	defer cancel()
 	users := make([]int64, len(ms))
 	var keys []store.KeyRef
@@ -333,6 +332,28 @@ func (s *Service) submitGroup(ms []*member) (retry []*member, err error) {
 		m.answer(s.scored(m, scored[i]), nil)
 	}
 	return nil, nil
+}
+
+// groupContext serves every member: no one caller's cancellation ends it,
+// and it ends with the latest member deadline (at most groupTimeout away),
+// so it never outlives all of its callers.
+func groupContext(ms []*member) (context.Context, context.CancelFunc) {
+	deadline := time.Now().Add(groupTimeout)
+	latest := time.Time{}
+	for _, m := range ms {
+		d, ok := m.ctx.Deadline()
+		if !ok {
+			latest = deadline
+			break
+		}
+		if d.After(latest) {
+			latest = d
+		}
+	}
+	if latest.After(deadline) {
+		latest = deadline
+	}
+	return context.WithDeadline(context.WithoutCancel(ms[0].ctx), latest)
 }
 
 // wroteNothing tells whether a failed write-and-commit certainly committed
