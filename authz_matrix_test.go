@@ -114,26 +114,28 @@ var authzMatrix = map[string]cells{
 	"Mutation.updateUserStatus":  {unauth, forbid, forbid, forbid, forbid, forbid, allow, forbid},
 	"Mutation.setDeviceStatus":   {unauth, forbid, forbid, forbid, forbid, allow, allow, forbid},
 	"Mutation.submitTransaction": {unauth, allow, hidden, allow, hidden, forbid, allow, allow}, // for any user: SERVICE and ADMIN (issue 3: "userId (SERVICE/ADMIN only)")
+
 	// Bulk: the call is allowed where submitTransaction is; each item is then authorized as submitTransaction
 	// is, so a customer naming another user gets that item's NOT_FOUND (opSubmitMany checks it), not the call's.
 	"Mutation.submitTransactions": {unauth, allow, allow, allow, allow, forbid, allow, allow},
-	"Mutation.recordLogin":        {unauth, forbid, forbid, forbid, forbid, forbid, allow, allow}, // identity providers' feed (issue 14): SERVICE, and ADMIN for backfills
-	"Mutation.labelTransaction":   {unauth, forbid, forbid, forbid, forbid, allow, allow, hidden}, // SERVICE: feeds such as chargebacks, on what it submitted (authzTargetMatrix)
-	"Mutation.handleRiskEvent":    {unauth, forbid, forbid, forbid, forbid, allow, allow, forbid},
-	"Mutation.reviewTransaction":  {unauth, forbid, forbid, forbid, forbid, allow, allow, forbid}, // analysts settle held payments; a payment system never approves its own
-	"Mutation.handleAlert":        {unauth, forbid, forbid, forbid, forbid, allow, allow, forbid},
-	"Mutation.upsertRule":         {unauth, forbid, na, forbid, na, forbid, allow, forbid},
-	"Mutation.setRuleEnabled":     {unauth, forbid, na, forbid, na, forbid, allow, forbid},
-	"Mutation.upsertList":         {unauth, forbid, na, forbid, na, allow, allow, forbid},
-	"Mutation.addListEntries":     {unauth, forbid, na, forbid, na, allow, allow, forbid},
-	"Mutation.removeListEntries":  {unauth, forbid, na, forbid, na, allow, allow, forbid},
-	"Mutation.importListEntries":  {unauth, forbid, na, forbid, na, allow, allow, forbid},
-	"Mutation.trainModel":         {unauth, forbid, na, forbid, na, forbid, allow, forbid},
-	"Mutation.activateModel":      {unauth, forbid, na, forbid, na, forbid, allow, forbid},
-	"Mutation.deactivateModel":    {unauth, forbid, na, forbid, na, forbid, allow, forbid},
-	"Mutation.createDataSource":   {unauth, forbid, na, forbid, na, forbid, allow, forbid},
-	"Mutation.updateDataSource":   {unauth, forbid, na, forbid, na, forbid, allow, forbid},
-	"Mutation.deleteDataSource":   {unauth, forbid, na, forbid, na, forbid, allow, forbid},
+
+	"Mutation.recordLogin":       {unauth, forbid, forbid, forbid, forbid, forbid, allow, allow}, // identity providers' feed (issue 14): SERVICE, and ADMIN for backfills
+	"Mutation.labelTransaction":  {unauth, forbid, forbid, forbid, forbid, allow, allow, hidden}, // SERVICE: feeds such as chargebacks, on what it submitted (authzTargetMatrix)
+	"Mutation.handleRiskEvent":   {unauth, forbid, forbid, forbid, forbid, allow, allow, forbid},
+	"Mutation.reviewTransaction": {unauth, forbid, forbid, forbid, forbid, allow, allow, forbid}, // analysts settle held payments; a payment system never approves its own
+	"Mutation.handleAlert":       {unauth, forbid, forbid, forbid, forbid, allow, allow, forbid},
+	"Mutation.upsertRule":        {unauth, forbid, na, forbid, na, forbid, allow, forbid},
+	"Mutation.setRuleEnabled":    {unauth, forbid, na, forbid, na, forbid, allow, forbid},
+	"Mutation.upsertList":        {unauth, forbid, na, forbid, na, allow, allow, forbid},
+	"Mutation.addListEntries":    {unauth, forbid, na, forbid, na, allow, allow, forbid},
+	"Mutation.removeListEntries": {unauth, forbid, na, forbid, na, allow, allow, forbid},
+	"Mutation.importListEntries": {unauth, forbid, na, forbid, na, allow, allow, forbid},
+	"Mutation.trainModel":        {unauth, forbid, na, forbid, na, forbid, allow, forbid},
+	"Mutation.activateModel":     {unauth, forbid, na, forbid, na, forbid, allow, forbid},
+	"Mutation.deactivateModel":   {unauth, forbid, na, forbid, na, forbid, allow, forbid},
+	"Mutation.createDataSource":  {unauth, forbid, na, forbid, na, forbid, allow, forbid},
+	"Mutation.updateDataSource":  {unauth, forbid, na, forbid, na, forbid, allow, forbid},
+	"Mutation.deleteDataSource":  {unauth, forbid, na, forbid, na, forbid, allow, forbid},
 
 	//                               anonymous USER  USER-other VIP  VIP-other ANALYST ADMIN SERVICE
 	"Subscription.alertRaised": {unauth, forbid, na, forbid, na, allow, allow, forbid}, // over a websocket
@@ -170,24 +172,26 @@ var authzOps = map[string]authzOp{
 		return map[string]any{"in": in}
 	})},
 
-	"Mutation.register":           opRegister,
-	"Mutation.login":              opLogin,
-	"Mutation.refreshToken":       opRefresh,
-	"Mutation.logout":             opLogout,
-	"Mutation.changePassword":     opChangePassword,
-	"Mutation.createUser":         opCreateUser,
-	"Mutation.updateUserRole":     opUpdateUserRole,
-	"Mutation.updateUserStatus":   opUpdateUserStatus,
-	"Mutation.setDeviceStatus":    opSetDeviceStatus,
-	"Mutation.submitTransaction":  opSubmit,
+	"Mutation.register":          opRegister,
+	"Mutation.login":             opLogin,
+	"Mutation.refreshToken":      opRefresh,
+	"Mutation.logout":            opLogout,
+	"Mutation.changePassword":    opChangePassword,
+	"Mutation.createUser":        opCreateUser,
+	"Mutation.updateUserRole":    opUpdateUserRole,
+	"Mutation.updateUserStatus":  opUpdateUserStatus,
+	"Mutation.setDeviceStatus":   opSetDeviceStatus,
+	"Mutation.submitTransaction": opSubmit,
+
 	"Mutation.submitTransactions": opSubmitMany,
-	"Mutation.recordLogin":        opRecordLogin,
-	"Mutation.labelTransaction":   opLabelTransaction,
-	"Mutation.handleRiskEvent":    opHandleRiskEvent,
-	"Mutation.reviewTransaction":  opReviewTransaction,
-	"Mutation.handleAlert":        opHandleAlert,
-	"Mutation.upsertRule":         opUpsertRule,
-	"Mutation.setRuleEnabled":     opSetRuleEnabled,
+
+	"Mutation.recordLogin":       opRecordLogin,
+	"Mutation.labelTransaction":  opLabelTransaction,
+	"Mutation.handleRiskEvent":   opHandleRiskEvent,
+	"Mutation.reviewTransaction": opReviewTransaction,
+	"Mutation.handleAlert":       opHandleAlert,
+	"Mutation.upsertRule":        opUpsertRule,
+	"Mutation.setRuleEnabled":    opSetRuleEnabled,
 	"Mutation.upsertList": {query: `mutation($in: ListInput!) { upsertList(input: $in) { kind } }`, vars: func(_ *testing.T, s *authzSuite, c authzCaller) (authzCaller, map[string]any) {
 		return c, map[string]any{"in": map[string]any{"name": s.name("list"), "kind": "EMAIL", "mode": "BLOCK"}}
 	}},
