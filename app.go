@@ -170,8 +170,9 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 	a.metrics = monitor.NewMetrics(a.registry, a.hub.Subscribers)
 	a.sources = datasource.New(db, cfg.Now)
 	accounts.UseLoginRisk(account.LoginRisk{Rules: a.rules, Config: cfg.Scoring, Notify: pubsub.NotifyAlert, Lists: a.lists})
-	a.submit = submit.New(submit.Options{DB: db, Rules: a.rules, Lists: a.lists, Config: cfg.Scoring, Notify: pubsub.NotifyAlert,
-		Models: a.models, Anomaly: a.anomaly, Observer: a.metrics, Now: cfg.Now, Log: log})
+	a.submit = submit.New(submit.Options{DB: db, Rules: a.rules, Lists: a.lists, Config: cfg.Scoring, Notify: pubsub.NotifyAlerts,
+		Models: a.models, Anomaly: a.anomaly, Observer: a.metrics, Now: cfg.Now, Log: log, Group: cfg.Group,
+		MaxBulk: cfg.Limits.MaxBulkSubmissions})
 	if err := a.startIngest(ctx, cfg); err != nil {
 		return nil, err
 	}

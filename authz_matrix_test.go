@@ -114,7 +114,12 @@ var authzMatrix = map[string]cells{
 	"Mutation.updateUserRole":    {unauth, forbid, forbid, forbid, forbid, forbid, allow, forbid},
 	"Mutation.updateUserStatus":  {unauth, forbid, forbid, forbid, forbid, forbid, allow, forbid},
 	"Mutation.setDeviceStatus":   {unauth, forbid, forbid, forbid, forbid, allow, allow, forbid},
-	"Mutation.submitTransaction": {unauth, allow, hidden, allow, hidden, forbid, allow, allow},   // for any user: SERVICE and ADMIN (issue 3: "userId (SERVICE/ADMIN only)")
+	"Mutation.submitTransaction": {unauth, allow, hidden, allow, hidden, forbid, allow, allow}, // for any user: SERVICE and ADMIN (issue 3: "userId (SERVICE/ADMIN only)")
+
+	// Bulk: the call is allowed where submitTransaction is; each item is then authorized as submitTransaction
+	// is, so a customer naming another user gets that item's NOT_FOUND (opSubmitMany checks it), not the call's.
+	"Mutation.submitTransactions": {unauth, allow, allow, allow, allow, forbid, allow, allow},
+
 	"Mutation.recordLogin":       {unauth, forbid, forbid, forbid, forbid, forbid, allow, allow}, // identity providers' feed (issue 14): SERVICE, and ADMIN for backfills
 	"Mutation.labelTransaction":  {unauth, forbid, forbid, forbid, forbid, allow, allow, hidden}, // SERVICE: feeds such as chargebacks, on what it submitted (authzTargetMatrix)
 	"Mutation.handleRiskEvent":   {unauth, forbid, forbid, forbid, forbid, allow, allow, forbid},
@@ -182,6 +187,9 @@ var authzOps = map[string]authzOp{
 	"Mutation.updateUserStatus":  opUpdateUserStatus,
 	"Mutation.setDeviceStatus":   opSetDeviceStatus,
 	"Mutation.submitTransaction": opSubmit,
+
+	"Mutation.submitTransactions": opSubmitMany,
+
 	"Mutation.recordLogin":       opRecordLogin,
 	"Mutation.labelTransaction":  opLabelTransaction,
 	"Mutation.handleRiskEvent":   opHandleRiskEvent,
@@ -313,6 +321,19 @@ var (
 		idVar: "in.userId",
 		check: func(t *testing.T, s *authzSuite, c authzCaller, v any) {
 			field("transaction owner", []string{"transaction", "userId"}, c.on.user)(t, s, c, v)
+		},
+	}
+	opSubmitMany = authzOp{
+		query: `mutation($in: [SubmitTransactionInput!]!) { submitTransactions(inputs: $in) { error { code } payload { transaction { userId } } } }`,
+		vars: func(t *testing.T, s *authzSuite, c authzCaller) (authzCaller, map[string]any) {
+			return c, map[string]any{"in": []any{map[string]any{"userId": c.on.user, "amount": "10.00"}}}
+		},
+		check: func(t *testing.T, s *authzSuite, c authzCaller, v any) {
+			if c.role.Customer() && !c.own {
+				field("the item's error", []string{"error", "code"}, "NOT_FOUND")(t, s, c, v)
+				return
+			}
+			field("transaction owner", []string{"payload", "transaction", "userId"}, c.on.user)(t, s, c, v)
 		},
 	}
 	opRecordLogin = authzOp{

@@ -19,6 +19,7 @@ import (
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/ingest"
 	"github.com/smartfinance/riskgraph/internal/store"
+	"github.com/smartfinance/riskgraph/internal/submit"
 	"github.com/smartfinance/riskgraph/internal/tracing"
 )
 
@@ -54,6 +55,9 @@ type config struct {
 	Limits    limits
 	// ReviewDeadline settles transactions held for review too long; off when its Timeout is 0.
 	ReviewDeadline cases.ReviewDeadline
+	// Group sizes the group commits that write concurrent submissions for
+	// different users in one database transaction (submit.GroupConfig).
+	Group submit.GroupConfig
 	// Now is the clock; tests replace it, the server uses time.Now.
 	Now func() time.Time
 
@@ -87,6 +91,8 @@ type limits struct {
 	HashConcurrency    int
 	LoginsPerMinute    int
 	RegistersPerMinute int
+	// MaxBulkSubmissions caps the inputs of one submitTransactions call.
+	MaxBulkSubmissions int
 }
 
 func defaultLimits() limits {
@@ -94,8 +100,16 @@ func defaultLimits() limits {
 		MaxBodyBytes: 64 << 10, ParserTokens: 2000, MaxDepth: 10, MaxAliases: 20, MaxSelections: 2000, MaxStringBytes: 8192, Complexity: 5000,
 		OperationTimeout: 10 * time.Second, WSMaxSubscriptions: 20, WSMaxUserSubs: 50, WSMaxPerAddress: 32, SessionCacheTTL: time.Second,
 		LoginFreeFailures: 5, MaxFailedLogins: 10, LockoutDuration: 30 * time.Minute, LoginsPerMinute: 20, RegistersPerMinute: 5,
-		HashConcurrency: runtime.GOMAXPROCS(0),
+		HashConcurrency: runtime.GOMAXPROCS(0), MaxBulkSubmissions: 500,
 	}
+}
+
+// defaultGroup is group commit's default for a pool of poolSize: a
+// submission arriving while no group is in flight goes at once; others
+// collect for at most 1 ms or until 64, with groups in flight on at most half
+// the pool, so the other statements still find connections.
+func defaultGroup(poolSize int) submit.GroupConfig {
+	return submit.GroupConfig{MaxSize: 64, MaxWait: time.Millisecond, MaxInFlight: max(2, poolSize/2)}
 }
 
 // loadConfig reads and validates the environment; warnings are for the caller to log.
@@ -239,7 +253,12 @@ func loadConfig(getenv func(string) string) (cfg config, warnings []string, err 
 	l.HashConcurrency = integer("PASSWORD_HASH_CONCURRENCY", l.HashConcurrency, 1, 1024)
 	l.LoginsPerMinute = integer("LOGIN_RATE_PER_MINUTE", l.LoginsPerMinute, 0, 1_000_000)
 	l.RegistersPerMinute = integer("REGISTER_RATE_PER_MINUTE", l.RegistersPerMinute, 0, 1_000_000)
+	l.MaxBulkSubmissions = integer("MAX_BULK_SUBMISSIONS", l.MaxBulkSubmissions, 1, 10_000)
 	cfg.Limits = l
+	g := defaultGroup(cfg.Pool.MaxOpen)
+	cfg.Group.MaxSize = integer("GROUP_COMMIT_MAX_SIZE", g.MaxSize, 1, 1000)
+	cfg.Group.MaxWait = duration("GROUP_COMMIT_MAX_WAIT", g.MaxWait)
+	cfg.Group.MaxInFlight = integer("GROUP_COMMIT_MAX_IN_FLIGHT", g.MaxInFlight, 1, 1000)
 	cfg.Scoring = engine.DefaultConfig()
 	for _, knob := range []struct {
 		key string

@@ -289,6 +289,12 @@ type ComplexityRoot struct {
 		Secret func(childComplexity int) int
 	}
 
+	ItemError struct {
+		Code    func(childComplexity int) int
+		Field   func(childComplexity int) int
+		Message func(childComplexity int) int
+	}
+
 	KeyCount struct {
 		Count func(childComplexity int) int
 		Key   func(childComplexity int) int
@@ -467,6 +473,7 @@ type ComplexityRoot struct {
 		SetDeviceStatus        func(childComplexity int, id int64, status domain.DeviceStatus, reason *string) int
 		SetRuleEnabled         func(childComplexity int, id *int64, code *string, enabled bool) int
 		SubmitTransaction      func(childComplexity int, input submit.Input) int
+		SubmitTransactions     func(childComplexity int, inputs []*submit.Input) int
 		TrainAnomalyModel      func(childComplexity int, input *model.TrainAnomalyModelInput) int
 		TrainModel             func(childComplexity int, input *model.TrainModelInput) int
 		UpdateDataSource       func(childComplexity int, id int64, input model.DataSourceUpdate) int
@@ -640,6 +647,12 @@ type ComplexityRoot struct {
 		Detection   func(childComplexity int) int
 		RiskEvent   func(childComplexity int) int
 		Transaction func(childComplexity int) int
+	}
+
+	SubmitTransactionResult struct {
+		Error   func(childComplexity int) int
+		Index   func(childComplexity int) int
+		Payload func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -1746,6 +1759,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.IssuedApiKey.Secret(childComplexity), true
 
+	case "ItemError.code":
+		if e.ComplexityRoot.ItemError.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemError.Code(childComplexity), true
+	case "ItemError.field":
+		if e.ComplexityRoot.ItemError.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemError.Field(childComplexity), true
+	case "ItemError.message":
+		if e.ComplexityRoot.ItemError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ItemError.Message(childComplexity), true
+
 	case "KeyCount.count":
 		if e.ComplexityRoot.KeyCount.Count == nil {
 			break
@@ -2637,6 +2669,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitTransaction(childComplexity, args["input"].(submit.Input)), true
+	case "Mutation.submitTransactions":
+		if e.ComplexityRoot.Mutation.SubmitTransactions == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitTransactions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitTransactions(childComplexity, args["inputs"].([]*submit.Input)), true
 	case "Mutation.trainAnomalyModel":
 		if e.ComplexityRoot.Mutation.TrainAnomalyModel == nil {
 			break
@@ -3595,6 +3638,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SubmitTransactionPayload.Transaction(childComplexity), true
+
+	case "SubmitTransactionResult.error":
+		if e.ComplexityRoot.SubmitTransactionResult.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmitTransactionResult.Error(childComplexity), true
+	case "SubmitTransactionResult.index":
+		if e.ComplexityRoot.SubmitTransactionResult.Index == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmitTransactionResult.Index(childComplexity), true
+	case "SubmitTransactionResult.payload":
+		if e.ComplexityRoot.SubmitTransactionResult.Payload == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubmitTransactionResult.Payload(childComplexity), true
 
 	case "Subscription.alertRaised":
 		if e.ComplexityRoot.Subscription.AlertRaised == nil {
@@ -5688,6 +5750,30 @@ extend type Query {
 extend type Mutation {
   "Scores a transaction in the same request and records it, with a risk event and alert when MEDIUM or HIGH."
   submitTransaction(input: SubmitTransactionInput!): SubmitTransactionPayload! @hasRole(roles: [USER, VIP, SERVICE, ADMIN], scope: "transactions:submit")
+  """
+  Scores and records several transactions, each as submitTransaction would (the same checks per item), written
+  through the same group commits; a user's items in the order given. At most MAX_BULK_SUBMISSIONS inputs (500 by
+  default; more is BAD_USER_INPUT on inputs). One result per input, in input order: an item that fails carries its
+  error and the others are still written. Its complexity is the per-item selection times the number of inputs.
+  """
+  submitTransactions(inputs: [SubmitTransactionInput!]!): [SubmitTransactionResult!]! @hasRole(roles: [USER, VIP, SERVICE, ADMIN], scope: "transactions:submit")
+}
+
+"One submitTransactions input's outcome: its payload, or its error."
+type SubmitTransactionResult {
+  "The input's position, from 0."
+  index: Int!
+  payload: SubmitTransactionPayload
+  error: ItemError
+}
+
+"Why one item of a bulk call failed, as submitTransaction would have answered it."
+type ItemError {
+  "The extensions.code submitTransaction would give (BAD_USER_INPUT, NOT_FOUND, FORBIDDEN, CONFLICT…)."
+  code: String!
+  message: String!
+  "The offending input field, for BAD_USER_INPUT."
+  field: String
 }
 
 enum Label {
@@ -6304,6 +6390,18 @@ func (ec *executionContext) childFields_IssuedApiKey(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type IssuedApiKey", field.Name)
 }
 
+func (ec *executionContext) childFields_ItemError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_ItemError_code(ctx, field)
+	case "message":
+		return ec.fieldContext_ItemError_message(ctx, field)
+	case "field":
+		return ec.fieldContext_ItemError_field(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ItemError", field.Name)
+}
+
 func (ec *executionContext) childFields_KeyCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "key":
@@ -6878,6 +6976,18 @@ func (ec *executionContext) childFields_SubmitTransactionPayload(ctx context.Con
 		return ec.fieldContext_SubmitTransactionPayload_alert(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SubmitTransactionPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SubmitTransactionResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "index":
+		return ec.fieldContext_SubmitTransactionResult_index(ctx, field)
+	case "payload":
+		return ec.fieldContext_SubmitTransactionResult_payload(ctx, field)
+	case "error":
+		return ec.fieldContext_SubmitTransactionResult_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SubmitTransactionResult", field.Name)
 }
 
 func (ec *executionContext) childFields_Suggestion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

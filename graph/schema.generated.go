@@ -57,6 +57,7 @@ type MutationResolver interface {
 	UpsertRule(ctx context.Context, input rules.Input) (*domain.Rule, error)
 	SetRuleEnabled(ctx context.Context, id *int64, code *string, enabled bool) (*domain.Rule, error)
 	SubmitTransaction(ctx context.Context, input submit.Input) (*model.SubmitTransactionPayload, error)
+	SubmitTransactions(ctx context.Context, inputs []*submit.Input) ([]*model.SubmitTransactionResult, error)
 	LabelTransaction(ctx context.Context, id int64, label domain.Label, source *string, note *string) (*domain.TransactionLabel, error)
 	ReviewTransaction(ctx context.Context, id int64, input cases.ReviewInput) (*domain.Transaction, error)
 	CreateUser(ctx context.Context, input model.CreateUserInput) (*domain.User, error)
@@ -591,6 +592,20 @@ func (ec *executionContext) field_Mutation_submitTransaction_args(ctx context.Co
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitTransactions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "inputs",
+		func(ctx context.Context, v any) ([]*submit.Input, error) {
+			return ec.unmarshalNSubmitTransactionInput2ᚕᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋsubmitᚐInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["inputs"] = arg0
 	return args, nil
 }
 
@@ -2973,6 +2988,73 @@ func (ec *executionContext) fieldContext_Mutation_submitTransaction(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_submitTransactions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitTransactions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitTransactions(ctx, fc.Args["inputs"].([]*submit.Input))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalORole2ᚕgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐRoleᚄ(ctx, []any{"USER", "VIP", "SERVICE", "ADMIN"})
+				if err != nil {
+					var zeroVal []*model.SubmitTransactionResult
+					return zeroVal, err
+				}
+				scope, err := ec.unmarshalOString2ᚖstring(ctx, "transactions:submit")
+				if err != nil {
+					var zeroVal []*model.SubmitTransactionResult
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*model.SubmitTransactionResult
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SubmitTransactionResult) graphql.Marshaler {
+			return ec.marshalNSubmitTransactionResult2ᚕᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐSubmitTransactionResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitTransactions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SubmitTransactionResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitTransactions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_labelTransaction(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5341,6 +5423,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "submitTransaction":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_submitTransaction(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitTransactions":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitTransactions(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

@@ -398,6 +398,75 @@ func (ec *executionContext) fieldContext_Detection_modelContributions(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _ItemError_code(ctx context.Context, field graphql.CollectedField, obj *model.ItemError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemError_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ItemError_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ItemError", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ItemError_message(ctx context.Context, field graphql.CollectedField, obj *model.ItemError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemError_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ItemError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ItemError", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ItemError_field(ctx context.Context, field graphql.CollectedField, obj *model.ItemError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ItemError_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ItemError_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ItemError", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _MatchedRule_ruleId(ctx context.Context, field graphql.CollectedField, obj *domain.MatchedRule) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -732,6 +801,93 @@ func (ec *executionContext) fieldContext_SubmitTransactionPayload_alert(_ contex
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Alert(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SubmitTransactionResult_index(ctx context.Context, field graphql.CollectedField, obj *model.SubmitTransactionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubmitTransactionResult_index(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Index, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubmitTransactionResult_index(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubmitTransactionResult", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SubmitTransactionResult_payload(ctx context.Context, field graphql.CollectedField, obj *model.SubmitTransactionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubmitTransactionResult_payload(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Payload, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SubmitTransactionPayload) graphql.Marshaler {
+			return ec.marshalOSubmitTransactionPayload2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐSubmitTransactionPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SubmitTransactionResult_payload(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SubmitTransactionResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SubmitTransactionPayload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SubmitTransactionResult_error(ctx context.Context, field graphql.CollectedField, obj *model.SubmitTransactionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubmitTransactionResult_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ItemError) graphql.Marshaler {
+			return ec.marshalOItemError2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐItemError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SubmitTransactionResult_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SubmitTransactionResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ItemError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -1984,6 +2140,54 @@ func (ec *executionContext) _Detection(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var itemErrorImplementors = []string{"ItemError"}
+
+func (ec *executionContext) _ItemError(ctx context.Context, sel ast.SelectionSet, obj *model.ItemError) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, itemErrorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ItemError")
+		case "code":
+			out.Values[i] = ec._ItemError_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._ItemError_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "field":
+			out.Values[i] = ec._ItemError_field(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var matchedRuleImplementors = []string{"MatchedRule"}
 
 func (ec *executionContext) _MatchedRule(ctx context.Context, sel ast.SelectionSet, obj *domain.MatchedRule) graphql.Marshaler {
@@ -2119,6 +2323,54 @@ func (ec *executionContext) _SubmitTransactionPayload(ctx context.Context, sel a
 			}
 		case "alert":
 			out.Values[i] = ec._SubmitTransactionPayload_alert(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var submitTransactionResultImplementors = []string{"SubmitTransactionResult"}
+
+func (ec *executionContext) _SubmitTransactionResult(ctx context.Context, sel ast.SelectionSet, obj *model.SubmitTransactionResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, submitTransactionResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SubmitTransactionResult")
+		case "index":
+			out.Values[i] = ec._SubmitTransactionResult_index(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "payload":
+			out.Values[i] = ec._SubmitTransactionResult_payload(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._SubmitTransactionResult_error(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -2844,6 +3096,25 @@ func (ec *executionContext) unmarshalNSubmitTransactionInput2githubᚗcomᚋsmar
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNSubmitTransactionInput2ᚕᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋsubmitᚐInputᚄ(ctx context.Context, v any) ([]*submit.Input, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*submit.Input, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSubmitTransactionInput2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋsubmitᚐInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNSubmitTransactionInput2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋsubmitᚐInput(ctx context.Context, v any) (*submit.Input, error) {
+	res, err := ec.unmarshalInputSubmitTransactionInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNSubmitTransactionPayload2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐSubmitTransactionPayload(ctx context.Context, sel ast.SelectionSet, v *model.SubmitTransactionPayload) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -2852,6 +3123,32 @@ func (ec *executionContext) marshalNSubmitTransactionPayload2ᚖgithubᚗcomᚋs
 		return graphql.Null
 	}
 	return ec._SubmitTransactionPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSubmitTransactionResult2ᚕᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐSubmitTransactionResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SubmitTransactionResult) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSubmitTransactionResult2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐSubmitTransactionResult(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSubmitTransactionResult2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐSubmitTransactionResult(ctx context.Context, sel ast.SelectionSet, v *model.SubmitTransactionResult) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SubmitTransactionResult(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNTransaction2ᚕᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐTransactionᚄ(ctx context.Context, sel ast.SelectionSet, v []*domain.Transaction) graphql.Marshaler {
@@ -2969,6 +3266,13 @@ func (ec *executionContext) marshalODetection2ᚖgithubᚗcomᚋsmartfinanceᚋr
 	return ec._Detection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOItemError2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐItemError(ctx context.Context, sel ast.SelectionSet, v *model.ItemError) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ItemError(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalORiskLevel2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐRiskLevel(ctx context.Context, v any) (*domain.RiskLevel, error) {
 	if v == nil {
 		return nil, nil
@@ -2986,6 +3290,13 @@ func (ec *executionContext) marshalORiskLevel2ᚖgithubᚗcomᚋsmartfinanceᚋr
 	_ = ctx
 	res := graphql.MarshalString(string(*v))
 	return res
+}
+
+func (ec *executionContext) marshalOSubmitTransactionPayload2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋgraphᚋmodelᚐSubmitTransactionPayload(ctx context.Context, sel ast.SelectionSet, v *model.SubmitTransactionPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SubmitTransactionPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOTransaction2ᚖgithubᚗcomᚋsmartfinanceᚋriskgraphᚋinternalᚋdomainᚐTransaction(ctx context.Context, sel ast.SelectionSet, v *domain.Transaction) graphql.Marshaler {

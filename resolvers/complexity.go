@@ -4,6 +4,7 @@ import (
 	"github.com/smartfinance/riskgraph/graph"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/page"
+	"github.com/smartfinance/riskgraph/internal/submit"
 )
 
 // relatedFanOut is the typical size of a bounded relation (devices of a user, users of a device).
@@ -39,5 +40,7 @@ func Complexity() graph.ComplexityRoot {
 	c.User.RelatedUsers = func(child int, _ *int) int { return related(child) }
 	c.User.Devices = related
 	c.Device.Users = related
+	// Each input is a submission whose result is selected like a list row's.
+	c.Mutation.SubmitTransactions = func(child int, inputs []*submit.Input) int { return 1 + child*max(1, len(inputs)) }
 	return c
 }

@@ -42,10 +42,23 @@ func (r *mutationResolver) SubmitTransaction(ctx context.Context, input submit.I
 	if err != nil {
 		return nil, err
 	}
-	out := &model.SubmitTransactionPayload{Transaction: res.Transaction, Detection: visibleDetection(ctx, res.Detection)}
-	// The case it opened follows the case rules, as Transaction.riskEvent does.
-	if access.SeeCase(principal(ctx), res.Transaction.UserID) {
-		out.RiskEvent, out.Alert = res.RiskEvent, res.Alert
+	return submitPayload(ctx, res), nil
+}
+
+// SubmitTransactions is the resolver for the submitTransactions field.
+func (r *mutationResolver) SubmitTransactions(ctx context.Context, inputs []*submit.Input) ([]*model.SubmitTransactionResult, error) {
+	items, err := r.Submit.SubmitMany(ctx, principal(ctx), inputs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.SubmitTransactionResult, len(items))
+	for i, it := range items {
+		out[i] = &model.SubmitTransactionResult{Index: i}
+		if it.Err != nil {
+			out[i].Error = r.itemError(ctx, it.Err)
+			continue
+		}
+		out[i].Payload = submitPayload(ctx, it.Result)
 	}
 	return out, nil
 }

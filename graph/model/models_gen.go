@@ -153,6 +153,15 @@ type HandleRiskEventInput struct {
 	BlacklistDevice *bool `json:"blacklistDevice,omitempty"`
 }
 
+// Why one item of a bulk call failed, as submitTransaction would have answered it.
+type ItemError struct {
+	// The extensions.code submitTransaction would give (BAD_USER_INPUT, NOT_FOUND, FORBIDDEN, CONFLICT…).
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	// The offending input field, for BAD_USER_INPUT.
+	Field *string `json:"field,omitempty"`
+}
+
 type ListEntryConnection struct {
 	Edges      []*ListEntryEdge `json:"edges"`
 	PageInfo   *PageInfo        `json:"pageInfo"`
@@ -226,6 +235,14 @@ type SubmitTransactionPayload struct {
 	RiskEvent *domain.RiskEvent `json:"riskEvent,omitempty"`
 	// As riskEvent.
 	Alert *domain.Alert `json:"alert,omitempty"`
+}
+
+// One submitTransactions input's outcome: its payload, or its error.
+type SubmitTransactionResult struct {
+	// The input's position, from 0.
+	Index   int                       `json:"index"`
+	Payload *SubmitTransactionPayload `json:"payload,omitempty"`
+	Error   *ItemError                `json:"error,omitempty"`
 }
 
 type Subscription struct {

@@ -30,6 +30,7 @@ type Metrics struct {
 	engineSeconds  prometheus.Histogram
 	requests       *prometheus.CounterVec
 	requestSeconds *prometheus.HistogramVec
+	batchSize      prometheus.Histogram
 
 	scoring window
 	engine  window
@@ -77,8 +78,17 @@ func NewMetrics(reg prometheus.Registerer, subscribers func() int) *Metrics {
 			Help:    "GraphQL query and mutation time by operation.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"operation"}),
+		batchSize: f.NewHistogram(prometheus.HistogramOpts{
+			Name: "riskgraph_submit_batch_size",
+			Help: "Submissions per group commit (1: written alone).",
+			// 1 to 512: GROUP_COMMIT_MAX_SIZE is at most 1000.
+			Buckets: prometheus.ExponentialBuckets(1, 2, 10),
+		}),
 	}
 }
+
+// Batched records the size of a group commit (submit.BatchObserver).
+func (m *Metrics) Batched(size int) { m.batchSize.Observe(float64(size)) }
 
 // Scored records a committed detection: engine is the rule engine's time,
 // total the whole submission's.

@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/store"
@@ -51,6 +52,30 @@ func NotifyAlert(ctx context.Context, db bun.IDB, a *domain.Alert) error {
 	}
 	if _, err := db.ExecContext(ctx, "SELECT pg_notify(?, ?)", AlertsChannel, payload); err != nil {
 		return store.Classify(fmt.Errorf("pubsub: notify alert %d: %w", a.ID, err))
+	}
+	return nil
+}
+
+// NotifyAlerts is NotifyAlert for several alerts in one statement (a group
+// commit's); their notifications are delivered in the order given.
+func NotifyAlerts(ctx context.Context, db bun.IDB, alerts []*domain.Alert) error {
+	if len(alerts) == 1 {
+		return NotifyAlert(ctx, db, alerts[0])
+	}
+	payloads := make([]string, len(alerts))
+	for i, a := range alerts {
+		if a == nil || a.ID == 0 {
+			return errors.New("pubsub: notify alerts: an alert has no id (insert it first)")
+		}
+		p, err := alertPayload(a)
+		if err != nil {
+			return store.Classify(fmt.Errorf("pubsub: notify alert %d: %w", a.ID, err))
+		}
+		payloads[i] = p
+	}
+	if _, err := db.ExecContext(ctx, "SELECT pg_notify(?, p) FROM unnest(?::text[]) WITH ORDINALITY AS x(p, i) ORDER BY i",
+		AlertsChannel, pgdialect.Array(payloads)); err != nil {
+		return store.Classify(fmt.Errorf("pubsub: notify %d alerts: %w", len(alerts), err))
 	}
 	return nil
 }

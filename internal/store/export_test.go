@@ -14,4 +14,5 @@ var RecordStatements = map[string]struct {
 }{
 	"record":       {record.sql, len(record.names)},
 	"record event": {recordEvent.sql, len(recordEvent.names)},
+	"record group": {recordGroup.sql, len(recordGroup.names)},
 }

@@ -55,6 +55,7 @@ const (
 var statements = []struct{ name, sql string }{
 	{stmtSettings, settingsSQL}, {stmtLock, lockSQL}, {stmtFindKey, findKeySQL}, {stmtSource, sourceSQL}, {stmtFeatures, featuresSQL},
 	{stmtRecord, record.sql}, {stmtRecordEv, recordEvent.sql},
+	{stmtLockGroup, lockGroupSQL}, {stmtFindKeys, findKeysSQL}, {stmtSources, sourcesSQL}, {stmtRecordGroup, recordGroup.sql},
 }
 
 // The writes name their parameters (@user_id): numbering more than forty
@@ -158,16 +159,25 @@ type FeatureQuery struct {
 func (s *Submission) Features(ctx context.Context, q FeatureQuery) (*FeatureRow, error) {
 	f := new(FeatureRow)
 	err := s.pgx(func(c *pgx.Conn) error {
-		return c.QueryRow(ctx, stmtFeatures, q.UserID, q.At, q.Fingerprint, q.SmallAmount, q.Merchant, q.Country).Scan(
-			&f.TxCount10m, &f.TxCount1h, &f.TxCount24h, &f.TxCount7d, &f.TxCount30d,
-			&f.Amount10m, &f.Amount1h, &f.Amount24h, &f.Amount7d, &f.AvgAmount30d, &f.MaxAmount30d,
-			&f.SmallCount10m, &f.OtherMerchants10m, &f.TopMerchants, &f.PrevTxAt, &f.Located30d, &f.CountrySeen30d,
-			&f.DeviceID, &f.DeviceStatus, &f.DeviceFirst, &f.DeviceUsers, &f.DeviceSeen, &f.UserDeviceFirst,
-			&f.DeviceOthers24h, &f.DeviceOthers7d, &f.DeviceTx24h, &f.DeviceAmount24h, &f.DeviceLastSeen,
-			&f.MerchantOthers24h, &f.MerchantFirst,
-			&f.PrevLat, &f.PrevLon, &f.PrevCountry, &f.PrevAt)
+		return c.QueryRow(ctx, stmtFeatures, q.args()...).Scan(f.dest()...)
 	})
 	return f, mapErr(err)
+}
+
+// args are featuresSQL's parameters, $1 onwards.
+func (q FeatureQuery) args() []any {
+	return []any{q.UserID, q.At, q.Fingerprint, q.SmallAmount, q.Merchant, q.Country}
+}
+
+// dest is where featuresSQL's columns scan to, in order.
+func (f *FeatureRow) dest() []any {
+	return []any{&f.TxCount10m, &f.TxCount1h, &f.TxCount24h, &f.TxCount7d, &f.TxCount30d,
+		&f.Amount10m, &f.Amount1h, &f.Amount24h, &f.Amount7d, &f.AvgAmount30d, &f.MaxAmount30d,
+		&f.SmallCount10m, &f.OtherMerchants10m, &f.TopMerchants, &f.PrevTxAt, &f.Located30d, &f.CountrySeen30d,
+		&f.DeviceID, &f.DeviceStatus, &f.DeviceFirst, &f.DeviceUsers, &f.DeviceSeen, &f.UserDeviceFirst,
+		&f.DeviceOthers24h, &f.DeviceOthers7d, &f.DeviceTx24h, &f.DeviceAmount24h, &f.DeviceLastSeen,
+		&f.MerchantOthers24h, &f.MerchantFirst,
+		&f.PrevLat, &f.PrevLon, &f.PrevCountry, &f.PrevAt}
 }
 
 // Record is everything a scored submission writes.
@@ -270,11 +280,7 @@ func (s *Submission) Record(ctx context.Context, r *Record, commit bool) error {
 	if commit {
 		s.open = false
 	}
-	d.TransactionID = t.ID
-	if ev, a := r.Event, r.Alert; ev != nil {
-		ev.UserID, ev.TransactionID, ev.Level, ev.RiskScore, ev.Description = t.UserID, t.ID, d.RiskLevel, d.RiskScore, d.Reason
-		a.EventID, a.UserID, a.TransactionID, a.Level, a.Title = ev.ID, t.UserID, t.ID, d.RiskLevel, ev.Title
-	}
+	r.finish()
 	return nil
 }
 

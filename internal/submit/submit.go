@@ -46,8 +46,8 @@ type AnomalyModels interface {
 	Current() *anomaly.Scorer
 }
 
-// AlertNotifier queues an alert for delivery at commit.
-type AlertNotifier func(ctx context.Context, tx bun.IDB, a *domain.Alert) error
+// AlertNotifier queues alerts for delivery at commit, in the order given.
+type AlertNotifier func(ctx context.Context, tx bun.IDB, alerts []*domain.Alert) error
 
 // Observer is told about every committed detection (metrics).
 type Observer interface {
@@ -66,6 +66,9 @@ type Service struct {
 	observer Observer
 	now      func() time.Time
 	log      *slog.Logger
+	// batch forms group commits; nil writes every submission alone.
+	batch   *batcher
+	maxBulk int
 }
 
 // Options wires a Service; Model and Observer may be nil.
@@ -82,12 +85,21 @@ type Options struct {
 	Observer Observer
 	Now      func() time.Time
 	Log      *slog.Logger
+	// Group sizes group commits; a MaxSize of 1 or less (the zero value) writes every submission alone.
+	Group GroupConfig
+	// MaxBulk caps SubmitMany's inputs; 0 sets no cap.
+	MaxBulk int
 }
 
 // New returns a submit service.
 func New(o Options) *Service {
-	return &Service{db: o.DB, rules: o.Rules, lists: o.Lists, models: o.Models, anomaly: o.Anomaly, cfg: o.Config, notify: o.Notify,
-		observer: o.Observer, now: o.Now, log: o.Log}
+	s := &Service{db: o.DB, rules: o.Rules, lists: o.Lists, models: o.Models, anomaly: o.Anomaly, cfg: o.Config, notify: o.Notify,
+		observer: o.Observer, now: o.Now, log: o.Log, maxBulk: o.MaxBulk}
+	if g := o.Group; g.MaxSize > 1 {
+		g.MaxInFlight = max(g.MaxInFlight, 1)
+		s.batch = newBatcher(g, s.runGroup)
+	}
+	return s
 }
 
 // Result is everything a submission produced.
@@ -98,8 +110,23 @@ type Result struct {
 	Alert       *domain.Alert
 }
 
-// Submit scores and records one transaction for the caller.
+// Submit scores and records one transaction for the caller. Under load it
+// is written in a group commit with other users' submissions (see batcher).
 func (s *Service) Submit(ctx context.Context, p auth.Principal, in Input) (*Result, error) {
+	m, err := s.member(ctx, p, in)
+	if err != nil {
+		return nil, err
+	}
+	if s.batch == nil {
+		return s.submitAlone(m)
+	}
+	s.batch.add(m)
+	o := <-m.done
+	return o.res, o.err
+}
+
+// member validates a submission and makes it ready to run.
+func (s *Service) member(ctx context.Context, p auth.Principal, in Input) (*member, error) {
 	start := time.Now()
 	userID, err := access.SubmitFor(p, in.UserID)
 	if err != nil {
@@ -108,80 +135,166 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, in Input) (*Resu
 	if err := in.normalize(s.now()); err != nil {
 		return nil, err
 	}
-	reqHash := in.hash(userID)
+	return &member{ctx: ctx, p: p, in: in, userID: userID, reqHash: in.hash(userID), start: start, done: make(chan outcome, 1)}, nil
+}
 
+// member is one submission on its way through the service.
+type member struct {
+	ctx     context.Context
+	p       auth.Principal
+	in      Input
+	userID  int64
+	reqHash []byte
+	start   time.Time
+	// queued is when it joined the batcher's queue.
+	queued time.Time
+	done   chan outcome
+	// answered is set once done has its outcome (by the group's goroutine only).
+	answered bool
+}
+
+type outcome struct {
+	res *Result
+	err error
+}
+
+// key is the member's idempotency key, if it has one.
+func (m *member) key() (store.KeyRef, bool) {
+	if m.in.IdempotencyKey == nil {
+		return store.KeyRef{}, false
+	}
+	return store.KeyRef{CallerID: m.p.UserID, Key: *m.in.IdempotencyKey}, true
+}
+
+// submitAlone runs one submission in its own database transaction.
+func (s *Service) submitAlone(m *member) (*Result, error) {
+	ctx, in := m.ctx, &m.in
 	// One round trip: BEGIN, the user's row lock, the caller's key if any.
-	sub, subject, prior, err := store.BeginSubmission(ctx, s.db, userID, p.UserID, in.IdempotencyKey, in.SourceID)
+	sub, subject, prior, err := store.BeginSubmission(ctx, s.db, m.userID, m.p.UserID, in.IdempotencyKey, in.SourceID)
 	if err != nil {
 		return nil, err
 	}
 	defer sub.Close()
-	// Payments are customers': staff and service accounts are no one's
-	// payment subject, so a case can never be opened (and acted on) against them.
-	if !access.CaseTarget(subject.Role) {
-		return nil, apperr.ErrNotFound
-	}
-	if prior != nil {
-		if !bytes.Equal(prior.RequestHash, reqHash) {
-			return nil, apperr.New(apperr.Conflict, "idempotencyKey was already used for a different transaction")
-		}
-		return load(ctx, sub.DB(), prior.TransactionID)
-	}
-	if sub.SourceStatus == domain.SourcePaused {
-		// Refused, not flagged: a paused feed's payments are not scored until
-		// an admin resumes it; the client can retry then.
-		return nil, apperr.Invalid("sourceId", "this data source is paused: its transactions are refused until it is resumed")
-	}
-	if subject.Status != domain.UserActive {
-		return nil, apperr.New(apperr.Forbidden, fmt.Sprintf("user account is %s: transactions are rejected", strings.ToLower(string(subject.Status))))
-	}
-	// Stamped under the user's lock, so concurrent live submissions order and count each other exactly once.
-	occurredAt := s.now().UTC()
-	if in.OccurredAt != nil {
-		occurredAt = *in.OccurredAt
-	}
-	features, err := s.features(ctx, sub, subject, &in, occurredAt)
+	replay, err := admit(m, subject, prior, sub.SourceStatus, true)
 	if err != nil {
 		return nil, err
 	}
+	if replay != 0 {
+		return load(ctx, sub.DB(), replay)
+	}
+	// Stamped under the user's lock, so concurrent live submissions order and count each other exactly once.
+	at := s.occurredAt(in)
+	row, err := sub.Features(ctx, s.featureQuery(subject, in, at))
+	if err != nil {
+		return nil, err
+	}
+	sc, err := s.score(m, subject, at, row)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.record(ctx, sub, sc.rec); err != nil {
+		if in.SourceID != nil && apperr.CodeOf(err) == apperr.BadInput {
+			return nil, unknownSource()
+		}
+		return nil, err
+	}
+	return s.scored(m, sc), nil
+}
+
+// admit makes the checks a submission passes under its user's lock: it
+// returns the transaction to replay for a key already used, or the
+// submission's error. sourceKnown is whether a named data source exists.
+func admit(m *member, subject *store.Subject, prior *store.IdempotencyKey, source domain.DataSourceStatus, sourceKnown bool) (int64, error) {
+	// Payments are customers': staff and service accounts are no one's
+	// payment subject, so a case can never be opened (and acted on) against them.
+	if !access.CaseTarget(subject.Role) {
+		return 0, apperr.ErrNotFound
+	}
+	if prior != nil {
+		if !bytes.Equal(prior.RequestHash, m.reqHash) {
+			return 0, apperr.New(apperr.Conflict, "idempotencyKey was already used for a different transaction")
+		}
+		return prior.TransactionID, nil
+	}
+	if source == domain.SourcePaused {
+		// Refused, not flagged: a paused feed's payments are not scored until
+		// an admin resumes it; the client can retry then.
+		return 0, apperr.Invalid("sourceId", "this data source is paused: its transactions are refused until it is resumed")
+	}
+	if subject.Status != domain.UserActive {
+		return 0, apperr.New(apperr.Forbidden, fmt.Sprintf("user account is %s: transactions are rejected", strings.ToLower(string(subject.Status))))
+	}
+	if !sourceKnown {
+		return 0, unknownSource()
+	}
+	return 0, nil
+}
+
+func unknownSource() error { return apperr.Invalid("sourceId", "is not a known data source") }
+
+// occurredAt is the submission's event time: as given, or now.
+func (s *Service) occurredAt(in *Input) time.Time {
+	if in.OccurredAt != nil {
+		return *in.OccurredAt
+	}
+	return s.now().UTC()
+}
+
+func (s *Service) featureQuery(subject *store.Subject, in *Input, at time.Time) store.FeatureQuery {
+	q := store.FeatureQuery{UserID: subject.ID, At: at, Fingerprint: deref(in.DeviceID), Merchant: deref(in.MerchantID), SmallAmount: s.cfg.SmallAmount}
+	if in.Location != nil {
+		q.Country = deref(in.Location.Country)
+	}
+	return q
+}
+
+// scoring is a scored submission, ready to write.
+type scoring struct {
+	rec     *store.Record
+	result  engine.Result
+	latency time.Duration
+}
+
+// score completes the feature vector, scores it and builds what it writes.
+func (s *Service) score(m *member, subject *store.Subject, at time.Time, row *store.FeatureRow) (*scoring, error) {
+	f := s.features(subject, &m.in, s.featureQuery(subject, &m.in, at), row)
 	if s.anomaly != nil {
 		// Before scoring: rules and the fraud model read it.
-		features.AnomalyScore = s.anomaly.Current().Score(features)
+		f.AnomalyScore = s.anomaly.Current().Score(f)
 	}
 	var active *fraudmodel.Scorer
 	if s.models != nil {
 		active = s.models.Current() // one snapshot, so the score and its explanation agree
 	}
 	engineStart := time.Now()
-	result, scoreErr := engine.Score(ctx, s.rules.Current(), features, active.Engine(), s.cfg)
-	engineLatency := time.Since(engineStart)
+	result, scoreErr := engine.Score(m.ctx, s.rules.Current(), f, active.Engine(), s.cfg)
+	latency := time.Since(engineStart)
 	if scoreErr != nil {
 		// A failing model must not block payments: the rules-only result stands.
-		s.log.WarnContext(ctx, "model score failed; using rules only", "err", scoreErr)
+		s.log.WarnContext(m.ctx, "model score failed; using rules only", "err", scoreErr)
 	}
-	res, err := s.record(ctx, sub, p, subject, &in, reqHash, occurredAt, features, result, active, engineLatency)
+	rec, err := s.build(m, subject, at, f, result, active, latency)
 	if err != nil {
 		return nil, err
 	}
-	if hits := append(result.Matched, result.Shadow...); len(hits) > 0 {
-		s.rules.RecordHits(hits, res.Detection.CreatedAt)
-	}
-	if s.observer != nil {
-		s.observer.Scored(res.Detection, engineLatency, time.Since(start))
-	}
-	return res, nil
+	return &scoring{rec: rec, result: result, latency: latency}, nil
 }
 
-// features loads the stored features and completes the vector.
-func (s *Service) features(ctx context.Context, sub *store.Submission, subject *store.Subject, in *Input, at time.Time) (*engine.Features, error) {
-	q := store.FeatureQuery{UserID: subject.ID, At: at, Fingerprint: deref(in.DeviceID), Merchant: deref(in.MerchantID), SmallAmount: s.cfg.SmallAmount}
-	if in.Location != nil {
-		q.Country = deref(in.Location.Country)
+// scored reports a committed submission and returns its result.
+func (s *Service) scored(m *member, sc *scoring) *Result {
+	rec := sc.rec
+	if hits := append(sc.result.Matched, sc.result.Shadow...); len(hits) > 0 {
+		s.rules.RecordHits(hits, rec.Detection.CreatedAt)
 	}
-	row, err := sub.Features(ctx, q)
-	if err != nil {
-		return nil, err
+	if s.observer != nil {
+		s.observer.Scored(rec.Detection, sc.latency, time.Since(m.start))
 	}
+	return &Result{Transaction: rec.Transaction, Detection: rec.Detection, RiskEvent: rec.Event, Alert: rec.Alert}
+}
+
+// features completes the vector from the stored features.
+func (s *Service) features(subject *store.Subject, in *Input, q store.FeatureQuery, row *store.FeatureRow) *engine.Features {
+	at := q.At
 	amount, _ := in.Amount.Float64()
 	f := &engine.Features{
 		Amount: amount, Currency: in.Currency, Merchant: q.Merchant,
@@ -231,7 +344,7 @@ func (s *Service) features(ctx context.Context, sub *store.Submission, subject *
 		f.Geo.NewCountry = q.Country != "" && row.Located30d > 0 && !row.CountrySeen30d
 	}
 	f.Derive(at)
-	return f, nil
+	return f
 }
 
 var statusFor = map[engine.Decision]domain.TransactionStatus{
@@ -240,12 +353,12 @@ var statusFor = map[engine.Decision]domain.TransactionStatus{
 	engine.DecisionReject: domain.TxDeclined,
 }
 
-// record writes the transaction, its detection and, for MEDIUM/HIGH, the
-// risk event, its timeline and alert, then commits — all in one round trip
-// unless an alert must be queued for delivery at commit.
-func (s *Service) record(ctx context.Context, sub *store.Submission, p auth.Principal, subject *store.Subject, in *Input, reqHash []byte,
-	at time.Time, f *engine.Features, r engine.Result, active *fraudmodel.Scorer, latency time.Duration,
-) (*Result, error) {
+// build makes what a scored submission writes: the transaction, its
+// detection and, for MEDIUM/HIGH, the risk event, its timeline and alert.
+func (s *Service) build(m *member, subject *store.Subject, at time.Time, f *engine.Features, r engine.Result,
+	active *fraudmodel.Scorer, latency time.Duration,
+) (*store.Record, error) {
+	in, p := &m.in, m.p
 	t := &domain.Transaction{
 		UserID: subject.ID, Amount: in.Amount, Currency: in.Currency, MerchantID: in.MerchantID,
 		MerchantCategory: in.MerchantCategory, Channel: in.Channel, DeviceFingerprint: in.DeviceID,
@@ -272,34 +385,35 @@ func (s *Service) record(ctx context.Context, sub *store.Submission, p auth.Prin
 	if err != nil {
 		return nil, err
 	}
-	rec := &store.Record{Transaction: t, Detection: d, AuditAction: "transaction.scored", AuditDetails: details, AuditIP: auth.ClientIP(ctx)}
+	rec := &store.Record{Transaction: t, Detection: d, AuditAction: "transaction.scored", AuditDetails: details, AuditIP: auth.ClientIP(m.ctx)}
 	if in.IdempotencyKey != nil {
-		rec.Key = &store.IdempotencyKey{CallerID: p.UserID, Key: *in.IdempotencyKey, RequestHash: reqHash, UserID: subject.ID}
+		rec.Key = &store.IdempotencyKey{CallerID: p.UserID, Key: *in.IdempotencyKey, RequestHash: m.reqHash, UserID: subject.ID}
 	}
 	if d.RiskLevel.Rank() >= domain.RiskMedium.Rank() {
 		if err := openEvent(rec, subject); err != nil {
 			return nil, err
 		}
 	}
+	return rec, nil
+}
+
+// record writes rec and commits — in one round trip unless an alert must be
+// queued for delivery at commit.
+func (s *Service) record(ctx context.Context, sub *store.Submission, rec *store.Record) error {
 	// An alert's notification is queued inside the transaction (PostgreSQL
 	// delivers it at COMMIT) once the write has given the alert its ID, so
 	// then COMMIT can't ride along with the write.
 	commit := rec.Alert == nil || s.notify == nil
 	if err := sub.Record(ctx, rec, commit); err != nil {
-		if in.SourceID != nil && apperr.CodeOf(err) == apperr.BadInput {
-			return nil, apperr.Invalid("sourceId", "is not a known data source")
-		}
-		return nil, err
+		return err
 	}
-	if !commit {
-		if err := s.notify(ctx, sub.DB(), rec.Alert); err != nil {
-			return nil, err
-		}
-		if err := sub.Commit(ctx); err != nil {
-			return nil, err
-		}
+	if commit {
+		return nil
 	}
-	return &Result{Transaction: t, Detection: d, RiskEvent: rec.Event, Alert: rec.Alert}, nil
+	if err := s.notify(ctx, sub.DB(), []*domain.Alert{rec.Alert}); err != nil {
+		return err
+	}
+	return sub.Commit(ctx)
 }
 
 // auditDetails is what the audit log keeps of a scored transaction.

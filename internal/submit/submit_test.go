@@ -59,11 +59,15 @@ func newFixture(t *testing.T) *fixture {
 		}
 	}
 	f.gateway = auth.Principal{UserID: gateway.ID, Role: domain.RoleService}
-	notify := func(ctx context.Context, tx bun.IDB, a *domain.Alert) error {
-		var n int
-		err := tx.NewSelect().Model((*domain.Alert)(nil)).Where("id = ?", a.ID).ColumnExpr("count(*)").Scan(ctx, &n)
-		f.notified = append(f.notified, n)
-		return err
+	notify := func(ctx context.Context, tx bun.IDB, alerts []*domain.Alert) error {
+		for _, a := range alerts {
+			var n int
+			if err := tx.NewSelect().Model((*domain.Alert)(nil)).Where("id = ?", a.ID).ColumnExpr("count(*)").Scan(ctx, &n); err != nil {
+				return err
+			}
+			f.notified = append(f.notified, n)
+		}
+		return nil
 	}
 	f.svc = New(Options{DB: db, Rules: builtinRules{rs}, Config: engine.DefaultConfig(), Notify: notify,
 		Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})

@@ -1,0 +1,79 @@
+package submit
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/smartfinance/riskgraph/internal/domain"
+	"github.com/smartfinance/riskgraph/internal/store"
+)
+
+// TestGroupWritesWhatAloneWrites: the same payment written alone and by a
+// group commit stores the same rows in every table, but for what names the
+// user or is stamped by the database.
+func TestGroupWritesWhatAloneWrites(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	users := []*domain.User{f.user}
+	for i := range 2 {
+		u := &domain.User{Username: fmt.Sprintf("payer%d", i), PasswordHash: "!", Role: domain.RoleUser, Status: domain.UserActive}
+		if err := store.InsertUser(ctx, f.db, u); err != nil {
+			t.Fatal(err)
+		}
+		users = append(users, u)
+	}
+	newMember := func(u *domain.User) *member {
+		in := Input{UserID: &u.ID, Amount: decimal.RequireFromString("12000.50"), Currency: "usd", MerchantID: ptr("m-1"),
+			MerchantCategory: ptr("travel"), Channel: ptr("app"), DeviceID: ptr("fp-" + u.Username), IPAddress: ptr("203.0.113.7"),
+			Location:       &domain.Location{Latitude: 31.23, Longitude: 121.47, Country: ptr("CN"), City: ptr("Shanghai")},
+			IdempotencyKey: ptr("order-" + u.Username)}
+		m, err := f.svc.member(ctx, f.gateway, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	if _, err := f.svc.submitAlone(newMember(users[0])); err != nil {
+		t.Fatal(err)
+	}
+	group := []*member{newMember(users[1]), newMember(users[2])}
+	if retry, err := f.svc.submitGroup(group); err != nil || len(retry) > 0 {
+		t.Fatalf("group: %v (retry %d)", err, len(retry))
+	}
+	for i, m := range group {
+		o := <-m.done
+		if o.err != nil || o.res.Alert == nil || o.res.Alert.ID == 0 || o.res.RiskEvent.TransactionID != o.res.Transaction.ID ||
+			o.res.Detection.TransactionID != o.res.Transaction.ID || o.res.Transaction.DeviceID == nil {
+			t.Fatalf("member %d: got %+v, %v", i, o.res, o.err)
+		}
+	}
+	if !slices.Equal(f.notified, []int{1, 1, 1}) {
+		t.Fatalf("notifier saw %v; want each alert once, from inside its transaction", f.notified)
+	}
+	// Each table's rows, less what names the user, the row or the clock: one distinct value means all three agree.
+	for _, q := range []string{
+		`SELECT to_jsonb(x) - '{id,user_id,created_at,occurred_at,device_id,device_fingerprint}'::text[] FROM transactions x`,
+		`SELECT to_jsonb(x) - '{transaction_id,user_id,created_at,latency_us,features}'::text[] FROM detections x`,
+		`SELECT to_jsonb(x) - '{id,user_id,transaction_id,created_at,updated_at}'::text[] FROM risk_events x`,
+		`SELECT to_jsonb(x) - '{id,event_id,user_id,transaction_id,created_at,message}'::text[] FROM alerts x`,
+		`SELECT jsonb_agg(to_jsonb(x) - '{id,event_id,created_at,details}'::text[] ORDER BY id) FROM event_timeline x GROUP BY event_id`,
+		`SELECT jsonb_agg(x.details - 'transactionId' - 'alertId' ORDER BY id) FROM event_timeline x GROUP BY event_id`,
+		`SELECT to_jsonb(x) - '{id,target_id,details,created_at}'::text[] FROM audit_logs x WHERE action = 'transaction.scored'`,
+		`SELECT to_jsonb(x) - '{transaction_id,user_id,created_at,key}'::text[] - 'request_hash' FROM idempotency_keys x`,
+		`SELECT to_jsonb(x) - '{id,fingerprint,first_seen_at,last_seen_at,created_at,updated_at}'::text[] FROM devices x`,
+		`SELECT jsonb_build_array(last_latitude, last_longitude, last_country, last_city) FROM users WHERE id IN (?, ?, ?)`,
+		`SELECT jsonb_build_array(count(*), min(first_seen_at) = max(last_seen_at)) FROM user_devices GROUP BY user_id`,
+	} {
+		var rows []string
+		if err := f.db.NewRaw(q, users[0].ID, users[1].ID, users[2].ID).Scan(ctx, &rows); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		if slices.Sort(rows); len(rows) != 3 || len(slices.Compact(slices.Clone(rows))) != 1 {
+			t.Errorf("%s: got %q, want three equal rows", q, rows)
+		}
+	}
+}
