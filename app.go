@@ -31,11 +31,14 @@ import (
 	"github.com/smartfinance/riskgraph/internal/gqlguard"
 	"github.com/smartfinance/riskgraph/internal/gqlhttp"
 	"github.com/smartfinance/riskgraph/internal/monitor"
+	"github.com/smartfinance/riskgraph/internal/natspub"
+	"github.com/smartfinance/riskgraph/internal/outbox"
 	"github.com/smartfinance/riskgraph/internal/pubsub"
 	"github.com/smartfinance/riskgraph/internal/ratelimit"
 	"github.com/smartfinance/riskgraph/internal/requestid"
 	"github.com/smartfinance/riskgraph/internal/rules"
 	"github.com/smartfinance/riskgraph/internal/submit"
+	"github.com/smartfinance/riskgraph/internal/webhook"
 	"github.com/smartfinance/riskgraph/resolvers"
 	"github.com/smartfinance/riskgraph/web"
 )
@@ -68,6 +71,14 @@ type app struct {
 	cases    *cases.Service
 	now      func() time.Time
 	listener *pubsub.Listener
+
+	// The outbox: its dispatcher, endpoint and delivery-log services, and the
+	// NATS publisher (nil without NATS_URL).
+	dispatcher *outbox.Dispatcher
+	webhooks   *webhook.Service
+	deliveries *outbox.Service
+	nats       *natspub.Publisher
+
 	registry *prometheus.Registry
 	handler  http.Handler
 
@@ -134,7 +145,11 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 		return nil, fmt.Errorf("load lists: %w", err)
 	}
 	a.cases = cases.New(db, cfg.Now)
+	if err := a.startOutbox(ctx, cfg); err != nil {
+		return nil, err
+	}
 	if err := a.startBackground(ctx, cfg); err != nil {
+		a.closeNATS()
 		return nil, err
 	}
 	a.metrics = monitor.NewMetrics(a.registry, a.hub.Subscribers)
@@ -160,6 +175,9 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 		Training: fraudmodel.NewService(db, a.models, cfg.Now),
 		Log:      log,
 		Now:      cfg.Now,
+
+		Webhooks:   a.webhooks,
+		Deliveries: a.deliveries,
 	}
 	gql := a.graphQLServer(cfg, res)
 
@@ -231,7 +249,8 @@ func (a *app) startBackground(ctx context.Context, cfg config) error {
 			}
 		},
 		// Off the listener's goroutine: a large list takes a second to load.
-		Lists: a.lists.ReloadSoon,
+		Lists:  a.lists.ReloadSoon,
+		Outbox: a.dispatcher.Wake,
 	}, a.log)
 	// A session change ends this instance's cached state and live websockets
 	// alike; after a reconnect both are checked anew.
@@ -255,6 +274,11 @@ func (a *app) startBackground(ctx context.Context, cfg config) error {
 	go func() {
 		defer a.background.Done()
 		a.rules.RunFlusher(bg, ruleHitFlushInterval)
+	}()
+	a.background.Add(1)
+	go func() {
+		defer a.background.Done()
+		a.dispatcher.Run(bg)
 	}()
 	if d := cfg.ReviewDeadline; d.Timeout > 0 {
 		a.background.Add(1)
@@ -285,7 +309,39 @@ func (a *app) Close() {
 		}
 		a.background.Wait()
 		a.lists.Wait()
+		a.closeNATS()
 	})
+}
+
+// startOutbox configures the outbox triggers for this deployment, connects
+// the NATS publisher when NATS_URL is set, and builds the dispatcher that
+// startBackground runs.
+func (a *app) startOutbox(ctx context.Context, cfg config) error {
+	o := cfg.Outbox
+	var natsSender outbox.Sender
+	if o.NATS.URL != "" {
+		p, err := natspub.Connect(ctx, o.NATS)
+		if err != nil {
+			return err
+		}
+		a.nats, natsSender = p, p
+	}
+	if err := outbox.Configure(ctx, a.db, o.Decisions, map[bool]string{true: o.NATS.Stream}[a.nats != nil]); err != nil {
+		a.closeNATS()
+		return fmt.Errorf("configure the outbox: %w", err)
+	}
+	a.dispatcher = outbox.New(outbox.Options{DB: a.db, Webhooks: webhook.NewSender(o.WebhookTimeout), NATS: natsSender,
+		Workers: o.Workers, PollInterval: o.PollInterval, MaxAttempts: o.MaxAttempts, RetryBase: o.RetryBase, RetryMax: o.RetryMax,
+		Retention: o.Retention, Now: cfg.Now, Log: a.log})
+	a.webhooks = webhook.NewService(a.db, cfg.Now, o.SecretOverlap)
+	a.deliveries = outbox.NewService(a.db, cfg.Now, a.dispatcher.Wake)
+	return nil
+}
+
+func (a *app) closeNATS() {
+	if a.nats != nil {
+		a.nats.Close()
+	}
 }
 
 // bootstrap creates the first admin and the demo data, as configured.

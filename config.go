@@ -16,6 +16,8 @@ import (
 	"github.com/smartfinance/riskgraph/internal/auth"
 	"github.com/smartfinance/riskgraph/internal/cases"
 	"github.com/smartfinance/riskgraph/internal/domain"
+	"github.com/smartfinance/riskgraph/internal/natspub"
+	"github.com/smartfinance/riskgraph/internal/outbox"
 	"github.com/smartfinance/riskgraph/internal/store"
 )
 
@@ -51,8 +53,34 @@ type config struct {
 	Limits    limits
 	// ReviewDeadline settles transactions held for review too long; off when its Timeout is 0.
 	ReviewDeadline cases.ReviewDeadline
+	// Outbox delivers events to webhooks and NATS JetStream (README, Integrations).
+	Outbox outboxConfig
 	// Now is the clock; tests replace it, the server uses time.Now.
 	Now func() time.Time
+}
+
+// outboxConfig configures the outbox dispatcher, webhooks and the NATS publisher.
+type outboxConfig struct {
+	// Decisions selects the decision.made events written (every instance should agree: the last to start wins).
+	Decisions    outbox.Decisions
+	Workers      int
+	PollInterval time.Duration
+	MaxAttempts  int
+	RetryBase    time.Duration
+	RetryMax     time.Duration
+	Retention    time.Duration
+	// WebhookTimeout bounds one webhook attempt; SecretOverlap is how long a rotated-out secret keeps signing.
+	WebhookTimeout time.Duration
+	SecretOverlap  time.Duration
+	// NATS publishes to JetStream when its URL is set.
+	NATS natspub.Config
+}
+
+func defaultOutbox() outboxConfig {
+	return outboxConfig{Decisions: outbox.DecisionsAll, Workers: 4, PollInterval: 2 * time.Second, MaxAttempts: 10,
+		RetryBase: 5 * time.Second, RetryMax: time.Hour, Retention: 7 * 24 * time.Hour,
+		WebhookTimeout: 10 * time.Second, SecretOverlap: 24 * time.Hour,
+		NATS: natspub.Config{Stream: "RISKGRAPH_EVENTS", Prefix: "riskgraph", Timeout: 5 * time.Second}}
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -261,12 +289,43 @@ func loadConfig(getenv func(string) string) (cfg config, warnings []string, err 
 	default:
 		errs = append(errs, fmt.Errorf("REVIEW_TIMEOUT_ACTION=%q: want APPROVE or DECLINE", action))
 	}
+	cfg.Outbox = loadOutbox(str, integer, duration, &errs)
 	cfg.Now = time.Now
 	if err := cfg.LogLevel.UnmarshalText([]byte(str("LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: want debug, info, warn or error"))
 	}
 	cfg.LogJSON = str("LOG_FORMAT", map[bool]string{true: "json", false: "text"}[cfg.production()]) == "json"
 	return cfg, warnings, errors.Join(errs...)
+}
+
+// loadOutbox reads the outbox, webhook and NATS knobs.
+func loadOutbox(str func(string, string) string, integer func(string, int, int, int) int,
+	duration func(string, time.Duration) time.Duration, errs *[]error) outboxConfig {
+	o := defaultOutbox()
+	switch d := outbox.Decisions(strings.ToUpper(str("OUTBOX_DECISIONS", string(o.Decisions)))); d {
+	case outbox.DecisionsAll, outbox.DecisionsReviewReject:
+		o.Decisions = d
+	default:
+		*errs = append(*errs, fmt.Errorf("OUTBOX_DECISIONS=%q: want ALL or REVIEW_REJECT", d))
+	}
+	o.Workers = integer("OUTBOX_WORKERS", o.Workers, 1, 256)
+	o.PollInterval = duration("OUTBOX_POLL_INTERVAL", o.PollInterval)
+	o.MaxAttempts = integer("OUTBOX_MAX_ATTEMPTS", o.MaxAttempts, 1, 100)
+	o.RetryBase = duration("OUTBOX_RETRY_BASE", o.RetryBase)
+	o.RetryMax = duration("OUTBOX_RETRY_MAX", o.RetryMax)
+	if o.RetryMax < o.RetryBase {
+		*errs = append(*errs, fmt.Errorf("OUTBOX_RETRY_MAX=%s: want at least OUTBOX_RETRY_BASE (%s)", o.RetryMax, o.RetryBase))
+	}
+	o.Retention = duration("OUTBOX_RETENTION", o.Retention)
+	o.WebhookTimeout = duration("WEBHOOK_TIMEOUT", o.WebhookTimeout)
+	o.SecretOverlap = duration("WEBHOOK_SECRET_OVERLAP", o.SecretOverlap)
+	o.NATS.URL = str("NATS_URL", "")
+	o.NATS.Stream = str("NATS_EVENT_STREAM", o.NATS.Stream)
+	o.NATS.Prefix = str("NATS_EVENT_PREFIX", o.NATS.Prefix)
+	if strings.ContainsAny(o.NATS.Prefix, " *>") || strings.HasSuffix(o.NATS.Prefix, ".") {
+		*errs = append(*errs, fmt.Errorf("NATS_EVENT_PREFIX=%q: want a subject prefix such as riskgraph (no wildcards, spaces or trailing dot)", o.NATS.Prefix))
+	}
+	return o
 }
 
 func indentErrors(err error) error {

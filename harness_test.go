@@ -79,7 +79,8 @@ func testConfig(dbURL string, clock *testClock) config {
 	// Every test logs in from 127.0.0.1; the throttle has its own test.
 	l.LoginsPerMinute, l.RegistersPerMinute = 100_000, 100_000
 	return config{DatabaseURL: dbURL, Env: "development", JWTSecret: testJWTSecret, Introspection: true,
-		Scoring: engine.DefaultConfig(), RulePacks: []string{"seed", "default"}, Now: clock.Now, Limits: l}
+		Scoring: engine.DefaultConfig(), RulePacks: []string{"seed", "default"}, Now: clock.Now, Limits: l,
+		Outbox: defaultOutbox()}
 }
 
 // seededRules is how many rules a test server starts with: both packs.
