@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -272,5 +273,331 @@ func TestOutboxWebhooksDeliverEveryEventTypeSigned(t *testing.T) {
 				t.Errorf("decision.made payload: got %v", d)
 			}
 		}
+	}
+}
+
+const deliveriesQuery = `query($f: WebhookDeliveryFilter, $first: Int, $after: String) { webhookDeliveries(filter: $f, first: $first, after: $after) {
+	totalCount pageInfo { hasNextPage endCursor }
+	edges { node { id sink endpointId eventId eventType aggregateType aggregateId status attempts responseStatus lastError deliveredAt replayOf payload } } } }`
+
+type deliveryOut struct {
+	ID, Sink, EventID, EventType, AggregateType, AggregateID, Status string
+	EndpointID, LastError, ReplayOf                                  *string
+	Attempts                                                         int
+	ResponseStatus                                                   *int
+	DeliveredAt                                                      *time.Time
+	Payload                                                          map[string]any
+}
+
+func (e *testEnv) deliveries(t *testing.T, token string, filter map[string]any) []deliveryOut {
+	t.Helper()
+	var out struct {
+		WebhookDeliveries struct {
+			TotalCount int
+			Edges      []struct{ Node deliveryOut }
+		}
+	}
+	e.must(t, token, deliveriesQuery, map[string]any{"f": filter, "first": 100}, &out)
+	var ds []deliveryOut
+	for _, ed := range out.WebhookDeliveries.Edges {
+		ds = append(ds, ed.Node)
+	}
+	if out.WebhookDeliveries.TotalCount != len(ds) {
+		t.Fatalf("totalCount %d, rows %d", out.WebhookDeliveries.TotalCount, len(ds))
+	}
+	return ds
+}
+
+func TestOutboxRetriesInOrderPerAggregate(t *testing.T) {
+	db, url := pgtest.New(t)
+	e := newEnvOnWith(t, db, url, fastOutbox)
+	e.clock.AdvanceToHour(12)
+	admin := e.user(t, "admin", domain.RoleAdmin)
+	ana := e.user(t, "ana", domain.RoleAnalyst)
+	alice := e.user(t, "alice", domain.RoleUser)
+
+	// The receiver refuses the first three attempts at the risk event's opening.
+	r := newReceiver(t)
+	refused := 0
+	r.answer = func(h hook, _ int) int {
+		if h.Env.Type == "risk_event.opened" && refused < 3 {
+			refused++
+			return http.StatusServiceUnavailable
+		}
+		return http.StatusOK
+	}
+	endpointID, secret := e.addEndpoint(t, admin.AccessToken, r.srv.URL, "risk_event.opened", "alert.raised", "risk_event.updated")
+	big := e.submit(t, alice.AccessToken, map[string]any{"amount": "12000", "merchantId": "m-1"})
+	e.must(t, ana.AccessToken, `mutation($id: ID!) { handleRiskEvent(id: $id, input: {action: START}) { status } }`, map[string]any{"id": big.RiskEvent.ID}, nil)
+
+	// opened ×4 (three refused), then the alert and the update, once each, after it.
+	waitFor(t, "the risk event's three events", func() bool { return len(r.hooks()) >= 6 })
+	got := r.hooks()
+	var types []string
+	for _, h := range got {
+		checkHook(t, h, secret, eventSchemas(t))
+		types = append(types, h.Env.Type)
+	}
+	want := []string{"risk_event.opened", "risk_event.opened", "risk_event.opened", "risk_event.opened", "alert.raised", "risk_event.updated"}
+	if !slices.Equal(types, want) {
+		t.Fatalf("arrivals: got %v, want %v", types, want)
+	}
+	for _, h := range got[1:4] {
+		if h.Env.ID != got[0].Env.ID || h.Header.Get("webhook-id") != got[0].Header.Get("webhook-id") || string(h.Body) != string(got[0].Body) {
+			t.Fatalf("a retry must resend the same message (id and body)")
+		}
+	}
+	ds := e.deliveries(t, admin.AccessToken, map[string]any{"endpointId": endpointID, "eventType": "risk_event.opened"})
+	if len(ds) != 1 || ds[0].Status != "DELIVERED" || ds[0].Attempts != 4 || ds[0].ResponseStatus == nil || *ds[0].ResponseStatus != 200 ||
+		ds[0].Sink != "WEBHOOK" || ds[0].EventID != got[0].Env.ID || ds[0].AggregateID != big.RiskEvent.ID {
+		t.Fatalf("delivery log: got %+v, want one DELIVERED after 4 attempts", ds)
+	}
+	// Filtered by the endpoint's types: no decision.made was sent.
+	if n := e.count(t, "SELECT count(*) FROM outbox_deliveries WHERE event_type = 'decision.made'"); n != 0 {
+		t.Fatalf("decision.made deliveries to an endpoint that filters it out: %d", n)
+	}
+}
+
+func TestOutboxDeadLetterAndReplay(t *testing.T) {
+	db, url := pgtest.New(t)
+	e := newEnvOnWith(t, db, url, func(cfg *config) {
+		fastOutbox(cfg)
+		cfg.Outbox.MaxAttempts = 3
+	})
+	admin := e.user(t, "admin", domain.RoleAdmin)
+	alice := e.user(t, "alice", domain.RoleUser)
+
+	r := newReceiver(t)
+	var down sync.Mutex
+	failing := true
+	r.answer = func(hook, int) int {
+		down.Lock()
+		defer down.Unlock()
+		if failing {
+			return http.StatusInternalServerError
+		}
+		return http.StatusNoContent
+	}
+	endpointID, _ := e.addEndpoint(t, admin.AccessToken, r.srv.URL, "decision.made")
+	from := time.Now().Add(-time.Minute)
+	for range 2 {
+		e.submit(t, alice.AccessToken, map[string]any{"amount": "20", "merchantId": "m-1"})
+	}
+	to := time.Now().Add(time.Minute)
+	waitFor(t, "both deliveries dead-lettered", func() bool {
+		return e.count(t, "SELECT count(*) FROM outbox_deliveries WHERE status = 'DEAD'") == 2
+	})
+	dead := e.deliveries(t, admin.AccessToken, map[string]any{"status": "DEAD", "endpointId": endpointID})
+	if len(dead) != 2 || dead[0].Attempts != 3 || dead[0].LastError == nil || !strings.Contains(*dead[0].LastError, "HTTP 500") {
+		t.Fatalf("dead letters: got %+v, want 2 after 3 attempts with the last error", dead)
+	}
+	if n := len(r.hooks()); n != 6 {
+		t.Fatalf("attempts received: got %d, want 3 per delivery", n)
+	}
+	if ds := e.deliveries(t, admin.AccessToken, map[string]any{"status": "DELIVERED"}); len(ds) != 0 {
+		t.Fatalf("DELIVERED filter: got %d rows, want 0", len(ds))
+	}
+
+	down.Lock()
+	failing = false
+	down.Unlock()
+	// Replay one: a new delivery with the same event id; an open one can't be replayed.
+	var one struct{ ReplayWebhookDelivery deliveryOut }
+	e.must(t, admin.AccessToken, `mutation($id: ID!) { replayWebhookDelivery(id: $id) { id status replayOf eventId } }`, map[string]any{"id": dead[0].ID}, &one)
+	if rp := one.ReplayWebhookDelivery; rp.ReplayOf == nil || *rp.ReplayOf != dead[0].ID || rp.EventID != dead[0].EventID {
+		t.Fatalf("replay: got %+v", rp)
+	}
+	waitFor(t, "the replay delivered", func() bool {
+		return e.count(t, "SELECT count(*) FROM outbox_deliveries WHERE status = 'DELIVERED'") == 1
+	})
+	last := r.hooks()[len(r.hooks())-1]
+	if last.Header.Get("webhook-id") != dead[0].EventID {
+		t.Fatalf("replayed webhook-id %q, want the event's id %q", last.Header.Get("webhook-id"), dead[0].EventID)
+	}
+	e.mustFail(t, admin.AccessToken, `mutation($id: ID!) { replayWebhookDelivery(id: $id) { id } }`, map[string]any{"id": "999999"}, "NOT_FOUND")
+
+	// Replay a time range: both first deliveries (finished), not the replay itself.
+	var rng struct{ ReplayWebhookDeliveries int }
+	e.must(t, admin.AccessToken, `mutation($e: ID!, $from: Time!, $to: Time!) { replayWebhookDeliveries(endpointId: $e, from: $from, to: $to) }`,
+		map[string]any{"e": endpointID, "from": from, "to": to}, &rng)
+	if rng.ReplayWebhookDeliveries != 2 {
+		t.Fatalf("range replay: got %d, want 2", rng.ReplayWebhookDeliveries)
+	}
+	waitFor(t, "the range replay delivered", func() bool {
+		return e.count(t, "SELECT count(*) FROM outbox_deliveries WHERE status = 'DELIVERED'") == 3
+	})
+	e.mustFail(t, admin.AccessToken, `mutation($e: ID!, $from: Time!, $to: Time!) { replayWebhookDeliveries(endpointId: $e, from: $from, to: $to) }`,
+		map[string]any{"e": endpointID, "from": to, "to": from}, "BAD_USER_INPUT")
+}
+
+func TestOutboxTwoInstancesNeverDeliverOneRowAtOnce(t *testing.T) {
+	db, url := pgtest.New(t)
+	a := newEnvOnWith(t, db, url, fastOutbox)
+	b := newEnvOnWith(t, db, url, fastOutbox)
+	a.clock.AdvanceToHour(12)
+	b.clock.AdvanceToHour(12)
+	admin := a.user(t, "admin", domain.RoleAdmin)
+
+	// The receiver is slow, so attempts would overlap if two dispatchers took one row.
+	r := newReceiver(t)
+	var mu sync.Mutex
+	inFlight, overlaps := map[string]bool{}, 0
+	r.srv.Config.Handler = func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			id := req.Header.Get("webhook-id")
+			mu.Lock()
+			if inFlight[id] {
+				overlaps++
+			}
+			inFlight[id] = true
+			mu.Unlock()
+			time.Sleep(5 * time.Millisecond)
+			next.ServeHTTP(w, req)
+			mu.Lock()
+			delete(inFlight, id)
+			mu.Unlock()
+		})
+	}(r.srv.Config.Handler)
+	a.addEndpoint(t, admin.AccessToken, r.srv.URL, "decision.made")
+
+	const users, each = 8, 5
+	var wg sync.WaitGroup
+	for i := range users {
+		env := a
+		if i%2 == 1 {
+			env = b
+		}
+		u := env.user(t, fmt.Sprintf("user-%d", i), domain.RoleUser)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				env.submit(t, u.AccessToken, map[string]any{"amount": "15", "merchantId": "m-1"})
+			}
+		}()
+	}
+	wg.Wait()
+	waitFor(t, "every decision delivered", func() bool { return len(r.hooks()) >= users*each })
+	counts := map[string]int{}
+	for _, h := range r.hooks() {
+		counts[h.Header.Get("webhook-id")]++
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(counts) != users*each || overlaps != 0 {
+		t.Fatalf("got %d distinct events (want %d) and %d overlapping attempts (want 0)", len(counts), users*each, overlaps)
+	}
+	for id, n := range counts {
+		if n != 1 {
+			t.Fatalf("event %s delivered %d times, want once", id, n)
+		}
+	}
+	// Both instances' dispatchers took part (not a requirement, but the test means nothing otherwise).
+	if n := a.count(t, "SELECT count(*) FROM outbox_deliveries WHERE status = 'DELIVERED'"); n != users*each {
+		t.Fatalf("delivered rows: got %d, want %d", n, users*each)
+	}
+}
+
+func TestOutboxEndpointSecretsAreWriteOnly(t *testing.T) {
+	db, url := pgtest.New(t)
+	e := newEnvOnWith(t, db, url, func(cfg *config) {
+		fastOutbox(cfg)
+		cfg.Outbox.SecretOverlap = time.Hour
+	})
+	admin := e.user(t, "admin", domain.RoleAdmin)
+	ana := e.user(t, "ana", domain.RoleAnalyst)
+	alice := e.user(t, "alice", domain.RoleUser)
+
+	// Admins only; bad input is BAD_USER_INPUT.
+	e.mustFail(t, ana.AccessToken, upsertEndpointMutation, map[string]any{"in": map[string]any{"url": "https://example.com/h"}}, "FORBIDDEN")
+	e.mustFail(t, ana.AccessToken, `{ webhookEndpoints { id } }`, nil, "FORBIDDEN")
+	for _, in := range []map[string]any{
+		{"url": "ftp://example.com/h"}, {"url": "/relative"}, {"url": "https://"}, {"url": " https://example.com"},
+		{"url": "https://example.com/h", "eventTypes": []string{"decision.made", "nope"}},
+		{"url": "https://example.com/h", "secret": "whsec_short"}, {"url": "https://example.com/h", "secret": "not-a-secret"},
+	} {
+		e.mustFail(t, admin.AccessToken, upsertEndpointMutation, map[string]any{"in": in}, "BAD_USER_INPUT")
+	}
+	e.mustFail(t, admin.AccessToken, upsertEndpointMutation, map[string]any{"in": map[string]any{"id": "999999", "url": "https://example.com/h"}}, "NOT_FOUND")
+
+	r := newReceiver(t)
+	id, first := e.addEndpoint(t, admin.AccessToken, r.srv.URL, "decision.made")
+	var list struct{ WebhookEndpoints []endpointOut }
+	e.must(t, admin.AccessToken, `{ webhookEndpoints { id url secret eventTypes enabled } }`, nil, &list)
+	if len(list.WebhookEndpoints) != 1 || list.WebhookEndpoints[0].Secret != "***" || list.WebhookEndpoints[0].URL != r.srv.URL {
+		t.Fatalf("endpoints: got %+v, want the secret masked", list.WebhookEndpoints)
+	}
+	// Never in the audit log.
+	if n := e.count(t, "SELECT count(*) FROM audit_logs WHERE action LIKE 'webhook.%' AND details::text LIKE ?", "%"+first[6:16]+"%"); n != 0 {
+		t.Fatalf("the secret is in the audit log")
+	}
+
+	// Rotation to a secret of the admin's own: not returned, and both sign during the overlap.
+	second := "whsec_" + strings.Repeat("QUJD", 8) // 24 bytes
+	var up struct {
+		UpsertWebhookEndpoint struct {
+			Endpoint endpointOut
+			Secret   *string
+		}
+	}
+	e.must(t, admin.AccessToken, upsertEndpointMutation, map[string]any{"in": map[string]any{"id": id, "url": r.srv.URL, "eventTypes": []string{"decision.made"}, "secret": second}}, &up)
+	if u := up.UpsertWebhookEndpoint; u.Secret != nil || u.Endpoint.Secret != "***" || u.Endpoint.PreviousSecretUntil == nil {
+		t.Fatalf("rotation: got %+v, want nothing returned and an overlap", u)
+	}
+	e.submit(t, alice.AccessToken, map[string]any{"amount": "20"})
+	waitFor(t, "a delivery during the overlap", func() bool { return len(r.hooks()) == 1 })
+	h := r.hooks()[0]
+	if sigs := strings.Fields(h.Header.Get("webhook-signature")); len(sigs) != 2 {
+		t.Fatalf("signatures during the overlap: got %d, want 2", len(sigs))
+	}
+	checkHook(t, h, first, eventSchemas(t))
+	checkHook(t, h, second, eventSchemas(t))
+
+	// After the overlap only the new secret signs; "***" keeps it.
+	e.clock.Advance(2 * time.Hour)
+	admin, alice = e.login(t, "admin", "correct horse battery"), e.login(t, "alice", "correct horse battery")
+	e.must(t, admin.AccessToken, upsertEndpointMutation, map[string]any{"in": map[string]any{"id": id, "url": r.srv.URL, "eventTypes": []string{"decision.made"}, "secret": "***"}}, nil)
+	e.submit(t, alice.AccessToken, map[string]any{"amount": "21"})
+	waitFor(t, "a delivery after the overlap", func() bool { return len(r.hooks()) == 2 })
+	h = r.hooks()[1]
+	wh, _ := standardwebhooks.NewWebhook(first)
+	if sigs := strings.Fields(h.Header.Get("webhook-signature")); len(sigs) != 1 || wh.Verify(h.Body, h.Header) == nil {
+		t.Fatalf("after the overlap: got %d signatures, or the old secret still verifies", len(sigs))
+	}
+	checkHook(t, h, second, eventSchemas(t))
+
+	// Disabling the only endpoint makes the triggers write nothing again.
+	before := e.count(t, "SELECT count(*) FROM outbox_events")
+	e.must(t, admin.AccessToken, upsertEndpointMutation, map[string]any{"in": map[string]any{"id": id, "url": r.srv.URL, "enabled": false}}, nil)
+	e.submit(t, alice.AccessToken, map[string]any{"amount": "22"})
+	if n := e.count(t, "SELECT count(*) FROM outbox_events"); n != before {
+		t.Fatalf("events with every endpoint disabled: got %d new, want 0", n-before)
+	}
+	var del struct{ DeleteWebhookEndpoint bool }
+	e.must(t, admin.AccessToken, `mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, map[string]any{"id": id}, &del)
+	e.mustFail(t, admin.AccessToken, `mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, map[string]any{"id": id}, "NOT_FOUND")
+}
+
+func TestOutboxDecisionsReviewRejectOnly(t *testing.T) {
+	db, url := pgtest.New(t)
+	e := newEnvOnWith(t, db, url, func(cfg *config) {
+		fastOutbox(cfg)
+		cfg.Outbox.Decisions = outbox.DecisionsReviewReject
+	})
+	e.clock.AdvanceToHour(12)
+	admin := e.user(t, "admin", domain.RoleAdmin)
+	alice := e.user(t, "alice", domain.RoleUser)
+	r := newReceiver(t)
+	e.addEndpoint(t, admin.AccessToken, r.srv.URL, "decision.made")
+	holdRule(t, e)
+	e.submit(t, alice.AccessToken, map[string]any{"amount": "20"})
+	h := held(t, e, alice.AccessToken)
+	waitFor(t, "the REVIEW decision", func() bool { return len(r.hooks()) >= 1 })
+	var decisions []string
+	for _, d := range e.deliveries(t, admin.AccessToken, nil) {
+		decisions = append(decisions, d.Payload["decision"].(string)+":"+d.Payload["transactionId"].(string))
+	}
+	if !slices.Equal(decisions, []string{"REVIEW:" + h.Transaction.ID}) {
+		t.Fatalf("decision.made events: got %v, want only the REVIEW one", decisions)
 	}
 }
