@@ -5,16 +5,22 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
@@ -599,5 +605,228 @@ func TestOutboxDecisionsReviewRejectOnly(t *testing.T) {
 	}
 	if !slices.Equal(decisions, []string{"REVIEW:" + h.Transaction.ID}) {
 		t.Fatalf("decision.made events: got %v, want only the REVIEW one", decisions)
+	}
+}
+
+func TestOutboxPublishesToJetStreamOnce(t *testing.T) {
+	unique := strconv.FormatInt(time.Now().UnixNano(), 36)
+	natsCfg := func(cfg *config) {
+		fastOutbox(cfg)
+		cfg.Outbox.NATS.URL = "nats://127.0.0.1:4222"
+		cfg.Outbox.NATS.Stream = "RGTEST_EVENTS_" + strings.ToUpper(unique)
+		cfg.Outbox.NATS.Prefix = "rgtest" + unique
+	}
+	var probe config
+	natsCfg(&probe)
+	nc, err := nats.Connect(probe.Outbox.NATS.URL)
+	if err != nil {
+		t.Fatalf("NATS at %s: %v (start it as the machine notes say)", probe.Outbox.NATS.URL, err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := js.DeleteStream(context.Background(), probe.Outbox.NATS.Stream); err != nil {
+			t.Errorf("delete the test stream: %v", err)
+		}
+		nc.Close()
+	})
+
+	db, url := pgtest.New(t)
+	e := newEnvOnWith(t, db, url, natsCfg)
+	e.clock.AdvanceToHour(12)
+	admin := e.user(t, "admin", domain.RoleAdmin)
+	alice := e.user(t, "alice", domain.RoleUser)
+	e.submit(t, alice.AccessToken, map[string]any{"amount": "12000", "merchantId": "m-1"}) // decision, event, alert
+	e.submit(t, alice.AccessToken, map[string]any{"amount": "20", "merchantId": "m-1"})
+
+	want := e.count(t, "SELECT count(*) FROM outbox_events")
+	if want < 4 {
+		t.Fatalf("outbox events with only the NATS sink: got %d, want at least 4", want)
+	}
+	waitFor(t, "every event published", func() bool {
+		return e.count(t, "SELECT count(*) FROM outbox_deliveries WHERE endpoint_id IS NULL AND status = 'DELIVERED'") == want
+	})
+	// A replay publishes the same Nats-Msg-Id again: JetStream drops it.
+	ds := e.deliveries(t, admin.AccessToken, map[string]any{"sink": "NATS"})
+	e.must(t, admin.AccessToken, `mutation($id: ID!) { replayWebhookDelivery(id: $id) { id } }`, map[string]any{"id": ds[0].ID}, nil)
+	waitFor(t, "the replay published", func() bool {
+		return e.count(t, "SELECT count(*) FROM outbox_deliveries WHERE endpoint_id IS NULL AND status = 'DELIVERED'") == want+1
+	})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	stream, err := js.Stream(ctx, probe.Outbox.NATS.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if subj := stream.CachedInfo().Config.Subjects; !slices.Contains(subj, probe.Outbox.NATS.Prefix+".decision.made") || len(subj) != len(outbox.EventTypes) {
+		t.Fatalf("stream subjects: got %v, want one per event type", subj)
+	}
+	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := cons.Fetch(want+5, jetstream.FetchMaxWait(2*time.Second)) // fewer are there: it waits the 2 s out
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	schemas := eventSchemas(t)
+	for msg := range batch.Messages() {
+		var h hook
+		h.Body = msg.Data()
+		if err := json.Unmarshal(h.Body, &h.Env); err != nil {
+			t.Fatal(err)
+		}
+		id := msg.Headers().Get(jetstream.MsgIDHeader)
+		if id != h.Env.ID || seen[id] || msg.Subject() != probe.Outbox.NATS.Prefix+"."+h.Env.Type {
+			t.Fatalf("message %s on %s: Nats-Msg-Id %q, seen before %v", h.Env.ID, msg.Subject(), id, seen[id])
+		}
+		seen[id] = true
+		doc, _ := jsonschema.UnmarshalJSON(strings.NewReader(string(h.Body)))
+		if err := schemas[h.Env.Type].Validate(doc); err != nil {
+			t.Errorf("%s: %v", h.Env.Type, err)
+		}
+	}
+	if len(seen) != want {
+		t.Fatalf("messages in the stream: got %d, want %d (each event once)", len(seen), want)
+	}
+}
+
+// gqlAt posts one GraphQL request to a server at base (another process).
+func gqlAt(t *testing.T, base, token, query string, vars map[string]any, out any) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s/graphql: %v", base, err)
+	}
+	defer resp.Body.Close()
+	var res gqlResponse
+	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil || len(res.Errors) > 0 {
+		t.Fatalf("%s: errors %+v (%v)", query, res.Errors, err)
+	}
+	if out != nil {
+		if err := json.Unmarshal(res.Data, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestOutboxSurvivesSIGKILLMidDelivery(t *testing.T) {
+	db, url := pgtest.New(t)
+
+	// The receiver holds the first request open (the dispatcher is mid-delivery
+	// when it dies) and de-duplicates by webhook-id, as a receiver should.
+	firstArrived := make(chan string, 1)
+	var mu sync.Mutex
+	accepted := map[string]int{} // webhook-id → requests answered 200 (a receiver processes the first only)
+	requests := map[string]int{}
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		id := req.Header.Get("webhook-id")
+		io.Copy(io.Discard, req.Body) //nolint:errcheck
+		mu.Lock()
+		requests[id]++
+		first := len(requests) == 1 && requests[id] == 1
+		mu.Unlock()
+		if first {
+			firstArrived <- id
+			<-req.Context().Done() // until the sender's connection dies with it
+			return
+		}
+		mu.Lock()
+		accepted[id]++
+		mu.Unlock()
+	}))
+	defer recv.Close()
+
+	// The server as its own process: this test binary acting as riskgraph.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self)
+	var logs lockedBuffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd.Env = append(os.Environ(), asCommandEnv+"=1", "DATABASE_URL="+url, "ADDR="+addr, "JWT_SECRET="+string(testJWTSecret),
+		"ADMIN_USERNAME=admin", "ADMIN_PASSWORD=a long admin passphrase", "OUTBOX_POLL_INTERVAL=50ms", "LOG_LEVEL=warn")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	defer func() {
+		if !killed {
+			cmd.Process.Kill() //nolint:errcheck
+			cmd.Wait()         //nolint:errcheck
+		}
+	}()
+	base := "http://" + addr
+	waitFor(t, "the server process ready", func() bool {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+
+	var login struct{ Login session }
+	gqlAt(t, base, "", loginMutation, map[string]any{"in": map[string]any{"username": "admin", "password": "a long admin passphrase"}}, &login)
+	admin := login.Login.AccessToken
+	gqlAt(t, base, admin, upsertEndpointMutation, map[string]any{"in": map[string]any{"url": recv.URL, "eventTypes": []string{"decision.made"}}}, nil)
+	gqlAt(t, base, admin, `mutation { createUser(input: {username: "alice", password: "a long alice passphrase", email: "a@example.com", role: USER}) { id } }`, nil, nil)
+	gqlAt(t, base, "", loginMutation, map[string]any{"in": map[string]any{"username": "alice", "password": "a long alice passphrase"}}, &login)
+	for i := range 5 {
+		gqlAt(t, base, login.Login.AccessToken, submitMutation, map[string]any{"in": map[string]any{"amount": fmt.Sprint(20 + i), "merchantId": "m-1"}}, nil)
+	}
+
+	var inFlight string
+	select {
+	case inFlight = <-firstArrived:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no delivery reached the receiver; server log:\n%s", logs.String())
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait() //nolint:errcheck
+	killed = true
+
+	// Another instance takes over: nothing is lost, the interrupted one comes again.
+	e := newEnvOnWith(t, db, url, fastOutbox)
+	waitFor(t, "every delivery finished", func() bool {
+		return e.count(t, "SELECT count(*) FROM outbox_deliveries WHERE status <> 'DELIVERED'") == 0
+	})
+	var ids []string
+	if err := db.NewRaw("SELECT id::text FROM outbox_events ORDER BY seq").Scan(context.Background(), &ids); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(ids) != 5 || len(accepted) != 5 {
+		t.Fatalf("events %d, accepted by the receiver %d: want 5 and 5", len(ids), len(accepted))
+	}
+	// At least once: another request answered before the kill may come again
+	// (its outcome was not committed); de-duplicated by webhook-id, each counts once.
+	for _, id := range ids {
+		if accepted[id] == 0 {
+			t.Errorf("event %s never accepted", id)
+		}
+	}
+	if requests[inFlight] != 2 {
+		t.Fatalf("the delivery interrupted by SIGKILL: %d requests, want 2 (the receiver de-duplicates by webhook-id)", requests[inFlight])
 	}
 }
