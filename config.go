@@ -77,7 +77,7 @@ type outboxConfig struct {
 }
 
 func defaultOutbox() outboxConfig {
-	return outboxConfig{Decisions: outbox.DecisionsAll, Workers: 4, PollInterval: 2 * time.Second, MaxAttempts: 10,
+	return outboxConfig{Decisions: outbox.DecisionsAll, Workers: 4, PollInterval: 250 * time.Millisecond, MaxAttempts: 10,
 		RetryBase: 5 * time.Second, RetryMax: time.Hour, Retention: 7 * 24 * time.Hour,
 		WebhookTimeout: 10 * time.Second, SecretOverlap: 24 * time.Hour,
 		NATS: natspub.Config{Stream: "RISKGRAPH_EVENTS", Prefix: "riskgraph", Timeout: 5 * time.Second}}

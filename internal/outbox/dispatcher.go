@@ -45,8 +45,8 @@ type Options struct {
 	// Workers attempt deliveries concurrently, each holding one connection
 	// (and the row's lock) for the length of an attempt.
 	Workers int
-	// PollInterval bounds how late a due retry is attempted, and how late an
-	// event is seen when its notification was lost.
+	// PollInterval bounds how late a decision.made event (whose trigger does
+	// not notify) or an event whose notification was lost is seen.
 	PollInterval time.Duration
 	// MaxAttempts before a delivery is dead-lettered (DEAD).
 	MaxAttempts int
@@ -114,15 +114,21 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	}
 	tick := time.NewTicker(d.o.PollInterval)
 	defer tick.Stop()
-	lastCleanUp := time.Time{}
+	var lastCleanUp, lastSweep time.Time
 	for {
-		if err := d.fanOut(ctx); err != nil && ctx.Err() == nil {
+		fanned, err := d.fanOut(ctx)
+		if err != nil && ctx.Err() == nil {
 			d.o.Log.Error("outbox: fan out", "err", err)
 		}
-		for _, w := range d.wakes {
-			select {
-			case w <- struct{}{}:
-			default:
+		// Workers look for due rows when new ones were fanned out, and at
+		// least once a second for retries coming due.
+		if now := time.Now(); fanned > 0 || now.Sub(lastSweep) >= retrySweep {
+			lastSweep = now
+			for _, w := range d.wakes {
+				select {
+				case w <- struct{}{}:
+				default:
+				}
 			}
 		}
 		if now := d.o.Now(); now.Sub(lastCleanUp) >= time.Minute {
@@ -140,6 +146,9 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		}
 	}
 }
+
+// retrySweep is how often workers look for retries that came due.
+const retrySweep = time.Second
 
 // work attempts due deliveries until none is left, then waits for a wake.
 func (d *Dispatcher) work(ctx context.Context, wake <-chan struct{}) {
@@ -169,8 +178,14 @@ func (d *Dispatcher) work(ctx context.Context, wake <-chan struct{}) {
 // one is registered. One instance fans out at a time, so a later event of an
 // aggregate never gets its deliveries before an earlier one; events are
 // picked by their own fanned_out state, never by a high-water mark, so one
-// committed late is picked up on the next round.
-func (d *Dispatcher) fanOut(ctx context.Context) error {
+// committed late is picked up on the next round. It returns how many events
+// it fanned out; when there are none it costs one index probe.
+func (d *Dispatcher) fanOut(ctx context.Context) (int, error) {
+	var waiting bool
+	if err := d.o.DB.NewRaw("SELECT EXISTS (SELECT 1 FROM outbox_events WHERE NOT fanned_out)").Scan(ctx, &waiting); err != nil || !waiting {
+		return 0, err
+	}
+	total := 0
 	for {
 		var n int
 		err := d.o.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -193,8 +208,9 @@ func (d *Dispatcher) fanOut(ctx context.Context) error {
 			)
 			SELECT count(*) FROM done`, fanOutBatch, d.o.Now(), d.o.Now()).Scan(ctx, &n)
 		})
+		total += n
 		if err != nil || n < fanOutBatch {
-			return err
+			return total, err
 		}
 	}
 }
