@@ -36,12 +36,15 @@ import (
 	"github.com/smartfinance/riskgraph/internal/gqlhttp"
 	"github.com/smartfinance/riskgraph/internal/ingest"
 	"github.com/smartfinance/riskgraph/internal/monitor"
+	"github.com/smartfinance/riskgraph/internal/natspub"
+	"github.com/smartfinance/riskgraph/internal/outbox"
 	"github.com/smartfinance/riskgraph/internal/pubsub"
 	"github.com/smartfinance/riskgraph/internal/ratelimit"
 	"github.com/smartfinance/riskgraph/internal/requestid"
 	"github.com/smartfinance/riskgraph/internal/rules"
 	"github.com/smartfinance/riskgraph/internal/submit"
 	"github.com/smartfinance/riskgraph/internal/tracing"
+	"github.com/smartfinance/riskgraph/internal/webhook"
 	"github.com/smartfinance/riskgraph/resolvers"
 	"github.com/smartfinance/riskgraph/web"
 )
@@ -76,6 +79,14 @@ type app struct {
 	cases    *cases.Service
 	now      func() time.Time
 	listener *pubsub.Listener
+
+	// The outbox: its dispatcher, endpoint and delivery-log services, and the
+	// NATS publisher (nil without NATS_URL).
+	dispatcher *outbox.Dispatcher
+	webhooks   *webhook.Service
+	deliveries *outbox.Service
+	natsPub    *natspub.Publisher
+
 	registry *prometheus.Registry
 	handler  http.Handler
 
@@ -164,7 +175,11 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 		return nil, fmt.Errorf("load lists: %w", err)
 	}
 	a.cases = cases.New(db, cfg.Now)
+	if err := a.startOutbox(ctx, cfg); err != nil {
+		return nil, err
+	}
 	if err := a.startBackground(ctx, cfg); err != nil {
+		a.closeNATS()
 		return nil, err
 	}
 	a.metrics = monitor.NewMetrics(a.registry, a.hub.Subscribers)
@@ -196,6 +211,9 @@ func newApp(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) (*app
 		Anomaly:  anomaly.NewService(db, a.anomaly, cfg.Now),
 		Log:      log,
 		Now:      cfg.Now,
+
+		Webhooks:   a.webhooks,
+		Deliveries: a.deliveries,
 	}
 	gql := a.graphQLServer(cfg, res)
 
@@ -271,7 +289,8 @@ func (a *app) startBackground(ctx context.Context, cfg config) error {
 			}
 		},
 		// Off the listener's goroutine: a large list takes a second to load.
-		Lists: a.lists.ReloadSoon,
+		Lists:  a.lists.ReloadSoon,
+		Outbox: a.dispatcher.Wake,
 	}, a.log)
 	// A session change ends this instance's cached state and live websockets
 	// alike; after a reconnect both are checked anew.
@@ -301,6 +320,11 @@ func (a *app) startBackground(ctx context.Context, cfg config) error {
 	go func() {
 		defer a.background.Done()
 		a.keys.RunFlusher(bg, apiKeyUseFlushInterval)
+	}()
+	a.background.Add(1)
+	go func() {
+		defer a.background.Done()
+		a.dispatcher.Run(bg)
 	}()
 	if d := cfg.ReviewDeadline; d.Timeout > 0 {
 		a.background.Add(1)
@@ -336,6 +360,7 @@ func (a *app) Close() {
 		}
 		a.background.Wait()
 		a.lists.Wait()
+		a.closeNATS()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := a.tracer.Shutdown(ctx); err != nil {
@@ -382,6 +407,37 @@ func (a *app) startIngest(ctx context.Context, cfg config) error {
 		a.ingest.Run(run)
 	}()
 	return nil
+}
+
+// startOutbox configures the outbox triggers for this deployment, connects
+// the NATS publisher when NATS_URL is set, and builds the dispatcher that
+// startBackground runs.
+func (a *app) startOutbox(ctx context.Context, cfg config) error {
+	o := cfg.Outbox
+	var natsSender outbox.Sender
+	if o.NATS.URL != "" {
+		p, err := natspub.Connect(ctx, o.NATS)
+		if err != nil {
+			return err
+		}
+		a.natsPub, natsSender = p, p
+	}
+	if err := outbox.Configure(ctx, a.db, o.Decisions, map[bool]string{true: o.NATS.Stream}[a.natsPub != nil]); err != nil {
+		a.closeNATS()
+		return fmt.Errorf("configure the outbox: %w", err)
+	}
+	a.dispatcher = outbox.New(outbox.Options{DB: a.db, Webhooks: webhook.NewSender(o.WebhookTimeout), NATS: natsSender,
+		Workers: o.Workers, PollInterval: o.PollInterval, MaxAttempts: o.MaxAttempts, RetryBase: o.RetryBase, RetryMax: o.RetryMax,
+		Retention: o.Retention, Now: cfg.Now, Log: a.log})
+	a.webhooks = webhook.NewService(a.db, cfg.Now, o.SecretOverlap)
+	a.deliveries = outbox.NewService(a.db, cfg.Now, a.dispatcher.Wake)
+	return nil
+}
+
+func (a *app) closeNATS() {
+	if a.natsPub != nil {
+		a.natsPub.Close()
+	}
 }
 
 // bootstrap creates the first admin and the demo data, as configured.

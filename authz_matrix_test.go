@@ -455,6 +455,8 @@ type authzSuite struct {
 	seq                                atomic.Int64
 	// anomalyModel is trained on the fixtures' traffic (anomaly_test.go).
 	anomalyModel string
+	// webhookEndpoint (disabled) and its DELIVERED webhookDelivery (authz_webhook_test.go).
+	webhookEndpoint, webhookDelivery string
 }
 
 func newAuthzSuite(t *testing.T) *authzSuite {
@@ -478,6 +480,7 @@ func newAuthzSuite(t *testing.T) *authzSuite {
 	s.list = list.UpsertList.ID
 	s.model = s.trainedModel(t)
 	s.anomalyModel = s.trainedAnomalyModel(t)
+	s.webhookEndpoint, s.webhookDelivery = s.deliveredWebhook(t)
 	s.loginUser = "login-target"
 	e.user(t, s.loginUser, domain.RoleUser)
 	s.chain = e.user(t, "refresher", domain.RoleUser).RefreshToken

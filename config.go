@@ -18,6 +18,8 @@ import (
 	"github.com/smartfinance/riskgraph/internal/cases"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/ingest"
+	"github.com/smartfinance/riskgraph/internal/natspub"
+	"github.com/smartfinance/riskgraph/internal/outbox"
 	"github.com/smartfinance/riskgraph/internal/store"
 	"github.com/smartfinance/riskgraph/internal/submit"
 	"github.com/smartfinance/riskgraph/internal/tracing"
@@ -58,6 +60,8 @@ type config struct {
 	// Group sizes the group commits that write concurrent submissions for
 	// different users in one database transaction (submit.GroupConfig).
 	Group submit.GroupConfig
+	// Outbox delivers events to webhooks and NATS JetStream (README, Integrations).
+	Outbox outboxConfig
 	// Now is the clock; tests replace it, the server uses time.Now.
 	Now func() time.Time
 
@@ -67,6 +71,30 @@ type config struct {
 	Ingest ingest.Config
 	// Tracing exports OpenTelemetry spans when an OTLP endpoint is set.
 	Tracing tracing.Config
+}
+
+// outboxConfig configures the outbox dispatcher, webhooks and the NATS publisher.
+type outboxConfig struct {
+	// Decisions selects the decision.made events written (every instance should agree: the last to start wins).
+	Decisions    outbox.Decisions
+	Workers      int
+	PollInterval time.Duration
+	MaxAttempts  int
+	RetryBase    time.Duration
+	RetryMax     time.Duration
+	Retention    time.Duration
+	// WebhookTimeout bounds one webhook attempt; SecretOverlap is how long a rotated-out secret keeps signing.
+	WebhookTimeout time.Duration
+	SecretOverlap  time.Duration
+	// NATS publishes to JetStream when its URL is set.
+	NATS natspub.Config
+}
+
+func defaultOutbox() outboxConfig {
+	return outboxConfig{Decisions: outbox.DecisionsAll, Workers: 4, PollInterval: 250 * time.Millisecond, MaxAttempts: 10,
+		RetryBase: 5 * time.Second, RetryMax: time.Hour, Retention: 7 * 24 * time.Hour,
+		WebhookTimeout: 10 * time.Second, SecretOverlap: 24 * time.Hour,
+		NATS: natspub.Config{Stream: "RISKGRAPH_EVENTS", Prefix: "riskgraph", Timeout: 5 * time.Second}}
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -290,8 +318,10 @@ func loadConfig(getenv func(string) string) (cfg config, warnings []string, err 
 	default:
 		errs = append(errs, fmt.Errorf("REVIEW_TIMEOUT_ACTION=%q: want APPROVE or DECLINE", action))
 	}
+	cfg.Outbox = loadOutbox(str, integer, duration, &errs)
 	cfg.Now = time.Now
 	errs = append(errs, integrationsConfig(&cfg, str, integer, duration)...)
+	cfg.Outbox.NATS.URL = cfg.NATSURL
 	if err := cfg.LogLevel.UnmarshalText([]byte(str("LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: want debug, info, warn or error"))
 	}
@@ -322,6 +352,35 @@ func integrationsConfig(cfg *config, str func(key, def string) string, integer f
 		}
 	}
 	return errs
+}
+
+// loadOutbox reads the outbox, webhook and NATS knobs.
+func loadOutbox(str func(string, string) string, integer func(string, int, int, int) int,
+	duration func(string, time.Duration) time.Duration, errs *[]error) outboxConfig {
+	o := defaultOutbox()
+	switch d := outbox.Decisions(strings.ToUpper(str("OUTBOX_DECISIONS", string(o.Decisions)))); d {
+	case outbox.DecisionsAll, outbox.DecisionsReviewReject:
+		o.Decisions = d
+	default:
+		*errs = append(*errs, fmt.Errorf("OUTBOX_DECISIONS=%q: want ALL or REVIEW_REJECT", d))
+	}
+	o.Workers = integer("OUTBOX_WORKERS", o.Workers, 1, 256)
+	o.PollInterval = duration("OUTBOX_POLL_INTERVAL", o.PollInterval)
+	o.MaxAttempts = integer("OUTBOX_MAX_ATTEMPTS", o.MaxAttempts, 1, 100)
+	o.RetryBase = duration("OUTBOX_RETRY_BASE", o.RetryBase)
+	o.RetryMax = duration("OUTBOX_RETRY_MAX", o.RetryMax)
+	if o.RetryMax < o.RetryBase {
+		*errs = append(*errs, fmt.Errorf("OUTBOX_RETRY_MAX=%s: want at least OUTBOX_RETRY_BASE (%s)", o.RetryMax, o.RetryBase))
+	}
+	o.Retention = duration("OUTBOX_RETENTION", o.Retention)
+	o.WebhookTimeout = duration("WEBHOOK_TIMEOUT", o.WebhookTimeout)
+	o.SecretOverlap = duration("WEBHOOK_SECRET_OVERLAP", o.SecretOverlap)
+	o.NATS.Stream = str("NATS_EVENT_STREAM", o.NATS.Stream)
+	o.NATS.Prefix = str("NATS_EVENT_PREFIX", o.NATS.Prefix)
+	if strings.ContainsAny(o.NATS.Prefix, " *>") || strings.HasSuffix(o.NATS.Prefix, ".") {
+		*errs = append(*errs, fmt.Errorf("NATS_EVENT_PREFIX=%q: want a subject prefix such as riskgraph (no wildcards, spaces or trailing dot)", o.NATS.Prefix))
+	}
+	return o
 }
 
 func indentErrors(err error) error {

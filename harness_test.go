@@ -80,7 +80,8 @@ func testConfig(dbURL string, clock *testClock) config {
 	l.LoginsPerMinute, l.RegistersPerMinute = 100_000, 100_000
 	return config{DatabaseURL: dbURL, Env: "development", JWTSecret: testJWTSecret, Introspection: true,
 		Scoring: engine.DefaultConfig(), RulePacks: []string{"seed", "default"}, Now: clock.Now, Limits: l,
-		Group: defaultGroup(8)}
+		Group:  defaultGroup(8),
+		Outbox: defaultOutbox()}
 }
 
 // seededRules is how many rules a test server starts with: both packs.

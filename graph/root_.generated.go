@@ -16,8 +16,10 @@ import (
 	"github.com/smartfinance/riskgraph/internal/cases"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/lists"
+	"github.com/smartfinance/riskgraph/internal/outbox"
 	"github.com/smartfinance/riskgraph/internal/rules"
 	"github.com/smartfinance/riskgraph/internal/submit"
+	"github.com/smartfinance/riskgraph/internal/webhook"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -447,40 +449,44 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		ActivateAnomalyModel   func(childComplexity int, id int64) int
-		ActivateModel          func(childComplexity int, id int64) int
-		AddListEntries         func(childComplexity int, listID int64, entries []*lists.EntryInput) int
-		ChangePassword         func(childComplexity int, input model.ChangePasswordInput) int
-		CreateAPIKey           func(childComplexity int, input apikey.CreateInput) int
-		CreateDataSource       func(childComplexity int, input model.DataSourceInput) int
-		CreateUser             func(childComplexity int, input model.CreateUserInput) int
-		DeactivateAnomalyModel func(childComplexity int, id int64) int
-		DeactivateModel        func(childComplexity int, id int64) int
-		DeleteDataSource       func(childComplexity int, id int64) int
-		HandleAlert            func(childComplexity int, id int64, input model.HandleAlertInput) int
-		HandleRiskEvent        func(childComplexity int, id int64, input model.HandleRiskEventInput) int
-		ImportListEntries      func(childComplexity int, listID int64, csv string) int
-		LabelTransaction       func(childComplexity int, id int64, label domain.Label, source *string, note *string) int
-		Login                  func(childComplexity int, input model.LoginInput) int
-		Logout                 func(childComplexity int, refreshToken *string) int
-		RecordLogin            func(childComplexity int, input account.RecordLoginInput) int
-		RefreshToken           func(childComplexity int, refreshToken string) int
-		Register               func(childComplexity int, input model.RegisterInput) int
-		RemoveListEntries      func(childComplexity int, listID int64, values []string) int
-		ReviewTransaction      func(childComplexity int, id int64, input cases.ReviewInput) int
-		RevokeAPIKey           func(childComplexity int, id int64) int
-		RotateAPIKey           func(childComplexity int, id int64, overlapSeconds int) int
-		SetDeviceStatus        func(childComplexity int, id int64, status domain.DeviceStatus, reason *string) int
-		SetRuleEnabled         func(childComplexity int, id *int64, code *string, enabled bool) int
-		SubmitTransaction      func(childComplexity int, input submit.Input) int
-		SubmitTransactions     func(childComplexity int, inputs []*submit.Input) int
-		TrainAnomalyModel      func(childComplexity int, input *model.TrainAnomalyModelInput) int
-		TrainModel             func(childComplexity int, input *model.TrainModelInput) int
-		UpdateDataSource       func(childComplexity int, id int64, input model.DataSourceUpdate) int
-		UpdateUserRole         func(childComplexity int, id int64, role domain.Role) int
-		UpdateUserStatus       func(childComplexity int, id int64, status domain.UserStatus, reason *string) int
-		UpsertList             func(childComplexity int, input lists.Input) int
-		UpsertRule             func(childComplexity int, input rules.Input) int
+		ActivateAnomalyModel    func(childComplexity int, id int64) int
+		ActivateModel           func(childComplexity int, id int64) int
+		AddListEntries          func(childComplexity int, listID int64, entries []*lists.EntryInput) int
+		ChangePassword          func(childComplexity int, input model.ChangePasswordInput) int
+		CreateAPIKey            func(childComplexity int, input apikey.CreateInput) int
+		CreateDataSource        func(childComplexity int, input model.DataSourceInput) int
+		CreateUser              func(childComplexity int, input model.CreateUserInput) int
+		DeactivateAnomalyModel  func(childComplexity int, id int64) int
+		DeactivateModel         func(childComplexity int, id int64) int
+		DeleteDataSource        func(childComplexity int, id int64) int
+		DeleteWebhookEndpoint   func(childComplexity int, id int64) int
+		HandleAlert             func(childComplexity int, id int64, input model.HandleAlertInput) int
+		HandleRiskEvent         func(childComplexity int, id int64, input model.HandleRiskEventInput) int
+		ImportListEntries       func(childComplexity int, listID int64, csv string) int
+		LabelTransaction        func(childComplexity int, id int64, label domain.Label, source *string, note *string) int
+		Login                   func(childComplexity int, input model.LoginInput) int
+		Logout                  func(childComplexity int, refreshToken *string) int
+		RecordLogin             func(childComplexity int, input account.RecordLoginInput) int
+		RefreshToken            func(childComplexity int, refreshToken string) int
+		Register                func(childComplexity int, input model.RegisterInput) int
+		RemoveListEntries       func(childComplexity int, listID int64, values []string) int
+		ReplayWebhookDeliveries func(childComplexity int, endpointID int64, from time.Time, to time.Time) int
+		ReplayWebhookDelivery   func(childComplexity int, id int64) int
+		ReviewTransaction       func(childComplexity int, id int64, input cases.ReviewInput) int
+		RevokeAPIKey            func(childComplexity int, id int64) int
+		RotateAPIKey            func(childComplexity int, id int64, overlapSeconds int) int
+		SetDeviceStatus         func(childComplexity int, id int64, status domain.DeviceStatus, reason *string) int
+		SetRuleEnabled          func(childComplexity int, id *int64, code *string, enabled bool) int
+		SubmitTransaction       func(childComplexity int, input submit.Input) int
+		SubmitTransactions      func(childComplexity int, inputs []*submit.Input) int
+		TrainAnomalyModel       func(childComplexity int, input *model.TrainAnomalyModelInput) int
+		TrainModel              func(childComplexity int, input *model.TrainModelInput) int
+		UpdateDataSource        func(childComplexity int, id int64, input model.DataSourceUpdate) int
+		UpdateUserRole          func(childComplexity int, id int64, role domain.Role) int
+		UpdateUserStatus        func(childComplexity int, id int64, status domain.UserStatus, reason *string) int
+		UpsertList              func(childComplexity int, input lists.Input) int
+		UpsertRule              func(childComplexity int, input rules.Input) int
+		UpsertWebhookEndpoint   func(childComplexity int, input webhook.Input) int
 	}
 
 	PageInfo struct {
@@ -497,32 +503,35 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APIKeys        func(childComplexity int, filter *domain.APIKeyFilter, first *int, after *string) int
-		Alert          func(childComplexity int, id int64) int
-		Alerts         func(childComplexity int, filter *domain.AlertFilter, first *int, after *string) int
-		AnomalyModels  func(childComplexity int, first *int, after *string) int
-		AuditLogs      func(childComplexity int, filter *domain.AuditLogFilter, first *int, after *string) int
-		BacktestRule   func(childComplexity int, input model.BacktestInput) int
-		DataQuality    func(childComplexity int, sourceID *int64, from *time.Time, to *time.Time) int
-		DataSource     func(childComplexity int, id int64) int
-		DataSources    func(childComplexity int) int
-		Device         func(childComplexity int, id int64) int
-		List           func(childComplexity int, id int64) int
-		Lists          func(childComplexity int) int
-		Me             func(childComplexity int) int
-		Model          func(childComplexity int, id int64) int
-		Models         func(childComplexity int, first *int, after *string) int
-		RiskEvent      func(childComplexity int, id int64) int
-		RiskEventStats func(childComplexity int, from time.Time, to time.Time) int
-		RiskEvents     func(childComplexity int, filter *domain.RiskEventFilter, first *int, after *string, orderBy *domain.ListOrder) int
-		RiskTrend      func(childComplexity int, from time.Time, to time.Time, bucket *model.TrendBucket) int
-		Rule           func(childComplexity int, id *int64, code *string) int
-		Rules          func(childComplexity int) int
-		SystemStatus   func(childComplexity int) int
-		Transaction    func(childComplexity int, id int64) int
-		Transactions   func(childComplexity int, filter *domain.TransactionFilter, first *int, after *string, orderBy *domain.ListOrder) int
-		User           func(childComplexity int, id int64) int
-		Users          func(childComplexity int, filter *domain.UserFilter, first *int, after *string) int
+		APIKeys           func(childComplexity int, filter *domain.APIKeyFilter, first *int, after *string) int
+		Alert             func(childComplexity int, id int64) int
+		Alerts            func(childComplexity int, filter *domain.AlertFilter, first *int, after *string) int
+		AnomalyModels     func(childComplexity int, first *int, after *string) int
+		AuditLogs         func(childComplexity int, filter *domain.AuditLogFilter, first *int, after *string) int
+		BacktestRule      func(childComplexity int, input model.BacktestInput) int
+		DataQuality       func(childComplexity int, sourceID *int64, from *time.Time, to *time.Time) int
+		DataSource        func(childComplexity int, id int64) int
+		DataSources       func(childComplexity int) int
+		Device            func(childComplexity int, id int64) int
+		List              func(childComplexity int, id int64) int
+		Lists             func(childComplexity int) int
+		Me                func(childComplexity int) int
+		Model             func(childComplexity int, id int64) int
+		Models            func(childComplexity int, first *int, after *string) int
+		RiskEvent         func(childComplexity int, id int64) int
+		RiskEventStats    func(childComplexity int, from time.Time, to time.Time) int
+		RiskEvents        func(childComplexity int, filter *domain.RiskEventFilter, first *int, after *string, orderBy *domain.ListOrder) int
+		RiskTrend         func(childComplexity int, from time.Time, to time.Time, bucket *model.TrendBucket) int
+		Rule              func(childComplexity int, id *int64, code *string) int
+		Rules             func(childComplexity int) int
+		SystemStatus      func(childComplexity int) int
+		Transaction       func(childComplexity int, id int64) int
+		Transactions      func(childComplexity int, filter *domain.TransactionFilter, first *int, after *string, orderBy *domain.ListOrder) int
+		User              func(childComplexity int, id int64) int
+		Users             func(childComplexity int, filter *domain.UserFilter, first *int, after *string) int
+		WebhookDeliveries func(childComplexity int, filter *outbox.Filter, first *int, after *string) int
+		WebhookEndpoints  func(childComplexity int) int
+		WebhookEventTypes func(childComplexity int) int
 	}
 
 	RelatedUser struct {
@@ -748,6 +757,11 @@ type ComplexityRoot struct {
 		Volume       func(childComplexity int) int
 	}
 
+	UpsertWebhookEndpointPayload struct {
+		Endpoint        func(childComplexity int) int
+		GeneratedSecret func(childComplexity int) int
+	}
+
 	User struct {
 		CreatedAt    func(childComplexity int) int
 		Devices      func(childComplexity int) int
@@ -782,6 +796,50 @@ type ComplexityRoot struct {
 		Mean      func(childComplexity int) int
 		StdDev    func(childComplexity int) int
 		ZScore    func(childComplexity int) int
+	}
+
+	WebhookDelivery struct {
+		AggregateID    func(childComplexity int) int
+		AggregateType  func(childComplexity int) int
+		Attempts       func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		DeliveredAt    func(childComplexity int) int
+		EndpointID     func(childComplexity int) int
+		EventID        func(childComplexity int) int
+		EventType      func(childComplexity int) int
+		ID             func(childComplexity int) int
+		LastAttemptAt  func(childComplexity int) int
+		LastError      func(childComplexity int) int
+		NextAttemptAt  func(childComplexity int) int
+		OccurredAt     func(childComplexity int) int
+		Payload        func(childComplexity int) int
+		ReplayOf       func(childComplexity int) int
+		ResponseStatus func(childComplexity int) int
+		Sink           func(childComplexity int) int
+		Status         func(childComplexity int) int
+	}
+
+	WebhookDeliveryConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	WebhookDeliveryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	WebhookEndpoint struct {
+		CreatedAt           func(childComplexity int) int
+		Description         func(childComplexity int) int
+		Enabled             func(childComplexity int) int
+		EventTypes          func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		PreviousSecretUntil func(childComplexity int) int
+		Secret              func(childComplexity int) int
+		URL                 func(childComplexity int) int
+		UpdatedAt           func(childComplexity int) int
 	}
 
 	WindowStats struct {
@@ -2493,6 +2551,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteDataSource(childComplexity, args["id"].(int64)), true
+	case "Mutation.deleteWebhookEndpoint":
+		if e.ComplexityRoot.Mutation.DeleteWebhookEndpoint == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteWebhookEndpoint_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteWebhookEndpoint(childComplexity, args["id"].(int64)), true
 	case "Mutation.handleAlert":
 		if e.ComplexityRoot.Mutation.HandleAlert == nil {
 			break
@@ -2603,6 +2672,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveListEntries(childComplexity, args["listId"].(int64), args["values"].([]string)), true
+	case "Mutation.replayWebhookDeliveries":
+		if e.ComplexityRoot.Mutation.ReplayWebhookDeliveries == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_replayWebhookDeliveries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReplayWebhookDeliveries(childComplexity, args["endpointId"].(int64), args["from"].(time.Time), args["to"].(time.Time)), true
+	case "Mutation.replayWebhookDelivery":
+		if e.ComplexityRoot.Mutation.ReplayWebhookDelivery == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_replayWebhookDelivery_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReplayWebhookDelivery(childComplexity, args["id"].(int64)), true
 	case "Mutation.reviewTransaction":
 		if e.ComplexityRoot.Mutation.ReviewTransaction == nil {
 			break
@@ -2757,6 +2848,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpsertRule(childComplexity, args["input"].(rules.Input)), true
+	case "Mutation.upsertWebhookEndpoint":
+		if e.ComplexityRoot.Mutation.UpsertWebhookEndpoint == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_upsertWebhookEndpoint_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpsertWebhookEndpoint(childComplexity, args["input"].(webhook.Input)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -3064,6 +3166,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Users(childComplexity, args["filter"].(*domain.UserFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.webhookDeliveries":
+		if e.ComplexityRoot.Query.WebhookDeliveries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_webhookDeliveries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WebhookDeliveries(childComplexity, args["filter"].(*outbox.Filter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.webhookEndpoints":
+		if e.ComplexityRoot.Query.WebhookEndpoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.WebhookEndpoints(childComplexity), true
+	case "Query.webhookEventTypes":
+		if e.ComplexityRoot.Query.WebhookEventTypes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.WebhookEventTypes(childComplexity), true
 
 	case "RelatedUser.depth":
 		if e.ComplexityRoot.RelatedUser.Depth == nil {
@@ -4068,6 +4193,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TrendPoint.Volume(childComplexity), true
 
+	case "UpsertWebhookEndpointPayload.endpoint":
+		if e.ComplexityRoot.UpsertWebhookEndpointPayload.Endpoint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpsertWebhookEndpointPayload.Endpoint(childComplexity), true
+	case "UpsertWebhookEndpointPayload.secret":
+		if e.ComplexityRoot.UpsertWebhookEndpointPayload.GeneratedSecret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpsertWebhookEndpointPayload.GeneratedSecret(childComplexity), true
+
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
 			break
@@ -4231,6 +4369,202 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.VolumeAnomaly.ZScore(childComplexity), true
 
+	case "WebhookDelivery.aggregateId":
+		if e.ComplexityRoot.WebhookDelivery.AggregateID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.AggregateID(childComplexity), true
+	case "WebhookDelivery.aggregateType":
+		if e.ComplexityRoot.WebhookDelivery.AggregateType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.AggregateType(childComplexity), true
+	case "WebhookDelivery.attempts":
+		if e.ComplexityRoot.WebhookDelivery.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Attempts(childComplexity), true
+	case "WebhookDelivery.createdAt":
+		if e.ComplexityRoot.WebhookDelivery.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.CreatedAt(childComplexity), true
+	case "WebhookDelivery.deliveredAt":
+		if e.ComplexityRoot.WebhookDelivery.DeliveredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.DeliveredAt(childComplexity), true
+	case "WebhookDelivery.endpointId":
+		if e.ComplexityRoot.WebhookDelivery.EndpointID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.EndpointID(childComplexity), true
+	case "WebhookDelivery.eventId":
+		if e.ComplexityRoot.WebhookDelivery.EventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.EventID(childComplexity), true
+	case "WebhookDelivery.eventType":
+		if e.ComplexityRoot.WebhookDelivery.EventType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.EventType(childComplexity), true
+	case "WebhookDelivery.id":
+		if e.ComplexityRoot.WebhookDelivery.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.ID(childComplexity), true
+	case "WebhookDelivery.lastAttemptAt":
+		if e.ComplexityRoot.WebhookDelivery.LastAttemptAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.LastAttemptAt(childComplexity), true
+	case "WebhookDelivery.lastError":
+		if e.ComplexityRoot.WebhookDelivery.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.LastError(childComplexity), true
+	case "WebhookDelivery.nextAttemptAt":
+		if e.ComplexityRoot.WebhookDelivery.NextAttemptAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.NextAttemptAt(childComplexity), true
+	case "WebhookDelivery.occurredAt":
+		if e.ComplexityRoot.WebhookDelivery.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.OccurredAt(childComplexity), true
+	case "WebhookDelivery.payload":
+		if e.ComplexityRoot.WebhookDelivery.Payload == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Payload(childComplexity), true
+	case "WebhookDelivery.replayOf":
+		if e.ComplexityRoot.WebhookDelivery.ReplayOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.ReplayOf(childComplexity), true
+	case "WebhookDelivery.responseStatus":
+		if e.ComplexityRoot.WebhookDelivery.ResponseStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.ResponseStatus(childComplexity), true
+	case "WebhookDelivery.sink":
+		if e.ComplexityRoot.WebhookDelivery.Sink == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Sink(childComplexity), true
+	case "WebhookDelivery.status":
+		if e.ComplexityRoot.WebhookDelivery.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDelivery.Status(childComplexity), true
+
+	case "WebhookDeliveryConnection.edges":
+		if e.ComplexityRoot.WebhookDeliveryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryConnection.Edges(childComplexity), true
+	case "WebhookDeliveryConnection.pageInfo":
+		if e.ComplexityRoot.WebhookDeliveryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryConnection.PageInfo(childComplexity), true
+	case "WebhookDeliveryConnection.totalCount":
+		if e.ComplexityRoot.WebhookDeliveryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryConnection.TotalCount(childComplexity), true
+
+	case "WebhookDeliveryEdge.cursor":
+		if e.ComplexityRoot.WebhookDeliveryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryEdge.Cursor(childComplexity), true
+	case "WebhookDeliveryEdge.node":
+		if e.ComplexityRoot.WebhookDeliveryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookDeliveryEdge.Node(childComplexity), true
+
+	case "WebhookEndpoint.createdAt":
+		if e.ComplexityRoot.WebhookEndpoint.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.CreatedAt(childComplexity), true
+	case "WebhookEndpoint.description":
+		if e.ComplexityRoot.WebhookEndpoint.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.Description(childComplexity), true
+	case "WebhookEndpoint.enabled":
+		if e.ComplexityRoot.WebhookEndpoint.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.Enabled(childComplexity), true
+	case "WebhookEndpoint.eventTypes":
+		if e.ComplexityRoot.WebhookEndpoint.EventTypes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.EventTypes(childComplexity), true
+	case "WebhookEndpoint.id":
+		if e.ComplexityRoot.WebhookEndpoint.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.ID(childComplexity), true
+	case "WebhookEndpoint.previousSecretUntil":
+		if e.ComplexityRoot.WebhookEndpoint.PreviousSecretUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.PreviousSecretUntil(childComplexity), true
+	case "WebhookEndpoint.secret":
+		if e.ComplexityRoot.WebhookEndpoint.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.Secret(childComplexity), true
+	case "WebhookEndpoint.url":
+		if e.ComplexityRoot.WebhookEndpoint.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.URL(childComplexity), true
+	case "WebhookEndpoint.updatedAt":
+		if e.ComplexityRoot.WebhookEndpoint.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.UpdatedAt(childComplexity), true
+
 	case "WindowStats.count":
 		if e.ComplexityRoot.WindowStats.Count == nil {
 			break
@@ -4285,6 +4619,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputTransactionFilter,
 		ec.unmarshalInputTransactionOrder,
 		ec.unmarshalInputUserFilter,
+		ec.unmarshalInputWebhookDeliveryFilter,
+		ec.unmarshalInputWebhookEndpointInput,
 	)
 	first := true
 
@@ -5925,6 +6261,123 @@ extend type Mutation {
   updateUserStatus(id: ID!, status: UserStatus!, reason: String): User! @hasRole(roles: [ADMIN])
 }
 `, BuiltIn: false},
+	{Name: "../schema/webhook.graphqls", Input: `"A receiver of outbox events, signed per the Standard Webhooks specification (README, Integrations)."
+type WebhookEndpoint {
+  id: ID!
+  url: String!
+  description: String!
+  "Event types sent (see webhookEventTypes); empty: every type."
+  eventTypes: [String!]!
+  "A disabled endpoint gets no new deliveries; its open ones wait until it is enabled again."
+  enabled: Boolean!
+  "Write-only: always \"***\"."
+  secret: String!
+  "After a rotation, until when the previous secret still signs (alongside the new one)."
+  previousSecretUntil: Time
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+input WebhookEndpointInput {
+  "Omitted: a new endpoint."
+  id: ID
+  "An absolute http:// or https:// URL; redirects are not followed."
+  url: String!
+  description: String
+  "Event types to send; empty or omitted: every type."
+  eventTypes: [String!]
+  enabled: Boolean
+  """
+  A whsec_ secret of your own (24–64 random bytes, base64), or "***" to keep the stored one. Omitted on
+  creation: one is generated and returned once. A new secret on an existing endpoint is a rotation: the
+  previous one keeps signing beside it for WEBHOOK_SECRET_OVERLAP.
+  """
+  secret: String
+  "Generate a new secret (returned once), rotating as a new secret does."
+  rotateSecret: Boolean
+}
+
+type UpsertWebhookEndpointPayload {
+  endpoint: WebhookEndpoint!
+  "The secret the server generated, this once (null when you chose it or kept it). Store it now."
+  secret: String
+}
+
+enum WebhookDeliveryStatus {
+  PENDING
+  RETRYING
+  DELIVERED
+  DEAD
+}
+
+enum EventSink {
+  WEBHOOK
+  NATS
+}
+
+"One event's delivery to one sink: a webhook endpoint, or the NATS JetStream publisher."
+type WebhookDelivery {
+  id: ID!
+  sink: EventSink!
+  "Null for NATS."
+  endpointId: ID
+  "The event's id: webhook-id and Nats-Msg-Id, the same on every attempt and replay."
+  eventId: String!
+  eventType: String!
+  aggregateType: String!
+  aggregateId: ID!
+  status: WebhookDeliveryStatus!
+  attempts: Int!
+  nextAttemptAt: Time!
+  lastAttemptAt: Time
+  "The receiver's HTTP status of the last attempt."
+  responseStatus: Int
+  lastError: String
+  deliveredAt: Time
+  "The delivery this one replays."
+  replayOf: ID
+  occurredAt: Time!
+  createdAt: Time!
+  "The event's data (the message's data field)."
+  payload: JSON!
+}
+
+type WebhookDeliveryEdge {
+  cursor: String!
+  node: WebhookDelivery!
+}
+
+type WebhookDeliveryConnection {
+  edges: [WebhookDeliveryEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+input WebhookDeliveryFilter {
+  endpointId: ID
+  sink: EventSink
+  status: WebhookDeliveryStatus
+  eventType: String
+}
+
+extend type Query {
+  webhookEndpoints: [WebhookEndpoint!]! @hasRole(roles: [ADMIN])
+  "The delivery log, newest first."
+  webhookDeliveries(filter: WebhookDeliveryFilter, first: Int, after: String): WebhookDeliveryConnection! @hasRole(roles: [ADMIN])
+  "The event types the outbox writes (docs/events/<type>.json)."
+  webhookEventTypes: [String!]! @hasRole(roles: [ADMIN])
+}
+
+extend type Mutation {
+  upsertWebhookEndpoint(input: WebhookEndpointInput!): UpsertWebhookEndpointPayload! @hasRole(roles: [ADMIN])
+  "Deletes an endpoint and its delivery log (disable it to keep them)."
+  deleteWebhookEndpoint(id: ID!): Boolean! @hasRole(roles: [ADMIN])
+  "Sends a DELIVERED or DEAD delivery's event again, as a new delivery with the same event id."
+  replayWebhookDelivery(id: ID!): WebhookDelivery! @hasRole(roles: [ADMIN])
+  "Replays every finished first delivery to an endpoint whose event occurred in [from, to); returns how many."
+  replayWebhookDeliveries(endpointId: ID!, from: Time!, to: Time!): Int! @hasRole(roles: [ADMIN])
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -7168,6 +7621,16 @@ func (ec *executionContext) childFields_TrendPoint(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type TrendPoint", field.Name)
 }
 
+func (ec *executionContext) childFields_UpsertWebhookEndpointPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "endpoint":
+		return ec.fieldContext_UpsertWebhookEndpointPayload_endpoint(ctx, field)
+	case "secret":
+		return ec.fieldContext_UpsertWebhookEndpointPayload_secret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpsertWebhookEndpointPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7238,6 +7701,94 @@ func (ec *executionContext) childFields_VolumeAnomaly(ctx context.Context, field
 		return ec.fieldContext_VolumeAnomaly_direction(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VolumeAnomaly", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookDelivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_WebhookDelivery_id(ctx, field)
+	case "sink":
+		return ec.fieldContext_WebhookDelivery_sink(ctx, field)
+	case "endpointId":
+		return ec.fieldContext_WebhookDelivery_endpointId(ctx, field)
+	case "eventId":
+		return ec.fieldContext_WebhookDelivery_eventId(ctx, field)
+	case "eventType":
+		return ec.fieldContext_WebhookDelivery_eventType(ctx, field)
+	case "aggregateType":
+		return ec.fieldContext_WebhookDelivery_aggregateType(ctx, field)
+	case "aggregateId":
+		return ec.fieldContext_WebhookDelivery_aggregateId(ctx, field)
+	case "status":
+		return ec.fieldContext_WebhookDelivery_status(ctx, field)
+	case "attempts":
+		return ec.fieldContext_WebhookDelivery_attempts(ctx, field)
+	case "nextAttemptAt":
+		return ec.fieldContext_WebhookDelivery_nextAttemptAt(ctx, field)
+	case "lastAttemptAt":
+		return ec.fieldContext_WebhookDelivery_lastAttemptAt(ctx, field)
+	case "responseStatus":
+		return ec.fieldContext_WebhookDelivery_responseStatus(ctx, field)
+	case "lastError":
+		return ec.fieldContext_WebhookDelivery_lastError(ctx, field)
+	case "deliveredAt":
+		return ec.fieldContext_WebhookDelivery_deliveredAt(ctx, field)
+	case "replayOf":
+		return ec.fieldContext_WebhookDelivery_replayOf(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_WebhookDelivery_occurredAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_WebhookDelivery_createdAt(ctx, field)
+	case "payload":
+		return ec.fieldContext_WebhookDelivery_payload(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookDelivery", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookDeliveryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_WebhookDeliveryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_WebhookDeliveryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_WebhookDeliveryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookDeliveryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookDeliveryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_WebhookDeliveryEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_WebhookDeliveryEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookDeliveryEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookEndpoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_WebhookEndpoint_id(ctx, field)
+	case "url":
+		return ec.fieldContext_WebhookEndpoint_url(ctx, field)
+	case "description":
+		return ec.fieldContext_WebhookEndpoint_description(ctx, field)
+	case "eventTypes":
+		return ec.fieldContext_WebhookEndpoint_eventTypes(ctx, field)
+	case "enabled":
+		return ec.fieldContext_WebhookEndpoint_enabled(ctx, field)
+	case "secret":
+		return ec.fieldContext_WebhookEndpoint_secret(ctx, field)
+	case "previousSecretUntil":
+		return ec.fieldContext_WebhookEndpoint_previousSecretUntil(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_WebhookEndpoint_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_WebhookEndpoint_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookEndpoint", field.Name)
 }
 
 func (ec *executionContext) childFields_WindowStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

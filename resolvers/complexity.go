@@ -3,6 +3,7 @@ package resolvers
 import (
 	"github.com/smartfinance/riskgraph/graph"
 	"github.com/smartfinance/riskgraph/internal/domain"
+	"github.com/smartfinance/riskgraph/internal/outbox"
 	"github.com/smartfinance/riskgraph/internal/page"
 	"github.com/smartfinance/riskgraph/internal/submit"
 )
@@ -32,6 +33,7 @@ func Complexity() graph.ComplexityRoot {
 	}
 	c.Query.Alerts = func(child int, _ *domain.AlertFilter, first *int, _ *string) int { return 1 + child*rows(first) }
 	c.Query.AuditLogs = func(child int, _ *domain.AuditLogFilter, first *int, _ *string) int { return 1 + child*rows(first) }
+	c.Query.WebhookDeliveries = func(child int, _ *outbox.Filter, first *int, _ *string) int { return 1 + child*rows(first) }
 	c.User.Transactions = func(child int, _ *domain.TransactionFilter, first *int, _ *string, _ *domain.ListOrder) int {
 		return 1 + child*rows(first)
 	}

@@ -19,10 +19,12 @@ import (
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/fraudmodel"
 	"github.com/smartfinance/riskgraph/internal/monitor"
+	"github.com/smartfinance/riskgraph/internal/outbox"
 	"github.com/smartfinance/riskgraph/internal/page"
 	"github.com/smartfinance/riskgraph/internal/pubsub"
 	"github.com/smartfinance/riskgraph/internal/rules"
 	"github.com/smartfinance/riskgraph/internal/submit"
+	"github.com/smartfinance/riskgraph/internal/webhook"
 )
 
 // Resolver is the dependency-injection root: the services the graph calls.
@@ -46,6 +48,10 @@ type Resolver struct {
 	Log       *slog.Logger
 	// Now is the clock, for defaults such as "the last 30 days".
 	Now func() time.Time
+
+	// Webhooks manages webhook endpoints; Deliveries is the outbox's delivery log.
+	Webhooks   *webhook.Service
+	Deliveries *outbox.Service
 }
 
 // subscriberBuffer is how many alerts a subscriber may fall behind before it is disconnected.

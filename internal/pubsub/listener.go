@@ -58,6 +58,9 @@ type Reloads struct {
 	// Lists runs when the list listID changed (ListsChannel), and with
 	// listID 0 for every list after a (re)connect.
 	Lists func(ctx context.Context, listID int64)
+	// Outbox runs when outbox events may be waiting (OutboxChannel, and after
+	// every connect); it must not block.
+	Outbox func()
 }
 
 // NewListener returns a listener that connects to dbURL, publishes alerts to
@@ -71,6 +74,9 @@ func NewListener(dbURL string, db *bun.DB, hub *Hub, reloads Reloads, log *slog.
 	}
 	if reloads.Lists == nil {
 		reloads.Lists = func(context.Context, int64) {}
+	}
+	if reloads.Outbox == nil {
+		reloads.Outbox = func() {}
 	}
 	if log == nil {
 		log = slog.Default()
@@ -141,7 +147,7 @@ func (l *Listener) session(ctx context.Context, cfg *pgx.ConnConfig) (live bool,
 		l.cur = newCursor(last)
 	}
 	var listen strings.Builder
-	for _, channel := range []string{AlertsChannel, RulesChannel, ModelsChannel, ListsChannel, SessionsChannel} {
+	for _, channel := range []string{AlertsChannel, RulesChannel, ModelsChannel, ListsChannel, SessionsChannel, OutboxChannel} {
 		listen.WriteString("LISTEN " + pgx.Identifier{channel}.Sanitize() + "; ")
 	}
 	if _, err := conn.Exec(ctx, listen.String()); err != nil {
@@ -160,6 +166,7 @@ func (l *Listener) session(ctx context.Context, cfg *pgx.ConnConfig) (live bool,
 	l.reloads.Rules(ctx)
 	l.reloads.Model(ctx)
 	l.reloads.Lists(ctx, 0)
+	l.reloads.Outbox()
 	l.readyOnce.Do(func() { close(l.ready) })
 
 	for {
@@ -216,6 +223,8 @@ func (l *Listener) handle(ctx context.Context, n *pgconn.Notification) {
 			return
 		}
 		l.reloads.Lists(ctx, id)
+	case OutboxChannel:
+		l.reloads.Outbox()
 	case SessionsChannel:
 		var c SessionChange
 		if err := json.Unmarshal([]byte(n.Payload), &c); err != nil {

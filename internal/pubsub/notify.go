@@ -31,6 +31,9 @@ const (
 	RulesChannel  = "riskgraph_rules"
 	ModelsChannel = "riskgraph_models"
 	ListsChannel  = "riskgraph_lists"
+	// OutboxChannel is notified by the outbox triggers (migration
+	// 20261207011000_outbox) when they write events.
+	OutboxChannel = "riskgraph_outbox"
 )
 
 // maxPayload is PostgreSQL's limit on a notification payload; payloads must be shorter.
