@@ -55,7 +55,7 @@ func (a *app) graphQLServer(cfg config, res *resolvers.Resolver) *handler.Server
 		srv.SetDisableSuggestion(true)
 		srv.SetValidationRulesFn(rulesWithoutSuggestions)
 	}
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](apqCacheEntries)})
+	srv.Use(gqlhttp.PersistedQueries{Cache: lru.New[string](apqCacheEntries)})
 	srv.Use(&gqlguard.Limits{MaxDepth: cfg.Limits.MaxDepth, MaxAliases: cfg.Limits.MaxAliases,
 		MaxSelections: cfg.Limits.MaxSelections, MaxComplexity: cfg.Limits.Complexity, Introspection: cfg.Introspection,
 		CacheEntries: queryCacheEntries})
