@@ -58,11 +58,11 @@ func (a *app) graphQLServer(cfg config, res *resolvers.Resolver) *handler.Server
 		srv.SetDisableSuggestion(true)
 		srv.SetValidationRulesFn(rulesWithoutSuggestions)
 	}
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](apqCacheEntries)})
+	srv.Use(gqlhttp.PersistedQueries{Cache: lru.New[string](apqCacheEntries)})
 	srv.Use(&gqlguard.Limits{MaxDepth: cfg.Limits.MaxDepth, MaxAliases: cfg.Limits.MaxAliases,
-		MaxSelections: cfg.Limits.MaxSelections, Introspection: cfg.Introspection})
+		MaxSelections: cfg.Limits.MaxSelections, MaxComplexity: cfg.Limits.Complexity, Introspection: cfg.Introspection,
+		CacheEntries: queryCacheEntries})
 	srv.Use(gqlguard.Text{MaxBytes: cfg.Limits.MaxStringBytes})
-	srv.Use(extension.FixedComplexityLimit(cfg.Limits.Complexity))
 	srv.Use(a.metrics.Extension())
 	// The operation deadline bounds each query and mutation (not subscriptions).
 	// It is set per root field: a deadline on the whole operation would make
@@ -77,6 +77,7 @@ func (a *app) graphQLServer(cfg config, res *resolvers.Resolver) *handler.Server
 	})
 	srv.SetErrorPresenter(resolvers.ErrorPresenter(a.log))
 	srv.SetRecoverFunc(resolvers.Recover(a.log))
+	loaders := loader.Services{RuleVersions: a.rules.Versions, Rules: a.rules.RulesByIDs, DataSources: a.sources.ByIDs}
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Subscription {
 			release, refused := a.admitSubscription(ctx)
@@ -87,7 +88,7 @@ func (a *app) graphQLServer(cfg config, res *resolvers.Resolver) *handler.Server
 			}
 			context.AfterFunc(ctx, release)
 		}
-		return next(loader.With(ctx, a.db, loader.Services{RuleVersions: a.rules.Versions, Rules: a.rules.RulesByIDs, DataSources: a.sources.ByIDs}))
+		return next(loader.With(ctx, a.db, loaders))
 	})
 	return srv
 }

@@ -106,8 +106,11 @@ func (a *app) logRequests(next http.Handler) http.Handler {
 		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" {
 			level = slog.LevelDebug
 		}
-		a.log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path,
-			"status", sw.status, "duration", time.Since(start), "remote", a.clientIP(r))
+		// One access line per request; its attributes are built only when it is logged.
+		if ctx := r.Context(); a.log.Enabled(ctx, level) {
+			a.log.LogAttrs(ctx, level, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)), slog.String("remote", a.clientIP(r)))
+		}
 	})
 }
 

@@ -31,6 +31,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -58,6 +59,9 @@ func run(args []string) error {
 	cfg, warnings, err := loadConfig(os.Getenv)
 	if err != nil {
 		return fmt.Errorf("configuration:\n  %w", indentErrors(err))
+	}
+	if cfg.GCPercent > 0 {
+		debug.SetGCPercent(cfg.GCPercent)
 	}
 	log := newLogger(cfg)
 	for _, w := range warnings {

@@ -27,10 +27,6 @@ type floorResult struct {
 // snapshot) per commit — in the cheapest form PostgreSQL offers: one prepared
 // statement per commit, at the load's concurrency.
 func runFloor(ctx context.Context, db *benchDB, pop *population, submitter int64, p plan) (*floorResult, error) {
-	bin, err := findPgbench()
-	if err != nil {
-		return nil, err
-	}
 	dir, err := os.MkdirTemp("", "riskgraph-floor-")
 	if err != nil {
 		return nil, err
@@ -40,14 +36,36 @@ func runFloor(ctx context.Context, db *benchDB, pop *population, submitter int64
 	if err := os.WriteFile(script, []byte(floorScript(pop, submitter)), 0o644); err != nil {
 		return nil, err
 	}
+	res, err := runPgbench(ctx, "floor", db.url, script, []string{"-M", "prepared"}, p.clients, p.warmup, p.measure)
+	if err != nil {
+		return nil, err
+	}
+	log.Printf("floor: %.0f commits/s, p50 %s p95 %s p99 %s", res.tps, ms(res.p50), ms(res.p95), ms(res.p99))
+	return res, nil
+}
+
+// runPgbench runs script against dbURL with clients (and extra flags): a
+// warm-up, then the measured window, whose every transaction is logged.
+func runPgbench(ctx context.Context, label, dbURL, script string, extra []string, clients int, warmup, measure time.Duration) (*floorResult, error) {
+	bin, err := findPgbench()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "riskgraph-pgbench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
 	var out string
-	err = bounded(ctx, p.warmup+p.measure+time.Minute, "floor", func(ctx context.Context) error {
-		base := []string{"-n", "-M", "prepared", "-c", strconv.Itoa(p.clients), "-j", "2", "-f", script}
-		warm := append(slices.Clone(base), "-T", strconv.Itoa(max(1, int(p.warmup.Seconds()))), db.url)
-		if _, err := pgbench(ctx, bin, warm); err != nil {
-			return err
+	err = bounded(ctx, warmup+measure+time.Minute, label, func(ctx context.Context) error {
+		base := append([]string{"-n", "-c", strconv.Itoa(clients), "-j", "2", "-f", script}, extra...)
+		if warmup > 0 {
+			warm := append(slices.Clone(base), "-T", strconv.Itoa(max(1, int(warmup.Seconds()))), dbURL)
+			if _, err := pgbench(ctx, bin, warm); err != nil {
+				return err
+			}
 		}
-		measured := append(base, "-T", strconv.Itoa(int(p.measure.Seconds())), "--log", "--log-prefix="+filepath.Join(dir, "txlog"), db.url)
+		measured := append(base, "-T", strconv.Itoa(max(1, int(measure.Seconds()))), "--log", "--log-prefix="+filepath.Join(dir, "txlog"), dbURL)
 		out, err = pgbench(ctx, bin, measured)
 		return err
 	})
@@ -66,7 +84,6 @@ func runFloor(ctx context.Context, db *benchDB, pop *population, submitter int64
 	}
 	res.commits = len(lat)
 	res.p50, res.p95, res.p99 = quantile(lat, 0.50), quantile(lat, 0.95), quantile(lat, 0.99)
-	log.Printf("floor: %.0f commits/s, p50 %s p95 %s p99 %s", res.tps, ms(res.p50), ms(res.p95), ms(res.p99))
 	return res, nil
 }
 

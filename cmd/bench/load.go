@@ -44,17 +44,12 @@ func runLoad(ctx context.Context, o options, db *benchDB, srv *devserver.Server,
 	var res *loadResult
 	err := bounded(ctx, p.warmup+p.measure+time.Minute, "end-to-end "+label, func(ctx context.Context) error {
 		gen := newGenerator(pop, fmt.Sprintf("%s-%d", label, time.Now().UnixNano()), seed)
-		url := srv.GraphQLURL()
-		header := http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer " + acc.gatewayToken}}
 		// The first request carries the document and registers its hash;
 		// the rest send only the hash, as APQ clients do.
-		if err := registerPersistedQuery(ctx, &devserver.Client{URL: url}, acc.gatewayToken, gen.next()); err != nil {
+		if err := registerPersistedQuery(ctx, &devserver.Client{URL: srv.GraphQLURL()}, acc.gatewayToken, gen.next()); err != nil {
 			return err
 		}
-		targeter := func(t *vegeta.Target) error {
-			*t = vegeta.Target{Method: http.MethodPost, URL: url, Body: submitBody(gen.next(), false), Header: header}
-			return nil
-		}
+		targeter := submitTargeter(srv.GraphQLURL(), acc.gatewayToken, gen)
 		for range attack(ctx, p.clients, targeter, p.warmup) {
 		}
 		if err := srv.Alive(); err != nil {
@@ -96,18 +91,33 @@ func runLoad(ctx context.Context, o options, db *benchDB, srv *devserver.Server,
 	return res, err
 }
 
+// submitTargeter sends gen's submissions by their persisted query's hash.
+func submitTargeter(url, token string, gen *generator) vegeta.Targeter {
+	header := http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer " + token}}
+	return func(t *vegeta.Target) error {
+		*t = vegeta.Target{Method: http.MethodPost, URL: url, Body: submitBody(gen.next(), false), Header: header}
+		return nil
+	}
+}
+
 // attack runs one closed-loop vegeta attack: clients workers, each sending
 // its next request as soon as the previous one is answered (rate 0).
 func attack(ctx context.Context, clients int, tr vegeta.Targeter, d time.Duration) <-chan *vegeta.Result {
+	return attackAt(ctx, clients, clients, vegeta.ConstantPacer{}, tr, d)
+}
+
+// attackAt runs one vegeta attack paced by pacer, with up to maxClients
+// workers (an open loop needs more than it starts with when answers slow).
+func attackAt(ctx context.Context, clients, maxClients int, pacer vegeta.Pacer, tr vegeta.Targeter, d time.Duration) <-chan *vegeta.Result {
 	// An attacker can't be reused once an attack ends, so each gets its own.
-	a := vegeta.NewAttacker(vegeta.Workers(uint64(clients)), vegeta.MaxWorkers(uint64(clients)),
-		vegeta.Connections(clients), vegeta.KeepAlive(true), vegeta.Timeout(15*time.Second), vegeta.MaxBody(64<<10))
+	a := vegeta.NewAttacker(vegeta.Workers(uint64(clients)), vegeta.MaxWorkers(uint64(maxClients)),
+		vegeta.Connections(maxClients), vegeta.KeepAlive(true), vegeta.Timeout(15*time.Second), vegeta.MaxBody(4<<20))
 	stop := context.AfterFunc(ctx, func() { a.Stop() })
 	out := make(chan *vegeta.Result)
 	go func() {
 		defer close(out)
 		defer stop()
-		for r := range a.Attack(tr, vegeta.ConstantPacer{}, d, "submit") {
+		for r := range a.Attack(tr, pacer, d, "submit") {
 			out <- r
 		}
 	}()

@@ -9,12 +9,17 @@
 //     through the API, users and devices bulk-loaded;
 //  3. floor: pgbench inserting one transaction row and one detection row per
 //     commit into the real tables, at the same concurrency as the load;
-//  4. end to end: submitTransaction over HTTP, driven by vegeta;
-//  5. history: 2,000,000 past transactions and detections loaded with COPY,
+//  4. seed 004: its in-database scorer (../shared/bench/seed004) on a
+//     database of its own, its pgbench scripts at the same concurrency;
+//  5. end to end: submitTransaction over HTTP, driven by vegeta, with the
+//     group commit's batch sizes from /metrics when the server has them;
+//  6. moderate load: an open loop at half that throughput, 4 closed-loop clients;
+//  7. bulk: submitTransactions, when the server's schema has it;
+//  8. history: 2,000,000 past transactions and detections loaded with COPY,
 //     then the same end-to-end run again;
-//  6. fan-out: websocket subscribers, time from the submit's commit to receipt;
-//  7. memory: the server's peak RSS over the whole run;
-//  8. ingestion (with -nats, on by default): transactions published to
+//  9. fan-out: websocket subscribers, time from the submit's commit to receipt;
+//  10. memory: the server's peak RSS over the whole run;
+//  11. ingestion (with -nats, on by default): transactions published to
 //     JetStream and scored by the server's consumer, against the HTTP path.
 //
 // Usage:
@@ -58,7 +63,7 @@ var (
 	fullPlan = plan{name: "full", users: 50_000, devices: 100_000, clients: 16, warmup: 5 * time.Second,
 		measure: 30 * time.Second, history: 2_000_000, subscribers: 1000, alerts: 100, benchtime: "1s", budget: 9*time.Minute + 30*time.Second}
 	quickPlan = plan{name: "quick", users: 10_000, devices: 20_000, clients: 16, warmup: 2 * time.Second,
-		measure: 8 * time.Second, history: 200_000, subscribers: 1000, alerts: 20, benchtime: "200ms", budget: 4 * time.Minute}
+		measure: 8 * time.Second, history: 200_000, subscribers: 1000, alerts: 20, benchtime: "200ms", budget: 5 * time.Minute}
 )
 
 // envList collects repeated -env KEY=VALUE flags.
@@ -82,7 +87,10 @@ type options struct {
 	profileDir string
 	serverEnv  envList
 	keepDB     bool
-	plan       plan
+	seed004Dir string
+	// metricsAddr is the server's /metrics listener, chosen free at start.
+	metricsAddr string
+	plan        plan
 	// natsURL, when set, adds the ingestion phase (ingest.go) on its own stream.
 	natsURL string
 	ingest  benchIngest
@@ -101,6 +109,8 @@ func main() {
 	flag.Var(&o.serverEnv, "env", "extra KEY=VALUE for the server's environment (repeatable), e.g. -env DB_MAX_CONNS=16")
 	flag.BoolVar(&o.keepDB, "keep-db", false, "keep the bench database afterwards (for inspection)")
 	flag.StringVar(&o.natsURL, "nats", "nats://127.0.0.1:4222", "NATS with JetStream for the ingestion phase; empty skips it")
+	flag.StringVar(&o.seed004Dir, "seed004", filepath.Join("..", "shared", "bench", "seed004"),
+		"seed 004's scorer (schema.sql, functions.sql, rules.sql, raw.pgbench, detect.pgbench), measured in the same run")
 	flag.Parse()
 	o.plan = fullPlan
 	o.ingest = newBenchIngest()
@@ -125,11 +135,15 @@ func run(o options) error {
 	defer cancel()
 	started := time.Now()
 
+	var err error
 	rep := &report{plan: o.plan, started: started, machine: describeMachine(ctx), loadBefore: loadAverage()}
-	if err := runEngine(ctx, o.plan, rep); err != nil {
+	if err = runEngine(ctx, o.plan, rep); err != nil {
 		return fmt.Errorf("engine: %w", err)
 	}
 
+	if o.metricsAddr, err = devserver.FreeAddr(); err != nil {
+		return err
+	}
 	own, err := startServer(ctx, o)
 	if own != nil {
 		defer own.Close(o.keepDB)
@@ -179,15 +193,43 @@ func runPhases(ctx context.Context, o options, db *benchDB, srv *devserver.Serve
 	if rep.floor, err = runFloor(ctx, db, pop, accounts.gatewayID, p); err != nil {
 		return fmt.Errorf("floor: %w", err)
 	}
+	phase("seed 004's scorer: pgbench, %d clients, %s each (%s)", p.clients, p.measure/2, o.seed004Dir)
+	if rep.seed, err = runSeed004(ctx, o.adminURL, o.seed004Dir, p); err != nil {
+		return fmt.Errorf("seed 004: %w", err)
+	}
 	if err := db.resetActivity(ctx); err != nil {
 		return err
 	}
 
+	metricsURL := "http://" + o.metricsAddr + "/metrics"
+	batchesBefore, err := scrapeHistogram(ctx, metricsURL, batchMetric)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
 	phase("end to end, small history: %d clients, %s warm-up + %s", p.clients, p.warmup, p.measure)
 	if rep.small, err = runLoad(ctx, o, db, srv, accounts, pop, "small", 1); err != nil {
 		return fmt.Errorf("end to end: %w", err)
 	}
 	rep.rssSmall = memoryOf(srv.PID())
+	if batches, err := scrapeHistogram(ctx, metricsURL, batchMetric); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	} else if batches != nil {
+		rep.batches = batches.since(batchesBefore)
+	}
+
+	rate := openLoopShare * rep.small.throughput
+	phase("moderate load: open loop at %.0f/s, then %d closed-loop clients, %s each", rate, moderateClients, p.measure/2)
+	if rep.openLoop, err = runModerate(ctx, srv, accounts, pop, "open loop", 3, p.clients/2, rate, p.measure/2); err != nil {
+		return fmt.Errorf("open loop: %w", err)
+	}
+	if rep.fewClients, err = runModerate(ctx, srv, accounts, pop, "4 clients", 4, moderateClients, 0, p.measure/2); err != nil {
+		return fmt.Errorf("closed loop: %w", err)
+	}
+
+	phase("bulk: submitTransactions, %d clients × %d items, %s", bulkClients, bulkItems, p.measure/2)
+	if rep.bulk, err = runBulk(ctx, db, srv, accounts, pop, 5, p.measure/2); err != nil {
+		return fmt.Errorf("bulk: %w", err)
+	}
 
 	phase("history: bulk-load %d transactions and detections with COPY", p.history)
 	loadStart := time.Now()

@@ -20,6 +20,8 @@ func startServer(ctx context.Context, o options) (*devserver.Own, error) {
 		// default per-user and per-address caps are for people, not for a load test.
 		"WS_MAX_SUBSCRIPTIONS_PER_USER=" + strconv.Itoa(max(o.plan.subscribers*2, 100)),
 		"WS_MAX_PER_ADDRESS=" + strconv.Itoa(max(o.plan.subscribers*2, 100)),
+		// The bench reads the group commit's batch sizes there.
+		"METRICS_ADDR=" + o.metricsAddr,
 	}, o.serverEnv...)
 	if o.pprofAddr != "" {
 		env = append(env, "PPROF_ADDR="+o.pprofAddr)

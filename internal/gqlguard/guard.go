@@ -16,7 +16,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -145,7 +148,7 @@ func reject(w http.ResponseWriter, status int, msg string) {
 	})
 }
 
-// Limits bounds an operation's shape.
+// Limits bounds an operation's shape and its complexity.
 type Limits struct {
 	// MaxDepth is the deepest field nesting allowed; introspection fields are not counted.
 	MaxDepth int
@@ -154,12 +157,34 @@ type Limits struct {
 	// MaxSelections is how many fields the operation selects with every fragment
 	// spread expanded: what execution and the complexity count will walk.
 	MaxSelections int
+	// MaxComplexity bounds gqlgen's complexity count (the schema's complexity
+	// functions); 0 disables it.
+	MaxComplexity int
 	// Introspection allows __schema and __type (__typename is always allowed).
 	Introspection bool
+	// CacheEntries bounds the verdicts kept per operation text (0: none kept).
+	CacheEntries int
 	// passwordFields are found in the schema by Validate: an operation may
 	// select one of them once in total, aliases and fragments included, so a
 	// request is never a batch of guesses or of hashes.
 	passwordFields map[string]bool
+	schema         graphql.ExecutableSchema
+	verdicts       *lru.Cache[operationKey, verdict]
+}
+
+// operationKey names one operation of one document text: the same text
+// always parses and validates to the same document (gqlgen's query cache
+// relies on that too), so its measures can be reused.
+type operationKey struct{ query, operation string }
+
+// verdict is what Limits computed for an operation that did not depend on
+// the request's variables.
+type verdict struct {
+	shape Shape
+	// complexity is valid when complexityKnown: the operation declares no Int
+	// variable (page sizes are the only arguments the complexity functions read).
+	complexity      int
+	complexityKnown bool
 }
 
 var _ interface {
@@ -170,20 +195,60 @@ var _ interface {
 // ExtensionName names the extension for gqlgen.
 func (*Limits) ExtensionName() string { return "OperationLimits" }
 
-// Validate finds the schema's password fields.
+// Validate finds the schema's password fields and sets up the verdict cache.
 func (l *Limits) Validate(es graphql.ExecutableSchema) error {
 	l.passwordFields = FindPasswordFields(es.Schema())
+	l.schema = es
+	if l.CacheEntries > 0 {
+		var err error
+		if l.verdicts, err = lru.New[operationKey, verdict](l.CacheEntries); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
 // MutateOperationContext rejects the operation before execution (and before
 // the complexity count, which walks every expanded spread) when it is too
-// deep, too aliased or too large once its fragments are expanded.
-func (l *Limits) MutateOperationContext(_ context.Context, rc *graphql.OperationContext) *gqlerror.Error {
+// deep, too aliased or too large once its fragments are expanded, then when
+// its complexity is over the limit. Both measures are computed once per
+// operation text and reused while it stays in the cache; a complexity that
+// depends on the variables is counted for every request.
+func (l *Limits) MutateOperationContext(ctx context.Context, rc *graphql.OperationContext) *gqlerror.Error {
 	if rc.Operation == nil {
 		return nil
 	}
-	s := Measure(rc.Doc, rc.Operation, l.passwordFields)
+	key := operationKey{query: rc.RawQuery, operation: rc.OperationName}
+	v, cached := verdict{}, false
+	if l.verdicts != nil {
+		v, cached = l.verdicts.Get(key)
+	}
+	if !cached {
+		v = verdict{shape: Measure(rc.Doc, rc.Operation, l.passwordFields), complexityKnown: !declaresInt(rc.Operation)}
+	}
+	if err := l.checkShape(v.shape); err != nil {
+		return err
+	}
+	if l.MaxComplexity > 0 {
+		c := v.complexity
+		if !v.complexityKnown || !cached {
+			c = complexity.Calculate(ctx, l.schema, rc.Operation, rc.Variables)
+		}
+		v.complexity = c
+		if c > l.MaxComplexity {
+			err := gqlerror.Errorf("operation has complexity %d, which exceeds the limit of %d", c, l.MaxComplexity)
+			errcode.Set(err, "COMPLEXITY_LIMIT_EXCEEDED")
+			return err
+		}
+	}
+	if !cached && l.verdicts != nil {
+		l.verdicts.Add(key, v)
+	}
+	return nil
+}
+
+// checkShape refuses a shape over a limit.
+func (l *Limits) checkShape(s Shape) *gqlerror.Error {
 	switch {
 	case s.Guarded > 1:
 		return limitError(fmt.Sprintf("an operation may check or set at most one password; send %s in separate requests",
@@ -198,6 +263,21 @@ func (l *Limits) MutateOperationContext(_ context.Context, rc *graphql.Operation
 		return limitError("introspection is disabled on this server")
 	}
 	return nil
+}
+
+// declaresInt reports whether op has a variable of type Int (or a list of
+// them): page sizes, which the complexity functions multiply by.
+func declaresInt(op *ast.OperationDefinition) bool {
+	for _, def := range op.VariableDefinitions {
+		t := def.Type
+		for t.Elem != nil {
+			t = t.Elem
+		}
+		if t.NamedType == "Int" {
+			return true
+		}
+	}
+	return false
 }
 
 func limitError(msg string) *gqlerror.Error {

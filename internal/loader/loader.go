@@ -5,6 +5,7 @@ package loader
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -162,14 +163,25 @@ func byLimit[K comparable, V any](ctx context.Context, keys []K, split func(K) (
 
 type ctxKey struct{}
 
-// With returns a context carrying fresh loaders.
+// lazy builds an operation's loaders on first use: most operations (a
+// submission, a login) resolve no relation and need none of them.
+type lazy struct {
+	once    sync.Once
+	db      bun.IDB
+	svc     Services
+	loaders *Loaders
+}
+
+// With returns a context whose loaders are fresh, built when first asked for.
 func With(ctx context.Context, db bun.IDB, svc Services) context.Context {
-	return context.WithValue(ctx, ctxKey{}, New(db, svc))
+	return context.WithValue(ctx, ctxKey{}, &lazy{db: db, svc: svc})
 }
 
 // For returns the operation's loaders.
 func For(ctx context.Context) *Loaders {
-	return ctx.Value(ctxKey{}).(*Loaders)
+	l := ctx.Value(ctxKey{}).(*lazy)
+	l.once.Do(func() { l.loaders = New(l.db, l.svc) })
+	return l.loaders
 }
 
 // One loads a single related object; a missing one is apperr.ErrNotFound.
