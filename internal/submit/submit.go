@@ -166,11 +166,12 @@ func (s *Service) features(ctx context.Context, sub *store.Submission, subject *
 	if in.Location != nil {
 		q.Country = deref(in.Location.Country)
 	}
+	amount, _ := in.Amount.Float64()
+	s.entityQuery(&q, in, amount)
 	row, err := sub.Features(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	amount, _ := in.Amount.Float64()
 	f := &engine.Features{
 		Amount: amount, Currency: in.Currency, Merchant: q.Merchant,
 		MerchantCategory: deref(in.MerchantCategory), Channel: deref(in.Channel), IPAddress: deref(in.IPAddress),
@@ -218,6 +219,7 @@ func (s *Service) features(ctx context.Context, sub *store.Submission, subject *
 		f.Geo.Present, f.Geo.Latitude, f.Geo.Longitude, f.Geo.Country, f.Geo.City = true, loc.Latitude, loc.Longitude, q.Country, deref(loc.City)
 		f.Geo.NewCountry = q.Country != "" && row.Located30d > 0 && !row.CountrySeen30d
 	}
+	entityFeatures(f, row)
 	f.Derive(at)
 	return f, nil
 }
