@@ -112,17 +112,18 @@ type UserFeatures struct {
 
 // MerchantStats describes the merchant's recent payers: an attack spread
 // over many customers, each of whom looks normal, shows at the merchant.
-// Counted over the merchant's latest 200 payments in 24 hours, this one
-// included; all 0 without a merchant.
+// Payers are counted over the merchant's latest 200 payments in 24 hours,
+// the rest over its latest 50 in the hour (each needs a look-up of the
+// device and the payer), this one included; all 0 without a merchant.
 type MerchantStats struct {
 	Payers10m     int `expr:"payers10m" json:"payers10m" doc:"distinct users who paid this merchant in the trailing 10 minutes, this one included (over the merchant's latest 200 payments); 0 without a merchant"`
 	Payers1h      int `expr:"payers1h" json:"payers1h" doc:"as merchantStats.payers10m, over the trailing hour"`
-	NewDevices10m int `expr:"newDevices10m" json:"newDevices10m" doc:"distinct devices that paid this merchant in the trailing 10 minutes, this one included, first seen (by anyone) under 24 hours before that payment; 0 without a merchant"`
+	NewDevices10m int `expr:"newDevices10m" json:"newDevices10m" doc:"distinct devices that paid this merchant in the trailing 10 minutes, this one included, first seen (by anyone) under 24 hours before that payment (over the merchant's latest 50 payments in the hour); 0 without a merchant"`
 	NewDevices1h  int `expr:"newDevices1h" json:"newDevices1h" doc:"as merchantStats.newDevices10m, over the trailing hour"`
 	// TinyShare1h is a share, not a count: a busy merchant's card testers
 	// are a handful among many.
-	TinyShare1h          float64 `expr:"tinyShare1h" json:"tinyShare1h" doc:"share (0..1) of the merchant's payments in the trailing hour, this one included, under SMALL_AMOUNT; 0 without a merchant"`
-	PayerMedianAgeDays1h float64 `expr:"payerMedianAgeDays1h" json:"payerMedianAgeDays1h" doc:"median account age in days, at this transaction, of the distinct users who paid this merchant in the trailing hour, this one included; -1 without a merchant"`
+	TinyShare1h          float64 `expr:"tinyShare1h" json:"tinyShare1h" doc:"share (0..1) of the merchant's payments in the trailing hour, this one included, under SMALL_AMOUNT (over its latest 50 in the hour); 0 without a merchant"`
+	PayerMedianAgeDays1h float64 `expr:"payerMedianAgeDays1h" json:"payerMedianAgeDays1h" doc:"median account age in days, at this transaction, of the distinct users who paid this merchant in the trailing hour, this one included (over its latest 50 payments in the hour); -1 without a merchant"`
 }
 
 // IPFeatures describes the client address's and its subnet's recent users

@@ -245,19 +245,22 @@ WITH dev AS (
 ), payee AS (
 	SELECT count(DISTINCT user_id) AS others_24h FROM pay WHERE user_id <> $1
 ), pay_1h AS (
-	-- The merchant's last hour, this payment included; a device is new if
-	-- first seen (by anyone) under 24 hours before the payment. This
-	-- payment's device may not be stored yet: its key is then ''.
+	-- The merchant's latest 50 payments in the last hour, this one included
+	-- (each costs a look-up of its device and its payer; the payers are
+	-- counted over all 200); a device is new if first seen (by anyone) under
+	-- 24 hours before the payment. This payment's device may not be stored
+	-- yet: its key is then ''.
 	SELECT p.user_id, p.amount, p.occurred_at, p.device_id::text AS device_key, d.first_seen_at > p.occurred_at - interval '24 hours' AS new_device
-	FROM pay p LEFT JOIN devices d ON d.id = p.device_id
-	WHERE p.occurred_at > $2::timestamptz - interval '1 hour'
+	FROM (SELECT * FROM pay WHERE occurred_at > $2::timestamptz - interval '1 hour' ORDER BY occurred_at DESC LIMIT 50) p LEFT JOIN devices d ON d.id = p.device_id
 	UNION ALL
 	SELECT $1, $10::numeric, $2, CASE WHEN $3 <> '' THEN coalesce((SELECT id FROM dev)::text, '') END,
 		$3 <> '' AND coalesce((SELECT first_seen_at FROM dev) > $2::timestamptz - interval '24 hours', true)
 	WHERE $5 <> ''
 ), merchant AS (
-	SELECT count(DISTINCT user_id) FILTER (WHERE occurred_at > $2::timestamptz - interval '10 minutes') AS payers_10m,
-		count(DISTINCT user_id) AS payers_1h,
+	SELECT (SELECT count(DISTINCT user_id) FILTER (WHERE occurred_at > $2::timestamptz - interval '10 minutes' AND user_id <> $1) FROM pay)
+			+ CASE WHEN $5 <> '' THEN 1 ELSE 0 END AS payers_10m,
+		(SELECT count(DISTINCT user_id) FILTER (WHERE occurred_at > $2::timestamptz - interval '1 hour' AND user_id <> $1) FROM pay)
+			+ CASE WHEN $5 <> '' THEN 1 ELSE 0 END AS payers_1h,
 		count(DISTINCT device_key) FILTER (WHERE new_device AND occurred_at > $2::timestamptz - interval '10 minutes') AS new_devices_10m,
 		count(DISTINCT device_key) FILTER (WHERE new_device) AS new_devices_1h,
 		coalesce(count(*) FILTER (WHERE amount < $4::numeric)::float8 / nullif(count(*), 0), 0) AS tiny_share_1h,
