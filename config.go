@@ -308,7 +308,7 @@ func loadConfig(getenv func(string) string) (cfg config, warnings []string, err 
 		{"RULE_WEIGHT", &cfg.Scoring.RuleWeight}, {"MODEL_WEIGHT", &cfg.Scoring.ModelWeight},
 		{"REVIEW_AT", &cfg.Scoring.ReviewAt}, {"REJECT_AT", &cfg.Scoring.RejectAt},
 		{"MEDIUM_AT", &cfg.Scoring.MediumAt}, {"HIGH_AT", &cfg.Scoring.HighAt},
-		{"SMALL_AMOUNT", &cfg.Scoring.SmallAmount},
+		{"SMALL_AMOUNT", &cfg.Scoring.SmallAmount}, {"NEAR_LINE", &cfg.Scoring.NearLine},
 	} {
 		if v := str(knob.key, ""); v != "" {
 			f, perr := strconv.ParseFloat(v, 64)

@@ -15,7 +15,8 @@ import (
 // Features is the documented feature vector of one transaction. The store
 // fills the raw fields, Derive computes the rest, and rule conditions read it
 // under the lowerCamel names of the expr tags (listed in FeatureDocs).
-// Derived here: Hour, Weekday, LocalHour, TimeZone and MerchantAgeDays.
+// Derived here: Hour, Weekday, LocalHour, TimeZone and MerchantAgeDays;
+// MerchantStats and IP are reset without a merchant or an address.
 type Features struct {
 	// Amount is a float only for rule comparison; money stays exact elsewhere.
 	Amount           float64 `expr:"amount" json:"amount" doc:"transaction amount in its currency"`
@@ -32,9 +33,10 @@ type Features struct {
 	// MerchantUsers24h counts the distinct users who paid this merchant in
 	// the trailing 24 hours, this one included: many new payers of one payee
 	// is a mule account collecting from scam victims.
-	MerchantUsers24h  int       `expr:"merchantUsers24h" json:"merchantUsers24h" doc:"distinct users who paid this merchant in the trailing 24 hours, this one included (counted over the merchant's latest 200 payments); 0 without a merchant"`
-	MerchantFirstSeen time.Time `expr:"-" json:"merchantFirstSeen,omitzero"`
-	MerchantAgeDays   float64   `expr:"merchantAgeDays" json:"merchantAgeDays" doc:"days since anyone first paid this merchant; 0 for a first payment or without a merchant"`
+	MerchantUsers24h  int           `expr:"merchantUsers24h" json:"merchantUsers24h" doc:"distinct users who paid this merchant in the trailing 24 hours, this one included (counted over the merchant's latest 200 payments); 0 without a merchant"`
+	MerchantFirstSeen time.Time     `expr:"-" json:"merchantFirstSeen,omitzero"`
+	MerchantAgeDays   float64       `expr:"merchantAgeDays" json:"merchantAgeDays" doc:"days since anyone first paid this merchant; 0 for a first payment or without a merchant"`
+	MerchantStats     MerchantStats `expr:"merchantStats" json:"merchantStats"`
 	// AnomalyScore is the active anomaly model's isolation-forest score of
 	// this transaction within its segment (internal/anomaly); the scorer sets
 	// it after the other features, since it reads them.
@@ -42,6 +44,7 @@ type Features struct {
 	// IPAddress is the client's address in canonical form; lists of kind IP
 	// and CIDR look it up (inList).
 	IPAddress string         `expr:"ipAddress" json:"ipAddress" doc:"client IP address in canonical form; empty when none was supplied"`
+	IP        IPFeatures     `expr:"ip" json:"ip"`
 	User      UserFeatures   `expr:"user" json:"user"`
 	Device    DeviceFeatures `expr:"device" json:"device"`
 	Geo       GeoFeatures    `expr:"geo" json:"geo"`
@@ -58,7 +61,8 @@ type Features struct {
 // The 30-day baseline (AvgAmount30d, MaxAmount30d) is the user's previous
 // transactions only, so this one is measured against it.
 // Derived: AvgAmount24h, AmountToAvg30d, AmountToMax30d, KnownMerchant,
-// AccountAgeDays, DaysSincePrevious and VIP.
+// AccountAgeDays, DaysSincePrevious, VIP, Spend7dToDailyAvg30d,
+// SpendAcceleration, AmountPercentile, HourTypicality and NewCategory.
 type UserFeatures struct {
 	TxCount10m     int     `expr:"txCount10m" json:"txCount10m" doc:"user's transactions in the trailing 10 minutes, this one included"`
 	TxCount1h      int     `expr:"txCount1h" json:"txCount1h" doc:"user's transactions in the trailing hour, this one included"`
@@ -86,13 +90,66 @@ type UserFeatures struct {
 	AccountAgeDays    float64   `expr:"accountAgeDays" json:"accountAgeDays" doc:"days between account creation and occurredAt"`
 	Role              string    `expr:"role" json:"role" doc:"user role: USER, VIP, ANALYST, ADMIN, SERVICE"`
 	VIP               bool      `expr:"vip" json:"vip" doc:"user role is VIP"`
+	// Slow attacks stay under every fixed line, one payment at a time: these
+	// read a week against the user's own longer history.
+	NearLineCount7d int `expr:"nearLineCount7d" json:"nearLineCount7d" doc:"user's transactions in the trailing 7 days with an amount from 90 % of NEAR_LINE (default 10,000) up to just under it, this one included"`
+	// Spend30dBefore7d is the user's spend in the 30 days before the 7-day
+	// window (37 to 7 days ago), the baseline of Spend7dToDailyAvg30d.
+	Spend30dBefore7d     float64 `expr:"-" json:"spend30dBefore7d"`
+	Spend7dToDailyAvg30d float64 `expr:"spend7dToDailyAvg30d" json:"spend7dToDailyAvg30d" doc:"amount7d / (7 × the user's daily average spend over the 30 days before the 7-day window); 0 without spend in those 30 days"`
+	NewMerchants24h      int     `expr:"newMerchants24h" json:"newMerchants24h" doc:"distinct merchants the user paid in the trailing 24 hours, this one included, that they had not paid in the 30 days before the window"`
+	NewMerchants72h      int     `expr:"newMerchants72h" json:"newMerchants72h" doc:"as newMerchants24h, over the trailing 72 hours"`
+	SpendAcceleration    float64 `expr:"spendAcceleration" json:"spendAcceleration" doc:"amount24h / (the user's spend in the 6 days before the 24 hours ÷ 6); 0 without spend in those 6 days"`
+	// History90d, HistoryBelow and HistoryNearHour count the user's previous
+	// transactions (the latest 200 in 90 days), those with a smaller amount
+	// and those within an hour of this one's hour of day; CategorySeen90d
+	// tells whether one was in this merchant category. The baselines below
+	// derive from them.
+	History90d       int     `expr:"-" json:"history90d"`
+	HistoryBelow     int     `expr:"-" json:"historyBelow"`
+	HistoryNearHour  int     `expr:"-" json:"historyNearHour"`
+	CategorySeen90d  bool    `expr:"-" json:"categorySeen90d"`
+	AmountPercentile float64 `expr:"amountPercentile" json:"amountPercentile" doc:"share (0..1) of the user's previous transactions (the latest 200 in 90 days) with a smaller amount than this one; -1 with fewer than 5"`
+	HourTypicality   float64 `expr:"hourTypicality" json:"hourTypicality" doc:"share (0..1) of the user's previous transactions (the latest 200 in 90 days) within an hour of this one's hour of day (UTC, across midnight); -1 with fewer than 5"`
+	NewCategory      bool    `expr:"newCategory" json:"newCategory" doc:"a merchant category is given, the user has 5 or more previous transactions in 90 days (the latest 200), and none in this category (case-insensitive)"`
+}
+
+// MerchantStats describes the merchant's recent payers: an attack spread
+// over many customers, each of whom looks normal, shows at the merchant.
+// Payers are counted over the merchant's latest 200 payments in 24 hours,
+// the rest over its latest 50 in the hour (each needs a look-up of the
+// device and the payer), this one included; all 0 without a merchant.
+type MerchantStats struct {
+	Payers10m     int `expr:"payers10m" json:"payers10m" doc:"distinct users who paid this merchant in the trailing 10 minutes, this one included (over the merchant's latest 200 payments); 0 without a merchant"`
+	Payers1h      int `expr:"payers1h" json:"payers1h" doc:"as merchantStats.payers10m, over the trailing hour"`
+	NewDevices10m int `expr:"newDevices10m" json:"newDevices10m" doc:"distinct devices that paid this merchant in the trailing 10 minutes, this one included, first seen (by anyone) under 24 hours before that payment (over the merchant's latest 50 payments in the hour); 0 without a merchant"`
+	NewDevices1h  int `expr:"newDevices1h" json:"newDevices1h" doc:"as merchantStats.newDevices10m, over the trailing hour"`
+	// TinyShare1h is a share, not a count: a busy merchant's card testers
+	// are a handful among many.
+	TinyShare1h          float64 `expr:"tinyShare1h" json:"tinyShare1h" doc:"share (0..1) of the merchant's payments in the trailing hour, this one included, under SMALL_AMOUNT (over its latest 50 in the hour); 0 without a merchant"`
+	PayerMedianAgeDays1h float64 `expr:"payerMedianAgeDays1h" json:"payerMedianAgeDays1h" doc:"median account age in days, at this transaction, of the distinct users who paid this merchant in the trailing hour, this one included (over its latest 50 payments in the hour); -1 without a merchant"`
+}
+
+// IPFeatures describes the client address's and its subnet's recent users
+// and devices, over the latest 200 payments from each in 24 hours, this one
+// included; all 0 without an address. The subnet is the /24 of an IPv4
+// address (an IPv4-mapped IPv6 address counts as IPv4) or the /48 of an IPv6 one.
+type IPFeatures struct {
+	Users10m         int `expr:"users10m" json:"users10m" doc:"distinct users who paid from this IP address in the trailing 10 minutes, this one included (over the address's latest 200 payments in 24 hours); 0 without an address"`
+	Users24h         int `expr:"users24h" json:"users24h" doc:"as ip.users10m, over the trailing 24 hours"`
+	Devices10m       int `expr:"devices10m" json:"devices10m" doc:"distinct devices that paid from this IP address in the trailing 10 minutes, this one's included (over the same latest 200); 0 without an address"`
+	Devices24h       int `expr:"devices24h" json:"devices24h" doc:"as ip.devices10m, over the trailing 24 hours"`
+	SubnetUsers10m   int `expr:"subnetUsers10m" json:"subnetUsers10m" doc:"as ip.users10m, for the address's /24 (IPv4) or /48 (IPv6) subnet"`
+	SubnetUsers24h   int `expr:"subnetUsers24h" json:"subnetUsers24h" doc:"as ip.users24h, for the subnet"`
+	SubnetDevices10m int `expr:"subnetDevices10m" json:"subnetDevices10m" doc:"as ip.devices10m, for the subnet"`
+	SubnetDevices24h int `expr:"subnetDevices24h" json:"subnetDevices24h" doc:"as ip.devices24h, for the subnet"`
 }
 
 // DeviceFeatures describes the device the transaction came from. New means
 // not seen for this user in the 7 days before this transaction, so the store
 // must look before recording it; UserFirstSeen is when this user first used
 // it, zero the first time. Derived: Present, AgeDays, UserAgeDays,
-// LastSeenMinutes and NewToAll7d.
+// LastSeenMinutes, NewToAll7d and Usual.
 type DeviceFeatures struct {
 	ID        string `expr:"id" json:"id" doc:"client device fingerprint; empty when none was supplied"`
 	Present   bool   `expr:"present" json:"present" doc:"a device fingerprint was supplied"`
@@ -124,12 +181,19 @@ type DeviceFeatures struct {
 	// NewToAll7d is seed 004's new device: new to everyone, where New is new
 	// to this user.
 	NewToAll7d bool `expr:"newToAll7d" json:"newToAll7d" doc:"a device is given and no user used it (transaction or successful login) in the 7 days before this transaction; see new for this user alone"`
+	// Accounts1h counts every user, unlike UserCount24h: a family tablet and
+	// a ring's phone alike, for rules to combine with other signals.
+	Accounts1h int `expr:"accounts1h" json:"accounts1h" doc:"distinct users who paid from this device in the trailing hour, this one included (over the device's latest 1,000 payments in 24 hours); 0 without a device"`
+	// DaysUsed30d counts the distinct UTC days on which this user paid from
+	// the device in the 30 days before this transaction; Usual derives from it.
+	DaysUsed30d int  `expr:"-" json:"daysUsed30d"`
+	Usual       bool `expr:"usual" json:"usual" doc:"a device is given and this user paid from it on 3 or more distinct days (UTC) in the previous 30, or first used it (transaction or login) 14 or more days ago"`
 }
 
 // GeoFeatures describes where the transaction happened and how far and fast
 // the user travelled since their previous known location (login or
 // transaction), which the store gives as HasPrevious and the Prev* fields.
-// Derived: DistanceKm, ElapsedMinutes and SpeedKmh.
+// Derived: DistanceKm, ElapsedMinutes, SpeedKmh and PlausibleJourney.
 type GeoFeatures struct {
 	Present   bool    `expr:"present" json:"present" doc:"a location was supplied"`
 	Latitude  float64 `expr:"latitude" json:"latitude" doc:"latitude of this transaction"`
@@ -146,6 +210,11 @@ type GeoFeatures struct {
 	DistanceKm     float64   `expr:"distanceKm" json:"distanceKm" doc:"great-circle distance from the previous location, km"`
 	ElapsedMinutes float64   `expr:"elapsedMinutes" json:"elapsedMinutes" doc:"minutes since the previous location"`
 	SpeedKmh       float64   `expr:"speedKmh" json:"speedKmh" doc:"distanceKm over the elapsed time, km/h (see TravelSpeed)"`
+	// The suppression context: what makes a long move a journey rather
+	// than a stolen credential (README "Plausible journeys").
+	TravelBooked         bool `expr:"travelBooked" json:"travelBooked" doc:"the user paid a travel merchant (merchantCategory travel, airline, airfare, hotel, lodging or car_rental, case-insensitive) in the 14 days before"`
+	LoginNearDestination bool `expr:"loginNearDestination" json:"loginNearDestination" doc:"a location is given and the user logged in successfully in the 24 hours before from within 100 km of it or from its country"`
+	PlausibleJourney     bool `expr:"plausibleJourney" json:"plausibleJourney" doc:"geo.hasPrevious, more than 100 km from the previous location (the travel rule's distance), on the user's usual device (device.usual), and geo.travelBooked or geo.loginNearDestination"`
 }
 
 // FeatureDoc documents one feature as rule conditions name it.
@@ -204,8 +273,9 @@ func featureType(t reflect.Type) string {
 // Derive computes the derived features from the raw ones the store filled:
 // hour, weekday, localHour, timeZone, merchantAgeDays, user.avgAmount24h,
 // the user's amount ratios, user.knownMerchant, user.vip,
-// user.accountAgeDays, user.daysSincePrevious, device.present, the device
-// ages and the geo travel figures. occurredAt is the transaction's time, the
+// user.accountAgeDays, user.daysSincePrevious, the user's spend ratios and
+// personal baselines, device.present, the device ages, device.usual, the geo
+// travel figures and geo.plausibleJourney. occurredAt is the transaction's time, the
 // engine's only clock.
 func (f *Features) Derive(occurredAt time.Time) {
 	at := occurredAt.UTC()
@@ -223,6 +293,11 @@ func (f *Features) Derive(occurredAt time.Time) {
 	f.MerchantAgeDays = 0
 	if f.Merchant != "" {
 		f.MerchantAgeDays = daysSince(f.MerchantFirstSeen, at)
+	} else {
+		f.MerchantStats = MerchantStats{PayerMedianAgeDays1h: -1}
+	}
+	if f.IPAddress == "" {
+		f.IP = IPFeatures{}
 	}
 
 	u := &f.User
@@ -238,10 +313,19 @@ func (f *Features) Derive(occurredAt time.Time) {
 	if !u.PrevTxAt.IsZero() {
 		u.DaysSincePrevious = daysSince(u.PrevTxAt, at)
 	}
+	u.Spend7dToDailyAvg30d = ratio(u.Amount7d, 7*u.Spend30dBefore7d/30)
+	// The previous 6 days' spend is the week's less the day's; below half a
+	// cent it is rounding, not spend.
+	u.SpendAcceleration = 0
+	if prev := u.Amount7d - u.Amount24h; prev >= 0.005 {
+		u.SpendAcceleration = u.Amount24h / (prev / 6)
+	}
+	u.AmountPercentile, u.HourTypicality = share(u.HistoryBelow, u.History90d), share(u.HistoryNearHour, u.History90d)
+	u.NewCategory = f.MerchantCategory != "" && u.History90d >= minHistory && !u.CategorySeen90d
 
 	d := &f.Device
 	d.Present = d.ID != ""
-	d.AgeDays, d.UserAgeDays, d.LastSeenMinutes, d.NewToAll7d = 0, 0, -1, false
+	d.AgeDays, d.UserAgeDays, d.LastSeenMinutes, d.NewToAll7d, d.Usual = 0, 0, -1, false, false
 	if d.Present {
 		d.AgeDays = daysSince(d.FirstSeen, at)
 		d.UserAgeDays = daysSince(d.UserFirstSeen, at)
@@ -249,6 +333,7 @@ func (f *Features) Derive(occurredAt time.Time) {
 		if !d.LastSeen.IsZero() {
 			d.LastSeenMinutes = max(at.Sub(d.LastSeen).Minutes(), 0)
 		}
+		d.Usual = d.DaysUsed30d >= 3 || d.UserAgeDays >= 14
 	}
 
 	g := &f.Geo
@@ -260,6 +345,22 @@ func (f *Features) Derive(occurredAt time.Time) {
 		g.ElapsedMinutes = elapsed.Minutes()
 		g.SpeedKmh = TravelSpeed(g.DistanceKm, elapsed)
 	}
+	g.PlausibleJourney = g.HasPrevious && g.DistanceKm > journeyKm && d.Usual && (g.TravelBooked || g.LoginNearDestination)
+}
+
+// journeyKm is the impossible-travel rule's distance: shorter moves are
+// location jitter, not journeys.
+const journeyKm = 100
+
+// minHistory is how many previous transactions a personal baseline needs.
+const minHistory = 5
+
+// share is part/whole, -1 (no baseline) when whole is under minHistory.
+func share(part, whole int) float64 {
+	if whole < minHistory {
+		return -1
+	}
+	return float64(part) / float64(whole)
 }
 
 // ratio is 0 without a baseline: a first payment is not infinitely unusual.

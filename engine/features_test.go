@@ -199,8 +199,15 @@ func TestParseSnapshotRoundTrip(t *testing.T) {
 		Device: DeviceFeatures{ID: "fp", New: true, UserCount: 3, UserCount24h: 2, UserCount7d: 3, Status: "ABNORMAL",
 			FirstSeen: at.Add(-time.Hour), UserFirstSeen: at.Add(-time.Minute)},
 		Geo: GeoFeatures{Present: true, Latitude: 52.5, Longitude: 13.4, Country: "DE", NewCountry: true,
-			HasPrevious: true, PrevLatitude: 31.2, PrevLongitude: 121.5, PrevAt: at.Add(-30 * time.Minute)},
+			HasPrevious: true, PrevLatitude: 31.2, PrevLongitude: 121.5, PrevAt: at.Add(-30 * time.Minute),
+			TravelBooked: true, LoginNearDestination: true},
+		IPAddress: "10.0.0.1", IP: IPFeatures{Users10m: 2, Users24h: 3, Devices10m: 1, Devices24h: 4, SubnetUsers10m: 5, SubnetUsers24h: 6, SubnetDevices10m: 7, SubnetDevices24h: 8},
+		MerchantStats: MerchantStats{Payers10m: 2, Payers1h: 3, NewDevices10m: 1, NewDevices1h: 2, TinyShare1h: 0.25, PayerMedianAgeDays1h: 3.5},
 	}
+	f.MerchantCategory = "hotel"
+	f.User.NearLineCount7d, f.User.Spend30dBefore7d, f.User.NewMerchants24h, f.User.NewMerchants72h = 2, 3000, 1, 2
+	f.User.History90d, f.User.HistoryBelow, f.User.HistoryNearHour = 9, 4, 3
+	f.Device.Accounts1h, f.Device.DaysUsed30d = 2, 4
 	f.Derive(at)
 	raw, err := f.Snapshot()
 	if err != nil {
@@ -215,5 +222,105 @@ func TestParseSnapshotRoundTrip(t *testing.T) {
 	}
 	if _, err := ParseSnapshot([]byte(`{"amount": "x"}`)); err == nil {
 		t.Fatal("a malformed snapshot parsed")
+	}
+}
+
+// TestDeriveEntityFeatures checks each derived issue 17 feature and its
+// sentinels on constructed raw figures.
+func TestDeriveEntityFeatures(t *testing.T) {
+	at := time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)
+	raw := func() Features {
+		return Features{
+			Amount: 300, Merchant: "m-1", MerchantCategory: "furniture", IPAddress: "10.1.2.3",
+			MerchantStats: MerchantStats{Payers1h: 3, PayerMedianAgeDays1h: 12},
+			IP:            IPFeatures{Users24h: 2},
+			User: UserFeatures{Amount24h: 300, Amount7d: 900, Spend30dBefore7d: 600,
+				History90d: 8, HistoryBelow: 6, HistoryNearHour: 2},
+			Device: DeviceFeatures{ID: "fp", DaysUsed30d: 3, UserFirstSeen: at.Add(-2 * 24 * time.Hour)},
+			// Shanghai to Berlin, 11 hours after the last payment at home.
+			Geo: GeoFeatures{Present: true, Latitude: 52.52, Longitude: 13.405, HasPrevious: true,
+				PrevLatitude: 31.2304, PrevLongitude: 121.4737, PrevAt: at.Add(-11 * time.Hour), TravelBooked: true},
+		}
+	}
+	tests := []struct {
+		name string
+		edit func(*Features)
+		want func(f *Features) []any // got, want pairs
+	}{
+		{"spend ratios", nil, func(f *Features) []any {
+			// 900 in 7 days against 600 in 30 (20 a day, 140 a week); 300 today against 600 over 6 days (100 a day).
+			return []any{f.User.Spend7dToDailyAvg30d, 900.0 / 140, f.User.SpendAcceleration, 3.0}
+		}},
+		{"no baseline spend", func(f *Features) { f.User.Spend30dBefore7d, f.User.Amount7d = 0, 300 }, func(f *Features) []any {
+			return []any{f.User.Spend7dToDailyAvg30d, 0.0, f.User.SpendAcceleration, 0.0}
+		}},
+		{"personal baselines", nil, func(f *Features) []any {
+			return []any{f.User.AmountPercentile, 0.75, f.User.HourTypicality, 0.25, f.User.NewCategory, true}
+		}},
+		{"category seen", func(f *Features) { f.User.CategorySeen90d = true }, func(f *Features) []any {
+			return []any{f.User.NewCategory, false}
+		}},
+		{"no category", func(f *Features) { f.MerchantCategory = "" }, func(f *Features) []any {
+			return []any{f.User.NewCategory, false}
+		}},
+		{"four previous payments", func(f *Features) { f.User.History90d = 4 }, func(f *Features) []any {
+			return []any{f.User.AmountPercentile, -1.0, f.User.HourTypicality, -1.0, f.User.NewCategory, false}
+		}},
+		{"five previous payments", func(f *Features) { f.User.History90d, f.User.HistoryBelow, f.User.HistoryNearHour = 5, 0, 5 }, func(f *Features) []any {
+			return []any{f.User.AmountPercentile, 0.0, f.User.HourTypicality, 1.0, f.User.NewCategory, true}
+		}},
+		{"usual device, plausible journey", nil, func(f *Features) []any {
+			return []any{f.Device.Usual, true, f.Geo.PlausibleJourney, true}
+		}},
+		{"journey with a login there", func(f *Features) { f.Geo.TravelBooked, f.Geo.LoginNearDestination = false, true }, func(f *Features) []any {
+			return []any{f.Geo.PlausibleJourney, true}
+		}},
+		{"journey without travel or login", func(f *Features) { f.Geo.TravelBooked = false }, func(f *Features) []any {
+			return []any{f.Geo.PlausibleJourney, false}
+		}},
+		{"two days used, device two days old", func(f *Features) { f.Device.DaysUsed30d = 2 }, func(f *Features) []any {
+			return []any{f.Device.Usual, false, f.Geo.PlausibleJourney, false}
+		}},
+		{"two days used, device 14 days old", func(f *Features) {
+			f.Device.DaysUsed30d, f.Device.UserFirstSeen = 2, at.Add(-14*24*time.Hour)
+		}, func(f *Features) []any {
+			return []any{f.Device.Usual, true, f.Geo.PlausibleJourney, true}
+		}},
+		{"no device", func(f *Features) { f.Device.ID = "" }, func(f *Features) []any {
+			return []any{f.Device.Usual, false, f.Geo.PlausibleJourney, false}
+		}},
+		{"a move under 100 km is no journey", func(f *Features) {
+			f.Geo.Latitude, f.Geo.Longitude = f.Geo.PrevLatitude+99/111.195, f.Geo.PrevLongitude
+		}, func(f *Features) []any {
+			return []any{f.Geo.DistanceKm > 98 && f.Geo.DistanceKm < 100, true, f.Geo.PlausibleJourney, false}
+		}},
+		{"no merchant, no address", func(f *Features) { f.Merchant, f.IPAddress = "", "" }, func(f *Features) []any {
+			return []any{f.MerchantStats, MerchantStats{PayerMedianAgeDays1h: -1}, f.IP, IPFeatures{}}
+		}},
+		{"merchant and address kept", nil, func(f *Features) []any {
+			return []any{f.MerchantStats.Payers1h, 3, f.MerchantStats.PayerMedianAgeDays1h, 12.0, f.IP.Users24h, 2}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := raw()
+			if tt.edit != nil {
+				tt.edit(&f)
+			}
+			f.Derive(at)
+			pairs := tt.want(&f)
+			for i := 0; i < len(pairs); i += 2 {
+				got, want := pairs[i], pairs[i+1]
+				if gf, ok := got.(float64); ok {
+					if wf := want.(float64); math.Abs(gf-wf) > 1e-12 {
+						t.Errorf("value %d: got %v; want %v", i/2, got, want)
+					}
+					continue
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("value %d: got %+v; want %+v", i/2, got, want)
+				}
+			}
+		})
 	}
 }

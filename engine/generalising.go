@@ -12,8 +12,7 @@ package engine
 //
 // They read the entity, multi-day, baseline, suppression and anomaly
 // features of issue 17 (merchantStats.*, ip.*, device.accounts1h,
-// user.nearLineCount7d …, geo.plausibleJourney, anomalyScore): the pack only
-// ships them where those features compile (issue17Features).
+// user.nearLineCount7d …, geo.plausibleJourney, anomalyScore).
 func GeneralisingRules() []Rule {
 	return []Rule{
 		{

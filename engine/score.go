@@ -39,11 +39,14 @@ type Config struct {
 	// SmallAmount is the amount under which a payment counts towards
 	// user.smallTxCount10m (card testers probe with tiny payments).
 	SmallAmount float64
+	// NearLine is the reporting line slow structuring stays just under:
+	// user.nearLineCount7d counts amounts from 90 % of it to just under it.
+	NearLine float64
 }
 
 // DefaultConfig returns the pinned domain settings.
 func DefaultConfig() Config {
-	return Config{RuleWeight: 0.6, ModelWeight: 0.4, RejectAt: 80, ReviewAt: 60, MediumAt: 40, HighAt: 80, SmallAmount: 10}
+	return Config{RuleWeight: 0.6, ModelWeight: 0.4, RejectAt: 80, ReviewAt: 60, MediumAt: 40, HighAt: 80, SmallAmount: 10, NearLine: 10000}
 }
 
 // Validate reports a config that would not make sense: weights must be
@@ -71,6 +74,9 @@ func (c Config) Validate() error {
 	}
 	if !(c.SmallAmount > 0) {
 		errs = append(errs, fmt.Errorf("small amount %v must be greater than 0", c.SmallAmount))
+	}
+	if !(c.NearLine > 0) {
+		errs = append(errs, fmt.Errorf("near line %v must be greater than 0", c.NearLine))
 	}
 	if c.ReviewAt > c.RejectAt {
 		errs = append(errs, fmt.Errorf("review threshold %v is above reject threshold %v", c.ReviewAt, c.RejectAt))

@@ -48,15 +48,93 @@ type FeatureRow struct {
 	PrevLon           *float64
 	PrevCountry       *string
 	PrevAt            *time.Time
+	// The issue 17 features, this transaction included where it qualifies
+	// (FeatureQuery gives its amount, address, place and category); see the
+	// engine's features of the same names. DeviceDaysUsed30d,
+	// Spend30dBefore7d and the History* counts are the raw inputs of derived ones.
+	DeviceAccounts1h      int
+	DeviceDaysUsed30d     int
+	NearLineCount7d       int
+	Spend30dBefore7d      float64
+	NewMerchants24h       int
+	NewMerchants72h       int
+	History90d            int
+	HistoryBelow          int
+	HistoryNearHour       int
+	CategorySeen90d       bool
+	TravelBooked          bool
+	LoginNearDestination  bool
+	MerchantPayers10m     int
+	MerchantPayers1h      int
+	MerchantNewDevices10m int
+	MerchantNewDevices1h  int
+	MerchantTinyShare1h   float64
+	// MerchantPayerMedianAge1h is in days; -1 without a merchant.
+	MerchantPayerMedianAge1h float64
+	IPUsers10m               int
+	IPUsers24h               int
+	IPDevices10m             int
+	IPDevices24h             int
+	SubnetUsers10m           int
+	SubnetUsers24h           int
+	SubnetDevices10m         int
+	SubnetDevices24h         int
+}
+
+// dest lists the row's fields in featuresSQL's column order, for Scan.
+func (f *FeatureRow) dest() []any {
+	return []any{&f.TxCount10m, &f.TxCount1h, &f.TxCount24h, &f.TxCount7d, &f.TxCount30d,
+		&f.Amount10m, &f.Amount1h, &f.Amount24h, &f.Amount7d, &f.AvgAmount30d, &f.MaxAmount30d,
+		&f.SmallCount10m, &f.OtherMerchants10m, &f.TopMerchants, &f.PrevTxAt, &f.Located30d, &f.CountrySeen30d,
+		&f.DeviceID, &f.DeviceStatus, &f.DeviceFirst, &f.DeviceUsers, &f.DeviceSeen, &f.UserDeviceFirst,
+		&f.DeviceOthers24h, &f.DeviceOthers7d, &f.DeviceTx24h, &f.DeviceAmount24h, &f.DeviceLastSeen,
+		&f.MerchantOthers24h, &f.MerchantFirst,
+		&f.PrevLat, &f.PrevLon, &f.PrevCountry, &f.PrevAt,
+		&f.DeviceAccounts1h, &f.DeviceDaysUsed30d, &f.NearLineCount7d, &f.Spend30dBefore7d, &f.NewMerchants24h, &f.NewMerchants72h,
+		&f.History90d, &f.HistoryBelow, &f.HistoryNearHour, &f.CategorySeen90d, &f.TravelBooked, &f.LoginNearDestination,
+		&f.MerchantPayers10m, &f.MerchantPayers1h, &f.MerchantNewDevices10m, &f.MerchantNewDevices1h,
+		&f.MerchantTinyShare1h, &f.MerchantPayerMedianAge1h,
+		&f.IPUsers10m, &f.IPUsers24h, &f.IPDevices10m, &f.IPDevices24h,
+		&f.SubnetUsers10m, &f.SubnetUsers24h, &f.SubnetDevices10m, &f.SubnetDevices24h}
+}
+
+// FeatureQuery names what a feature read is about; empty strings mean none.
+type FeatureQuery struct {
+	UserID      int64
+	At          time.Time
+	Fingerprint string
+	Merchant    string
+	Country     string
+	// SmallAmount is the bound under which an amount counts as small.
+	SmallAmount float64
+	// IPAddress is the client's canonical address; NearLine the line
+	// user.nearLineCount7d counts amounts just under.
+	IPAddress string
+	NearLine  float64
+	// MerchantCategory, Amount and the place (Latitude and Longitude, nil
+	// for none) are this transaction's.
+	MerchantCategory    string
+	Amount              float64
+	Latitude, Longitude *float64
+}
+
+// args are featuresSQL's parameters, $1 to $12.
+func (q FeatureQuery) args() []any {
+	return []any{q.UserID, q.At, q.Fingerprint, q.SmallAmount, q.Merchant, q.Country,
+		q.IPAddress, q.NearLine, q.MerchantCategory, q.Amount, q.Latitude, q.Longitude}
 }
 
 // featuresSQL reads everything the database contributes to a feature vector
 // for user $1 at time $2, device fingerprint $3 (empty for none), small
-// amounts under $4, merchant $5 and country $6 (empty for none), in the order
-// of FeatureRow's fields. Only what occurred at or before $2 counts (event
-// time), and every part is a bounded index range scan — the user's last 30
-// days, the device's and the merchant's latest 200 payments in their window
-// (the device's latest 1,000 for its 24-hour totals) — or a single index probe, so its cost doesn't grow with history. The user's
+// amounts under $4, merchant $5, country $6 and IP address $7 (empty for
+// none), the near line $8, merchant category $9 (empty for none), amount $10
+// and place $11, $12 (latitude and longitude, NULL for none), in the order of
+// FeatureRow's fields (FeatureQuery.args, FeatureRow.dest). Only what occurred at or before $2 counts (event
+// time), and every part is a bounded index range scan — the user's last 37
+// days and latest 200 in 90, the device's, the merchant's, the IP address's
+// and its subnet's latest 200 payments in their window (the device's latest
+// 1,000 for its 24-hour totals), the user's logins in 24 hours — or a single
+// index probe, so its cost doesn't grow with history. The user's
 // window is read from the index alone (its INCLUDE columns) where the table's
 // pages are settled.
 //
@@ -88,8 +166,13 @@ WITH dev AS (
 	WHERE ud.device_id = (SELECT id FROM dev) AND ud.user_id <> $1 AND ud.first_seen_at <= $2
 		AND greatest(ud.first_seen_at, u.created_at) <= (SELECT latest_peer FROM arrival)
 ), w AS (
-	SELECT amount, merchant_id, device_id, country, latitude, longitude, occurred_at FROM transactions
+	SELECT amount, merchant_id, device_id, country, latitude, longitude, merchant_category, occurred_at FROM transactions
 	WHERE user_id = $1 AND occurred_at > $2::timestamptz - interval '30 days' AND (occurred_at <= $2) IS TRUE
+	ORDER BY occurred_at DESC
+), wx AS (
+	-- The 7 days before w: with w, the 30 days before the last 7 and before the last 72 hours.
+	SELECT amount, merchant_id, occurred_at FROM transactions
+	WHERE user_id = $1 AND occurred_at > $2::timestamptz - interval '37 days' AND (occurred_at <= $2::timestamptz - interval '30 days') IS TRUE
 	ORDER BY occurred_at DESC
 ), agg AS (
 	SELECT
@@ -109,8 +192,38 @@ WITH dev AS (
 		max(occurred_at) AS prev_tx_at,
 		count(country) AS located_30d,
 		coalesce(bool_or(upper(country) = upper($6::text)), false) AS country_seen_30d,
-		bool_or(device_id = (SELECT id FROM dev) AND occurred_at < $2 AND occurred_at > $2::timestamptz - interval '7 days') AS device_in_tx
+		bool_or(device_id = (SELECT id FROM dev) AND occurred_at < $2 AND occurred_at > $2::timestamptz - interval '7 days') AS device_in_tx,
+		count(DISTINCT (occurred_at AT TIME ZONE 'UTC')::date) FILTER (WHERE device_id = (SELECT id FROM dev) AND occurred_at < $2) AS device_days_30d,
+		count(*) FILTER (WHERE occurred_at > $2::timestamptz - interval '7 days' AND amount >= 0.9 * $8::numeric AND amount < $8::numeric)
+			+ CASE WHEN $10::numeric >= 0.9 * $8::numeric AND $10::numeric < $8::numeric THEN 1 ELSE 0 END AS near_line_7d,
+		coalesce(sum(amount) FILTER (WHERE occurred_at <= $2::timestamptz - interval '7 days'), 0) AS amount_23d_before_7d,
+		coalesce(bool_or(occurred_at > $2::timestamptz - interval '14 days'
+			AND lower(merchant_category) IN ('travel', 'airline', 'airfare', 'hotel', 'lodging', 'car_rental')), false) AS travel_booked
 	FROM w
+), new_merchants AS (
+	-- A merchant is new in a window if the user paid it there (this payment
+	-- included) but not in the 30 days before the window started.
+	SELECT count(*) FILTER (WHERE in_24h AND NOT before_24h) AS new_24h, count(*) FILTER (WHERE in_72h AND NOT before_72h) AS new_72h
+	FROM (
+		SELECT bool_or(occurred_at > $2::timestamptz - interval '24 hours') AS in_24h,
+			bool_or(occurred_at > $2::timestamptz - interval '72 hours') AS in_72h,
+			bool_or(occurred_at <= $2::timestamptz - interval '24 hours' AND occurred_at > $2::timestamptz - interval '31 days') AS before_24h,
+			bool_or(occurred_at <= $2::timestamptz - interval '72 hours' AND occurred_at > $2::timestamptz - interval '33 days') AS before_72h
+		FROM (SELECT merchant_id, occurred_at FROM w UNION ALL SELECT merchant_id, occurred_at FROM wx
+			UNION ALL SELECT $5, $2 WHERE $5 <> '') m
+		WHERE merchant_id IS NOT NULL
+		GROUP BY merchant_id
+	) g
+), hist AS (
+	-- The user's personal baselines: the latest 200 previous payments in 90 days.
+	SELECT count(*) AS n,
+		count(*) FILTER (WHERE amount < $10::numeric) AS below,
+		count(*) FILTER (WHERE least(abs(h - extract(hour FROM $2::timestamptz AT TIME ZONE 'UTC')),
+			24 - abs(h - extract(hour FROM $2::timestamptz AT TIME ZONE 'UTC'))) <= 1) AS near_hour,
+		coalesce(bool_or(lower(merchant_category) = lower($9::text)), false) AS category_seen
+	FROM (SELECT amount, merchant_category, extract(hour FROM occurred_at AT TIME ZONE 'UTC') AS h FROM transactions
+		WHERE user_id = $1 AND occurred_at > $2::timestamptz - interval '90 days' AND (occurred_at <= $2) IS TRUE
+		ORDER BY occurred_at DESC LIMIT 200) x
 ), dev_users AS (
 	SELECT count(DISTINCT user_id) FILTER (WHERE occurred_at > $2::timestamptz - interval '24 hours') AS others_24h,
 		count(DISTINCT user_id) AS others_7d
@@ -119,16 +232,63 @@ WITH dev AS (
 		ORDER BY occurred_at DESC LIMIT 200) x
 	WHERE user_id <> $1 AND user_id IN (SELECT user_id FROM peers)
 ), dev_day AS (
-	SELECT count(*) AS tx_count, coalesce(sum(amount), 0) AS amount
-	FROM (SELECT amount FROM transactions
+	SELECT count(*) AS tx_count, coalesce(sum(amount), 0) AS amount,
+		count(DISTINCT user_id) FILTER (WHERE occurred_at > $2::timestamptz - interval '1 hour' AND user_id <> $1)
+			+ CASE WHEN $3 <> '' THEN 1 ELSE 0 END AS accounts_1h
+	FROM (SELECT amount, user_id, occurred_at FROM transactions
 		WHERE device_id = (SELECT id FROM dev) AND occurred_at > $2::timestamptz - interval '24 hours' AND (occurred_at <= $2) IS TRUE
 		ORDER BY occurred_at DESC LIMIT 1000) x
+), pay AS (
+	SELECT user_id, device_id, amount, occurred_at FROM transactions
+	WHERE merchant_id = $5 AND occurred_at > $2::timestamptz - interval '24 hours' AND (occurred_at <= $2) IS TRUE
+	ORDER BY occurred_at DESC LIMIT 200
 ), payee AS (
-	SELECT count(DISTINCT user_id) AS others_24h
-	FROM (SELECT user_id FROM transactions
-		WHERE merchant_id = $5 AND occurred_at > $2::timestamptz - interval '24 hours' AND (occurred_at <= $2) IS TRUE
-		ORDER BY occurred_at DESC LIMIT 200) x
-	WHERE user_id <> $1
+	SELECT count(DISTINCT user_id) AS others_24h FROM pay WHERE user_id <> $1
+), pay_1h AS (
+	-- The merchant's latest 50 payments in the last hour, this one included
+	-- (each costs a look-up of its device and its payer; the payers are
+	-- counted over all 200); a device is new if first seen (by anyone) under
+	-- 24 hours before the payment. This payment's device may not be stored
+	-- yet: its key is then ''.
+	SELECT p.user_id, p.amount, p.occurred_at, p.device_id::text AS device_key, d.first_seen_at > p.occurred_at - interval '24 hours' AS new_device
+	FROM (SELECT * FROM pay WHERE occurred_at > $2::timestamptz - interval '1 hour' ORDER BY occurred_at DESC LIMIT 50) p LEFT JOIN devices d ON d.id = p.device_id
+	UNION ALL
+	SELECT $1, $10::numeric, $2, CASE WHEN $3 <> '' THEN coalesce((SELECT id FROM dev)::text, '') END,
+		$3 <> '' AND coalesce((SELECT first_seen_at FROM dev) > $2::timestamptz - interval '24 hours', true)
+	WHERE $5 <> ''
+), merchant AS (
+	SELECT (SELECT count(DISTINCT user_id) FILTER (WHERE occurred_at > $2::timestamptz - interval '10 minutes' AND user_id <> $1) FROM pay)
+			+ CASE WHEN $5 <> '' THEN 1 ELSE 0 END AS payers_10m,
+		(SELECT count(DISTINCT user_id) FILTER (WHERE occurred_at > $2::timestamptz - interval '1 hour' AND user_id <> $1) FROM pay)
+			+ CASE WHEN $5 <> '' THEN 1 ELSE 0 END AS payers_1h,
+		count(DISTINCT device_key) FILTER (WHERE new_device AND occurred_at > $2::timestamptz - interval '10 minutes') AS new_devices_10m,
+		count(DISTINCT device_key) FILTER (WHERE new_device) AS new_devices_1h,
+		coalesce(count(*) FILTER (WHERE amount < $4::numeric)::float8 / nullif(count(*), 0), 0) AS tiny_share_1h,
+		coalesce((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY greatest(extract(epoch FROM $2::timestamptz - u.created_at), 0) / 86400)
+			FROM users u WHERE u.id IN (SELECT user_id FROM pay_1h)), -1) AS payer_median_age_1h
+	FROM pay_1h
+), ip AS (
+	-- The address's and its subnet's users and devices, this payment's included.
+	SELECT count(DISTINCT user_id) FILTER (WHERE exact AND occurred_at > $2::timestamptz - interval '10 minutes') AS users_10m,
+		count(DISTINCT user_id) FILTER (WHERE exact) AS users_24h,
+		count(DISTINCT device_key) FILTER (WHERE exact AND occurred_at > $2::timestamptz - interval '10 minutes') AS devices_10m,
+		count(DISTINCT device_key) FILTER (WHERE exact) AS devices_24h,
+		count(DISTINCT user_id) FILTER (WHERE subnet AND occurred_at > $2::timestamptz - interval '10 minutes') AS subnet_users_10m,
+		count(DISTINCT user_id) FILTER (WHERE subnet) AS subnet_users_24h,
+		count(DISTINCT device_key) FILTER (WHERE subnet AND occurred_at > $2::timestamptz - interval '10 minutes') AS subnet_devices_10m,
+		count(DISTINCT device_key) FILTER (WHERE subnet) AS subnet_devices_24h
+	FROM (
+		(SELECT true AS exact, false AS subnet, user_id, device_id::text AS device_key, occurred_at FROM transactions
+		 WHERE ip_address = $7 AND occurred_at > $2::timestamptz - interval '24 hours' AND (occurred_at <= $2) IS TRUE
+		 ORDER BY occurred_at DESC LIMIT 200)
+		UNION ALL
+		(SELECT false, true, user_id, device_id::text, occurred_at FROM transactions
+		 WHERE ip_prefix = ip_prefix($7) AND occurred_at > $2::timestamptz - interval '24 hours' AND (occurred_at <= $2) IS TRUE
+		 ORDER BY occurred_at DESC LIMIT 200)
+		UNION ALL
+		SELECT true, ip_prefix($7) IS NOT NULL, $1, CASE WHEN $3 <> '' THEN coalesce((SELECT id FROM dev)::text, '') END, $2
+		WHERE $7 <> ''
+	) x
 ), prev AS (
 	SELECT lat, lon, country, at FROM (
 		(SELECT latitude AS lat, longitude AS lon, country, occurred_at AS at FROM w
@@ -166,5 +326,18 @@ SELECT agg.tx_count_10m, agg.tx_count_1h, agg.tx_count_24h, agg.tx_count_7d, agg
 	payee.others_24h,
 	(SELECT occurred_at FROM transactions WHERE merchant_id = $5 AND occurred_at <= $2
 		ORDER BY occurred_at LIMIT 1) AS merchant_first,
-	prev.lat AS prev_lat, prev.lon AS prev_lon, prev.country AS prev_country, prev.at AS prev_at
-FROM agg, dev_users, dev_day, payee LEFT JOIN dev ON true LEFT JOIN prev ON true`
+	prev.lat AS prev_lat, prev.lon AS prev_lon, prev.country AS prev_country, prev.at AS prev_at,
+	dev_day.accounts_1h, agg.device_days_30d, agg.near_line_7d,
+	agg.amount_23d_before_7d + (SELECT coalesce(sum(amount), 0) FROM wx) AS spend_30d_before_7d,
+	new_merchants.new_24h, new_merchants.new_72h, hist.n, hist.below, hist.near_hour, hist.category_seen, agg.travel_booked,
+	-- A successful login in the 24 hours before, within 100 km of this place or in its country.
+	EXISTS (SELECT 1 FROM (SELECT latitude, longitude, country FROM login_logs
+			WHERE user_id = $1 AND success AND created_at <= $2 AND created_at > $2::timestamptz - interval '24 hours'
+			ORDER BY created_at DESC LIMIT 50) l
+		WHERE ($6 <> '' AND upper(l.country) = upper($6))
+			OR 2 * 6371.0088 * asin(least(1, sqrt(sin(radians(l.latitude - $11::float8) / 2) ^ 2
+				+ cos(radians($11::float8)) * cos(radians(l.latitude)) * sin(radians(l.longitude - $12::float8) / 2) ^ 2))) <= 100
+	) AS login_near_destination,
+	merchant.payers_10m, merchant.payers_1h, merchant.new_devices_10m, merchant.new_devices_1h, merchant.tiny_share_1h, merchant.payer_median_age_1h,
+	ip.users_10m, ip.users_24h, ip.devices_10m, ip.devices_24h, ip.subnet_users_10m, ip.subnet_users_24h, ip.subnet_devices_10m, ip.subnet_devices_24h
+FROM agg, dev_users, dev_day, payee, new_merchants, hist, merchant, ip LEFT JOIN dev ON true LEFT JOIN prev ON true`

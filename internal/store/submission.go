@@ -144,17 +144,6 @@ func BeginSubmission(ctx context.Context, db *bun.DB, userID, callerID int64, ke
 // DB runs further statements inside the submission's transaction.
 func (s *Submission) DB() bun.IDB { return s.conn }
 
-// FeatureQuery names what a feature read is about; empty strings mean none.
-type FeatureQuery struct {
-	UserID      int64
-	At          time.Time
-	Fingerprint string
-	Merchant    string
-	Country     string
-	// SmallAmount is the bound under which an amount counts as small.
-	SmallAmount float64
-}
-
 // Features reads every stored feature of a transaction, in one round trip.
 func (s *Submission) Features(ctx context.Context, q FeatureQuery) (*FeatureRow, error) {
 	f := new(FeatureRow)
@@ -162,22 +151,6 @@ func (s *Submission) Features(ctx context.Context, q FeatureQuery) (*FeatureRow,
 		return c.QueryRow(ctx, stmtFeatures, q.args()...).Scan(f.dest()...)
 	})
 	return f, mapErr(err)
-}
-
-// args are featuresSQL's parameters, $1 onwards.
-func (q FeatureQuery) args() []any {
-	return []any{q.UserID, q.At, q.Fingerprint, q.SmallAmount, q.Merchant, q.Country}
-}
-
-// dest is where featuresSQL's columns scan to, in order.
-func (f *FeatureRow) dest() []any {
-	return []any{&f.TxCount10m, &f.TxCount1h, &f.TxCount24h, &f.TxCount7d, &f.TxCount30d,
-		&f.Amount10m, &f.Amount1h, &f.Amount24h, &f.Amount7d, &f.AvgAmount30d, &f.MaxAmount30d,
-		&f.SmallCount10m, &f.OtherMerchants10m, &f.TopMerchants, &f.PrevTxAt, &f.Located30d, &f.CountrySeen30d,
-		&f.DeviceID, &f.DeviceStatus, &f.DeviceFirst, &f.DeviceUsers, &f.DeviceSeen, &f.UserDeviceFirst,
-		&f.DeviceOthers24h, &f.DeviceOthers7d, &f.DeviceTx24h, &f.DeviceAmount24h, &f.DeviceLastSeen,
-		&f.MerchantOthers24h, &f.MerchantFirst,
-		&f.PrevLat, &f.PrevLon, &f.PrevCountry, &f.PrevAt}
 }
 
 // Record is everything a scored submission writes.

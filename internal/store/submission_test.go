@@ -64,9 +64,11 @@ func TestFeaturesPlan(t *testing.T) {
 				}
 				scans[index]++
 			}
-			// The user's window and previous transaction; the device's users, 24-hour totals and last sighting;
-			// the merchant's payers and first payment.
-			want := map[string]int{"transactions_user_time_idx": 2, "transactions_device_time_idx": 3, "transactions_merchant_time_idx": 2}
+			// The user's window, the 7 days before it, the latest 200 in 90 days and the previous transaction;
+			// the device's users, 24-hour totals and last sighting; the merchant's payers and first payment;
+			// the IP address's and its subnet's payments.
+			want := map[string]int{"transactions_user_time_idx": 4, "transactions_device_time_idx": 3, "transactions_merchant_time_idx": 2,
+				"transactions_ip_time_idx": 1, "transactions_ip_prefix_time_idx": 1}
 			if !maps.Equal(scans, want) {
 				t.Errorf("scans of transactions: got %v; want %v\n%s", scans, want, plan)
 			}
@@ -83,14 +85,14 @@ func explainFeatures(t *testing.T, db *bun.DB) string {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	for _, q := range []string{"PREPARE features(bigint, timestamptz, text, numeric, text, text) AS " + store.FeaturesSQL, "BEGIN", store.SettingsSQL} {
+	for _, q := range []string{"PREPARE features(bigint, timestamptz, text, numeric, text, text, text, numeric, text, numeric, float8, float8) AS " + store.FeaturesSQL, "BEGIN", store.SettingsSQL} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
 	defer conn.ExecContext(ctx, "ROLLBACK; DEALLOCATE features") //nolint:errcheck // the connection is closed next
 	var lines []string
-	if err := conn.NewRaw("EXPLAIN EXECUTE features(1, now(), 'fp-1', 10, 'm-1', 'CN')").Scan(ctx, &lines); err != nil {
+	if err := conn.NewRaw("EXPLAIN EXECUTE features(1, now(), 'fp-1', 10, 'm-1', 'CN', '10.1.2.3', 10000, 'travel', 50, 31.2, 121.4)").Scan(ctx, &lines); err != nil {
 		t.Fatal(err)
 	}
 	return strings.Join(lines, "\n")

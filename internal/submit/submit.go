@@ -245,6 +245,8 @@ func (s *Service) featureQuery(subject *store.Subject, in *Input, at time.Time) 
 	if in.Location != nil {
 		q.Country = deref(in.Location.Country)
 	}
+	amount, _ := in.Amount.Float64()
+	s.entityQuery(&q, in, amount)
 	return q
 }
 
@@ -343,6 +345,7 @@ func (s *Service) features(subject *store.Subject, in *Input, q store.FeatureQue
 		f.Geo.Present, f.Geo.Latitude, f.Geo.Longitude, f.Geo.Country, f.Geo.City = true, loc.Latitude, loc.Longitude, q.Country, deref(loc.City)
 		f.Geo.NewCountry = q.Country != "" && row.Located30d > 0 && !row.CountrySeen30d
 	}
+	entityFeatures(f, row)
 	f.Derive(at)
 	return f
 }

@@ -1,5 +1,3 @@
-//go:build features17
-
 package engine
 
 import (
@@ -9,9 +7,7 @@ import (
 	"testing"
 )
 
-// TestGeneralisingPackCompiles runs once issue 17's features are in the
-// engine (go test -tags features17 ./engine, then without the tag once the
-// guard is removed): version 2 of the default pack compiles in the engine
+// TestGeneralisingPackCompiles: version 2 of the default pack compiles in the engine
 // and matches on real feature vectors what the expr check above matched on
 // the contract's names.
 func TestGeneralisingPackCompiles(t *testing.T) {

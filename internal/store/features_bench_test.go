@@ -1,0 +1,104 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+
+	"github.com/smartfinance/riskgraph/internal/pgtest"
+	"github.com/smartfinance/riskgraph/internal/store"
+)
+
+// BenchmarkFeatureRead times the feature read, as the submission runs it
+// (prepared, generic plan, the submission's settings), over a history shaped
+// like make bench's: 20,000 users over 2,000 /24 subnets, 30,000 devices,
+// 5,000 merchants with a few hot ones, 200,000 payments over 60 days and
+// 20,000 more in the last hour (a busy hour of live load, which fills the
+// hot merchants' short windows). Each iteration reads the
+// features of a random user's payment now.
+//
+//	go test ./internal/store/ -run '^$' -bench FeatureRead -benchtime 5000x
+func BenchmarkFeatureRead(b *testing.B) {
+	db := seedBenchHistory(b)
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	rng := rand.New(rand.NewPCG(1, 2))
+	err = conn.Raw(func(dc any) error {
+		c := dc.(*stdlib.Conn).Conn()
+		if _, err := c.Prepare(ctx, "features", store.FeaturesSQL); err != nil {
+			return err
+		}
+		if _, err := c.Exec(ctx, "BEGIN; "+store.SettingsSQL); err != nil {
+			return err
+		}
+		defer c.Exec(ctx, "ROLLBACK") //nolint:errcheck // read only
+		b.ResetTimer()
+		for range b.N {
+			u := 1 + rng.IntN(20000)
+			rows, err := c.Query(ctx, "features", benchArgs(u, rng)...)
+			if err != nil {
+				return err
+			}
+			if _, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (any, error) { return r.Values() }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+// seedBenchHistory returns a database holding the benchmark's history.
+func seedBenchHistory(tb testing.TB) *bun.DB {
+	db, _ := pgtest.New(tb)
+	for _, q := range []string{
+		`INSERT INTO users (username, password_hash, created_at) SELECT 'b' || g, '!', now() - (g % 1000) * interval '1 day' FROM generate_series(1, 20000) g`,
+		`INSERT INTO devices (fingerprint, first_seen_at, last_seen_at) SELECT 'fp-' || g, now() - (g % 500) * interval '1 day', now() FROM generate_series(1, 30000) g`,
+		benchHistory(200_000, "60 days"),
+		benchHistory(20_000, "1 hour"),
+		`VACUUM (ANALYZE) users, devices, transactions`,
+	} {
+		if _, err := db.ExecContext(context.Background(), q); err != nil {
+			tb.Fatalf("%s: %v", q, err)
+		}
+	}
+	return db
+}
+
+// benchHistory inserts n payments spread over the last span, denser towards
+// now, by users in their own /24 of ten, on their own three devices, at
+// merchants whose popularity falls with the cube of a uniform draw.
+func benchHistory(n int, span string) string {
+	return fmt.Sprintf(`INSERT INTO transactions (user_id, amount, currency, merchant_id, merchant_category, channel, device_id,
+		device_fingerprint, ip_address, latitude, longitude, country, city, status, submitted_by, occurred_at)
+	SELECT u, round((1 + 300 * random())::numeric, 2), 'CNY', 'm-' || floor(5000 * random() ^ 3)::int,
+		(ARRAY['grocery','restaurant','electronics','travel','fuel'])[1 + u %% 5], 'APP', d, 'fp-' || d,
+		'10.' || (u %% 2000 / 256) || '.' || (u %% 2000 %% 256) || '.' || (u / 2000 + 1), 31.2, 121.4, 'CN', 'Shanghai',
+		'APPROVED', u, now() - random() ^ 1.5 * interval '%s'
+	FROM (SELECT (1 + (g::bigint * 7919) %% 20000)::int AS u, g FROM generate_series(1, %d) g) s,
+		LATERAL (SELECT 1 + (u * 3 + g %% 3) %% 30000 AS d) dd`, span, n)
+}
+
+// benchArgs are the feature read's parameters for a payment of user u now,
+// from one of its devices and its own address, at a merchant drawn as the history's.
+func benchArgs(u int, rng *rand.Rand) []any {
+	merchant := fmt.Sprintf("m-%d", int(5000*pow3(rng.Float64())))
+	lat, lon := 31.2, 121.4
+	ip := fmt.Sprintf("10.%d.%d.%d", u%2000/256, u%2000%256, u/2000+1)
+	return []any{u, time.Now(), fmt.Sprintf("fp-%d", 1+(u*3+rng.IntN(3))%30000), 10.0, merchant, "CN",
+		ip, 10000.0, "grocery", 120.0, &lat, &lon}
+}
+
+func pow3(x float64) float64 { return x * x * x }
