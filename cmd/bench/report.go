@@ -169,7 +169,7 @@ func (r *report) render() string {
 	row(fmt.Sprintf("Outbox: one webhook endpoint (every event type, a receiver in the bench answering 204) vs no sink, %d closed-loop clients, %s each", p.clients, p.measure/2),
 		ob.summary(), "(reported)", nil)
 	row("↳ CPU per submission, no sink", ob.without.cpuSummary(), "", nil)
-	row("↳ CPU per submission, one webhook endpoint (the run only, not the drain)", ob.with.cpuSummary(), "", nil)
+	row("↳ CPU per submission, one webhook endpoint (the run, not the drain; the receiver counts as load generator)", ob.with.cpuSummary(), "", nil)
 	row(fmt.Sprintf("End to end after %s history rows (+ detections, COPY in %s)", thousands(float64(r.historyRows)), r.historyLoad.Round(time.Second)),
 		r.large.summary(), "", nil)
 	growth := r.large.throughput / r.small.throughput
