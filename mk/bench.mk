@@ -23,7 +23,7 @@ endef
 
 .PHONY: bench bench-quick
 
-bench: build ## benchmark: floor, seed 004, end to end, moderate load, bulk, 2M history, engine, fan-out, RSS (bench/results/latest.md)
+bench: build ## benchmark: floor, seed 004, end to end, moderate load, bulk, outbox, 2M history, engine, fan-out, RSS (bench/results/latest.md)
 	$(call BENCH_RUN,)
 
 bench-quick: build ## short benchmark for development

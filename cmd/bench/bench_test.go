@@ -66,3 +66,30 @@ func TestBulkTally(t *testing.T) {
 		t.Fatalf("tally: got %+v", r)
 	}
 }
+
+// The receiver answers 204 and counts events by webhook-id (a retry is one
+// more request, not one more event); the row reads missing events plainly.
+func TestOutboxReceiver(t *testing.T) {
+	rc := newReceiver()
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	for _, id := range []string{"msg_1", "msg_2", "msg_1"} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, nil)
+		req.Header.Set("webhook-id", id)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("delivery %s: %v %v", id, resp, err)
+		}
+		resp.Body.Close()
+	}
+	if received, requests := rc.counts(); received != 2 || requests != 3 {
+		t.Fatalf("counts: got %d events in %d requests", received, requests)
+	}
+	run := func(ok float64) *moderateResult {
+		return &moderateResult{loadResult: &loadResult{throughput: ok}}
+	}
+	r := &outboxResult{without: run(800), with: run(600), events: 5, received: 3, requests: 4, drained: outboxDrain}
+	if got, want := r.summary(), "600 req/s with ÷ 800 without = 0.75× · p99 0.0 ms vs 0.0 ms · deliveries 3 of 5 events (4 requests), **2 missing** 30s after the run"; got != want {
+		t.Fatalf("summary:\n got %s\nwant %s", got, want)
+	}
+}

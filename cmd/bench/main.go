@@ -15,11 +15,14 @@
 //     group commit's batch sizes from /metrics when the server has them;
 //  6. moderate load: an open loop at half that throughput, 4 closed-loop clients;
 //  7. bulk: submitTransactions, when the server's schema has it;
-//  8. history: 2,000,000 past transactions and detections loaded with COPY,
+//  8. outbox: the same closed loop with no outbox sink, then with one
+//     webhook endpoint (every event type) served by the bench, until every
+//     event is delivered; the endpoint is deleted afterwards;
+//  9. history: 2,000,000 past transactions and detections loaded with COPY,
 //     then the same end-to-end run again;
-//  9. fan-out: websocket subscribers, time from the submit's commit to receipt;
-//  10. memory: the server's peak RSS over the whole run;
-//  11. ingestion (with -nats, on by default): transactions published to
+//  10. fan-out: websocket subscribers, time from the submit's commit to receipt;
+//  11. memory: the server's peak RSS over the whole run;
+//  12. ingestion (with -nats, on by default): transactions published to
 //     JetStream and scored by the server's consumer, against the HTTP path.
 //
 // Usage:
@@ -183,6 +186,9 @@ func runPhases(ctx context.Context, o options, db *benchDB, srv *devserver.Serve
 	if err != nil {
 		return fmt.Errorf("accounts: %w", err)
 	}
+	if err := dropNATSSink(ctx, db); err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
 	pop := newPopulation(p.users, p.devices, 1)
 	phase("seed %d users, %d devices", p.users, p.devices)
 	if err := db.seed(ctx, pop); err != nil {
@@ -229,6 +235,11 @@ func runPhases(ctx context.Context, o options, db *benchDB, srv *devserver.Serve
 	phase("bulk: submitTransactions, %d clients × %d items, %s", bulkClients, bulkItems, p.measure/2)
 	if rep.bulk, err = runBulk(ctx, db, srv, accounts, pop, 5, p.measure/2); err != nil {
 		return fmt.Errorf("bulk: %w", err)
+	}
+
+	phase("outbox: %d clients, %s without a sink, %s with one webhook endpoint", p.clients, p.measure/2, p.measure/2)
+	if rep.outbox, err = runOutbox(ctx, db, srv, accounts, pop, p.clients, p.measure/2); err != nil {
+		return fmt.Errorf("outbox: %w", err)
 	}
 
 	phase("history: bulk-load %d transactions and detections with COPY", p.history)

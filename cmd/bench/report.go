@@ -51,6 +51,7 @@ type report struct {
 	openLoop    *moderateResult
 	fewClients  *moderateResult
 	bulk        *bulkResult
+	outbox      *outboxResult
 	large       *loadResult
 	historyRows int
 	historyLoad time.Duration
@@ -164,6 +165,11 @@ func (r *report) render() string {
 		row("Bulk: submitTransactions, items/s ÷ floor commits/s", times(bulkRatio)+" · "+bk.summary(),
 			"≥ "+times(targetBulkRatio), verdict(bulkRatio >= targetBulkRatio))
 	}
+	ob := r.outbox
+	row(fmt.Sprintf("Outbox: one webhook endpoint (every event type, a receiver in the bench answering 204) vs no sink, %d closed-loop clients, %s each", p.clients, p.measure/2),
+		ob.summary(), "(reported)", nil)
+	row("↳ CPU per submission, no sink", ob.without.cpuSummary(), "", nil)
+	row("↳ CPU per submission, one webhook endpoint (the run, not the drain; the receiver counts as load generator)", ob.with.cpuSummary(), "", nil)
 	row(fmt.Sprintf("End to end after %s history rows (+ detections, COPY in %s)", thousands(float64(r.historyRows)), r.historyLoad.Round(time.Second)),
 		r.large.summary(), "", nil)
 	growth := r.large.throughput / r.small.throughput
@@ -191,7 +197,8 @@ func (r *report) render() string {
 	b.WriteString("\nEnd to end counts only submissions answered without GraphQL errors; latency percentiles cover every request. " +
 		"Fan-out is timed from the submit's HTTP response (its commit is earlier); the floor is the same rows in one statement per commit with synchronous_commit on. " +
 		"Seed 004 scores inside PostgreSQL (no HTTP, GraphQL or auth), run as its README says on a database of its own; " +
-		"the moderate-load and bulk runs follow the small-history run, before the history load.\n")
+		"the moderate-load, bulk and outbox runs follow the small-history run, before the history load. " +
+		"Outbox events are only written while a sink exists: the bench removes the NATS sink the server registers (it has NATS_URL for the ingestion phase), so every other row runs without one.\n")
 	return b.String()
 }
 
