@@ -52,10 +52,12 @@ run: ## run the server with demo data (DATABASE_URL, else local or private Postg
 	export DATABASE_URL="$$url" DEMO="$(DEMO)" APP_ENV="$(APP_ENV)"; \
 	exec $(BIN)
 
+# -timeout: the root package's end-to-end tests (10,000 messages through JetStream,
+# servers killed mid-delivery) outlast go test's default 10 minutes on 2 busy cores.
 test: ## run all tests against a real PostgreSQL (RACE=1 for -race)
 	@admin="$${TEST_DATABASE_URL:-}"; \
 	if [ -z "$$admin" ]; then admin="$$(scripts/pg.sh)"; fi; \
-	TEST_DATABASE_URL="$$admin" exec $(GO) test -count=1 $(if $(filter 1,$(RACE)),-race) $(TESTFLAGS) $(PKG)
+	TEST_DATABASE_URL="$$admin" exec $(GO) test -count=1 -timeout 30m $(if $(filter 1,$(RACE)),-race) $(TESTFLAGS) $(PKG)
 
 build: ## build bin/riskgraph
 	$(GO) build -o $(BIN) .
