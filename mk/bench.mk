@@ -4,7 +4,7 @@
 # drops its own databases, runs a release build of the server as its own
 # process, and writes bench/results/latest.md.
 #
-#   make bench                    full run, under 10 minutes on 2 cores
+#   make bench                    full run, about 15 minutes on 2 cores
 #   make bench-quick              short run for development (not comparable)
 #   make bench BENCH_FLAGS='-pprof 127.0.0.1:6060 -profile-dir bench/profiles'
 #                                 also save the server's CPU profile of each load run
