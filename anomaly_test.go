@@ -55,8 +55,10 @@ func TestAnomalyModelActivation(t *testing.T) {
 	// Four days of ordinary traffic: 6 customers, 12 payments each, on the
 	// app, every 8 hours, 40–150 at their own few shops on their own phone.
 	start := a.clock.Now().Add(-96 * time.Hour)
+	var customers []session
 	for u := range 6 {
 		c := a.user(t, fmt.Sprintf("cust%d", u), domain.RoleUser)
+		customers = append(customers, c)
 		for i := range 12 {
 			a.submit(t, gateway.AccessToken, map[string]any{"userId": c.User.ID, "amount": fmt.Sprint(40 + (u*37+i*53)%110),
 				"merchantId": fmt.Sprintf("shop-%d", (u+i)%4), "channel": "APP", "deviceId": fmt.Sprintf("phone-%d", u),
@@ -131,10 +133,10 @@ func TestAnomalyModelActivation(t *testing.T) {
 	if !hitsRule(s, rule) || score <= 0.7 {
 		t.Fatalf("with the model active on another instance: rules %v, anomalyScore %v; want %q over 0.7", s.ruleNames(), score, rule)
 	}
-	// An ordinary payment stays unremarkable.
-	cust := a.user(t, "cust6", domain.RoleUser)
-	if s := a.submit(t, gateway.AccessToken, map[string]any{"userId": cust.User.ID, "amount": "80", "merchantId": "shop-1", "channel": "APP",
-		"deviceId": "phone-1"}); hitsRule(s, rule) {
+	// An ordinary payment stays unremarkable: a customer's usual amount at one
+	// of their shops on their own phone.
+	if s := a.submit(t, gateway.AccessToken, map[string]any{"userId": customers[0].User.ID, "amount": "80", "merchantId": "shop-1", "channel": "APP",
+		"deviceId": "phone-0"}); hitsRule(s, rule) {
 		t.Fatalf("an ordinary payment scored %v", s.Detection.Features["anomalyScore"])
 	}
 	a.must(t, analyst.AccessToken, anomalyModels, nil, &list)

@@ -135,25 +135,28 @@ type RuleVersion struct {
 type Transaction struct {
 	bun.BaseModel `bun:"table:transactions,alias:t"`
 
-	ID                int64             `bun:"id,pk,autoincrement"`
-	UserID            int64             `bun:"user_id"`
-	Amount            decimal.Decimal   `bun:"amount,type:numeric"`
-	Currency          string            `bun:"currency"`
-	MerchantID        *string           `bun:"merchant_id"`
-	MerchantCategory  *string           `bun:"merchant_category"`
-	Channel           *string           `bun:"channel"`
-	DeviceID          *int64            `bun:"device_id"`
-	DeviceFingerprint *string           `bun:"device_fingerprint"`
-	IPAddress         *string           `bun:"ip_address"`
-	Latitude          *float64          `bun:"latitude"`
-	Longitude         *float64          `bun:"longitude"`
-	Country           *string           `bun:"country"`
-	City              *string           `bun:"city"`
-	Status            TransactionStatus `bun:"status"`
-	SubmittedBy       int64             `bun:"submitted_by"`
-	SourceID          *int64            `bun:"source_id"`
-	OccurredAt        time.Time         `bun:"occurred_at"`
-	CreatedAt         time.Time         `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+	ID                int64           `bun:"id,pk,autoincrement"`
+	UserID            int64           `bun:"user_id"`
+	Amount            decimal.Decimal `bun:"amount,type:numeric"`
+	Currency          string          `bun:"currency"`
+	MerchantID        *string         `bun:"merchant_id"`
+	MerchantCategory  *string         `bun:"merchant_category"`
+	Channel           *string         `bun:"channel"`
+	DeviceID          *int64          `bun:"device_id"`
+	DeviceFingerprint *string         `bun:"device_fingerprint"`
+	IPAddress         *string         `bun:"ip_address"`
+	// IPPrefix is the database's generated /24 or /48 of IPAddress (the IP
+	// features group by it); read only, so whole-row scans find a field for it.
+	IPPrefix    *string           `bun:"ip_prefix,scanonly"`
+	Latitude    *float64          `bun:"latitude"`
+	Longitude   *float64          `bun:"longitude"`
+	Country     *string           `bun:"country"`
+	City        *string           `bun:"city"`
+	Status      TransactionStatus `bun:"status"`
+	SubmittedBy int64             `bun:"submitted_by"`
+	SourceID    *int64            `bun:"source_id"`
+	OccurredAt  time.Time         `bun:"occurred_at"`
+	CreatedAt   time.Time         `bun:"created_at,nullzero,notnull,default:current_timestamp"`
 	// ReviewedByID and ReviewedAt record who settled a held transaction and
 	// when; ReviewedAt without ReviewedByID is the review deadline's doing.
 	ReviewedByID *int64     `bun:"reviewed_by"`
