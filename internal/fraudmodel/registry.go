@@ -3,14 +3,14 @@ package fraudmodel
 import (
 	"context"
 	"errors"
-	"fmt"
-	"sync"
-	"sync/atomic"
+	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/smartfinance/riskgraph/engine"
+	"github.com/smartfinance/riskgraph/internal/auth"
 	"github.com/smartfinance/riskgraph/internal/domain"
+	"github.com/smartfinance/riskgraph/internal/modelreg"
 	"github.com/smartfinance/riskgraph/internal/store"
 )
 
@@ -39,41 +39,13 @@ var ErrNoActiveModel = errors.New("model: no active model")
 // Score fails, which engine.Score reports as an error beside the rules-only
 // result.
 type Registry struct {
-	db      *bun.DB
-	current atomic.Pointer[Scorer]
-	// mu serializes reloads so an older read never replaces a newer one.
-	mu sync.Mutex
+	*modelreg.Registry[domain.Model, Scorer]
 }
 
-// NewRegistry returns a registry with no active model; call Reload.
-func NewRegistry(db *bun.DB) *Registry { return &Registry{db: db} }
-
-// Reload reads the active model from the database and swaps it in. When the
-// database cannot be read, the current model stays. When the active model
-// cannot be loaded (a build that lacks one of its features), the registry
-// holds none, so scoring falls back to rules only, and Reload says why.
-func (r *Registry) Reload(ctx context.Context) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	rec, err := store.ActiveModel(ctx, r.db)
-	if err != nil {
-		return fmt.Errorf("model: load active model: %w", err)
-	}
-	if rec == nil {
-		r.current.Store(nil)
-		return nil
-	}
-	s, err := Load(rec)
-	if err != nil {
-		r.current.Store(nil)
-		return fmt.Errorf("model: active model left out of scoring: %w", err)
-	}
-	r.current.Store(s)
-	return nil
-}
-
-// Current returns the active model, nil when none is active.
-func (r *Registry) Current() *Scorer { return r.current.Load() }
+// NewRegistry returns a registry with no active model; call Reload. When the
+// active model cannot be loaded (a build that lacks one of its features), the
+// registry holds none, so scoring falls back to rules only.
+func NewRegistry(db *bun.DB) *Registry { return &Registry{modelreg.NewRegistry(db, kind)} }
 
 // Active reports whether a model is active.
 func (r *Registry) Active() bool { return r.Current() != nil }
@@ -96,4 +68,47 @@ func (r *Registry) Explain(f *engine.Features) (string, []domain.ModelContributi
 		return "", nil
 	}
 	return s.Explain(f)
+}
+
+// kind is how fraud models are stored, activated and audited.
+var kind = &modelreg.Kind[domain.Model, Scorer]{
+	Prefix: "model", Noun: "model",
+	Resource: "model", ActivatedAction: "model.activated", DeactivatedAction: "model.deactivated",
+	Lock: store.LockModels, ByID: store.ModelByID, Active: store.ActiveModel, List: store.ListModels,
+	DeactivateAll: store.DeactivateModels, UpdateActivation: store.UpdateModelActivation,
+	Fields: func(m *domain.Model) modelreg.Fields {
+		return modelreg.Fields{ID: &m.ID, Version: &m.Version, Active: &m.Active, ActivatedBy: &m.ActivatedBy, ActivatedAt: &m.ActivatedAt}
+	},
+	Load: Load,
+}
+
+// Activate makes model id the one that scores (see modelreg.Kind.Activate);
+// reload the local Registry afterwards to use it here at once.
+func Activate(ctx context.Context, db *bun.DB, id int64, actor *int64, now time.Time) (*domain.Model, error) {
+	return kind.Activate(ctx, db, id, actor, now)
+}
+
+// Deactivate stops model id from scoring, so detections are scored by the
+// rules alone.
+func Deactivate(ctx context.Context, db *bun.DB, id int64, actor *int64) (*domain.Model, error) {
+	return kind.Deactivate(ctx, db, id, actor)
+}
+
+// Service is the model use cases behind the API.
+type Service struct {
+	*modelreg.Service[domain.Model, Scorer]
+}
+
+// NewService returns a service that keeps registry current; now is its clock.
+func NewService(db *bun.DB, registry *Registry, now func() time.Time) *Service {
+	return &Service{modelreg.NewService(db, kind, registry.Registry, now)}
+}
+
+// Train fits and stores a new inactive model version, in the training job's
+// single place (it reads up to MaxRows labelled detections).
+func (s *Service) Train(ctx context.Context, p auth.Principal, opts TrainOptions) (*domain.Model, error) {
+	opts.TrainedBy = &p.UserID
+	return s.Training(ctx, func(ctx context.Context, db *bun.DB, now time.Time) (*domain.Model, error) {
+		return Train(ctx, db, opts, now)
+	})
 }

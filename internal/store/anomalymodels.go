@@ -7,7 +7,6 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/page"
 )
@@ -28,43 +27,28 @@ func EachRecentSnapshot(ctx context.Context, db bun.IDB, from, to time.Time, lim
 // LockAnomalyModels serializes anomaly model writes (version allocation,
 // activation) until the transaction ends.
 func LockAnomalyModels(ctx context.Context, db bun.IDB) error {
-	_, err := db.NewRaw("SELECT pg_advisory_xact_lock(hashtextextended('riskgraph.anomaly_models', 0))").Exec(ctx)
-	return mapErr(err)
+	return lockModelTable(ctx, db, "riskgraph.anomaly_models")
 }
 
 // NextAnomalyModelVersion is one more than the highest anomaly model
 // version; hold LockAnomalyModels.
 func NextAnomalyModelVersion(ctx context.Context, db bun.IDB) (int, error) {
-	var v int
-	err := db.NewSelect().Model((*domain.AnomalyModel)(nil)).ColumnExpr("coalesce(max(version), 0) + 1").Scan(ctx, &v)
-	return v, mapErr(err)
+	return nextModelVersion[domain.AnomalyModel](ctx, db)
 }
 
 // InsertAnomalyModel stores a trained anomaly model, setting its ID and creation time.
 func InsertAnomalyModel(ctx context.Context, db bun.IDB, m *domain.AnomalyModel) error {
-	_, err := db.NewInsert().Model(m).Returning("id, created_at").Exec(ctx)
-	return mapErr(err)
+	return insertModel(ctx, db, m)
 }
 
 // AnomalyModelByID loads one anomaly model, forests included.
 func AnomalyModelByID(ctx context.Context, db bun.IDB, id int64) (*domain.AnomalyModel, error) {
-	m := new(domain.AnomalyModel)
-	if err := db.NewSelect().Model(m).Where("id = ?", id).Scan(ctx); err != nil {
-		return nil, mapErr(err)
-	}
-	return m, nil
+	return modelByID[domain.AnomalyModel](ctx, db, id)
 }
 
 // ActiveAnomalyModel loads the active anomaly model, nil when none is active.
 func ActiveAnomalyModel(ctx context.Context, db bun.IDB) (*domain.AnomalyModel, error) {
-	var ms []*domain.AnomalyModel
-	if err := db.NewSelect().Model(&ms).Where("active").Scan(ctx); err != nil {
-		return nil, mapErr(err)
-	}
-	if len(ms) == 0 {
-		return nil, nil
-	}
-	return ms[0], nil // the partial unique index allows no second one
+	return activeModel[domain.AnomalyModel](ctx, db)
 }
 
 // ListAnomalyModels pages through anomaly models, newest first, without
@@ -76,20 +60,10 @@ func ListAnomalyModels(ctx context.Context, db bun.IDB, p page.Request) (page.Re
 // DeactivateAnomalyModels deactivates whichever anomaly model is active and
 // returns the IDs it deactivated (at most one).
 func DeactivateAnomalyModels(ctx context.Context, db bun.IDB) ([]int64, error) {
-	var ids []int64
-	err := db.NewUpdate().Model((*domain.AnomalyModel)(nil)).Set("active = false").Where("active").
-		Returning("id").Scan(ctx, &ids)
-	return ids, mapErr(err)
+	return deactivateModels[domain.AnomalyModel](ctx, db)
 }
 
 // UpdateAnomalyModelActivation writes m's Active, ActivatedBy and ActivatedAt.
 func UpdateAnomalyModelActivation(ctx context.Context, db bun.IDB, m *domain.AnomalyModel) error {
-	res, err := db.NewUpdate().Model(m).Column("active", "activated_by", "activated_at").WherePK().Exec(ctx)
-	if err != nil {
-		return mapErr(err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return apperr.ErrNotFound
-	}
-	return nil
+	return updateModelActivation(ctx, db, m)
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/page"
 )
@@ -36,44 +35,28 @@ func EachLabelledDetection(ctx context.Context, db bun.IDB, from, to time.Time, 
 // LockModels serializes model writes (training's version allocation,
 // activation) until the transaction ends.
 func LockModels(ctx context.Context, db bun.IDB) error {
-	_, err := db.NewRaw("SELECT pg_advisory_xact_lock(hashtextextended('riskgraph.models', 0))").Exec(ctx)
-	return mapErr(err)
+	return lockModelTable(ctx, db, "riskgraph.models")
 }
 
 // NextModelVersion is one more than the highest model version, 1 for the
 // first; hold LockModels so two trainings cannot take the same one.
 func NextModelVersion(ctx context.Context, db bun.IDB) (int, error) {
-	var v int
-	err := db.NewSelect().Model((*domain.Model)(nil)).ColumnExpr("coalesce(max(version), 0) + 1").Scan(ctx, &v)
-	return v, mapErr(err)
+	return nextModelVersion[domain.Model](ctx, db)
 }
 
 // InsertModel stores a trained model, setting its ID and creation time.
 func InsertModel(ctx context.Context, db bun.IDB, m *domain.Model) error {
-	_, err := db.NewInsert().Model(m).Returning("id, created_at").Exec(ctx)
-	return mapErr(err)
+	return insertModel(ctx, db, m)
 }
 
 // ModelByID loads one model.
 func ModelByID(ctx context.Context, db bun.IDB, id int64) (*domain.Model, error) {
-	m := new(domain.Model)
-	err := db.NewSelect().Model(m).Where("id = ?", id).Scan(ctx)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	return m, nil
+	return modelByID[domain.Model](ctx, db, id)
 }
 
 // ActiveModel loads the active model, nil when none is active.
 func ActiveModel(ctx context.Context, db bun.IDB) (*domain.Model, error) {
-	var ms []*domain.Model
-	if err := db.NewSelect().Model(&ms).Where("active").Scan(ctx); err != nil {
-		return nil, mapErr(err)
-	}
-	if len(ms) == 0 {
-		return nil, nil
-	}
-	return ms[0], nil // the partial unique index allows no second one
+	return activeModel[domain.Model](ctx, db)
 }
 
 // ListModels pages through models, newest first.
@@ -84,20 +67,10 @@ func ListModels(ctx context.Context, db bun.IDB, p page.Request) (page.Result[*d
 // DeactivateModels deactivates whichever model is active and returns the
 // IDs it deactivated (at most one).
 func DeactivateModels(ctx context.Context, db bun.IDB) ([]int64, error) {
-	var ids []int64
-	err := db.NewUpdate().Model((*domain.Model)(nil)).Set("active = false").Where("active").
-		Returning("id").Scan(ctx, &ids)
-	return ids, mapErr(err)
+	return deactivateModels[domain.Model](ctx, db)
 }
 
 // UpdateModelActivation writes m's Active, ActivatedBy and ActivatedAt.
 func UpdateModelActivation(ctx context.Context, db bun.IDB, m *domain.Model) error {
-	res, err := db.NewUpdate().Model(m).Column("active", "activated_by", "activated_at").WherePK().Exec(ctx)
-	if err != nil {
-		return mapErr(err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return apperr.ErrNotFound
-	}
-	return nil
+	return updateModelActivation(ctx, db, m)
 }
