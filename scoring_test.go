@@ -182,7 +182,8 @@ func TestDeviceRules(t *testing.T) {
 	}
 
 	e.must(t, analyst.AccessToken, setStatus, map[string]any{"id": tx.Transaction.Device.ID, "s": "BLACKLISTED"}, nil)
-	blacklisted := e.submit(t, alice.AccessToken, map[string]any{"amount": 1, "deviceId": "fp-alice-1"})
+	// Over SMALL_AMOUNT, so no card-testing rule joins in.
+	blacklisted := e.submit(t, alice.AccessToken, map[string]any{"amount": 20, "deviceId": "fp-alice-1"})
 	d := blacklisted.Detection
 	if d.Decision != "REJECT" || d.RiskLevel != "HIGH" || blacklisted.Transaction.Status != "DECLINED" {
 		t.Fatalf("blacklisted device: got %s %s, want REJECT HIGH", d.Decision, d.RiskLevel)
