@@ -5,7 +5,6 @@ package account
 import (
 	"context"
 	"errors"
-	"github.com/smartfinance/riskgraph/internal/domain"
 	"log/slog"
 	"net/mail"
 	"regexp"
@@ -13,10 +12,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/auth"
+	"github.com/smartfinance/riskgraph/internal/credcache"
+	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/store"
 )
 
@@ -33,7 +35,7 @@ type Service struct {
 	dummyHash string
 	// lastSweep is when idle login attempts were last forgotten (Unix nanoseconds).
 	lastSweep atomic.Int64
-	sessions  *sessionCache
+	sessions  *credcache.Cache[uuid.UUID, store.SessionState]
 	loginRisk LoginRisk
 }
 
@@ -57,11 +59,14 @@ type Policy struct {
 	LoginThrottle    Throttle
 	RegisterThrottle Throttle
 	// SessionCacheTTL is how long a session's state may be served from memory
-	// (see sessionCache); 0 checks the database on every request.
+	// (see package credcache); 0 checks the database on every request.
 	SessionCacheTTL time.Duration
 }
 
 // New returns an account service.
+// maxCachedSessions bounds the session cache; past it, it starts over.
+const maxCachedSessions = 100_000
+
 func New(db *bun.DB, tokens *auth.Tokens, now func() time.Time, log *slog.Logger, policy Policy) (*Service, error) {
 	dummy, err := auth.HashPassword("not a real password, only burns time")
 	if err != nil {
@@ -70,7 +75,7 @@ func New(db *bun.DB, tokens *auth.Tokens, now func() time.Time, log *slog.Logger
 	backoff := store.Backoff{FreeFailures: max(policy.FreeFailures, 1), Base: backoffBase, Max: policy.MaxBackoff,
 		SlowAfter: max(policy.SlowAfter, 1), SlowMax: slowMaxFactor * policy.MaxBackoff, Familiar: familiarFor}
 	return &Service{db: db, tokens: tokens, now: now, log: log, policy: policy, backoff: backoff,
-		hasher: auth.NewHasher(policy.HashConcurrency), dummyHash: dummy, sessions: newSessionCache(policy.SessionCacheTTL)}, nil
+		hasher: auth.NewHasher(policy.HashConcurrency), dummyHash: dummy, sessions: credcache.New[uuid.UUID, store.SessionState](policy.SessionCacheTTL, maxCachedSessions)}, nil
 }
 
 // throttle refuses an attempt from an address that has made too many.

@@ -241,7 +241,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*AuthPayloa
 	})
 	if reused {
 		// The revocation committed; the caller still gets no tokens.
-		s.sessions.forgetUser(owner)
+		s.sessions.ForgetUser(owner)
 		return nil, errSessionEnded
 	}
 	return payload, err
@@ -252,7 +252,7 @@ func (s *Service) Logout(ctx context.Context, p *auth.Principal, refreshToken *s
 	var userID int64
 	defer func() { // after the commit, so no request reads the old state back in
 		if userID != 0 {
-			s.sessions.forgetUser(userID)
+			s.sessions.ForgetUser(userID)
 		}
 	}()
 	return store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
@@ -306,7 +306,7 @@ func (s *Service) ChangePassword(ctx context.Context, p auth.Principal, oldPassw
 	if err != nil {
 		return hashFailure(err)
 	}
-	defer s.sessions.forgetUser(u.ID)
+	defer s.sessions.ForgetUser(u.ID)
 	return store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		if err := store.UpdatePassword(ctx, tx, u.ID, hash); err != nil {
 			return err
@@ -323,15 +323,15 @@ func (s *Service) ChangePassword(ctx context.Context, p auth.Principal, oldPassw
 
 // Authenticate verifies an access token and checks that its session is live
 // and its user active, with the role from the database, as of at most
-// Policy.SessionCacheTTL ago (see sessionCache); changes this instance makes
+// Policy.SessionCacheTTL ago (see package credcache); changes this instance makes
 // apply to its next request.
 func (s *Service) Authenticate(ctx context.Context, token string) (auth.Principal, error) {
 	p, err := s.tokens.Verify(token)
 	if err != nil {
 		return auth.Principal{}, apperr.New(apperr.Unauthenticated, "invalid or expired access token")
 	}
-	st, gen, cached := s.sessions.get(p.SessionID, p.UserID)
-	if !cached {
+	st, owner, gen, cached := s.sessions.Get(p.SessionID)
+	if !cached || owner != p.UserID {
 		loadedAt := time.Now()
 		st, err = store.LoadSessionState(ctx, s.db, p.UserID, p.SessionID, s.now())
 		if errors.Is(err, apperr.ErrNotFound) {
@@ -340,7 +340,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (auth.Principa
 		if err != nil {
 			return auth.Principal{}, err
 		}
-		s.sessions.put(p.SessionID, p.UserID, st, gen, loadedAt)
+		s.sessions.Put(p.SessionID, p.UserID, st, gen, loadedAt)
 	}
 	if !st.Active || st.Status != domain.UserActive {
 		return auth.Principal{}, errSessionEnded
@@ -352,8 +352,8 @@ func (s *Service) Authenticate(ctx context.Context, token string) (auth.Principa
 // SessionChanged forgets what the instance cached about a user's sessions;
 // the session notifications call it on every instance, for every change
 // (logout, revocation, password, role, status), whoever made it.
-func (s *Service) SessionChanged(userID int64) { s.sessions.forgetUser(userID) }
+func (s *Service) SessionChanged(userID int64) { s.sessions.ForgetUser(userID) }
 
 // ForgetSessions forgets every cached session: after the notifications
 // were interrupted, any of them may have changed.
-func (s *Service) ForgetSessions() { s.sessions.forgetUser(0) }
+func (s *Service) ForgetSessions() { s.sessions.ForgetUser(0) }

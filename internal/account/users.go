@@ -64,7 +64,7 @@ func (s *Service) UpdateUserRole(ctx context.Context, p auth.Principal, id int64
 		return nil, err
 	}
 	var u *domain.User
-	defer s.sessions.forgetUser(id) // after the commit: this instance's next request sees the change
+	defer s.sessions.ForgetUser(id) // after the commit: this instance's next request sees the change
 	err := store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		if err := lockOutranked(ctx, tx, p, id); err != nil {
 			return err
@@ -84,7 +84,7 @@ func (s *Service) UpdateUserStatus(ctx context.Context, p auth.Principal, id int
 		return nil, apperr.Invalid("id", "you cannot change your own status")
 	}
 	var u *domain.User
-	defer s.sessions.forgetUser(id) // after the commit: this instance's next request sees the change
+	defer s.sessions.ForgetUser(id) // after the commit: this instance's next request sees the change
 	err := store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		if err := lockOutranked(ctx, tx, p, id); err != nil {
 			return err
@@ -178,7 +178,7 @@ func (s *Service) ResetPassword(ctx context.Context, username, password, via str
 	if err != nil {
 		return false, hashFailure(err)
 	}
-	defer s.sessions.forgetUser(u.ID)
+	defer s.sessions.ForgetUser(u.ID)
 	return true, store.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		if err := store.UpdatePassword(ctx, tx, u.ID, hash); err != nil {
 			return err

@@ -17,6 +17,7 @@ import (
 	"github.com/smartfinance/riskgraph/internal/access"
 	"github.com/smartfinance/riskgraph/internal/apperr"
 	"github.com/smartfinance/riskgraph/internal/auth"
+	"github.com/smartfinance/riskgraph/internal/credcache"
 	"github.com/smartfinance/riskgraph/internal/domain"
 	"github.com/smartfinance/riskgraph/internal/page"
 	"github.com/smartfinance/riskgraph/internal/store"
@@ -37,7 +38,7 @@ type Service struct {
 	db    *bun.DB
 	now   func() time.Time
 	log   *slog.Logger
-	cache *cache
+	cache *credcache.Cache[[32]byte, store.APIKeyState]
 
 	usesMu sync.Mutex
 	// noted is when this instance last queued each key's use; pending is
@@ -46,10 +47,13 @@ type Service struct {
 	pending map[int64]time.Time
 }
 
+// maxCachedKeys bounds the key cache; past it, it starts over.
+const maxCachedKeys = 100_000
+
 // New returns the service; cacheTTL is how long a key's state may be served
 // from memory (SESSION_CACHE_TTL, as for sessions), 0 for never.
 func New(db *bun.DB, now func() time.Time, log *slog.Logger, cacheTTL time.Duration) *Service {
-	return &Service{db: db, now: now, log: log, cache: newCache(cacheTTL),
+	return &Service{db: db, now: now, log: log, cache: credcache.New[[32]byte, store.APIKeyState](cacheTTL, maxCachedKeys),
 		noted: map[int64]time.Time{}, pending: map[int64]time.Time{}}
 }
 
@@ -171,7 +175,7 @@ func (s *Service) Revoke(ctx context.Context, p auth.Principal, id int64) (*doma
 	if err != nil {
 		return nil, err
 	}
-	s.cache.forgetUser(k.UserID) // this instance at once, the others by the notification
+	s.cache.ForgetUser(k.UserID) // this instance at once, the others by the notification
 	return k, nil
 }
 
@@ -211,7 +215,7 @@ func (s *Service) Rotate(ctx context.Context, p auth.Principal, id int64, overla
 	if err != nil {
 		return nil, err
 	}
-	s.cache.forgetUser(userID)
+	s.cache.ForgetUser(userID)
 	return out, nil
 }
 
@@ -242,7 +246,7 @@ func (s *Service) IssueDemo(ctx context.Context, userID int64, name string) (str
 	if err != nil {
 		return "", err
 	}
-	s.cache.forgetUser(userID)
+	s.cache.ForgetUser(userID)
 	return out.Secret, nil
 }
 
@@ -266,7 +270,7 @@ func (s *Service) Authenticate(ctx context.Context, key string) (auth.Principal,
 		return auth.Principal{}, errMalformed
 	}
 	hash := [32]byte(Hash(key))
-	st, gen, ok := s.cache.get(hash)
+	st, _, gen, ok := s.cache.Get(hash)
 	if !ok {
 		loadedAt := time.Now()
 		var err error
@@ -277,7 +281,7 @@ func (s *Service) Authenticate(ctx context.Context, key string) (auth.Principal,
 		if err != nil {
 			return auth.Principal{}, err
 		}
-		s.cache.put(hash, st, gen, loadedAt)
+		s.cache.Put(hash, st.Key.UserID, st, gen, loadedAt)
 	}
 	now := s.now()
 	k := &st.Key
@@ -354,8 +358,8 @@ func (s *Service) RunFlusher(ctx context.Context, interval time.Duration) {
 // Forget drops what this instance cached about a user's keys; the session
 // notifications call it on every instance for every change to the user or
 // to one of its keys.
-func (s *Service) Forget(userID int64) { s.cache.forgetUser(userID) }
+func (s *Service) Forget(userID int64) { s.cache.ForgetUser(userID) }
 
 // ForgetAll drops every cached key: after the notifications were
 // interrupted, any of them may have changed.
-func (s *Service) ForgetAll() { s.cache.forgetUser(0) }
+func (s *Service) ForgetAll() { s.cache.ForgetUser(0) }
