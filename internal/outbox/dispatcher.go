@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // Target is where a webhook delivery is sent: the endpoint's URL and the
@@ -42,8 +43,8 @@ type Options struct {
 	// NATS publishes NATS deliveries; nil when this instance has no NATS_URL
 	// (another instance's dispatcher publishes them).
 	NATS Sender
-	// Workers attempt deliveries concurrently, each holding one connection
-	// (and the row's lock) for the length of an attempt.
+	// Workers claim and attempt deliveries concurrently, each holding one
+	// connection (and its rows' locks) for the length of its batch's attempts.
 	Workers int
 	// PollInterval bounds how late a decision.made event (whose trigger does
 	// not notify) or an event whose notification was lost is seen.
@@ -159,14 +160,14 @@ func (d *Dispatcher) work(ctx context.Context, wake <-chan struct{}) {
 		case <-wake:
 		}
 		for ctx.Err() == nil {
-			attempted, err := d.attemptOne(ctx)
+			attempted, err := d.attemptBatch(ctx)
 			if err != nil {
 				if ctx.Err() == nil {
 					d.o.Log.Error("outbox: attempt a delivery", "err", err)
 				}
 				break
 			}
-			if !attempted {
+			if attempted == 0 {
 				break
 			}
 		}
@@ -224,18 +225,25 @@ type claimed struct {
 	PreviousSecretUntil *time.Time `bun:"previous_secret_until,scanonly"`
 }
 
-// attemptOne claims the next due delivery that no earlier open delivery of
-// its aggregate holds back, attempts it while holding the row's lock (so no
-// other dispatcher can, and a crash leaves it open for the next), records the
-// outcome and commits. attempted is false when nothing was due.
-func (d *Dispatcher) attemptOne(ctx context.Context) (attempted bool, err error) {
+// claimBatch bounds the deliveries one worker claims at once: one claim, one
+// settling statement and one commit serve them all, and they are sent
+// concurrently. The claim takes only each aggregate's earliest open delivery
+// per sink, so no two in a batch (or across workers) can overtake each other.
+const claimBatch = 16
+
+// attemptBatch claims up to claimBatch due deliveries that no earlier open
+// delivery of their aggregate holds back, attempts them while holding their
+// rows' locks (so no other dispatcher can, and a crash leaves them open for
+// the next), records the outcomes and commits. It returns how many it
+// attempted: 0 when nothing was due.
+func (d *Dispatcher) attemptBatch(ctx context.Context) (attempted int, err error) {
 	tx, err := d.o.DB.BeginTx(ctx, nil)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
 	now := d.o.Now()
-	var c claimed
+	var cs []claimed
 	err = tx.NewRaw(`SELECT `+deliveryColumns+`, e.id AS event_id, e.schema_version, e.occurred_at, e.payload,
 			w.url, w.secret, w.previous_secret, w.previous_secret_until
 		FROM outbox_deliveries AS od
@@ -247,56 +255,72 @@ func (d *Dispatcher) attemptOne(ctx context.Context) (attempted bool, err error)
 			WHERE p.sink_key = od.sink_key AND p.aggregate_type = od.aggregate_type AND p.aggregate_id = od.aggregate_id
 			  AND p.status IN ('PENDING', 'RETRYING') AND p.event_seq < od.event_seq)
 		ORDER BY od.next_attempt_at, od.event_seq
-		LIMIT 1
-		FOR UPDATE OF od SKIP LOCKED`, now, d.o.NATS != nil).Scan(ctx, &c)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+		LIMIT ?
+		FOR UPDATE OF od SKIP LOCKED`, now, d.o.NATS != nil, claimBatch).Scan(ctx, &cs)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("claim: %w", err)
 	}
-	if err != nil {
-		return false, fmt.Errorf("claim: %w", err)
+	if len(cs) == 0 {
+		return 0, nil
 	}
-	var res Result
-	if c.EndpointID == nil {
-		res = d.o.NATS.Send(ctx, &c.Delivery, Target{})
-	} else {
-		t := Target{URL: *c.URL, Secrets: []string{*c.Secret}}
-		if c.PreviousSecret != nil && c.PreviousSecretUntil != nil && now.Before(*c.PreviousSecretUntil) {
-			t.Secrets = append(t.Secrets, *c.PreviousSecret)
-		}
-		res = d.o.Webhooks.Send(ctx, &c.Delivery, t)
+	results := make([]Result, len(cs))
+	var wg sync.WaitGroup
+	for i := range cs {
+		wg.Go(func() { results[i] = d.send(ctx, &cs[i], now) })
 	}
+	wg.Wait()
 	if ctx.Err() != nil {
-		return true, ctx.Err() // shutting down: the row stays open for the next dispatcher
+		return len(cs), ctx.Err() // shutting down: the rows stay open for the next dispatcher
 	}
-	if err := d.record(ctx, tx, &c.Delivery, res); err != nil {
-		return true, err
+	if err := d.record(ctx, tx, cs, results); err != nil {
+		return len(cs), err
 	}
-	return true, tx.Commit()
+	return len(cs), tx.Commit()
 }
 
-// record stores an attempt's outcome: delivered, retried after a backoff, or
-// dead after MaxAttempts.
-func (d *Dispatcher) record(ctx context.Context, tx bun.Tx, dl *Delivery, res Result) error {
+// send attempts one claimed delivery on its sink.
+func (d *Dispatcher) send(ctx context.Context, c *claimed, now time.Time) Result {
+	if c.EndpointID == nil {
+		return d.o.NATS.Send(ctx, &c.Delivery, Target{})
+	}
+	t := Target{URL: *c.URL, Secrets: []string{*c.Secret}}
+	if c.PreviousSecret != nil && c.PreviousSecretUntil != nil && now.Before(*c.PreviousSecretUntil) {
+		t.Secrets = append(t.Secrets, *c.PreviousSecret)
+	}
+	return d.o.Webhooks.Send(ctx, &c.Delivery, t)
+}
+
+// record stores each attempt's outcome in one statement: delivered, retried
+// after a backoff, or dead after MaxAttempts.
+func (d *Dispatcher) record(ctx context.Context, tx bun.Tx, cs []claimed, results []Result) error {
 	now := d.o.Now()
-	attempts := dl.Attempts + 1
-	q := tx.NewUpdate().Model((*Delivery)(nil)).Where("id = ?", dl.ID).
-		Set("attempts = ?", attempts).Set("last_attempt_at = ?", now)
-	if res.ResponseStatus != 0 {
-		q = q.Set("response_status = ?", res.ResponseStatus)
-	} else {
-		q = q.Set("response_status = NULL")
+	n := len(cs)
+	ids, attempts, responses := make([]int64, n), make([]int32, n), make([]int32, n)
+	statuses, lastErrors, nextAttempts := make([]string, n), make([]string, n), make([]time.Time, n)
+	for i := range cs {
+		dl, res := &cs[i].Delivery, results[i]
+		ids[i], attempts[i], responses[i], nextAttempts[i] = dl.ID, int32(dl.Attempts+1), int32(res.ResponseStatus), dl.NextAttemptAt
+		switch {
+		case res.Err == nil:
+			statuses[i] = string(StatusDelivered)
+		case dl.Attempts+1 >= d.o.MaxAttempts:
+			statuses[i], lastErrors[i] = string(StatusDead), truncate(res.Err.Error())
+			d.o.Log.WarnContext(ctx, "outbox: delivery dead-lettered", "delivery", dl.ID, "event", dl.EventID, "attempts", dl.Attempts+1, "err", res.Err)
+		default:
+			statuses[i], lastErrors[i] = string(StatusRetrying), truncate(res.Err.Error())
+			nextAttempts[i] = now.Add(d.backoff(dl.Attempts + 1))
+		}
 	}
-	switch {
-	case res.Err == nil:
-		q = q.Set("status = ?", StatusDelivered).Set("delivered_at = ?", now).Set("last_error = NULL")
-	case attempts >= d.o.MaxAttempts:
-		q = q.Set("status = ?", StatusDead).Set("last_error = ?", truncate(res.Err.Error()))
-		d.o.Log.WarnContext(ctx, "outbox: delivery dead-lettered", "delivery", dl.ID, "event", dl.EventID, "attempts", attempts, "err", res.Err)
-	default:
-		q = q.Set("status = ?", StatusRetrying).Set("last_error = ?", truncate(res.Err.Error())).
-			Set("next_attempt_at = ?", now.Add(d.backoff(attempts)))
-	}
-	_, err := q.Exec(ctx)
+	// Sentinels keep the arrays non-null: response status 0 is none, an
+	// empty error is none.
+	_, err := tx.NewRaw(`UPDATE outbox_deliveries AS od SET
+			attempts = r.attempts, last_attempt_at = ?, response_status = nullif(r.response_status, 0),
+			status = r.status, last_error = nullif(r.last_error, ''), next_attempt_at = r.next_attempt_at,
+			delivered_at = CASE WHEN r.status = 'DELIVERED' THEN ?::timestamptz ELSE od.delivered_at END
+		FROM unnest(?::bigint[], ?::int[], ?::int[], ?::text[], ?::text[], ?::timestamptz[])
+			AS r(id, attempts, response_status, status, last_error, next_attempt_at)
+		WHERE od.id = r.id`, now, now, pgdialect.Array(ids), pgdialect.Array(attempts), pgdialect.Array(responses),
+		pgdialect.Array(statuses), pgdialect.Array(lastErrors), pgdialect.Array(nextAttempts)).Exec(ctx)
 	return err
 }
 
