@@ -253,6 +253,8 @@ func TestMetricsExposeDecisions(t *testing.T) {
 		`riskgraph_rule_hits_total{rule="large amount"} 1`,
 		`riskgraph_alerts_raised_total{level="MEDIUM"} 1`,
 		`riskgraph_graphql_requests_total{operation="mutation.submitTransaction",outcome="ok"} 2`,
+		"riskgraph_submit_feature_read_seconds_count 2",
+		"riskgraph_submit_score_seconds_count 2",
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -91,5 +92,53 @@ func TestOutboxReceiver(t *testing.T) {
 	r := &outboxResult{without: run(800), with: run(600), events: 5, received: 3, requests: 4, drained: outboxDrain}
 	if got, want := r.summary(), "600 req/s with ÷ 800 without = 0.75× · p99 0.0 ms vs 0.0 ms · deliveries 3 of 5 events (4 requests), **2 missing** 30s after the run"; got != want {
 		t.Fatalf("summary:\n got %s\nwant %s", got, want)
+	}
+}
+
+// The stage histograms read as means with quantiles interpolated inside
+// their buckets; a server without them says so.
+func TestStageSummary(t *testing.T) {
+	read := &histogram{bounds: []float64{0.0005, 0.001, 0.002, math.Inf(1)}, counts: []float64{50, 90, 100, 100}, sum: 0.08, count: 100}
+	score := &histogram{bounds: []float64{0.00001, 0.00004, math.Inf(1)}, counts: []float64{0, 98, 100}, sum: 0.0025, count: 100}
+	if got := read.interpolated(0.25); math.Abs(got-0.00025) > 1e-12 {
+		t.Errorf("p25: got %v; want 0.00025 (half way into the first bucket, from 0)", got)
+	}
+	if got := read.interpolated(0.99); math.Abs(got-0.0019) > 1e-12 {
+		t.Errorf("p99: got %v; want 0.0019", got)
+	}
+	if got := score.interpolated(0.995); got != 0.00004 {
+		t.Errorf("p99.5 in the +Inf bucket: got %v; want the highest finite bound", got)
+	}
+	got := stageCost{read: read, score: score}.summary()
+	want := "feature read mean 0.80 ms (p50 ≈ 0.50 ms, p99 ≈ 1.90 ms) · scoring mean 25 µs (p50 ≈ 25 µs, p99 ≈ 40 µs) · 100 submissions"
+	if got != want {
+		t.Errorf("summary:\n got %s\nwant %s", got, want)
+	}
+	if got := (stageCost{}).since(stageCost{}).summary(); got != "not exposed (no riskgraph_submit_feature_read_seconds on /metrics)" {
+		t.Errorf("absent: got %s", got)
+	}
+}
+
+// The entity features' cost is read from the benchmark's custom units and
+// set against the hot path's CPU per submission without them.
+func TestEntityCost(t *testing.T) {
+	out := `goos: linux
+BenchmarkFeatureReadEntityCost-2   	     500	   2100000 ns/op	       900.0 after-cpu-µs/read	      1200 after-µs/read	       600.0 before-cpu-µs/read	       800.0 before-µs/read
+PASS`
+	m, err := benchMetrics(out, "BenchmarkFeatureReadEntityCost")
+	if err != nil || m["before-µs/read"] != 800 || m["after-cpu-µs/read"] != 900 || m["ns/op"] != 2100000 {
+		t.Fatalf("metrics: got %v, %v", m, err)
+	}
+	c := &entityCost{reads: 500, beforeUs: 800, afterUs: 1200, beforeCPU: 600, afterCPU: 900, cpuMeasured: true}
+	// 300 µs more on a hot path of 2,300 µs with them: 300 ÷ 2,000 = 15 %.
+	if got := c.share(2300); math.Abs(got-0.15) > 1e-12 {
+		t.Errorf("share: got %v; want 0.15", got)
+	}
+	want := "feature read 0.80 ms → 1.20 ms (+50 %) · backend CPU 0.60 ms → 0.90 ms per read (+50 %) · +0.30 ms per submission = +15 % of the hot path's CPU per submission without them (2.00 ms, server + PostgreSQL)"
+	if got := c.summary(2300); got != want {
+		t.Errorf("summary:\n got %s\nwant %s", got, want)
+	}
+	if _, err := benchMetrics(out, "BenchmarkAbsent"); err == nil {
+		t.Error("absent benchmark: got no error")
 	}
 }

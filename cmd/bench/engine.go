@@ -67,25 +67,31 @@ func goTool() string {
 
 // parseBenchLine reads "BenchmarkX-2  N  654.9 ns/op … 2 allocs/op".
 func parseBenchLine(out, bench string) (engineResult, error) {
+	m, err := benchMetrics(out, bench)
+	if err != nil {
+		return engineResult{}, err
+	}
+	return engineResult{nsPerOp: m["ns/op"], allocsPerOp: m["allocs/op"]}, nil
+}
+
+// benchMetrics reads a benchmark's line of `go test -bench` output as its
+// values by unit: "BenchmarkX-2  N  654.9 ns/op  12.5 before-µs/read" →
+// ns/op 654.9, before-µs/read 12.5.
+func benchMetrics(out, bench string) (map[string]float64, error) {
 	for _, line := range strings.Split(out, "\n") {
 		fields := strings.Fields(line)
-		if len(fields) == 0 || strings.Split(fields[0], "-")[0] != bench {
+		if len(fields) < 2 || strings.Split(fields[0], "-")[0] != bench {
 			continue
 		}
-		var r engineResult
-		for i := 1; i < len(fields); i++ {
-			v, err := strconv.ParseFloat(fields[i-1], 64)
+		m := map[string]float64{}
+		for i := 2; i+1 < len(fields); i += 2 {
+			v, err := strconv.ParseFloat(fields[i], 64)
 			if err != nil {
-				continue
+				return nil, fmt.Errorf("%s: %q is no value", bench, fields[i])
 			}
-			switch fields[i] {
-			case "ns/op":
-				r.nsPerOp = v
-			case "allocs/op":
-				r.allocsPerOp = v
-			}
+			m[fields[i+1]] = v
 		}
-		return r, nil
+		return m, nil
 	}
-	return engineResult{}, fmt.Errorf("%s missing from go test output:\n%s", bench, out)
+	return nil, fmt.Errorf("%s missing from go test output:\n%s", bench, out)
 }

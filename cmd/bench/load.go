@@ -26,6 +26,8 @@ type loadResult struct {
 	levels     map[string]int // risk level of successful submissions
 	bursts     int
 	cpu        cpuUse
+	// stages is the measured window's feature read and scoring time per submission.
+	stages stageCost
 }
 
 func (r *loadResult) riskyShare() float64 {
@@ -62,6 +64,11 @@ func runLoad(ctx context.Context, o options, db *benchDB, srv *devserver.Server,
 		defer conn.Close(ctx)
 		stopProfile := captureProfile(o, label, p.measure)
 		res = &loadResult{errors: map[string]int{}, levels: map[string]int{}}
+		metricsURL := "http://" + o.metricsAddr + "/metrics"
+		stagesBefore, err := scrapeStages(ctx, metricsURL)
+		if err != nil {
+			return err
+		}
 		burstsBefore := gen.bursts()
 		before, err := sampleCPU(ctx, srv.PID(), conn, db.name)
 		if err != nil {
@@ -77,6 +84,11 @@ func runLoad(ctx context.Context, o options, db *benchDB, srv *devserver.Server,
 			return err
 		}
 		res.cpu = before.until(after)
+		stages, err := scrapeStages(ctx, metricsURL)
+		if err != nil {
+			return err
+		}
+		res.stages = stages.since(stagesBefore)
 		m.Close()
 		stopProfile()
 		res.bursts = gen.bursts() - burstsBefore

@@ -12,14 +12,17 @@
 //  4. seed 004: its in-database scorer (../shared/bench/seed004) on a
 //     database of its own, its pgbench scripts at the same concurrency;
 //  5. end to end: submitTransaction over HTTP, driven by vegeta, with the
-//     group commit's batch sizes from /metrics when the server has them;
+//     group commit's batch sizes and the feature read and scoring time per
+//     submission from /metrics when the server has them;
 //  6. moderate load: an open loop at half that throughput, 4 closed-loop clients;
 //  7. bulk: submitTransactions, when the server's schema has it;
 //  8. outbox: the same closed loop with no outbox sink, then with one
 //     webhook endpoint (every event type) served by the bench, until every
 //     event is delivered; the endpoint is deleted afterwards;
 //  9. history: 2,000,000 past transactions and detections loaded with COPY,
-//     then the same end-to-end run again;
+//     then the same end-to-end run again; then the feature statement before
+//     issue 17's entity features against today's, on that database
+//     (`go test -bench` of internal/store's BenchmarkFeatureReadEntityCost);
 //  10. fan-out: websocket subscribers, time from the submit's commit to receipt;
 //  11. memory: the server's peak RSS over the whole run;
 //  12. ingestion (with -nats, on by default): transactions published to
@@ -58,15 +61,17 @@ type plan struct {
 	subscribers int
 	alerts      int
 	benchtime   string
+	// entityReads is how many payments BenchmarkFeatureReadEntityCost reads with each statement.
+	entityReads int
 	// budget bounds the whole run; every phase also has its own bound.
 	budget time.Duration
 }
 
 var (
 	fullPlan = plan{name: "full", users: 50_000, devices: 100_000, clients: 16, warmup: 5 * time.Second,
-		measure: 30 * time.Second, history: 2_000_000, subscribers: 1000, alerts: 100, benchtime: "1s", budget: 16 * time.Minute}
+		measure: 30 * time.Second, history: 2_000_000, subscribers: 1000, alerts: 100, benchtime: "1s", entityReads: 2000, budget: 16 * time.Minute}
 	quickPlan = plan{name: "quick", users: 10_000, devices: 20_000, clients: 16, warmup: 2 * time.Second,
-		measure: 8 * time.Second, history: 200_000, subscribers: 1000, alerts: 20, benchtime: "200ms", budget: 5 * time.Minute}
+		measure: 8 * time.Second, history: 200_000, subscribers: 1000, alerts: 20, benchtime: "200ms", entityReads: 500, budget: 6 * time.Minute}
 )
 
 // envList collects repeated -env KEY=VALUE flags.
@@ -253,6 +258,10 @@ func runPhases(ctx context.Context, o options, db *benchDB, srv *devserver.Serve
 	phase("end to end, %d history rows: %d clients, %s warm-up + %s", p.history, p.clients, p.warmup, p.measure)
 	if rep.large, err = runLoad(ctx, o, db, srv, accounts, pop, "history", 2); err != nil {
 		return fmt.Errorf("end to end after history: %w", err)
+	}
+
+	if rep.entity, err = runEntityCost(ctx, p, db); err != nil {
+		return fmt.Errorf("entity features: %w", err)
 	}
 
 	phase("fan-out: %d subscribers, %d alerts", p.subscribers, p.alerts)

@@ -56,6 +56,7 @@ type report struct {
 	historyRows int
 	historyLoad time.Duration
 	fanout      *fanoutResult
+	entity      *entityCost
 	ingest      *ingestResult // nil when the run had no NATS
 	rssSmall    memory
 	rss         memory
@@ -146,6 +147,7 @@ func (r *report) render() string {
 	ratio := r.small.throughput / f.tps
 	row("↳ ÷ floor", times(ratio), "≥ "+times(targetFloorRatio), verdict(ratio >= targetFloorRatio))
 	row("↳ CPU per submission, small history", r.small.cpuSummary(), "", nil)
+	row(stagesMeasure+", small history", r.small.stages.summary(), "", nil)
 	if r.batches != nil {
 		row("↳ group commit: submissions per database transaction (riskgraph_submit_batch_size)", r.batches.summary(), "", nil)
 	} else {
@@ -175,6 +177,12 @@ func (r *report) render() string {
 	growth := r.large.throughput / r.small.throughput
 	row("↳ ÷ small history", times(growth), "≥ "+times(targetHistoryRatio), verdict(growth >= targetHistoryRatio))
 	row("↳ CPU per submission, after history", r.large.cpuSummary(), "", nil)
+	row(stagesMeasure+", after history", r.large.stages.summary(), "", nil)
+	hotPath := r.large.hotPathCPU()
+	share := r.entity.share(hotPath)
+	row(fmt.Sprintf("↳ entity features (issue 17): the feature statement before → after them, %s payments of this database read with each, "+
+		"taking turns on one connection (BenchmarkFeatureReadEntityCost); their cost against the after-history CPU per submission", thousands(float64(r.entity.reads))),
+		r.entity.summary(hotPath), fmt.Sprintf("≤ %.0f %% of the hot path", 100*targetEntityShare), verdict(hotPath > r.entity.added() && share <= targetEntityShare))
 	for _, e := range r.engine {
 		target, ok := "", (*bool)(nil)
 		if e.name == "50 rules" {
@@ -223,6 +231,17 @@ func (r *loadResult) summary() string {
 	}
 	return fmt.Sprintf("%s req/s · p50 %s · p95 %s · p99 %s · %s · MEDIUM/HIGH %.1f%% · %d velocity bursts",
 		thousands(r.throughput), ms(r.latency.P50), ms(r.latency.P95), ms(r.latency.P99), errs, 100*r.riskyShare(), r.bursts)
+}
+
+// stagesMeasure names the stage rows and the histograms they read.
+const stagesMeasure = "↳ feature read and scoring per submission (" + featureReadMetric + ", " + scoreMetric + "; a group's one read divided by its members)"
+
+// hotPathCPU is the server's and PostgreSQL's CPU per successful submission, in µs.
+func (r *loadResult) hotPathCPU() float64 {
+	if r.ok == 0 {
+		return 0
+	}
+	return float64(r.cpu.server+r.cpu.db) / float64(time.Microsecond) / float64(r.ok)
 }
 
 // cpuSummary splits the window's CPU time per successful submission.

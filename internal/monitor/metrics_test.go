@@ -58,6 +58,7 @@ func TestScoredMetrics(t *testing.T) {
 	}
 	for _, d := range detections {
 		m.Scored(d, 20*time.Microsecond, 3*time.Millisecond)
+		m.Staged(700*time.Microsecond, 45*time.Microsecond)
 	}
 
 	got := gather(t, reg)
@@ -72,6 +73,8 @@ func TestScoredMetrics(t *testing.T) {
 		"riskgraph_alerts_raised_total{level=HIGH}":               2,
 		"riskgraph_scoring_seconds_count{}":                       4,
 		"riskgraph_engine_seconds_count{}":                        4,
+		"riskgraph_submit_feature_read_seconds_count{}":           4,
+		"riskgraph_submit_score_seconds_count{}":                  4,
 		"riskgraph_subscribers{}":                                 7,
 	}
 	for key, w := range want {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,3 +105,113 @@ func benchArgs(u int, rng *rand.Rand) []any {
 }
 
 func pow3(x float64) float64 { return x * x * x }
+
+// BenchmarkFeatureReadEntityCost measures what issue 17's entity, multi-day
+// and baseline features cost the feature read: each iteration reads one
+// payment's features with featuresSQLBeforeIssue17 and with featuresSQL,
+// taking turns at going first, on one connection as the submission runs
+// them (prepared, generic plans, its settings, read only). The payments are
+// the latest 1,000 stored, each read again as of now. It reports both
+// statements' wall time per read and, from /proc/<pid>/schedstat when the
+// database runs on this machine, its backend's CPU time per read.
+//
+// With FEATURE_BENCH_DATABASE_URL it reads that database (make bench passes
+// its own, after the history load); else BenchmarkFeatureRead's history.
+//
+//	go test ./internal/store/ -run '^$' -bench FeatureReadEntityCost -benchtime 2000x
+func BenchmarkFeatureReadEntityCost(b *testing.B) {
+	ctx := context.Background()
+	if url := os.Getenv("FEATURE_BENCH_DATABASE_URL"); url != "" {
+		c, err := pgx.Connect(ctx, url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close(ctx)
+		benchEntityCost(b, c)
+		return
+	}
+	conn, err := seedBenchHistory(b).Conn(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.Raw(func(dc any) error { benchEntityCost(b, dc.(*stdlib.Conn).Conn()); return nil }); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func benchEntityCost(b *testing.B, c *pgx.Conn) {
+	ctx := context.Background()
+	type payment struct {
+		user                                         int64
+		fingerprint, merchant, country, ip, category string
+		amount                                       float64
+		lat, lon                                     *float64
+	}
+	rows, _ := c.Query(ctx, `SELECT user_id, coalesce(device_fingerprint, ''), coalesce(merchant_id, ''), coalesce(country, ''),
+		coalesce(ip_address, ''), coalesce(merchant_category, ''), amount::float8, latitude, longitude
+		FROM transactions ORDER BY occurred_at DESC LIMIT 1000`)
+	payments, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (p payment, err error) {
+		err = r.Scan(&p.user, &p.fingerprint, &p.merchant, &p.country, &p.ip, &p.category, &p.amount, &p.lat, &p.lon)
+		return p, err
+	})
+	if err != nil || len(payments) == 0 {
+		b.Fatalf("payments to replay: %d, %v", len(payments), err)
+	}
+	var pid int
+	if err := c.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+		b.Fatal(err)
+	}
+	backendCPU := func() time.Duration { return onCPU(pid) }
+	measureCPU := backendCPU() > 0
+	for name, sql := range map[string]string{"before": featuresSQLBeforeIssue17, "after": store.FeaturesSQL} {
+		if _, err := c.Prepare(ctx, name, sql); err != nil {
+			b.Fatalf("%s: %v", name, err)
+		}
+	}
+	if _, err := c.Exec(ctx, "BEGIN READ ONLY; "+store.SettingsSQL); err != nil {
+		b.Fatal(err)
+	}
+	defer c.Exec(ctx, "ROLLBACK") //nolint:errcheck // read only
+	const small, nearLine = 10.0, 10000.0
+	var wall, cpu [2]time.Duration
+	n := 0
+	for b.Loop() {
+		p := payments[n%len(payments)]
+		at := time.Now()
+		args := [2][]any{
+			{p.user, at, p.fingerprint, small, p.merchant, p.country},
+			{p.user, at, p.fingerprint, small, p.merchant, p.country, p.ip, nearLine, p.category, p.amount, p.lat, p.lon},
+		}
+		for turn := range 2 {
+			k := (n + turn) % 2 // before first on even iterations, after first on odd ones
+			start, startCPU := time.Now(), backendCPU()
+			rows, _ := c.Query(ctx, [2]string{"before", "after"}[k], args[k]...)
+			if _, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (any, error) { return r.Values() }); err != nil {
+				b.Fatal(err)
+			}
+			wall[k] += time.Since(start)
+			cpu[k] += backendCPU() - startCPU
+		}
+		n++
+	}
+	perRead := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) / float64(n) }
+	b.ReportMetric(perRead(wall[0]), "before-µs/read")
+	b.ReportMetric(perRead(wall[1]), "after-µs/read")
+	if measureCPU {
+		b.ReportMetric(perRead(cpu[0]), "before-cpu-µs/read")
+		b.ReportMetric(perRead(cpu[1]), "after-cpu-µs/read")
+	}
+}
+
+// onCPU is a process's time on a CPU so far (/proc/<pid>/schedstat, in
+// nanoseconds), 0 when it can't be read (the database runs elsewhere).
+func onCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/schedstat", pid))
+	if err != nil {
+		return 0
+	}
+	first, _, _ := strings.Cut(string(b), " ")
+	ns, _ := strconv.ParseInt(first, 10, 64)
+	return time.Duration(ns)
+}

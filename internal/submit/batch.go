@@ -281,10 +281,13 @@ func (s *Service) submitGroup(ms []*member) (retry []*member, err error) {
 	for i, m := range live {
 		qs[i] = s.featureQuery(subjects[i], &m.in, s.occurredAt(&m.in))
 	}
+	readStart := time.Now()
 	rows, err := sub.FeaturesGroup(ctx, qs)
 	if err != nil {
 		return live, err
 	}
+	// One pipelined round trip for every member: each is charged an equal share.
+	read := time.Since(readStart) / time.Duration(len(live))
 	scored := make([]*scoring, 0, len(live))
 	recs := make([]*store.Record, 0, len(live))
 	var alerts []*domain.Alert
@@ -295,6 +298,7 @@ func (s *Service) submitGroup(ms []*member) (retry []*member, err error) {
 			m.answer(nil, err)
 			continue
 		}
+		sc.read = read
 		members, scored, recs = append(members, m), append(scored, sc), append(recs, sc.rec)
 		if sc.rec.Alert != nil {
 			alerts = append(alerts, sc.rec.Alert)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -75,5 +76,66 @@ func TestGroupWritesWhatAloneWrites(t *testing.T) {
 		if slices.Sort(rows); len(rows) != 3 || len(slices.Compact(slices.Clone(rows))) != 1 {
 			t.Errorf("%s: got %q, want three equal rows", q, rows)
 		}
+	}
+}
+
+// stages records what a StageObserver is told.
+type stages struct{ read, scoring []time.Duration }
+
+func (s *stages) Scored(*domain.Detection, time.Duration, time.Duration) {}
+
+func (s *stages) Staged(read, scoring time.Duration) {
+	s.read, s.scoring = append(s.read, read), append(s.scoring, scoring)
+}
+
+// TestStagesObserved: every committed submission reports its feature read
+// and scoring time, alone or in a group, where the group's one pipelined
+// read is shared equally by its members; a refused member reports nothing.
+func TestStagesObserved(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	obs := &stages{}
+	f.svc.observer = obs
+	var users []*domain.User
+	for i := range 3 {
+		u := &domain.User{Username: fmt.Sprintf("staged%d", i), PasswordHash: "!", Role: domain.RoleUser, Status: domain.UserActive}
+		if err := store.InsertUser(ctx, f.db, u); err != nil {
+			t.Fatal(err)
+		}
+		users = append(users, u)
+	}
+	frozen := &domain.User{Username: "frozen", PasswordHash: "!", Role: domain.RoleUser, Status: domain.UserFrozen}
+	if err := store.InsertUser(ctx, f.db, frozen); err != nil {
+		t.Fatal(err)
+	}
+	newMember := func(u *domain.User) *member {
+		m, err := f.svc.member(ctx, f.gateway, Input{UserID: &u.ID, Amount: decimal.NewFromInt(25), MerchantID: ptr("m-1"), DeviceID: ptr("fp-" + u.Username)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	if _, err := f.svc.submitAlone(newMember(users[0])); err != nil {
+		t.Fatal(err)
+	}
+	group := []*member{newMember(users[1]), newMember(frozen), newMember(users[2])}
+	if retry, err := f.svc.submitGroup(group); err != nil || len(retry) > 0 {
+		t.Fatalf("group: %v (retry %d)", err, len(retry))
+	}
+	for i, m := range group {
+		if o := <-m.done; (o.err == nil) != (m.userID != frozen.ID) {
+			t.Fatalf("member %d: got %+v, %v", i, o.res, o.err)
+		}
+	}
+	if len(obs.read) != 3 || len(obs.scoring) != 3 {
+		t.Fatalf("observed %d reads and %d scorings; want 3 each (one alone, two in the group)", len(obs.read), len(obs.scoring))
+	}
+	for i := range 3 {
+		if obs.read[i] <= 0 || obs.scoring[i] <= 0 {
+			t.Errorf("submission %d: read %v, scoring %v; want both measured", i, obs.read[i], obs.scoring[i])
+		}
+	}
+	if obs.read[1] != obs.read[2] {
+		t.Errorf("group members' reads: got %v and %v; want equal shares of the one round trip", obs.read[1], obs.read[2])
 	}
 }

@@ -54,6 +54,14 @@ type Observer interface {
 	Scored(d *domain.Detection, engine, total time.Duration)
 }
 
+// StageObserver is told, for every committed submission, how long its feature
+// read and its scoring took; an Observer may implement it. In a group commit
+// the feature read is one pipelined round trip for every member: each is
+// charged an equal share of its wall time.
+type StageObserver interface {
+	Staged(featureRead, scoring time.Duration)
+}
+
 // Service runs submissions.
 type Service struct {
 	db       *bun.DB
@@ -184,14 +192,17 @@ func (s *Service) submitAlone(m *member) (*Result, error) {
 	}
 	// Stamped under the user's lock, so concurrent live submissions order and count each other exactly once.
 	at := s.occurredAt(in)
+	readStart := time.Now()
 	row, err := sub.Features(ctx, s.featureQuery(subject, in, at))
 	if err != nil {
 		return nil, err
 	}
+	read := time.Since(readStart)
 	sc, err := s.score(m, subject, at, row)
 	if err != nil {
 		return nil, err
 	}
+	sc.read = read
 	if err := s.record(ctx, sub, sc.rec); err != nil {
 		if in.SourceID != nil && apperr.CodeOf(err) == apperr.BadInput {
 			return nil, unknownSource()
@@ -255,10 +266,13 @@ type scoring struct {
 	rec     *store.Record
 	result  engine.Result
 	latency time.Duration
+	// read is the submission's feature read; took is score's own time.
+	read, took time.Duration
 }
 
 // score completes the feature vector, scores it and builds what it writes.
 func (s *Service) score(m *member, subject *store.Subject, at time.Time, row *store.FeatureRow) (*scoring, error) {
+	start := time.Now()
 	f := s.features(subject, &m.in, s.featureQuery(subject, &m.in, at), row)
 	if s.anomaly != nil {
 		// Before scoring: rules and the fraud model read it.
@@ -279,7 +293,7 @@ func (s *Service) score(m *member, subject *store.Subject, at time.Time, row *st
 	if err != nil {
 		return nil, err
 	}
-	return &scoring{rec: rec, result: result, latency: latency}, nil
+	return &scoring{rec: rec, result: result, latency: latency, took: time.Since(start)}, nil
 }
 
 // scored reports a committed submission and returns its result.
@@ -290,6 +304,9 @@ func (s *Service) scored(m *member, sc *scoring) *Result {
 	}
 	if s.observer != nil {
 		s.observer.Scored(rec.Detection, sc.latency, time.Since(m.start))
+		if o, ok := s.observer.(StageObserver); ok {
+			o.Staged(sc.read, sc.took)
+		}
 	}
 	return &Result{Transaction: rec.Transaction, Detection: rec.Detection, RiskEvent: rec.Event, Alert: rec.Alert}
 }
