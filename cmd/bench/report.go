@@ -205,7 +205,7 @@ func (r *report) render() string {
 	b.WriteString("\nEnd to end counts only submissions answered without GraphQL errors; latency percentiles cover every request. " +
 		"Fan-out is timed from the submit's HTTP response (its commit is earlier); the floor is the same rows in one statement per commit with synchronous_commit on. " +
 		"Seed 004 scores inside PostgreSQL (no HTTP, GraphQL or auth), run as its README says on a database of its own; " +
-		"the moderate-load, bulk and outbox runs follow the small-history run, before the history load. " +
+		"the moderate-load, bulk, outbox and fan-out runs follow the small-history run, before the history load. " +
 		"Outbox events are only written while a sink exists: the bench removes the NATS sink the server registers (it has NATS_URL for the ingestion phase), so every other row runs without one.\n")
 	return b.String()
 }
