@@ -239,22 +239,27 @@ WITH dev AS (
 		WHERE device_id = (SELECT id FROM dev) AND occurred_at > $2::timestamptz - interval '24 hours' AND (occurred_at <= $2) IS TRUE
 		ORDER BY occurred_at DESC LIMIT 1000) x
 ), pay AS (
-	SELECT user_id, device_id, amount, occurred_at FROM transactions
+	SELECT user_id, device_id, amount, occurred_at, device_first_seen_at, user_created_at FROM transactions
 	WHERE merchant_id = $5 AND occurred_at > $2::timestamptz - interval '24 hours' AND (occurred_at <= $2) IS TRUE
 	ORDER BY occurred_at DESC LIMIT 200
 ), payee AS (
 	SELECT count(DISTINCT user_id) AS others_24h FROM pay WHERE user_id <> $1
 ), pay_1h AS (
 	-- The merchant's latest 50 payments in the last hour, this one included
-	-- (each costs a look-up of its device and its payer; the payers are
-	-- counted over all 200); a device is new if first seen (by anyone) under
-	-- 24 hours before the payment. This payment's device may not be stored
-	-- yet: its key is then ''.
-	SELECT p.user_id, p.amount, p.occurred_at, p.device_id::text AS device_key, d.first_seen_at > p.occurred_at - interval '24 hours' AS new_device
-	FROM (SELECT * FROM pay WHERE occurred_at > $2::timestamptz - interval '1 hour' ORDER BY occurred_at DESC LIMIT 50) p LEFT JOIN devices d ON d.id = p.device_id
+	-- (the payers are counted over all 200); a device is new if first seen
+	-- (by anyone) under 24 hours before the payment. Each payment carries its
+	-- device's first sighting and its payer's creation as recorded when it
+	-- was written, in the index, so the hour costs no look-ups; rows written
+	-- before those were recorded look them up. This payment's device may not
+	-- be stored yet: its key is then ''.
+	SELECT p.user_id, p.amount, p.occurred_at, p.device_id::text AS device_key,
+		coalesce(p.device_first_seen_at, (SELECT first_seen_at FROM devices WHERE id = p.device_id)) > p.occurred_at - interval '24 hours' AS new_device,
+		coalesce(p.user_created_at, (SELECT created_at FROM users WHERE id = p.user_id)) AS user_created_at
+	FROM (SELECT * FROM pay WHERE occurred_at > $2::timestamptz - interval '1 hour' ORDER BY occurred_at DESC LIMIT 50) p
 	UNION ALL
 	SELECT $1, $10::numeric, $2, CASE WHEN $3 <> '' THEN coalesce((SELECT id FROM dev)::text, '') END,
-		$3 <> '' AND coalesce((SELECT first_seen_at FROM dev) > $2::timestamptz - interval '24 hours', true)
+		$3 <> '' AND coalesce((SELECT first_seen_at FROM dev) > $2::timestamptz - interval '24 hours', true),
+		(SELECT created_at FROM users WHERE id = $1)
 	WHERE $5 <> ''
 ), merchant AS (
 	SELECT (SELECT count(DISTINCT user_id) FILTER (WHERE occurred_at > $2::timestamptz - interval '10 minutes' AND user_id <> $1) FROM pay)
@@ -265,7 +270,7 @@ WITH dev AS (
 		count(DISTINCT device_key) FILTER (WHERE new_device) AS new_devices_1h,
 		coalesce(count(*) FILTER (WHERE amount < $4::numeric)::float8 / nullif(count(*), 0), 0) AS tiny_share_1h,
 		coalesce((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY greatest(extract(epoch FROM $2::timestamptz - u.created_at), 0) / 86400)
-			FROM users u WHERE u.id IN (SELECT user_id FROM pay_1h)), -1) AS payer_median_age_1h
+			FROM (SELECT min(user_created_at) AS created_at FROM pay_1h GROUP BY user_id) u), -1) AS payer_median_age_1h
 	FROM pay_1h
 ), ip AS (
 	-- The address's and its subnet's users and devices, this payment's included.
