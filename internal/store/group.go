@@ -16,7 +16,7 @@ import (
 // A group commit writes the submissions of several users in one database
 // transaction of three round trips, as a single submission does: BEGIN with
 // every user's row lock, every idempotency key and data source in one
-// statement each; the feature reads, pipelined; every write in one
+// statement each; the feature reads in one statement; every write in one
 // set-based statement with COMMIT. Its members are for distinct users, so
 // each member's feature read sees its user's history exactly as a
 // submission of its own would.
@@ -121,20 +121,34 @@ func BeginGroup(ctx context.Context, db *bun.DB, userIDs []int64, keys []KeyRef,
 	return s, start, nil
 }
 
-// FeaturesGroup reads every query's features in one round trip: one
-// execution of the prepared feature read per query, pipelined. (One
-// set-based statement over all members would have to rewrite featuresSQL,
-// which stays a per-member statement with positional parameters.)
+// FeaturesGroup reads every query's features in one statement (see featuresSQL).
 func (s *Submission) FeaturesGroup(ctx context.Context, qs []FeatureQuery) ([]*FeatureRow, error) {
 	rows := make([]*FeatureRow, len(qs))
 	err := s.pgx(func(c *pgx.Conn) error {
-		b := &pgx.Batch{}
-		for i, q := range qs {
-			f := new(FeatureRow)
-			rows[i] = f
-			b.Queue(stmtFeatures, q.args()...).QueryRow(func(row pgx.Row) error { return row.Scan(f.dest()...) })
+		r, err := c.Query(ctx, stmtFeatures, featureArgs(qs)...)
+		if err != nil {
+			return err
 		}
-		return c.SendBatch(ctx, b).Close()
+		defer r.Close()
+		n := 0
+		for r.Next() {
+			if n == len(qs) {
+				return fmt.Errorf("store: the feature read returned more than %d rows", len(qs))
+			}
+			f := new(FeatureRow)
+			if err := r.Scan(f.dest()...); err != nil {
+				return err
+			}
+			rows[n] = f
+			n++
+		}
+		if err := r.Err(); err != nil {
+			return err
+		}
+		if n != len(qs) {
+			return fmt.Errorf("store: the feature read returned %d of %d rows", n, len(qs))
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, mapErr(err)

@@ -151,11 +151,11 @@ func (s *Submission) DB() bun.IDB { return s.conn }
 
 // Features reads every stored feature of a transaction, in one round trip.
 func (s *Submission) Features(ctx context.Context, q FeatureQuery) (*FeatureRow, error) {
-	f := new(FeatureRow)
-	err := s.pgx(func(c *pgx.Conn) error {
-		return c.QueryRow(ctx, stmtFeatures, q.args()...).Scan(f.dest()...)
-	})
-	return f, mapErr(err)
+	rows, err := s.FeaturesGroup(ctx, []FeatureQuery{q})
+	if err != nil {
+		return nil, err
+	}
+	return rows[0], nil
 }
 
 // Record is everything a scored submission writes.
