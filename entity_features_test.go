@@ -101,6 +101,22 @@ func TestMerchantAndIPFeatures(t *testing.T) {
 	} {
 		h.pay(t, p)
 	}
+	// Each payment records its device's first sighting and its payer's
+	// creation; rows written before that was recorded hold NULL and are
+	// looked up instead: p1's stand for them, with the same features.
+	var recorded, d1, p2Created int
+	if err := h.e.db.NewRaw(`SELECT count(*) FILTER (WHERE t.device_first_seen_at = d.first_seen_at AND t.user_created_at = u.created_at),
+		count(*) FILTER (WHERE d.fingerprint = 'd-new1' AND t.device_first_seen_at = ?),
+		count(*) FILTER (WHERE u.id = ? AND t.user_created_at = ?)
+		FROM transactions t JOIN devices d ON d.id = t.device_id JOIN users u ON u.id = t.user_id WHERE t.user_id <> ?`,
+		at.Add(-60*time.Minute), h.users["p2"], at.Add(-20*24*time.Hour), h.users["vic"]).Scan(context.Background(), &recorded, &d1, &p2Created); err != nil {
+		t.Fatal(err)
+	}
+	if recorded != 10 || d1 != 2 || p2Created != 3 {
+		t.Errorf("payments recording their facts: %d of 10 as their device and user are; d-new1's first sighting on %d of 2, p2's creation on %d of 3",
+			recorded, d1, p2Created)
+	}
+	h.exec(t, `UPDATE transactions SET device_first_seen_at = NULL, user_created_at = NULL WHERE user_id = ?`, h.users["p1"])
 	scored := h.pay(t, entityPay{user: "vic", at: at, amount: 8, merchant: "m-shop", device: "d-vic", ip: addr})
 	t.Run("merchant", func(t *testing.T) {
 		checkFeatures(t, scored, map[string]any{

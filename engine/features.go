@@ -122,7 +122,7 @@ type UserFeatures struct {
 type MerchantStats struct {
 	Payers10m     int `expr:"payers10m" json:"payers10m" doc:"distinct users who paid this merchant in the trailing 10 minutes, this one included (over the merchant's latest 200 payments); 0 without a merchant"`
 	Payers1h      int `expr:"payers1h" json:"payers1h" doc:"as merchantStats.payers10m, over the trailing hour"`
-	NewDevices10m int `expr:"newDevices10m" json:"newDevices10m" doc:"distinct devices that paid this merchant in the trailing 10 minutes, this one included, first seen (by anyone) under 24 hours before that payment (over the merchant's latest 50 payments in the hour); 0 without a merchant"`
+	NewDevices10m int `expr:"newDevices10m" json:"newDevices10m" doc:"distinct devices that paid this merchant in the trailing 10 minutes, this one included, first seen (by anyone) under 24 hours before that payment, as known when that payment was recorded (over the merchant's latest 50 payments in the hour); 0 without a merchant"`
 	NewDevices1h  int `expr:"newDevices1h" json:"newDevices1h" doc:"as merchantStats.newDevices10m, over the trailing hour"`
 	// TinyShare1h is a share, not a count: a busy merchant's card testers
 	// are a handful among many.

@@ -157,6 +157,11 @@ type Transaction struct {
 	SourceID    *int64            `bun:"source_id"`
 	OccurredAt  time.Time         `bun:"occurred_at"`
 	CreatedAt   time.Time         `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+	// DeviceFirstSeenAt and UserCreatedAt are the device's first sighting and
+	// the user's creation as recorded with the transaction (the merchant
+	// features read them); read only, NULL on rows written before.
+	DeviceFirstSeenAt *time.Time `bun:"device_first_seen_at,scanonly"`
+	UserCreatedAt     *time.Time `bun:"user_created_at,scanonly"`
 	// ReviewedByID and ReviewedAt record who settled a held transaction and
 	// when; ReviewedAt without ReviewedByID is the review deadline's doing.
 	ReviewedByID *int64     `bun:"reviewed_by"`

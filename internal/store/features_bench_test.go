@@ -94,14 +94,15 @@ func benchHistory(n int, span string) string {
 		LATERAL (SELECT 1 + (u * 3 + g %% 3) %% 30000 AS d) dd`, span, n)
 }
 
-// benchArgs are the feature read's parameters for a payment of user u now,
-// from one of its devices and its own address, at a merchant drawn as the history's.
+// benchArgs are the feature read's parameters (one query's) for a payment of
+// user u now, from one of its devices and its own address, at a merchant drawn
+// as the history's.
 func benchArgs(u int, rng *rand.Rand) []any {
 	merchant := fmt.Sprintf("m-%d", int(5000*pow3(rng.Float64())))
 	lat, lon := 31.2, 121.4
 	ip := fmt.Sprintf("10.%d.%d.%d", u%2000/256, u%2000%256, u/2000+1)
-	return []any{u, time.Now(), fmt.Sprintf("fp-%d", 1+(u*3+rng.IntN(3))%30000), 10.0, merchant, "CN",
-		ip, 10000.0, "grocery", 120.0, &lat, &lon}
+	return []any{[]int{u}, []time.Time{time.Now()}, []string{fmt.Sprintf("fp-%d", 1+(u*3+rng.IntN(3))%30000)}, []float64{10}, []string{merchant},
+		[]string{"CN"}, []string{ip}, []float64{10000}, []string{"grocery"}, []float64{120}, []*float64{&lat}, []*float64{&lon}}
 }
 
 func pow3(x float64) float64 { return x * x * x }

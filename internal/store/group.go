@@ -16,7 +16,7 @@ import (
 // A group commit writes the submissions of several users in one database
 // transaction of three round trips, as a single submission does: BEGIN with
 // every user's row lock, every idempotency key and data source in one
-// statement each; the feature reads, pipelined; every write in one
+// statement each; the feature reads in one statement; every write in one
 // set-based statement with COMMIT. Its members are for distinct users, so
 // each member's feature read sees its user's history exactly as a
 // submission of its own would.
@@ -121,20 +121,34 @@ func BeginGroup(ctx context.Context, db *bun.DB, userIDs []int64, keys []KeyRef,
 	return s, start, nil
 }
 
-// FeaturesGroup reads every query's features in one round trip: one
-// execution of the prepared feature read per query, pipelined. (One
-// set-based statement over all members would have to rewrite featuresSQL,
-// which stays a per-member statement with positional parameters.)
+// FeaturesGroup reads every query's features in one statement (see featuresSQL).
 func (s *Submission) FeaturesGroup(ctx context.Context, qs []FeatureQuery) ([]*FeatureRow, error) {
 	rows := make([]*FeatureRow, len(qs))
 	err := s.pgx(func(c *pgx.Conn) error {
-		b := &pgx.Batch{}
-		for i, q := range qs {
-			f := new(FeatureRow)
-			rows[i] = f
-			b.Queue(stmtFeatures, q.args()...).QueryRow(func(row pgx.Row) error { return row.Scan(f.dest()...) })
+		r, err := c.Query(ctx, stmtFeatures, featureArgs(qs)...)
+		if err != nil {
+			return err
 		}
-		return c.SendBatch(ctx, b).Close()
+		defer r.Close()
+		n := 0
+		for r.Next() {
+			if n == len(qs) {
+				return fmt.Errorf("store: the feature read returned more than %d rows", len(qs))
+			}
+			f := new(FeatureRow)
+			if err := r.Scan(f.dest()...); err != nil {
+				return err
+			}
+			rows[n] = f
+			n++
+		}
+		if err := r.Err(); err != nil {
+			return err
+		}
+		if n != len(qs) {
+			return fmt.Errorf("store: the feature read returned %d of %d rows", n, len(qs))
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, mapErr(err)
@@ -317,7 +331,9 @@ var recordGroup = numbered(recordGroupSQL)
 // in the records' order, which the inserted IDs follow). Every member is for
 // a different user, so t, ev and al join back to m on user_id. Devices are
 // upserted once per fingerprint, in fingerprint order (as the users are
-// locked in id order) so concurrent groups can't deadlock on them.
+// locked in id order) so concurrent groups can't deadlock on them. Each
+// transaction records its device's first sighting after the upsert and its
+// user's creation, for the merchant features (see featuresSQL's pay_1h).
 const recordGroupSQL = `
 WITH m AS (
 	SELECT * FROM unnest(@user_id::bigint[], @fingerprint::text[], @occurred_at::timestamptz[], @amount::numeric[], @currency::text[],
@@ -338,7 +354,7 @@ WITH m AS (
 	ON CONFLICT (fingerprint) DO UPDATE SET
 		first_seen_at = LEAST(d.first_seen_at, EXCLUDED.first_seen_at),
 		last_seen_at = GREATEST(d.last_seen_at, EXCLUDED.last_seen_at)
-	RETURNING d.id, d.fingerprint
+	RETURNING d.id, d.fingerprint, d.first_seen_at
 ), link AS (
 	INSERT INTO user_devices AS ud (user_id, device_id, first_seen_at, last_seen_at)
 	SELECT m.user_id, dev.id, m.occurred_at, m.occurred_at FROM m JOIN dev ON dev.fingerprint = m.fingerprint ORDER BY m.user_id
@@ -347,9 +363,11 @@ WITH m AS (
 		last_seen_at = GREATEST(ud.last_seen_at, EXCLUDED.last_seen_at)
 ), t AS (
 	INSERT INTO transactions (user_id, amount, currency, merchant_id, merchant_category, channel, device_id,
-		device_fingerprint, ip_address, latitude, longitude, country, city, status, submitted_by, source_id, occurred_at)
+		device_fingerprint, ip_address, latitude, longitude, country, city, status, submitted_by, source_id, occurred_at,
+		device_first_seen_at, user_created_at)
 	SELECT m.user_id, m.amount, m.currency, m.merchant_id, m.merchant_category, m.channel, dev.id,
-		m.fingerprint, m.ip_address, m.latitude, m.longitude, m.country, m.city, m.status, m.submitted_by, m.source_id, m.occurred_at
+		m.fingerprint, m.ip_address, m.latitude, m.longitude, m.country, m.city, m.status, m.submitted_by, m.source_id, m.occurred_at,
+		dev.first_seen_at, (SELECT created_at FROM users WHERE id = m.user_id)
 	FROM m LEFT JOIN dev ON dev.fingerprint = m.fingerprint ORDER BY m.ord
 	RETURNING id, user_id, created_at, device_id
 ), det AS (

@@ -151,11 +151,11 @@ func (s *Submission) DB() bun.IDB { return s.conn }
 
 // Features reads every stored feature of a transaction, in one round trip.
 func (s *Submission) Features(ctx context.Context, q FeatureQuery) (*FeatureRow, error) {
-	f := new(FeatureRow)
-	err := s.pgx(func(c *pgx.Conn) error {
-		return c.QueryRow(ctx, stmtFeatures, q.args()...).Scan(f.dest()...)
-	})
-	return f, mapErr(err)
+	rows, err := s.FeaturesGroup(ctx, []FeatureQuery{q})
+	if err != nil {
+		return nil, err
+	}
+	return rows[0], nil
 }
 
 // Record is everything a scored submission writes.
@@ -334,9 +334,10 @@ func prepare(ctx context.Context, c *pgx.Conn) error {
 	return nil
 }
 
-// recordCTE writes the device sighting, the transaction, its detection, the
-// user's last location, the audit entry and the idempotency key; t is the
-// transaction. Every CTE runs even when nothing reads it.
+// recordCTE writes the device sighting, the transaction (with its device's
+// first sighting and its user's creation, for the merchant features), its
+// detection, the user's last location, the audit entry and the idempotency
+// key; t is the transaction. Every CTE runs even when nothing reads it.
 const recordCTE = `
 WITH dev AS (
 	INSERT INTO devices AS d (fingerprint, status, first_seen_at, last_seen_at)
@@ -344,7 +345,7 @@ WITH dev AS (
 	ON CONFLICT (fingerprint) DO UPDATE SET
 		first_seen_at = LEAST(d.first_seen_at, EXCLUDED.first_seen_at),
 		last_seen_at = GREATEST(d.last_seen_at, EXCLUDED.last_seen_at)
-	RETURNING d.id
+	RETURNING d.id, d.first_seen_at
 ), link AS (
 	INSERT INTO user_devices AS ud (user_id, device_id, first_seen_at, last_seen_at)
 	SELECT @user_id::bigint, dev.id, @occurred_at, @occurred_at FROM dev
@@ -353,9 +354,11 @@ WITH dev AS (
 		last_seen_at = GREATEST(ud.last_seen_at, EXCLUDED.last_seen_at)
 ), t AS (
 	INSERT INTO transactions (user_id, amount, currency, merchant_id, merchant_category, channel, device_id,
-		device_fingerprint, ip_address, latitude, longitude, country, city, status, submitted_by, source_id, occurred_at)
+		device_fingerprint, ip_address, latitude, longitude, country, city, status, submitted_by, source_id, occurred_at,
+		device_first_seen_at, user_created_at)
 	SELECT @user_id, @amount::numeric, @currency::text, @merchant_id::text, @merchant_category::text, @channel::text, (SELECT id FROM dev),
-		@fingerprint, @ip_address::text, @latitude::float8, @longitude::float8, @country::text, @city::text, @status::text, @submitted_by::bigint, @source_id::bigint, @occurred_at
+		@fingerprint, @ip_address::text, @latitude::float8, @longitude::float8, @country::text, @city::text, @status::text, @submitted_by::bigint, @source_id::bigint, @occurred_at,
+		(SELECT first_seen_at FROM dev), (SELECT created_at FROM users WHERE id = @user_id)
 	RETURNING id, created_at, device_id
 ), det AS (
 	INSERT INTO detections (transaction_id, user_id, risk_score, risk_level, decision, rule_score, ml_score,

@@ -85,14 +85,14 @@ func explainFeatures(t *testing.T, db *bun.DB) string {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	for _, q := range []string{"PREPARE features(bigint, timestamptz, text, numeric, text, text, text, numeric, text, numeric, float8, float8) AS " + store.FeaturesSQL, "BEGIN", store.SettingsSQL} {
+	for _, q := range []string{"PREPARE features(bigint[], timestamptz[], text[], numeric[], text[], text[], text[], numeric[], text[], numeric[], float8[], float8[]) AS " + store.FeaturesSQL, "BEGIN", store.SettingsSQL} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
 	defer conn.ExecContext(ctx, "ROLLBACK; DEALLOCATE features") //nolint:errcheck // the connection is closed next
 	var lines []string
-	if err := conn.NewRaw("EXPLAIN EXECUTE features(1, now(), 'fp-1', 10, 'm-1', 'CN', '10.1.2.3', 10000, 'travel', 50, 31.2, 121.4)").Scan(ctx, &lines); err != nil {
+	if err := conn.NewRaw("EXPLAIN EXECUTE features('{1}', ARRAY[now()], '{fp-1}', '{10}', '{m-1}', '{CN}', '{10.1.2.3}', '{10000}', '{travel}', '{50}', '{31.2}', '{121.4}')").Scan(ctx, &lines); err != nil {
 		t.Fatal(err)
 	}
 	return strings.Join(lines, "\n")

@@ -57,7 +57,10 @@ func TestGroupWritesWhatAloneWrites(t *testing.T) {
 	}
 	// Each table's rows, less what names the user, the row or the clock: one distinct value means all three agree.
 	for _, q := range []string{
-		`SELECT to_jsonb(x) - '{id,user_id,created_at,occurred_at,device_id,device_fingerprint}'::text[] FROM transactions x`,
+		`SELECT to_jsonb(x) - '{id,user_id,created_at,occurred_at,device_id,device_fingerprint,device_first_seen_at,user_created_at}'::text[] FROM transactions x`,
+		// The facts each transaction records: its device's first sighting and its user's creation.
+		`SELECT jsonb_build_array(x.device_first_seen_at = d.first_seen_at, x.user_created_at = u.created_at)
+		FROM transactions x JOIN devices d ON d.id = x.device_id JOIN users u ON u.id = x.user_id`,
 		`SELECT to_jsonb(x) - '{transaction_id,user_id,created_at,latency_us,features}'::text[] FROM detections x`,
 		`SELECT to_jsonb(x) - '{id,user_id,transaction_id,created_at,updated_at}'::text[] FROM risk_events x`,
 		`SELECT to_jsonb(x) - '{id,event_id,user_id,transaction_id,created_at,message}'::text[] FROM alerts x`,
