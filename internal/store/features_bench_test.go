@@ -182,7 +182,9 @@ func benchEntityCost(b *testing.B, c *pgx.Conn) {
 		at := time.Now()
 		args := [2][]any{
 			{p.user, at, p.fingerprint, small, p.merchant, p.country},
-			{p.user, at, p.fingerprint, small, p.merchant, p.country, p.ip, nearLine, p.category, p.amount, p.lat, p.lon},
+			// Today's statement reads a group: one-element arrays, one member.
+			{[]int64{p.user}, []time.Time{at}, []string{p.fingerprint}, []float64{small}, []string{p.merchant}, []string{p.country},
+				[]string{p.ip}, []float64{nearLine}, []string{p.category}, []float64{p.amount}, []*float64{p.lat}, []*float64{p.lon}},
 		}
 		for turn := range 2 {
 			k := (n + turn) % 2 // before first on even iterations, after first on odd ones
