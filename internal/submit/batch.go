@@ -290,7 +290,7 @@ func (s *Service) submitGroup(ms []*member) (retry []*member, err error) {
 	var alerts []*domain.Alert
 	members := live[:0:0]
 	for i, m := range live {
-		sc, err := s.score(m, subjects[i], qs[i].At, rows[i])
+		sc, err := s.score(m, subjects[i], qs[i], rows[i])
 		if err != nil {
 			m.answer(nil, err)
 			continue
