@@ -11,7 +11,7 @@ import (
 )
 
 // The submit pipeline's per-submission stage histograms, when the server
-// exposes them: the feature read (a group's one pipelined round trip divided
+// exposes them: the feature read (a group's one statement divided
 // by its members) and the scoring in the server.
 const (
 	featureReadMetric = "riskgraph_submit_feature_read_seconds"

@@ -89,7 +89,7 @@ func NewMetrics(reg prometheus.Registerer, subscribers func() int) *Metrics {
 		featureRead: f.NewHistogram(prometheus.HistogramOpts{
 			Name: "riskgraph_submit_feature_read_seconds",
 			Help: "Feature read time per committed submission: the feature statement's round trip; " +
-				"in a group commit, the one pipelined round trip for all members divided by the group size.",
+				"in a group commit, the one statement for all members divided by the group size.",
 			// 50 µs to 500 ms in steps of about √2, fine enough for bucketed quantiles.
 			Buckets: prometheus.ExponentialBucketsRange(0.00005, 0.5, 28),
 		}),

@@ -82,6 +82,9 @@ type FeatureRow struct {
 }
 
 // dest lists the row's fields in featuresSQL's column order, for Scan.
+// scanner scans a feature read's row into f.
+func (f *FeatureRow) scanner() plannedScan { return plannedScan{stmtFeatures, f.dest()} }
+
 func (f *FeatureRow) dest() []any {
 	return []any{&f.TxCount10m, &f.TxCount1h, &f.TxCount24h, &f.TxCount7d, &f.TxCount30d,
 		&f.Amount10m, &f.Amount1h, &f.Amount24h, &f.Amount7d, &f.AvgAmount30d, &f.MaxAmount30d,

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -79,7 +81,7 @@ func BeginGroup(ctx context.Context, db *bun.DB, userIDs []int64, keys []KeyRef,
 		b.Queue(stmtLockGroup, userIDs).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				u := new(Subject)
-				if err := rows.Scan(&u.ID, &u.Username, &u.Role, &u.Status, &u.CreatedAt); err != nil {
+				if err := rows.Scan(u.scanner()); err != nil {
 					return err
 				}
 				start.Subjects[u.ID] = u
@@ -136,7 +138,7 @@ func (s *Submission) FeaturesGroup(ctx context.Context, qs []FeatureQuery) ([]*F
 				return fmt.Errorf("store: the feature read returned more than %d rows", len(qs))
 			}
 			f := new(FeatureRow)
-			if err := r.Scan(f.dest()...); err != nil {
+			if err := r.Scan(f.scanner()); err != nil {
 				return err
 			}
 			rows[n] = f
@@ -163,12 +165,12 @@ func (s *Submission) FeaturesGroup(ctx context.Context, qs []FeatureQuery) ([]*F
 func (s *Submission) RecordGroup(ctx context.Context, rs []*Record, commit bool) error {
 	n := len(rs)
 	a := groupArrays{
-		userID: make([]int64, n), fingerprint: make([]*string, n), occurredAt: make([]time.Time, n), amount: make([]string, n),
+		userID: make([]int64, n), fingerprint: make([]*string, n), occurredAt: make([]time.Time, n), amount: make(numericArray, n),
 		currency: make([]string, n), merchantID: make([]*string, n), merchantCategory: make([]*string, n), channel: make([]*string, n),
 		ipAddress: make([]*string, n), latitude: make([]*float64, n), longitude: make([]*float64, n), country: make([]*string, n),
 		city: make([]*string, n), status: make([]string, n), submittedBy: make([]int64, n), sourceID: make([]*int64, n),
-		riskScore: make([]float64, n), riskLevel: make([]string, n), decision: make([]string, n), ruleScore: make([]int32, n),
-		mlScore: make([]*float64, n), modelVersion: make([]*string, n), contributions: make([]*string, n), reason: make([]string, n),
+		riskScore: make(numericArray, n), riskLevel: make([]string, n), decision: make([]string, n), ruleScore: make([]int32, n),
+		mlScore: make(numericArray, n), modelVersion: make([]*string, n), contributions: make([]*string, n), reason: make([]string, n),
 		matched: make([]string, n), shadow: make([]string, n), features: make([]string, n), latency: make([]int32, n),
 		auditDetails: make([]string, n), auditIP: make([]string, n), key: make([]*string, n), hash: make([][]byte, n),
 		eventType: make([]*string, n), eventTitle: make([]*string, n), alertMessage: make([]*string, n),
@@ -211,8 +213,11 @@ func (s *Submission) RecordGroup(ctx context.Context, rs []*Record, commit bool)
 		a.currency[i], a.merchantID[i], a.merchantCategory[i], a.channel[i] = t.Currency, t.MerchantID, t.MerchantCategory, t.Channel
 		a.ipAddress[i], a.latitude[i], a.longitude[i], a.country[i], a.city[i] = t.IPAddress, t.Latitude, t.Longitude, t.Country, t.City
 		a.status[i], a.submittedBy[i], a.sourceID[i] = string(t.Status), t.SubmittedBy, t.SourceID
-		a.riskScore[i], a.riskLevel[i], a.decision[i], a.ruleScore[i] = d.RiskScore, string(d.RiskLevel), string(d.Decision), int32(d.RuleScore)
-		a.mlScore[i], a.modelVersion[i], a.reason[i] = d.MLScore, d.ModelVersion, d.Reason
+		a.riskScore[i], a.riskLevel[i], a.decision[i], a.ruleScore[i] = numericText(d.RiskScore), string(d.RiskLevel), string(d.Decision), int32(d.RuleScore)
+		a.modelVersion[i], a.reason[i] = d.ModelVersion, d.Reason
+		if d.MLScore != nil {
+			a.mlScore[i] = numericText(*d.MLScore)
+		}
 		a.matched[i], a.shadow[i], a.features[i], a.latency[i] = string(matched), string(shadow), string(d.Features), int32(d.LatencyMicros)
 		a.auditDetails[i], a.auditIP[i] = audit, r.AuditIP
 		if r.Key != nil {
@@ -224,12 +229,12 @@ func (s *Submission) RecordGroup(ctx context.Context, rs []*Record, commit bool)
 		}
 	}
 	args, err := recordGroup.args([]namedValue{
-		{"user_id", a.userID}, {"fingerprint", a.fingerprint}, {"occurred_at", a.occurredAt}, {"amount", a.amount},
+		{"user_id", a.userID}, {"fingerprint", a.fingerprint}, {"occurred_at", a.occurredAt}, {"amount", a.amount.text()},
 		{"currency", a.currency}, {"merchant_id", a.merchantID}, {"merchant_category", a.merchantCategory}, {"channel", a.channel},
 		{"ip_address", a.ipAddress}, {"latitude", a.latitude}, {"longitude", a.longitude}, {"country", a.country}, {"city", a.city},
 		{"status", a.status}, {"submitted_by", a.submittedBy}, {"source_id", a.sourceID},
-		{"risk_score", a.riskScore}, {"risk_level", a.riskLevel}, {"decision", a.decision}, {"rule_score", a.ruleScore},
-		{"ml_score", a.mlScore}, {"model_version", a.modelVersion}, {"model_contributions", a.contributions}, {"reason", a.reason},
+		{"risk_score", a.riskScore.text()}, {"risk_level", a.riskLevel}, {"decision", a.decision}, {"rule_score", a.ruleScore},
+		{"ml_score", a.mlScore.text()}, {"model_version", a.modelVersion}, {"model_contributions", a.contributions}, {"reason", a.reason},
 		{"matched_rules", a.matched}, {"shadow_rules", a.shadow}, {"features", a.features}, {"latency_us", a.latency},
 		{"audit_details", a.auditDetails}, {"audit_ip", a.auditIP}, {"idempotency_key", a.key}, {"request_hash", a.hash},
 		{"event_type", a.eventType}, {"event_title", a.eventTitle}, {"alert_message", a.alertMessage},
@@ -251,8 +256,8 @@ func (s *Submission) RecordGroup(ctx context.Context, rs []*Record, commit bool)
 				var evVersion *int
 				var evCreated, evUpdated, alCreated *time.Time
 				var alStatus *domain.AlertStatus
-				if err := rows.Scan(&userID, &txID, &txCreated, &deviceID, &detCreated,
-					&evID, &evVersion, &evCreated, &evUpdated, &alID, &alStatus, &alCreated); err != nil {
+				if err := rows.Scan(plannedScan{stmtRecordGroup, []any{&userID, &txID, &txCreated, &deviceID, &detCreated,
+					&evID, &evVersion, &evCreated, &evUpdated, &alID, &alStatus, &alCreated}}); err != nil {
 					return err
 				}
 				r := byUser[userID]
@@ -313,17 +318,44 @@ type groupArrays struct {
 	eventType, eventTitle, alertMessage                        []*string
 	detectedDetails, raisedDetails                             []*string
 	occurredAt                                                 []time.Time
-	amount, currency, status, riskLevel, decision, reason      []string
+	currency, status, riskLevel, decision, reason              []string
 	matched, shadow, features, auditDetails, auditIP           []string
-	latitude, longitude, mlScore                               []*float64
+	amount, riskScore, mlScore                                 numericArray
+	latitude, longitude                                        []*float64
 	submittedBy                                                []int64
 	sourceID                                                   []*int64
-	riskScore                                                  []float64
 	ruleScore, latency                                         []int32
 	hash                                                       [][]byte
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// numericArray is a numeric[] parameter's elements as decimal text, "" for
+// NULL. It is sent as PostgreSQL's array text (pgx sends a string argument
+// in text format), so PostgreSQL reads each number as it reads a numeric
+// literal; in binary, pgx converted every element through math/big, a tenth
+// of the group write's Go time.
+type numericArray []string
+
+func (a numericArray) text() string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, v := range a {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if v == "" {
+			v = "NULL"
+		}
+		b.WriteString(v)
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// numericText is f as numeric text, with the digits pgx's binary encoding
+// of a float64 keeps (its shortest exact decimal form).
+func numericText(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 var recordGroup = numbered(recordGroupSQL)
 

@@ -41,6 +41,11 @@ type Subject struct {
 	CreatedAt time.Time
 }
 
+// scanner scans a lock statement's row into s.
+func (s *Subject) scanner() plannedScan {
+	return plannedScan{stmtLock, []any{&s.ID, &s.Username, &s.Role, &s.Status, &s.CreatedAt}}
+}
+
 // The hot statements, prepared on each connection under these names.
 const (
 	stmtSettings = "riskgraph_submit_settings"
@@ -113,7 +118,7 @@ func BeginSubmission(ctx context.Context, db *bun.DB, userID, callerID int64, ke
 		b.Queue("BEGIN")
 		b.Queue(stmtSettings)
 		b.Queue(stmtLock, userID).QueryRow(func(row pgx.Row) error {
-			return row.Scan(&subject.ID, &subject.Username, &subject.Role, &subject.Status, &subject.CreatedAt)
+			return row.Scan(subject.scanner())
 		})
 		if key != nil {
 			b.Queue(stmtFindKey, callerID, *key).QueryRow(func(row pgx.Row) error {
@@ -238,13 +243,13 @@ func (s *Submission) Record(ctx context.Context, r *Record, commit bool) error {
 		b := &pgx.Batch{}
 		if r.Event == nil {
 			b.Queue(statement, args...).QueryRow(func(row pgx.Row) error {
-				return row.Scan(&t.ID, &t.CreatedAt, &t.DeviceID, &d.CreatedAt)
+				return row.Scan(plannedScan{stmtRecord, []any{&t.ID, &t.CreatedAt, &t.DeviceID, &d.CreatedAt}})
 			})
 		} else {
 			ev, a := r.Event, r.Alert
 			b.Queue(statement, args...).QueryRow(func(row pgx.Row) error {
-				return row.Scan(&t.ID, &t.CreatedAt, &t.DeviceID, &d.CreatedAt,
-					&ev.ID, &ev.Version, &ev.CreatedAt, &ev.UpdatedAt, &a.ID, &a.Status, &a.CreatedAt)
+				return row.Scan(plannedScan{stmtRecordEv, []any{&t.ID, &t.CreatedAt, &t.DeviceID, &d.CreatedAt,
+					&ev.ID, &ev.Version, &ev.CreatedAt, &ev.UpdatedAt, &a.ID, &a.Status, &a.CreatedAt}})
 			})
 		}
 		if commit {

@@ -286,14 +286,14 @@ func (s *Service) submitGroup(ms []*member) (retry []*member, err error) {
 	if err != nil {
 		return live, err
 	}
-	// One pipelined round trip for every member: each is charged an equal share.
+	// One statement for every member: each is charged an equal share.
 	read := time.Since(readStart) / time.Duration(len(live))
 	scored := make([]*scoring, 0, len(live))
 	recs := make([]*store.Record, 0, len(live))
 	var alerts []*domain.Alert
 	members := live[:0:0]
 	for i, m := range live {
-		sc, err := s.score(m, subjects[i], qs[i].At, rows[i])
+		sc, err := s.score(m, subjects[i], qs[i], rows[i])
 		if err != nil {
 			m.answer(nil, err)
 			continue

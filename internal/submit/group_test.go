@@ -92,7 +92,7 @@ func (s *stages) Staged(read, scoring time.Duration) {
 }
 
 // TestStagesObserved: every committed submission reports its feature read
-// and scoring time, alone or in a group, where the group's one pipelined
+// and scoring time, alone or in a group, where the group's one
 // read is shared equally by its members; a refused member reports nothing.
 func TestStagesObserved(t *testing.T) {
 	f := newFixture(t)

@@ -56,7 +56,7 @@ type Observer interface {
 
 // StageObserver is told, for every committed submission, how long its feature
 // read and its scoring took; an Observer may implement it. In a group commit
-// the feature read is one pipelined round trip for every member: each is
+// the feature read is one statement for every member: each is
 // charged an equal share of its wall time.
 type StageObserver interface {
 	Staged(featureRead, scoring time.Duration)
@@ -192,13 +192,14 @@ func (s *Service) submitAlone(m *member) (*Result, error) {
 	}
 	// Stamped under the user's lock, so concurrent live submissions order and count each other exactly once.
 	at := s.occurredAt(in)
+	q := s.featureQuery(subject, in, at)
 	readStart := time.Now()
-	row, err := sub.Features(ctx, s.featureQuery(subject, in, at))
+	row, err := sub.Features(ctx, q)
 	if err != nil {
 		return nil, err
 	}
 	read := time.Since(readStart)
-	sc, err := s.score(m, subject, at, row)
+	sc, err := s.score(m, subject, q, row)
 	if err != nil {
 		return nil, err
 	}
@@ -270,10 +271,11 @@ type scoring struct {
 	read, took time.Duration
 }
 
-// score completes the feature vector, scores it and builds what it writes.
-func (s *Service) score(m *member, subject *store.Subject, at time.Time, row *store.FeatureRow) (*scoring, error) {
+// score completes the feature vector of the read q, scores it and builds what it writes.
+func (s *Service) score(m *member, subject *store.Subject, q store.FeatureQuery, row *store.FeatureRow) (*scoring, error) {
 	start := time.Now()
-	f := s.features(subject, &m.in, s.featureQuery(subject, &m.in, at), row)
+	at := q.At
+	f := s.features(subject, &m.in, q, row)
 	if s.anomaly != nil {
 		// Before scoring: rules and the fraud model read it.
 		f.AnomalyScore = s.anomaly.Current().Score(f)
@@ -313,8 +315,7 @@ func (s *Service) scored(m *member, sc *scoring) *Result {
 
 // features completes the vector from the stored features.
 func (s *Service) features(subject *store.Subject, in *Input, q store.FeatureQuery, row *store.FeatureRow) *engine.Features {
-	at := q.At
-	amount, _ := in.Amount.Float64()
+	at, amount := q.At, q.Amount
 	f := &engine.Features{
 		Amount: amount, Currency: in.Currency, Merchant: q.Merchant,
 		MerchantCategory: deref(in.MerchantCategory), Channel: deref(in.Channel), IPAddress: deref(in.IPAddress),
