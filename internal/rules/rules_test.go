@@ -275,7 +275,7 @@ func TestUpsertRejectsBadInput(t *testing.T) {
 		{"priority too low", with(func(in *rules.Input) { in.Priority = ptr(-1001) }), apperr.BadInput, "priority", "between"},
 		{"bad type", with(func(in *rules.Input) { in.Type = ptr("geo-fence") }), apperr.BadInput, "type", "letters, digits"},
 		{"long type", with(func(in *rules.Input) { in.Type = ptr(strings.Repeat("A", 33)) }), apperr.BadInput, "type", "1 to 32"},
-		{"bad action", with(func(in *rules.Input) { in.Action = ptr(domain.RuleAction("BLOCK")) }), apperr.BadInput, "action", "SCORE or REJECT"},
+		{"bad action", with(func(in *rules.Input) { in.Action = ptr(domain.RuleAction("BLOCK")) }), apperr.BadInput, "action", "SCORE, REVIEW or REJECT"},
 		{"duplicate name", with(func(in *rules.Input) { in.Name = "large amount" }), apperr.Conflict, "name", "a rule with this name exists"},
 		{"missing rule", with(func(in *rules.Input) { in.ID = ptr(int64(424242)) }), apperr.NotFound, "", "not found"},
 	}
