@@ -166,7 +166,7 @@ func TestSeedRulePacksChoosesAndYields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := len(stored), len(engine.DefaultRulePack())+len(engine.GeneralisingRules()); got != want {
+	if got, want := len(stored), len(engine.DefaultRulePack())+len(engine.GeneralisingRules())+len(engine.BaselineRules()); got != want {
 		t.Fatalf("rules: got %d, want %d (the default pack's versions less its card testing rule, plus mine)", got, want)
 	}
 	for _, r := range stored {
