@@ -176,6 +176,11 @@ func TestSeedRulePacksChoosesAndYields(t *testing.T) {
 		if r.Name == "large amount" {
 			t.Errorf("the seed pack was not asked for, got its rule %+v", r)
 		}
+		for _, b := range engine.BaselineRules() {
+			if r.Name == b.Name && (r.Shadow != b.Shadow || string(r.Action) != string(cmp.Or(b.Action, engine.ActionScore)) || r.Score != b.Score) {
+				t.Errorf("%s: stored shadow %v, action %s, score %d; want the pack's %v, %s, %d", r.Name, r.Shadow, r.Action, r.Score, b.Shadow, b.Action, b.Score)
+			}
+		}
 	}
 	if err := e.svc.SeedRulePacks(ctx, nil); err != nil {
 		t.Fatalf("no packs: %v", err)
