@@ -30,7 +30,7 @@ func (p RulePack) Since(v int) []Rule {
 // seeding order: the seed documents' rules, then the default typology pack
 // with its later versions.
 func RulePacks() []RulePack {
-	def := RulePack{Name: "default", Rules: DefaultRulePack(), Later: [][]Rule{GeneralisingRules()}}
+	def := RulePack{Name: "default", Rules: DefaultRulePack(), Later: [][]Rule{GeneralisingRules(), BaselineRules()}}
 	return []RulePack{{Name: "seed", Rules: append(BuiltinRules(), BuiltinLoginRules()...)}, def}
 }
 

@@ -13,8 +13,10 @@ import (
 func TestGeneralisingPackCompiles(t *testing.T) {
 	packs := RulePacks()
 	def := packs[slices.IndexFunc(packs, func(p RulePack) bool { return p.Name == "default" })]
-	if def.Version() != 2 || !slices.EqualFunc(def.Since(1), GeneralisingRules(), func(a, b Rule) bool { return a.Name == b.Name }) {
-		t.Fatalf("default pack: version %d, later rules %d; want version 2 adding GeneralisingRules", def.Version(), len(def.Since(1)))
+	sameNames := func(a, b Rule) bool { return a.Name == b.Name }
+	if def.Version() != 3 || !slices.EqualFunc(def.Since(2), BaselineRules(), sameNames) ||
+		!slices.EqualFunc(def.Since(1), append(GeneralisingRules(), BaselineRules()...), sameNames) {
+		t.Fatalf("default pack: version %d, later rules %d; want version 2 adding GeneralisingRules, 3 BaselineRules", def.Version(), len(def.Since(1)))
 	}
 	rs, err := Compile(GeneralisingRules())
 	if err != nil {

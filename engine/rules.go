@@ -21,6 +21,10 @@ const (
 	ActionScore Action = "SCORE"
 	// ActionReject rejects the transaction whatever the score.
 	ActionReject Action = "REJECT"
+	// ActionReview adds the rule's score, as SCORE does, and holds the
+	// transaction for review whatever the model says: a model trained
+	// without a pattern cannot fuse a rule built for it below REVIEW_AT.
+	ActionReview Action = "REVIEW"
 )
 
 // Scope is what a rule scores: each scope has its own RuleSet.
@@ -47,7 +51,7 @@ type Rule struct {
 	Description string
 	Version     int
 	Condition   string
-	// Score is added when Action is SCORE: -100..100, negative for a
+	// Score is added when Action is SCORE or REVIEW: -100..100, negative for a
 	// suppression rule that offsets another's score (the sum is then capped
 	// to 0..100).
 	Score    int
@@ -208,8 +212,8 @@ func checkRule(r Rule, ids map[int64]bool) error {
 		return errors.New("name is required")
 	case r.Score < -100 || r.Score > 100:
 		return fmt.Errorf("score %d is outside -100..100", r.Score)
-	case r.Action != ActionScore && r.Action != ActionReject:
-		return fmt.Errorf("unknown action %q (want %s or %s)", r.Action, ActionScore, ActionReject)
+	case r.Action != ActionScore && r.Action != ActionReject && r.Action != ActionReview:
+		return fmt.Errorf("unknown action %q (want %s, %s or %s)", r.Action, ActionScore, ActionReview, ActionReject)
 	case r.ID != 0 && ids[r.ID]:
 		return errors.New("duplicate rule ID")
 	}

@@ -118,10 +118,11 @@ type Result struct {
 	Shadow     []Match // shadow rules that matched; not in the score
 	Reason     string  // human-readable summary
 	Rejected   bool    // a REJECT rule matched
+	Reviewed   bool    // a REVIEW rule matched: the risk score is at least ReviewAt
 	RuleErrors []*RuleError
 }
 
-// RuleScore sums the scores of matched SCORE rules, capped at 100.
+// RuleScore sums the scores of matched SCORE and REVIEW rules, capped at 100.
 func RuleScore(matched []Match) int {
 	sum := 0
 	for _, m := range matched {
@@ -164,7 +165,9 @@ func (c Config) orDefault() Config {
 // Decide fuses the rule score with the optional model score and decides.
 // Without a model score the risk score is the rule score itself (seed 004
 // scaled it by the rule weight, so a lone large amount passed). A matched
-// REJECT rule rejects outright with risk score 100.
+// REJECT rule rejects outright with risk score 100; a matched REVIEW rule
+// raises the risk score to ReviewAt when fusion (or a suppression rule) left
+// it lower, so the decision is at least REVIEW and the level at least MEDIUM.
 func Decide(ruleScore int, mlScore *float64, matched []Match, cfg Config) Result {
 	cfg = cfg.orDefault()
 	if mlScore != nil && math.IsNaN(*mlScore) {
@@ -173,6 +176,7 @@ func Decide(ruleScore int, mlScore *float64, matched []Match, cfg Config) Result
 	r := Result{RuleScore: min(max(ruleScore, 0), 100), MLScore: mlScore, Matched: matched}
 	for _, m := range matched {
 		r.Rejected = r.Rejected || m.Action == ActionReject
+		r.Reviewed = r.Reviewed || m.Action == ActionReview
 	}
 	if r.Rejected {
 		r.RiskScore, r.Level, r.Decision = 100, LevelHigh, DecisionReject
@@ -180,6 +184,9 @@ func Decide(ruleScore int, mlScore *float64, matched []Match, cfg Config) Result
 		score := float64(r.RuleScore)
 		if mlScore != nil {
 			score = cfg.RuleWeight*score + cfg.ModelWeight*min(max(*mlScore, 0), 100)
+		}
+		if r.Reviewed {
+			score = max(score, cfg.ReviewAt)
 		}
 		// Rounding keeps 0.6·50 + 0.4·100 at 70, not 69.99999999999999.
 		r.RiskScore = math.Round(score*100) / 100
@@ -212,6 +219,9 @@ func reason(r *Result) string {
 					b.WriteByte('+') // a suppression rule's is negative: "(-40)"
 				}
 				b.Write(strconv.AppendInt(num[:0], int64(m.Score), 10))
+				if m.Action == ActionReview {
+					b.WriteString(", review")
+				}
 				b.WriteString(")")
 			}
 		}
@@ -227,6 +237,9 @@ func reason(r *Result) string {
 			b.WriteString("; risk score ")
 			b.Write(strconv.AppendFloat(num[:0], r.RiskScore, 'f', -1, 64))
 		}
+	}
+	if r.Reviewed && !r.Rejected {
+		b.WriteString("; held for review by rule")
 	}
 	b.WriteString("; decision ")
 	b.WriteString(string(r.Decision))

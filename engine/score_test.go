@@ -250,3 +250,64 @@ func TestSuppressionRuleOffsetsAScore(t *testing.T) {
 		t.Error("score -101 compiled")
 	}
 }
+
+// A REVIEW rule adds its score like a SCORE rule and holds the transaction
+// for review whatever the model says; a SCORE rule of the same score is
+// fused with the model as DESIGN pins.
+func TestScoreReviewAction(t *testing.T) {
+	rule := func(action Action) *RuleSet {
+		rs, err := Compile([]Rule{
+			{ID: 1, Name: "odd for this customer", Condition: `amount >= 500`, Score: 60, Action: action},
+			{ID: 2, Name: "usual journey", Condition: `amount >= 900`, Score: -40},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rs
+	}
+	tests := []struct {
+		name         string
+		action       Action
+		amount       float64
+		model        Scorer
+		wantRule     int
+		wantRisk     float64
+		wantLevel    Level
+		wantDecision Decision
+		wantReviewed bool
+		wantReason   string
+	}{
+		{"score rule vetoed by a model that never saw the pattern", ActionScore, 600, fixedModel{score: 0}, 60, 36, LevelLow, DecisionPass, false,
+			"rules: odd for this customer (+60); rule score 60; model score 0; risk score 36; decision PASS"},
+		{"review rule held whatever the model says", ActionReview, 600, fixedModel{score: 0}, 60, 60, LevelMedium, DecisionReview, true,
+			"rules: odd for this customer (+60, review); rule score 60; model score 0; risk score 60; held for review by rule; decision REVIEW"},
+		{"review rule with a model agreeing scores above the floor", ActionReview, 600, fixedModel{score: 100}, 60, 76, LevelMedium, DecisionReview, true,
+			"rules: odd for this customer (+60, review); rule score 60; model score 100; risk score 76; held for review by rule; decision REVIEW"},
+		{"review rule without a model", ActionReview, 600, nil, 60, 60, LevelMedium, DecisionReview, true,
+			"rules: odd for this customer (+60, review); rule score 60; held for review by rule; decision REVIEW"},
+		{"review rule outweighs a suppression rule", ActionReview, 1000, nil, 20, 60, LevelMedium, DecisionReview, true,
+			"rules: odd for this customer (+60, review), usual journey (-40); rule score 20; held for review by rule; decision REVIEW"},
+		{"review rule not matched", ActionReview, 100, fixedModel{score: 0}, 0, 0, LevelLow, DecisionPass, false,
+			"no rule matched; rule score 0; model score 0; risk score 0; decision PASS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Score(t.Context(), rule(tt.action), &Features{Amount: tt.amount}, tt.model, DefaultConfig())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.RuleScore != tt.wantRule || got.RiskScore != tt.wantRisk || got.Level != tt.wantLevel ||
+				got.Decision != tt.wantDecision || got.Reviewed != tt.wantReviewed || got.Rejected {
+				t.Errorf("got rule %d risk %v %s %s reviewed %v rejected %v; want rule %d risk %v %s %s reviewed %v",
+					got.RuleScore, got.RiskScore, got.Level, got.Decision, got.Reviewed, got.Rejected,
+					tt.wantRule, tt.wantRisk, tt.wantLevel, tt.wantDecision, tt.wantReviewed)
+			}
+			if got.Reason != tt.wantReason {
+				t.Errorf("got reason %q; want %q", got.Reason, tt.wantReason)
+			}
+		})
+	}
+	if _, err := Compile([]Rule{{Name: "x", Condition: "true", Action: "HOLD"}}); err == nil || !strings.Contains(err.Error(), "SCORE, REVIEW or REJECT") {
+		t.Errorf("unknown action: got %v; want an error naming SCORE, REVIEW or REJECT", err)
+	}
+}

@@ -5708,6 +5708,8 @@ extend type Query {
 	{Name: "../schema/rule.graphqls", Input: `enum RuleAction {
   "Adds the rule's score."
   SCORE
+  "Adds the rule's score and holds the transaction for review whatever the model says: the risk score is raised to the review threshold (60) when fusion or a suppression rule left it lower."
+  REVIEW
   "Rejects the transaction outright."
   REJECT
 }

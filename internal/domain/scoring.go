@@ -58,6 +58,9 @@ const (
 	RuleScoreAction RuleAction = "SCORE"
 	// RuleReject rejects the transaction outright.
 	RuleReject RuleAction = "REJECT"
+	// RuleReview adds the rule's score and holds the transaction for review
+	// whatever the model says.
+	RuleReview RuleAction = "REVIEW"
 )
 
 // RuleScope is what a rule scores.

@@ -92,8 +92,8 @@ func normalize(in Input) (Input, string, error) {
 		}
 		in.Type = &t
 	}
-	if in.Action != nil && *in.Action != domain.RuleScoreAction && *in.Action != domain.RuleReject {
-		return in, "", apperr.Invalid("action", "must be SCORE or REJECT")
+	if in.Action != nil && *in.Action != domain.RuleScoreAction && *in.Action != domain.RuleReview && *in.Action != domain.RuleReject {
+		return in, "", apperr.Invalid("action", "must be SCORE, REVIEW or REJECT")
 	}
 	if in.Scope != nil && *in.Scope != domain.ScopeTransaction && *in.Scope != domain.ScopeLogin {
 		return in, "", apperr.Invalid("scope", "must be TRANSACTION or LOGIN")

@@ -181,7 +181,7 @@ func (s *Service) seed(ctx context.Context, tx bun.Tx, rules []engine.Rule) erro
 		r := &domain.Rule{
 			Name: b.Name, Description: b.Description, Condition: b.Condition, Expression: expression,
 			Score: b.Score, Priority: b.Priority, Type: b.Type, Scope: domain.RuleScope(cmp.Or(b.Scope, engine.ScopeTransaction)), Action: domain.RuleAction(action),
-			Enabled: true, Version: 1, Builtin: true, CreatedAt: now, UpdatedAt: now,
+			Enabled: true, Shadow: b.Shadow, Version: 1, Builtin: true, CreatedAt: now, UpdatedAt: now,
 		}
 		if err := store.InsertRule(ctx, tx, r); err != nil {
 			return err

@@ -166,7 +166,7 @@ func TestSeedRulePacksChoosesAndYields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := len(stored), len(engine.DefaultRulePack())+len(engine.GeneralisingRules()); got != want {
+	if got, want := len(stored), len(engine.DefaultRulePack())+len(engine.GeneralisingRules())+len(engine.BaselineRules()); got != want {
 		t.Fatalf("rules: got %d, want %d (the default pack's versions less its card testing rule, plus mine)", got, want)
 	}
 	for _, r := range stored {
@@ -175,6 +175,11 @@ func TestSeedRulePacksChoosesAndYields(t *testing.T) {
 		}
 		if r.Name == "large amount" {
 			t.Errorf("the seed pack was not asked for, got its rule %+v", r)
+		}
+		for _, b := range engine.BaselineRules() {
+			if r.Name == b.Name && (r.Shadow != b.Shadow || string(r.Action) != string(cmp.Or(b.Action, engine.ActionScore)) || r.Score != b.Score) {
+				t.Errorf("%s: stored shadow %v, action %s, score %d; want the pack's %v, %s, %d", r.Name, r.Shadow, r.Action, r.Score, b.Shadow, b.Action, b.Score)
+			}
 		}
 	}
 	if err := e.svc.SeedRulePacks(ctx, nil); err != nil {
@@ -275,7 +280,7 @@ func TestUpsertRejectsBadInput(t *testing.T) {
 		{"priority too low", with(func(in *rules.Input) { in.Priority = ptr(-1001) }), apperr.BadInput, "priority", "between"},
 		{"bad type", with(func(in *rules.Input) { in.Type = ptr("geo-fence") }), apperr.BadInput, "type", "letters, digits"},
 		{"long type", with(func(in *rules.Input) { in.Type = ptr(strings.Repeat("A", 33)) }), apperr.BadInput, "type", "1 to 32"},
-		{"bad action", with(func(in *rules.Input) { in.Action = ptr(domain.RuleAction("BLOCK")) }), apperr.BadInput, "action", "SCORE or REJECT"},
+		{"bad action", with(func(in *rules.Input) { in.Action = ptr(domain.RuleAction("BLOCK")) }), apperr.BadInput, "action", "SCORE, REVIEW or REJECT"},
 		{"duplicate name", with(func(in *rules.Input) { in.Name = "large amount" }), apperr.Conflict, "name", "a rule with this name exists"},
 		{"missing rule", with(func(in *rules.Input) { in.ID = ptr(int64(424242)) }), apperr.NotFound, "", "not found"},
 	}

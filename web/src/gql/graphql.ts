@@ -180,6 +180,8 @@ export type Role =
 export type RuleAction =
   /** Rejects the transaction outright. */
   | 'REJECT'
+  /** Adds the rule's score and holds the transaction for review whatever the model says: the risk score is raised to the review threshold (60) when fusion or a suppression rule left it lower. */
+  | 'REVIEW'
   /** Adds the rule's score. */
   | 'SCORE';
 

@@ -73,7 +73,7 @@ export function RuleEditor({ id, admin, onSaved }: { id?: string; admin: boolean
           <Field label="Score"><input type="number" min={-100} max={100} value={draft.score} onChange={(e) => set('score', Number(e.target.value))} /></Field>
           <Field label="Priority"><input type="number" value={draft.priority} onChange={(e) => set('priority', Number(e.target.value))} /></Field>
           <Field label="Action">
-            <select value={draft.action} onChange={(e) => set('action', e.target.value as RuleAction)}><option>SCORE</option><option>REJECT</option></select>
+            <select value={draft.action} onChange={(e) => set('action', e.target.value as RuleAction)}><option>SCORE</option><option>REVIEW</option><option>REJECT</option></select>
           </Field>
           <label className="inline"><input type="checkbox" checked={draft.enabled} onChange={(e) => set('enabled', e.target.checked)} /> enabled</label>
           <label className="inline"><input type="checkbox" checked={draft.shadow} onChange={(e) => set('shadow', e.target.checked)} /> shadow (record, don’t score)</label>

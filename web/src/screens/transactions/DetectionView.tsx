@@ -37,7 +37,7 @@ export function DetectionView({ d }: { d: DetectionViewFragment }) {
         <table className="grid" data-testid="matched-rules">
           <thead><tr><th>Rule</th><th>Version</th><th>Score</th><th>Reason</th></tr></thead>
           <tbody>{d.matchedRules.map((m) => (
-            <tr key={m.ruleId}><td>{m.name} <span className="muted small">{m.type}{m.action === 'REJECT' ? ' · rejects' : ''}</span></td><td>v{m.version}</td><td className="num">+{m.score}</td><td>{m.reason}</td></tr>
+            <tr key={m.ruleId}><td>{m.name} <span className="muted small">{m.type}{m.action === 'REJECT' ? ' · rejects' : m.action === 'REVIEW' ? ' · holds for review' : ''}</span></td><td>v{m.version}</td><td className="num">+{m.score}</td><td>{m.reason}</td></tr>
           ))}</tbody>
         </table>
       )}
