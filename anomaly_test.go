@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -57,8 +58,16 @@ func TestAnomalyModelActivation(t *testing.T) {
 	start := a.clock.Now().Add(-96 * time.Hour)
 	var customers []session
 	for u := range 6 {
-		c := a.user(t, fmt.Sprintf("cust%d", u), domain.RoleUser)
-		customers = append(customers, c)
+		customers = append(customers, a.user(t, fmt.Sprintf("cust%d", u), domain.RoleUser))
+	}
+	// The accounts date from before the history, in the test clock's time: a
+	// creation in real time would make account age (a forest feature) depend
+	// on the hour the test runs.
+	if _, err := a.db.ExecContext(context.Background(), `UPDATE users SET created_at = ? WHERE username LIKE 'cust%' OR username = 'mallory'`,
+		start.Add(-30*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for u, c := range customers {
 		for i := range 12 {
 			a.submit(t, gateway.AccessToken, map[string]any{"userId": c.User.ID, "amount": fmt.Sprint(40 + (u*37+i*53)%110),
 				"merchantId": fmt.Sprintf("shop-%d", (u+i)%4), "channel": "APP", "deviceId": fmt.Sprintf("phone-%d", u),
@@ -66,7 +75,7 @@ func TestAnomalyModelActivation(t *testing.T) {
 		}
 	}
 	const rule = "anomalous payment"
-	a.must(t, admin.AccessToken, upsertRule, map[string]any{"in": map[string]any{"name": rule, "condition": "anomalyScore > 0.7", "score": 30}}, nil)
+	a.must(t, admin.AccessToken, upsertRule, map[string]any{"in": map[string]any{"name": rule, "condition": "anomalyScore > 0.6", "score": 30}}, nil)
 	// mallory's payment: a first one, 9,000 at a merchant nobody paid, from a
 	// device nobody used, through the app in the small hours of its place.
 	outlier := func(e *testEnv, n int) submitted {
@@ -130,14 +139,14 @@ func TestAnomalyModelActivation(t *testing.T) {
 	within("activation", func() bool { return b.app.anomaly.Current() != nil })
 	s := outlier(b, 2)
 	score, _ := s.Detection.Features["anomalyScore"].(float64)
-	if !hitsRule(s, rule) || score <= 0.7 {
-		t.Fatalf("with the model active on another instance: rules %v, anomalyScore %v; want %q over 0.7", s.ruleNames(), score, rule)
+	if !hitsRule(s, rule) || score <= 0.6 {
+		t.Fatalf("with the model active on another instance: rules %v, anomalyScore %v; want %q over 0.6", s.ruleNames(), score, rule)
 	}
 	// An ordinary payment stays unremarkable: a customer's usual amount at one
 	// of their shops on their own phone.
 	if s := a.submit(t, gateway.AccessToken, map[string]any{"userId": customers[0].User.ID, "amount": "80", "merchantId": "shop-1", "channel": "APP",
 		"deviceId": "phone-0"}); hitsRule(s, rule) {
-		t.Fatalf("an ordinary payment scored %v", s.Detection.Features["anomalyScore"])
+		t.Fatalf("an ordinary payment hit %q", rule)
 	}
 	a.must(t, analyst.AccessToken, anomalyModels, nil, &list)
 	if n := list.AnomalyModels.Edges[1].Node; !n.Active || n.ActivatedAt == nil || list.AnomalyModels.Edges[0].Node.Active {
