@@ -34,28 +34,9 @@ func BenchmarkSubmitTransaction(b *testing.B) {
 	e := newEnv(b)
 	e.clock.AdvanceToHour(12)
 	s := e.user(b, "bench", domain.RoleUser)
-	sum := sha256.Sum256([]byte(leanSubmit))
-	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
 	post := func(i int, withQuery bool) {
-		req := map[string]any{"extensions": ext, "variables": map[string]any{"in": map[string]any{
-			"amount": fmt.Sprintf("%d.50", 10+i%900), "merchantId": fmt.Sprintf("m-%d", i%50),
-			"idempotencyKey": fmt.Sprintf("lean-%d", i),
-		}}}
-		if withQuery {
-			req["query"] = leanSubmit
-		}
-		body, _ := json.Marshal(req)
-		r, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(body))
-		r.Header.Set("Content-Type", "application/json")
-		r.Header.Set("Authorization", "Bearer "+s.AccessToken)
-		resp, err := e.srv.Client().Do(r)
-		if err != nil {
+		if err := postLean(e, s.AccessToken, "", i, withQuery); err != nil {
 			b.Fatal(err)
-		}
-		raw, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || bytes.Contains(raw, []byte(`"errors"`)) {
-			b.Fatalf("HTTP %d: %s", resp.StatusCode, raw)
 		}
 	}
 	post(0, true)
@@ -85,29 +66,9 @@ func BenchmarkSubmitTransactionGroup(b *testing.B) {
 	for i := range users {
 		users[i] = e.user(b, fmt.Sprintf("payer%d", i), domain.RoleUser).User.ID
 	}
-	sum := sha256.Sum256([]byte(leanSubmit))
-	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
 	post := func(i int, user string, withQuery bool) {
-		req := map[string]any{"extensions": ext, "variables": map[string]any{"in": map[string]any{
-			"userId": user, "amount": fmt.Sprintf("%d.50", 10+i%900), "merchantId": fmt.Sprintf("m-%d", i%50),
-			"idempotencyKey": fmt.Sprintf("lean-%d", i),
-		}}}
-		if withQuery {
-			req["query"] = leanSubmit
-		}
-		body, _ := json.Marshal(req)
-		r, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(body))
-		r.Header.Set("Content-Type", "application/json")
-		r.Header.Set("Authorization", "Bearer "+gateway.AccessToken)
-		resp, err := e.srv.Client().Do(r)
-		if err != nil {
+		if err := postLean(e, gateway.AccessToken, user, i, withQuery); err != nil {
 			b.Error(err)
-			return
-		}
-		raw, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || bytes.Contains(raw, []byte(`"errors"`)) {
-			b.Errorf("HTTP %d: %s", resp.StatusCode, raw)
 		}
 	}
 	post(0, users[0], true)
@@ -167,4 +128,33 @@ func TestGuardVerdictPerOperationText(t *testing.T) {
 	for range 2 {
 		e.must(t, admin.AccessToken, "{ me { devices { users { devices { id } } } } }", nil, nil)
 	}
+}
+
+// postLean sends submission i as an APQ client does (the hash only, unless
+// withQuery), for user (empty: the caller's own account).
+func postLean(e *testEnv, token, user string, i int, withQuery bool) error {
+	sum := sha256.Sum256([]byte(leanSubmit))
+	in := map[string]any{"amount": fmt.Sprintf("%d.50", 10+i%900), "merchantId": fmt.Sprintf("m-%d", i%50), "idempotencyKey": fmt.Sprintf("lean-%d", i)}
+	if user != "" {
+		in["userId"] = user
+	}
+	req := map[string]any{"variables": map[string]any{"in": in},
+		"extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}}
+	if withQuery {
+		req["query"] = leanSubmit
+	}
+	body, _ := json.Marshal(req)
+	r, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", bytes.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("Authorization", "Bearer "+token)
+	resp, err := e.srv.Client().Do(r)
+	if err != nil {
+		return err
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || bytes.Contains(raw, []byte(`"errors"`)) {
+		return fmt.Errorf("HTTP %d: %s", resp.StatusCode, raw)
+	}
+	return nil
 }
