@@ -297,21 +297,29 @@ type deliveryOut struct {
 
 func (e *testEnv) deliveries(t *testing.T, token string, filter map[string]any) []deliveryOut {
 	t.Helper()
-	var out struct {
-		WebhookDeliveries struct {
-			TotalCount int
-			Edges      []struct{ Node deliveryOut }
+	// totalCount and the rows are two statements: a delivery the dispatcher
+	// settles between them is counted by one and not the other, so a
+	// mismatch is read again (the filter's rows stop moving once settled).
+	for attempt := 0; ; attempt++ {
+		var out struct {
+			WebhookDeliveries struct {
+				TotalCount int
+				Edges      []struct{ Node deliveryOut }
+			}
 		}
+		e.must(t, token, deliveriesQuery, map[string]any{"f": filter, "first": 100}, &out)
+		var ds []deliveryOut
+		for _, ed := range out.WebhookDeliveries.Edges {
+			ds = append(ds, ed.Node)
+		}
+		if out.WebhookDeliveries.TotalCount == len(ds) {
+			return ds
+		}
+		if attempt == 20 {
+			t.Fatalf("totalCount %d, rows %d", out.WebhookDeliveries.TotalCount, len(ds))
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	e.must(t, token, deliveriesQuery, map[string]any{"f": filter, "first": 100}, &out)
-	var ds []deliveryOut
-	for _, ed := range out.WebhookDeliveries.Edges {
-		ds = append(ds, ed.Node)
-	}
-	if out.WebhookDeliveries.TotalCount != len(ds) {
-		t.Fatalf("totalCount %d, rows %d", out.WebhookDeliveries.TotalCount, len(ds))
-	}
-	return ds
 }
 
 func TestOutboxRetriesInOrderPerAggregate(t *testing.T) {
